@@ -1,0 +1,124 @@
+"""Fixtures shared by every test: one named staff member per role.
+
+alice (clinician) owns the caseload in client tests, bob (clinician) is a
+colleague with no reason to see alice's clients, carol supervises alice.
+"""
+
+import os
+import shutil
+
+import pytest
+
+from tests.iop.factories import PASSWORD, UserFactory
+
+CHROMIUM = os.environ.get("IOP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="avery", roles=["admin"], is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def intake_user(db):
+    return UserFactory(username="ines", roles=["intake"])
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="carol", roles=["supervisor"], credential="LCSW-S")
+
+
+@pytest.fixture
+def clinician(db, supervisor):
+    return UserFactory(
+        username="alice",
+        roles=["clinician"],
+        credential="LPC-Associate",
+        requires_cosign=True,
+        clinical_supervisor=supervisor,
+    )
+
+
+@pytest.fixture
+def other_clinician(db):
+    return UserFactory(username="bob", roles=["clinician"], credential="LCSW")
+
+
+@pytest.fixture
+def medical_user(db):
+    return UserFactory(username="mira", roles=["medical"], credential="MD")
+
+
+@pytest.fixture
+def client_as(client):
+    """Log the Django test client in as a user (2FA verified not required in tests)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+# --- Browser ---------------------------------------------------------------------------
+
+
+def _chromium_path():
+    return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = _chromium_path()
+    if not path:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing under CI=true: install Debian's chromium package.")
+        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped.")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread, and Django's
+    # ORM refuses to run beside one unless told the calls really are synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_login(page):
+    def login(username, password=PASSWORD):
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit], input[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login" not in url)
+        return page
+
+    return login

@@ -1,0 +1,87 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_otp import user_has_device
+
+from iop.accounts.signals import SESSION_LAST_SEEN, SESSION_STARTED
+
+# Paths a signed-in but not yet second-factor-verified person may reach.
+_TWO_FACTOR_OPEN = ("/accounts/", "/static/", "/healthz")
+# Polled by the idle-warning script: reading the remaining time is not activity.
+_PASSIVE_PATHS = ("/accounts/session/",)
+
+
+def _redirect(request, url):
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+class SessionLimitsMiddleware:
+    """Idle logoff after IOP_IDLE_TIMEOUT_MINUTES and an absolute 12-hour limit.
+
+    Unattended screens in shared clinic spaces are the commonest leak (HIPAA
+    164.312(a)(2)(iii), automatic logoff). The session row is deleted on the
+    server, not only the cookie.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            started = request.session.get(SESSION_STARTED, now)
+            last_seen = request.session.get(SESSION_LAST_SEEN, now)
+            idle_limit = settings.IOP_IDLE_TIMEOUT_MINUTES * 60
+            reason = ""
+            if now - started > settings.IOP_SESSION_ABSOLUTE_HOURS * 3600:
+                reason = "session limit"
+            elif now - last_seen > idle_limit:
+                reason = "idle timeout"
+            if reason:
+                request.iop_logout_reason = reason
+                logout(request)
+                messages.info(
+                    request,
+                    "You were signed out after "
+                    + (
+                        f"{settings.IOP_IDLE_TIMEOUT_MINUTES} minutes without activity."
+                        if reason == "idle timeout"
+                        else f"{settings.IOP_SESSION_ABSOLUTE_HOURS} hours. Please sign in again."
+                    ),
+                )
+                return _redirect(request, reverse(settings.LOGIN_URL))
+            if not request.path.startswith(_PASSIVE_PATHS) and now - last_seen > 5:
+                # Only write the session when it moved on, not on every asset request.
+                request.session[SESSION_LAST_SEEN] = now
+                request.session.setdefault(SESSION_STARTED, now)
+        return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """A signed-in person with a device must verify it; with IOP_REQUIRE_2FA on,
+    a person without one must enrol before reaching any other page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and not user.is_verified()
+            and not request.path.startswith(_TWO_FACTOR_OPEN)
+        ):
+            if user_has_device(user):
+                return _redirect(request, reverse("accounts:otp_verify"))
+            if settings.IOP_REQUIRE_2FA:
+                return _redirect(request, reverse("accounts:otp_setup"))
+        return self.get_response(request)

@@ -1,0 +1,49 @@
+"""What each role may reach, in one table: the menu and the dashboard read it."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from iop.accounts.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: tuple[str, ...]
+    description: str = ""
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+ALL = tuple(Role.values)
+
+NAV: list[NavItem] = [
+    NavItem("Dashboard", "dashboard", ALL),
+    NavItem("Audit trail", "audit:list", (Role.ADMIN,), "Every access and change, filterable."),
+    NavItem("Staff accounts", "admin:accounts_user_changelist", (Role.ADMIN,), "Accounts, roles."),
+    NavItem("Two-factor", "accounts:otp_setup", ALL, "Enrol or replace your authenticator."),
+]
+
+
+def register(item: NavItem, *, before: str | None = "Audit trail") -> None:
+    """Apps add their pages here (from AppConfig.ready) so the menu stays one table."""
+    if any(existing.url_name == item.url_name for existing in NAV):
+        return
+    index = next((i for i, e in enumerate(NAV) if e.label == before), len(NAV))
+    NAV.insert(index, item)
+
+
+def menu_for(user) -> list[NavItem]:
+    items = []
+    for item in NAV:
+        if user.has_role(*item.roles):
+            try:
+                item.url  # noqa: B018  (skip pages whose app is not installed)
+            except NoReverseMatch:
+                continue
+            items.append(item)
+    return items

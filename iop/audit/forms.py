@@ -1,0 +1,35 @@
+from django import forms
+
+from iop.audit.models import Outcome
+
+
+class AuditFilterForm(forms.Form):
+    person = forms.CharField(required=False, label="Person (username)")
+    client = forms.UUIDField(required=False, label="Client id")
+    action = forms.CharField(required=False, help_text="e.g. auth.login, client.view")
+    outcome = forms.ChoiceField(required=False, choices=[("", "Any"), *Outcome.choices])
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            raise forms.ValidationError("The end date is before the start date.")
+        return cleaned
+
+    def filter(self, queryset):
+        data = self.cleaned_data
+        if data.get("person"):
+            queryset = queryset.filter(actor_username=data["person"].strip())
+        if data.get("client"):
+            queryset = queryset.filter(client_id=data["client"])
+        if data.get("action"):
+            queryset = queryset.filter(action__startswith=data["action"].strip())
+        if data.get("outcome"):
+            queryset = queryset.filter(outcome=data["outcome"])
+        if data.get("date_from"):
+            queryset = queryset.filter(at__date__gte=data["date_from"])
+        if data.get("date_to"):
+            queryset = queryset.filter(at__date__lte=data["date_to"])
+        return queryset

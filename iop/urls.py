@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from iop import views
+
+admin.site.site_header = "IOP clinic configuration"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("iop.accounts.urls")),
+    path("audit/", include("iop.audit.urls")),
+    path("admin/", admin.site.urls),
+]

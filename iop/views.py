@@ -1,0 +1,39 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from iop.dashboard import dashboard_sections
+
+
+@login_required
+def dashboard(request):
+    return render(request, "dashboard.html", {"sections": dashboard_sections(request)})
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """Liveness for the load balancer: 200 while the database answers."""
+    status = {"database": "ok", "broker": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001  (any failure means "down"; details stay in the server log)
+        status["database"] = "error"
+    status["broker"] = _broker_status()
+    code = 200 if status["database"] == "ok" else 503
+    return JsonResponse(status, status=code)
+
+
+def _broker_status() -> str:
+    from iop.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:  # noqa: BLE001
+        return "error"
+    return "ok"

@@ -1,0 +1,72 @@
+// Idle logoff warning. The server is the authority (SessionLimitsMiddleware); this
+// script only warns before it happens and asks the server how long is left, so a
+// second tab's activity is respected and no typed text is lost to an early reload.
+(function () {
+  "use strict";
+  var body = document.body;
+  var timeout = parseInt(body.dataset.idleTimeout || "0", 10);
+  if (!timeout) { return; }
+  var warnAt = parseInt(body.dataset.idleWarning || "120", 10);
+  var sessionUrl = body.dataset.sessionUrl;
+  var keepaliveUrl = body.dataset.keepaliveUrl;
+  var banner = document.getElementById("idle-warning");
+  var countdown = document.getElementById("idle-countdown");
+  var stay = document.getElementById("idle-stay");
+  var remaining = timeout;
+  var tick = null;
+
+  function csrfToken() {
+    var headers = JSON.parse(body.getAttribute("hx-headers") || "{}");
+    return headers["X-CSRFToken"] || "";
+  }
+
+  function show(seconds) {
+    var m = Math.floor(seconds / 60);
+    var s = String(seconds % 60).padStart(2, "0");
+    countdown.textContent = m + ":" + s;
+    banner.classList.remove("d-none");
+  }
+
+  function hide() { banner.classList.add("d-none"); }
+
+  function check() {
+    fetch(sessionUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        remaining = data.remaining;
+        if (remaining <= 0) {
+          window.location.reload();  // the server signs the session out and shows why
+        } else if (remaining <= warnAt) {
+          show(remaining);
+          schedule(1);
+        } else {
+          hide();
+          schedule(remaining - warnAt);
+        }
+      })
+      .catch(function () { schedule(15); });
+  }
+
+  function schedule(seconds) {
+    window.clearTimeout(tick);
+    if (!banner.classList.contains("d-none") && seconds === 1) {
+      // While the banner shows, count down locally and re-check every 10 s.
+      remaining -= 1;
+      show(Math.max(remaining, 0));
+      tick = window.setTimeout(remaining % 10 === 0 || remaining <= 0 ? check : function () { schedule(1); }, 1000);
+      return;
+    }
+    tick = window.setTimeout(check, Math.max(seconds, 1) * 1000);
+  }
+
+  stay.addEventListener("click", function () {
+    fetch(keepaliveUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" }
+    }).then(function () { hide(); schedule(timeout - warnAt); });
+  });
+
+  // Any htmx request counts as activity on the server; restart the local clock too.
+  body.addEventListener("htmx:afterRequest", function () { hide(); schedule(timeout - warnAt); });
+  schedule(timeout - warnAt);
+})();

@@ -1,0 +1,165 @@
+import time
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import override_settings
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from iop.accounts.signals import SESSION_LAST_SEEN, SESSION_STARTED
+from iop.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+LOGIN = "/accounts/login/"
+
+
+def _post_login(client, username, password):
+    return client.post(LOGIN, {"username": username, "password": password})
+
+
+def test_login_lands_on_dashboard_and_is_audited(client, clinician, password):
+    response = _post_login(client, "alice", password)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+    event = AuditEvent.objects.get(action="auth.login")
+    assert event.actor == clinician
+    assert event.outcome == "allowed"
+    assert event.ip_address == "127.0.0.1"
+
+
+def test_failed_login_shows_message_and_is_audited_as_denied(client, clinician):
+    response = _post_login(client, "alice", "wrong-password-123")
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    event = AuditEvent.objects.get(action="auth.login_failed")
+    assert (event.actor_username, event.outcome) == ("alice", "denied")
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(client, clinician, password):
+    for _ in range(5):
+        _post_login(client, "alice", "wrong-password-123")
+    response = _post_login(client, "alice", password)  # right password, still locked
+    assert response.status_code == 429
+    assert "locked for 15 minutes" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="auth.lockout", actor_username="alice").exists()
+
+
+def test_lockout_is_per_account_not_per_clinic_address(
+    client, clinician, other_clinician, password
+):
+    for _ in range(5):
+        _post_login(client, "alice", "wrong-password-123")
+    assert _post_login(client, "bob", password).status_code == 302
+
+
+def test_logout_deletes_the_session_on_the_server(client, clinician, password):
+    _post_login(client, "alice", password)
+    key = client.session.session_key
+    assert Session.objects.filter(session_key=key).exists()
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 302
+    assert not Session.objects.filter(session_key=key).exists()
+    assert AuditEvent.objects.filter(action="auth.logout", actor=clinician).exists()
+
+
+def test_logout_by_get_is_refused(client_as, clinician):
+    assert client_as(clinician).get(reverse("accounts:logout")).status_code == 405
+
+
+def _age_session(client, *, idle_seconds=0, age_seconds=0):
+    session = client.session
+    now = time.time()
+    session[SESSION_LAST_SEEN] = now - idle_seconds
+    session[SESSION_STARTED] = now - max(age_seconds, idle_seconds)
+    session.save()
+
+
+def test_idle_session_is_signed_out_with_a_message(client, clinician, password):
+    _post_login(client, "alice", password)
+    _age_session(client, idle_seconds=16 * 60)
+    response = client.get(reverse("dashboard"), follow=True)
+    assert response.redirect_chain[0][0] == reverse("accounts:login")
+    assert "signed out after 15 minutes without activity" in response.content.decode()
+    assert AuditEvent.objects.filter(action="auth.logout", detail="idle timeout").exists()
+
+
+def test_activity_inside_the_window_keeps_the_session(client, clinician, password):
+    _post_login(client, "alice", password)
+    _age_session(client, idle_seconds=14 * 60)
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+@override_settings(IOP_IDLE_TIMEOUT_MINUTES=5)
+def test_idle_timeout_follows_the_setting(client, clinician, password):
+    _post_login(client, "alice", password)
+    _age_session(client, idle_seconds=6 * 60)
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_sessions_end_after_twelve_hours_even_when_active(client, clinician, password):
+    _post_login(client, "alice", password)
+    _age_session(client, age_seconds=12 * 3600 + 60)
+    response = client.get(reverse("dashboard"), follow=True)
+    assert "signed out after 12 hours" in response.content.decode()
+
+
+def test_session_status_poll_does_not_count_as_activity(client, clinician, password):
+    _post_login(client, "alice", password)
+    _age_session(client, idle_seconds=10 * 60)
+    remaining = client.get(reverse("accounts:session_status")).json()["remaining"]
+    assert 290 <= remaining <= 300
+    assert client.get(reverse("accounts:session_status")).json()["remaining"] <= remaining
+
+
+def test_page_carries_the_idle_warning_settings(client_as, clinician):
+    html = client_as(clinician).get(reverse("dashboard")).content.decode()
+    assert 'data-idle-timeout="900"' in html
+    assert 'id="idle-warning"' in html
+
+
+@override_settings(IOP_REQUIRE_2FA=True)
+def test_two_factor_required_sends_staff_without_a_device_to_enrol(client, clinician, password):
+    _post_login(client, "alice", password)
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:otp_setup")
+
+
+# Throttling (django-otp's back-off after a wrong code) is off so the right code counts at once.
+@override_settings(IOP_REQUIRE_2FA=True, OTP_TOTP_THROTTLE_FACTOR=0)
+def test_enrolling_an_authenticator_opens_the_app(client, clinician, password):
+    _post_login(client, "alice", password)
+    assert client.get(reverse("accounts:otp_setup")).status_code == 200
+    device = TOTPDevice.objects.get(user=clinician, confirmed=False)
+    bad = client.post(reverse("accounts:otp_setup"), {"token": "000000"})
+    assert bad.status_code == 400
+    assert "did not match" in bad.content.decode()
+    token = f"{totp(device.bin_key):06d}"
+    response = client.post(reverse("accounts:otp_setup"), {"token": token})
+    assert response.status_code == 302
+    assert TOTPDevice.objects.get(user=clinician).confirmed
+    assert client.get(reverse("dashboard")).status_code == 200
+    assert AuditEvent.objects.filter(action="auth.2fa_enrolled", actor=clinician).exists()
+
+
+@override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+def test_staff_with_a_device_must_verify_even_when_not_required(client, clinician, password):
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    _post_login(client, "alice", password)
+    assert client.get(reverse("dashboard"))["Location"] == reverse("accounts:otp_verify")
+    wrong = client.post(reverse("accounts:otp_verify"), {"token": "12345x"})
+    assert wrong.status_code == 400
+    assert client.get(reverse("dashboard")).status_code == 302
+    token = f"{totp(device.bin_key):06d}"
+    assert client.post(reverse("accounts:otp_verify"), {"token": token}).status_code == 302
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_password_validators_require_twelve_characters(clinician):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="at least 12 characters"):
+        validate_password("Short-pw-1", clinician)

@@ -1,0 +1,131 @@
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from iop.notifications.models import OutboxMessage, OutboxStatus
+from iop.notifications.services import outbox_claim, outbox_deliver, outbox_enqueue
+from iop.notifications.tasks import deliver_message, deliver_outbox
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _enqueue(key="reminder:1"):
+    return outbox_enqueue(
+        idempotency_key=key,
+        channel="email",
+        recipient="someone@example.org",
+        subject="Your appointment",
+        body="Tuesday 18:00, Suite 200",
+    )
+
+
+@pytest.mark.django_db
+def test_the_same_key_writes_one_message():
+    first, created = _enqueue()
+    second, created_again = _enqueue()
+    assert (created, created_again) == (True, False)
+    assert first.pk == second.pk
+    assert OutboxMessage.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_message_is_claimed_once(mailoutbox):
+    message, _ = _enqueue()
+    assert outbox_claim(message_id=message.pk) is True
+    assert outbox_claim(message_id=message.pk) is False
+    assert outbox_deliver(message_id=message.pk) == "skipped"
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_beat_task_delivers_what_is_due(mailoutbox):
+    _enqueue("a")
+    _enqueue("b")
+    assert deliver_outbox() == 2
+    assert deliver_outbox() == 0
+    assert [m.subject for m in mailoutbox] == ["Your appointment"] * 2
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.SENT}
+
+
+@pytest.mark.django_db
+def test_failed_delivery_is_retried_later(settings):
+    settings.EMAIL_BACKEND = "tests.iop.test_notifications.BrokenBackend"
+    message, _ = _enqueue()
+    assert outbox_deliver(message_id=message.pk) == "failed"
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.last_error) == (
+        "pending",
+        1,
+        "ConnectionError",
+    )
+    assert message.not_before is not None
+
+
+class BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionError("smtp down")
+
+
+def _database_url():
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user, host, port = db["USER"] or "postgres", db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    auth = f"{user}:{db['PASSWORD']}" if db["PASSWORD"] else user
+    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_delivers_a_message_queued_after_commit(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    }
+    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "iop",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "-Q",
+            "celery",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        with transaction.atomic():
+            message, _ = _enqueue("worker-test")
+            transaction.on_commit(lambda: deliver_message.delay(message.pk))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            message.refresh_from_db()
+            if message.status == OutboxStatus.SENT:
+                break
+            time.sleep(0.5)
+        assert message.status == OutboxStatus.SENT, (tmp_path / "worker.log").read_text()[-3000:]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
+        connection.close()

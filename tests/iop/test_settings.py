@@ -1,0 +1,58 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(env_overrides, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "IOP_"))}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_refuses_to_start_with_debug_off_and_no_secret_key():
+    result = _run({"DJANGO_DEBUG": "0"}, "check")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_deploy_check_passes_with_production_settings():
+    result = _run(
+        {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "p" * 20
+            + "production-like-secret-key-with-enough-entropy-9876543210",
+            "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
+        },
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_seed_demo_refuses_with_debug_off():
+    result = _run({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 60}, "seed_demo")
+    assert result.returncode != 0
+    assert "only runs with DJANGO_DEBUG=1" in result.stderr
+
+
+def test_docker_compose_names_the_services_with_health_checks():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"db", "redis", "web", "worker", "beat"} <= set(services)
+    for name in ("db", "redis", "web"):
+        assert "healthcheck" in services[name], name
+    assert "gunicorn" in " ".join(map(str, services["web"]["command"]))
