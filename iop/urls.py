@@ -10,5 +10,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("iop.accounts.urls")),
     path("audit/", include("iop.audit.urls")),
+    path("clients/", include("clients.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,378 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clients.models import (
+    ASAM_DIMENSIONS,
+    ASSIGNABLE_ROLES,
+    END_OF_TREATMENT,
+    AsamLevel,
+    CareTeamRole,
+    Client,
+    ClientStatus,
+    Consent,
+    ContinuingCare,
+    DischargeReason,
+    DisclosureMethod,
+    InformationCategory,
+    RecipientType,
+    SignerRelationship,
+    Substance,
+    SupportContact,
+    TpoRecipient,
+)
+from clients.services import possible_duplicates, validate_date_of_birth
+from iop.accounts.models import Role
+
+DATE = forms.DateInput(attrs={"type": "date"})
+TIME = forms.TimeInput(attrs={"type": "time"})
+
+
+def _helper(label: str) -> FormHelper:
+    helper = FormHelper()
+    helper.add_input(Submit("submit", label))
+    return helper
+
+
+class ClientForm(forms.ModelForm):
+    primary_substances = forms.MultipleChoiceField(
+        choices=Substance.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    confirm_not_duplicate = forms.BooleanField(
+        required=False,
+        label="I checked: this is a different person from the existing client",
+        widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = Client
+        fields = [
+            "legal_first_name",
+            "legal_last_name",
+            "preferred_name",
+            "pronouns",
+            "date_of_birth",
+            "phone",
+            "email",
+            "profession",
+            "employer",
+            "monitoring_program",
+            "monitoring_contact",
+            "referral_source",
+            "primary_substances",
+            "co_occurring_conditions",
+            "reminder_channel",
+            "reminder_consent",
+            "reminder_may_name_program",
+            "quiet_hours_start",
+            "quiet_hours_end",
+        ]
+        widgets = {
+            "date_of_birth": DATE,
+            "quiet_hours_start": TIME,
+            "quiet_hours_end": TIME,
+            "co_occurring_conditions": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, check_duplicates=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.check_duplicates = check_duplicates
+        self.duplicate_count = 0
+        self.helper = _helper("Save" if self.instance.pk else "Register prospect")
+        self.helper.layout = Layout(
+            Fieldset(
+                "Identity",
+                Row(Column("legal_first_name"), Column("legal_last_name")),
+                Row(Column("preferred_name"), Column("pronouns"), Column("date_of_birth")),
+            ),
+            Fieldset("Contact", Row(Column("phone"), Column("email"))),
+            Fieldset(
+                "Work and monitoring",
+                Row(Column("profession"), Column("employer")),
+                Row(Column("monitoring_program"), Column("monitoring_contact")),
+                "referral_source",
+            ),
+            Fieldset("Clinical", "primary_substances", "co_occurring_conditions"),
+            Fieldset(
+                "Reminders",
+                Row(Column("reminder_channel"), Column("reminder_consent")),
+                "reminder_may_name_program",
+                Row(Column("quiet_hours_start"), Column("quiet_hours_end")),
+            ),
+            "confirm_not_duplicate",
+        )
+
+    def clean_date_of_birth(self):
+        dob = self.cleaned_data["date_of_birth"]
+        try:
+            validate_date_of_birth(dob)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["date_of_birth"]) from exc
+        return dob
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("reminder_channel") == "sms"
+            and not cleaned.get("phone")
+            or cleaned.get("reminder_channel") == "email"
+            and not cleaned.get("email")
+        ):
+            self.add_error("reminder_channel", "Reminders need a phone or email to go to.")
+        if self.check_duplicates and not self.errors:
+            matches = possible_duplicates(
+                first_name=cleaned.get("legal_first_name", ""),
+                last_name=cleaned.get("legal_last_name", ""),
+                dob=cleaned.get("date_of_birth"),
+            )
+            if self.instance.pk:
+                matches = matches.exclude(pk=self.instance.pk)
+            self.duplicate_count = matches.count()
+            if self.duplicate_count and not cleaned.get("confirm_not_duplicate"):
+                # Show the confirmation box only now, so that a second submit is deliberate.
+                self.fields["confirm_not_duplicate"].widget = forms.CheckboxInput()
+                raise forms.ValidationError(
+                    "A client with this legal name and date of birth is already registered. "
+                    "Search for them first; if this is a different person, tick the box below.",
+                    code="duplicate",
+                )
+        return cleaned
+
+
+class SupportContactForm(forms.ModelForm):
+    class Meta:
+        model = SupportContact
+        fields = ["name", "relationship", "phone", "email", "is_emergency", "notes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Add contact")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("phone") and not cleaned.get("email"):
+            raise forms.ValidationError("Give a phone number or an email address.")
+        return cleaned
+
+
+class ConsentForm(forms.ModelForm):
+    information_categories = forms.MultipleChoiceField(
+        choices=InformationCategory.choices, widget=forms.CheckboxSelectMultiple
+    )
+    expiry_event = forms.CharField(
+        required=False,
+        help_text=f"An event instead of (or besides) a date, e.g. '{END_OF_TREATMENT}'.",
+    )
+    signature_confirmed = forms.BooleanField(
+        label="The signer signed the written form (or the e-signature was captured)",
+        required=True,
+    )
+
+    class Meta:
+        model = Consent
+        fields = [
+            "recipient_type",
+            "recipient_name",
+            "purpose",
+            "information_categories",
+            "information_description",
+            "discloser",
+            "expires_on",
+            "expiry_event",
+            "revocation_statement",
+            "signed_by_name",
+            "signer_relationship",
+            "signed_on",
+        ]
+        widgets = {
+            "expires_on": DATE,
+            "signed_on": DATE,
+            "information_description": forms.Textarea(attrs={"rows": 2}),
+            "revocation_statement": forms.Textarea(attrs={"rows": 2}),
+            "recipient_type": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, client, program_name, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.fields["discloser"].initial = program_name
+        self.fields["signed_by_name"].initial = client.legal_name
+        self.fields["signed_on"].initial = timezone.localdate()
+        self.fields["signer_relationship"].choices = SignerRelationship.choices
+        self.helper = _helper("Record consent")
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("recipient_type") != RecipientType.TPO
+            and not cleaned.get("recipient_name", "").strip()
+        ):
+            self.add_error("recipient_name", "Name the person or organisation.")
+        if not cleaned.get("expires_on") and not cleaned.get("expiry_event", "").strip():
+            self.add_error("expires_on", "Give an expiry date or an expiry event.")
+        return cleaned
+
+
+class ConsentRevokeForm(forms.Form):
+    revoked_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    note = forms.CharField(
+        max_length=200, required=False, help_text="e.g. 'written revocation received by mail'"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Revoke consent")
+
+
+class DisclosureForm(forms.Form):
+    consent = forms.ModelChoiceField(queryset=Consent.objects.none())
+    recipient_name = forms.CharField(max_length=200)
+    tpo_recipient = forms.ChoiceField(
+        choices=[("", "—"), *TpoRecipient.choices],
+        required=False,
+        label="Recipient class (TPO consents)",
+    )
+    information_categories = forms.MultipleChoiceField(
+        choices=InformationCategory.choices, widget=forms.CheckboxSelectMultiple
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What was sent")
+    method = forms.ChoiceField(choices=DisclosureMethod.choices)
+    disclosed_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent"].queryset = client.consents.all()
+        self.helper = _helper("Record disclosure")
+
+
+class AdmitForm(forms.Form):
+    admitted_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    asam_level = forms.ChoiceField(choices=AsamLevel.choices, initial=AsamLevel.L2_1)
+    planned_length_days = forms.IntegerField(min_value=14, max_value=365, initial=60)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rating_choices = [("", "—"), *[(str(i), str(i)) for i in range(5)]]
+        for key, label in ASAM_DIMENSIONS:
+            self.fields[f"{key}_rating"] = forms.TypedChoiceField(
+                label=label, choices=rating_choices, coerce=int
+            )
+            self.fields[f"{key}_note"] = forms.CharField(
+                label="Note", required=False, max_length=300
+            )
+        self.helper = _helper("Admit")
+        self.helper.layout = Layout(
+            Row(Column("admitted_on"), Column("asam_level"), Column("planned_length_days")),
+            Fieldset(
+                "ASAM dimensions (0 none – 4 severe)",
+                *[
+                    Row(Column(f"{key}_rating", css_class="col-md-4"), Column(f"{key}_note"))
+                    for key, _ in ASAM_DIMENSIONS
+                ],
+            ),
+        )
+
+    def clean_admitted_on(self):
+        day = self.cleaned_data["admitted_on"]
+        if day > timezone.localdate() + timezone.timedelta(days=30):
+            raise forms.ValidationError(
+                "Admission more than 30 days ahead: record it nearer the day."
+            )
+        return day
+
+    def episode_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "admitted_on": data["admitted_on"],
+            "asam_level": data["asam_level"],
+            "planned_length_days": data["planned_length_days"],
+            "dimension_ratings": {key: data[f"{key}_rating"] for key, _ in ASAM_DIMENSIONS},
+            "dimension_notes": {
+                key: data[f"{key}_note"] for key, _ in ASAM_DIMENSIONS if data[f"{key}_note"]
+            },
+        }
+
+
+class DischargeForm(forms.Form):
+    discharged_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    reason = forms.ChoiceField(choices=DischargeReason.choices)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    continuing_care = forms.ChoiceField(choices=ContinuingCare.choices)
+
+    def __init__(self, *args, episode, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.episode = episode
+        self.helper = _helper("Discharge")
+
+    def clean_discharged_on(self):
+        day = self.cleaned_data["discharged_on"]
+        if day < self.episode.admitted_on:
+            raise forms.ValidationError(
+                f"Discharge cannot be before admission ({self.episode.admitted_on:%Y-%m-%d})."
+            )
+        if day > timezone.localdate():
+            raise forms.ValidationError("The discharge date is in the future.")
+        return day
+
+
+# Which staff may hold which care-team role.
+ROLE_STAFF = {
+    CareTeamRole.PRIMARY: (Role.CLINICIAN, Role.SUPERVISOR),
+    CareTeamRole.COUNSELLOR: (Role.CLINICIAN, Role.SUPERVISOR),
+    CareTeamRole.PRESCRIBER: (Role.MEDICAL,),
+    CareTeamRole.CASE_MANAGER: (Role.CLINICIAN, Role.INTAKE, Role.SUPERVISOR),
+    CareTeamRole.INTAKE: (Role.INTAKE,),
+}
+
+
+class CareTeamAddForm(forms.Form):
+    staff = forms.ModelChoiceField(queryset=get_user_model().objects.none())
+    role = forms.ChoiceField(choices=ASSIGNABLE_ROLES, initial=CareTeamRole.PRIMARY)
+    started_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, groups__name__in=[r.value for r in Role])
+            .exclude(groups__name=Role.ADMIN)
+            .distinct()
+            .prefetch_related("groups")
+        )
+        self.helper = _helper("Add to care team")
+        self.helper.form_class = "row g-2 align-items-end"
+
+    def clean(self):
+        cleaned = super().clean()
+        staff, role = cleaned.get("staff"), cleaned.get("role")
+        if staff and role and not staff.has_role(*ROLE_STAFF[role]):
+            self.add_error(
+                "staff", f"{staff} does not hold a role that can be {CareTeamRole(role).label}."
+            )
+        return cleaned
+
+
+class EmergencyAccessForm(forms.Form):
+    mrn = forms.CharField(label="MRN", max_length=12)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Say why you need this chart now. Your access is reviewed by a program admin.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Open the record for 60 minutes")
+
+
+class EmergencyReviewForm(forms.Form):
+    note = forms.CharField(max_length=200, required=False)
+
+
+class ClientSearchForm(forms.Form):
+    q = forms.CharField(required=False, label="Name or MRN", max_length=100)
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any status"), *ClientStatus.choices],
+    )

@@ -1,0 +1,450 @@
+"""Writes that span rows: each keyword-only, atomic, validating and audited."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clients.access import permission_id_map
+from clients.models import (
+    REDISCLOSURE_NOTICE,
+    ROLE_PERMISSIONS,
+    TPO_REDISCLOSURE,
+    TPO_REFUSAL,
+    CareTeamMember,
+    CareTeamRole,
+    Client,
+    ClientStatus,
+    ClientUserObjectPermission,
+    Consent,
+    Disclosure,
+    EmergencyAccess,
+    Episode,
+    RecipientType,
+)
+from clients.signals import episode_discharged
+from iop.audit.services import audit_record
+
+MINIMUM_AGE = 12
+
+
+def validate_date_of_birth(dob: date, *, today: date | None = None) -> None:
+    today = today or timezone.localdate()
+    if dob > today:
+        raise ValidationError({"date_of_birth": "The date of birth is in the future."})
+    age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+    if age < MINIMUM_AGE:
+        raise ValidationError(
+            {"date_of_birth": f"Clients must be at least {MINIMUM_AGE} years old."}
+        )
+
+
+def possible_duplicates(*, first_name: str, last_name: str, dob: date):
+    """Clients with the same legal name and date of birth, whoever can see them.
+
+    Intake must learn that a match exists to avoid a second chart, but not who it
+    is: callers show only the count.
+    """
+    return Client.objects.filter(
+        legal_first_name__iexact=first_name.strip(),
+        legal_last_name__iexact=last_name.strip(),
+        date_of_birth=dob,
+    )
+
+
+@transaction.atomic
+def client_register(*, actor, request=None, **fields) -> Client:
+    """Register a prospect; the registering intake coordinator joins the care team."""
+    validate_date_of_birth(fields["date_of_birth"])
+    client = Client(created_by=actor, status=ClientStatus.PROSPECT, **fields)
+    client.full_clean()
+    client.save()
+    audit_record(action="client.register", actor=actor, request=request, obj=client, client=client)
+    if not actor.is_program_admin:
+        care_team_add(
+            client=client, staff=actor, role=CareTeamRole.INTAKE, actor=actor, request=request
+        )
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, actor, request=None, **fields) -> Client:
+    if "date_of_birth" in fields:
+        validate_date_of_birth(fields["date_of_birth"])
+    for name, value in fields.items():
+        setattr(client, name, value)
+    client.full_clean()
+    client.save()
+    audit_record(action="client.update", actor=actor, request=request, obj=client, client=client)
+    return client
+
+
+# --- Care team and the object permissions it drives ------------------------------
+
+
+@dataclass
+class PermissionDiff:
+    granted: set = field(default_factory=set)
+    revoked: set = field(default_factory=set)
+
+    def __bool__(self):
+        return bool(self.granted or self.revoked)
+
+
+def client_permissions_sync(*, client: Client, on: date | None = None) -> PermissionDiff:
+    """Make the client's object permissions equal to what its active care team grants.
+
+    The care team is the source of truth; this is the only code that writes the
+    permission table, called by every care-team change and by the rebuild command.
+    """
+    on = on or timezone.localdate()
+    codename_to_id = {c: permission_id_map()[c] for c in _all_codenames()}
+    wanted = {
+        (member.staff_id, codename_to_id[codename])
+        for member in CareTeamMember.objects.active(on).filter(client=client)
+        for codename in ROLE_PERMISSIONS[member.role]
+    }
+    existing = set(
+        ClientUserObjectPermission.objects.filter(
+            content_object=client, permission_id__in=codename_to_id.values()
+        ).values_list("user_id", "permission_id")
+    )
+    diff = PermissionDiff(granted=wanted - existing, revoked=existing - wanted)
+    if diff.granted:
+        ClientUserObjectPermission.objects.bulk_create(
+            [
+                ClientUserObjectPermission(content_object=client, user_id=u, permission_id=p)
+                for u, p in diff.granted
+            ]
+        )
+    for user_id, permission_id in diff.revoked:
+        ClientUserObjectPermission.objects.filter(
+            content_object=client, user_id=user_id, permission_id=permission_id
+        ).delete()
+    return diff
+
+
+def _all_codenames() -> tuple[str, ...]:
+    return tuple(sorted({c for codes in ROLE_PERMISSIONS.values() for c in codes}))
+
+
+def _lock(client: Client) -> Client:
+    # Serialises care-team changes per client: the "last primary clinician" rule
+    # reads and then writes, and two concurrent removals must not both pass.
+    return Client.objects.select_for_update().get(pk=client.pk)
+
+
+@transaction.atomic
+def care_team_add(
+    *,
+    client: Client,
+    staff,
+    role: str,
+    actor,
+    started_on: date | None = None,
+    source: str = "",
+    request=None,
+) -> CareTeamMember:
+    client = _lock(client)
+    started_on = started_on or timezone.localdate()
+    if not staff.is_active:
+        raise ValidationError({"staff": "This account is deactivated."})
+    existing = CareTeamMember.objects.filter(
+        client=client, staff=staff, role=role, source=source, ended_on__isnull=True
+    ).first()
+    if existing:
+        if source:  # a roster sync may ask twice; adding is idempotent for it
+            return existing
+        raise ValidationError({"staff": f"{staff} is already on the care team in this role."})
+    member = CareTeamMember(
+        client=client, staff=staff, role=role, started_on=started_on, source=source
+    )
+    member.full_clean()
+    member.save()
+    client_permissions_sync(client=client)
+    audit_record(
+        action="careteam.add",
+        actor=actor,
+        request=request,
+        obj=member,
+        client=client,
+        detail=f"role={role}; staff={staff.get_username()}",
+    )
+    return member
+
+
+@transaction.atomic
+def care_team_end(
+    *, member: CareTeamMember, actor, ended_on: date | None = None, request=None
+) -> CareTeamMember:
+    client = _lock(member.client)
+    member = CareTeamMember.objects.select_for_update().get(pk=member.pk)
+    ended_on = ended_on or timezone.localdate()
+    if member.ended_on is not None:
+        return member
+    if ended_on < member.started_on:
+        raise ValidationError({"ended_on": "The end is before the start of this membership."})
+    if (
+        member.role == CareTeamRole.PRIMARY
+        and client.status == ClientStatus.ACTIVE
+        and not CareTeamMember.objects.filter(
+            client=client, role=CareTeamRole.PRIMARY, ended_on__isnull=True
+        )
+        .exclude(pk=member.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            "An active client needs a primary clinician: assign the new one before "
+            "removing the last."
+        )
+    member.ended_on = ended_on
+    member.save(update_fields=["ended_on"])
+    client_permissions_sync(client=client)
+    audit_record(
+        action="careteam.end",
+        actor=actor,
+        request=request,
+        obj=member,
+        client=client,
+        detail=f"role={member.role}; staff={member.staff.get_username()}",
+    )
+    return member
+
+
+@transaction.atomic
+def care_team_end_source(*, client: Client, source: str, actor, ended_on=None) -> int:
+    """End every membership a roster brought (a client leaving a group)."""
+    ended = 0
+    for member in CareTeamMember.objects.filter(
+        client=client, source=source, ended_on__isnull=True
+    ):
+        care_team_end(member=member, actor=actor, ended_on=ended_on)
+        ended += 1
+    return ended
+
+
+def permissions_rebuild(*, apply: bool = True) -> dict[int, PermissionDiff]:
+    """Recompute every client's object permissions from the care team."""
+    differences = {}
+    for client in Client.objects.only("pk").iterator(chunk_size=500):
+        with transaction.atomic():
+            diff = client_permissions_sync(client=client)
+            if diff:
+                differences[client.pk] = diff
+            if not apply:
+                transaction.set_rollback(True)
+    return differences
+
+
+# --- Episodes ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def episode_admit(*, client: Client, actor, request=None, **fields) -> Episode:
+    client = _lock(client)
+    if client.episodes.open().exists():
+        raise ValidationError("This client already has an open episode: discharge it first.")
+    episode = Episode(client=client, admitted_by=actor, **fields)
+    episode.full_clean()
+    episode.save()
+    client.status = ClientStatus.ACTIVE
+    client.save(update_fields=["status"])
+    audit_record(action="episode.admit", actor=actor, request=request, obj=episode, client=client)
+    return episode
+
+
+@transaction.atomic
+def episode_discharge(
+    *,
+    episode: Episode,
+    discharged_on: date,
+    reason: str,
+    summary: str,
+    continuing_care: str,
+    actor,
+    request=None,
+) -> Episode:
+    client = _lock(episode.client)
+    episode = Episode.objects.select_for_update().get(pk=episode.pk)
+    if episode.discharged_on is not None:
+        raise ValidationError("This episode is already discharged.")
+    if discharged_on < episode.admitted_on:
+        raise ValidationError({"discharged_on": "Discharge cannot be before admission."})
+    episode.discharged_on = discharged_on
+    episode.discharge_reason = reason
+    episode.discharge_summary = summary
+    episode.continuing_care = continuing_care
+    episode.full_clean()
+    episode.save()
+    client.status = ClientStatus.DISCHARGED
+    client.save(update_fields=["status"])
+    # Scheduling closes enrollments and removes the client from future sessions,
+    # inside this same transaction.
+    episode_discharged.send(sender=Episode, episode=episode, actor=actor)
+    audit_record(
+        action="episode.discharge",
+        actor=actor,
+        request=request,
+        obj=episode,
+        client=client,
+        detail=f"reason={reason}",
+    )
+    return episode
+
+
+# --- Part 2 consents and disclosures ------------------------------------------------
+
+
+def treatment_ended(client: Client) -> bool:
+    episodes = list(client.episodes.values_list("discharged_on", flat=True))
+    return bool(episodes) and all(d is not None for d in episodes)
+
+
+@transaction.atomic
+def consent_record(*, client: Client, actor, request=None, **fields) -> Consent:
+    consent = Consent(client=client, recorded_by=actor, **fields)
+    if consent.recipient_type == RecipientType.TPO:
+        consent.recipient_name = ""
+        # 42 CFR 2.31(a)(4)(iii) and (a)(9): a TPO consent states redisclosure and refusal.
+        consent.tpo_redisclosure_statement = TPO_REDISCLOSURE
+        consent.tpo_refusal_statement = TPO_REFUSAL
+    if consent.signed_on and consent.signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": "The signature date is in the future."})
+    if consent.expires_on and consent.signed_on and consent.expires_on < consent.signed_on:
+        raise ValidationError({"expires_on": "The consent would expire before it was signed."})
+    if not consent.expires_on and not consent.expiry_event.strip():
+        raise ValidationError({"expires_on": "Give an expiry date or an expiry event."})
+    if not consent.information_categories:
+        raise ValidationError({"information_categories": "Choose what may be disclosed."})
+    consent.full_clean()
+    consent.save()
+    audit_record(action="consent.record", actor=actor, request=request, obj=consent, client=client)
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(
+    *, consent: Consent, revoked_on: date, note: str, actor, request=None
+) -> Consent:
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.revoked_on:
+        raise ValidationError("This consent is already revoked.")
+    if revoked_on < consent.signed_on:
+        raise ValidationError({"revoked_on": "Revocation cannot precede the signature."})
+    if revoked_on > timezone.localdate():
+        raise ValidationError({"revoked_on": "The revocation date is in the future."})
+    consent.revoked_on = revoked_on
+    consent.revocation_note = note
+    consent.revoked_by = actor
+    consent.save(update_fields=["revoked_on", "revocation_note", "revoked_by"])
+    audit_record(
+        action="consent.revoke", actor=actor, request=request, obj=consent, client=consent.client
+    )
+    return consent
+
+
+@transaction.atomic
+def disclosure_record(
+    *,
+    client: Client,
+    consent: Consent,
+    recipient_name: str,
+    information_categories: list[str],
+    description: str,
+    method: str,
+    disclosed_on: date,
+    actor,
+    tpo_recipient: str = "",
+    request=None,
+) -> Disclosure:
+    """Record a disclosure; refused unless a valid consent covers recipient and information."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.client_id != client.pk:
+        raise ValidationError({"consent": "That consent belongs to another client."})
+    if disclosed_on > timezone.localdate():
+        raise ValidationError({"disclosed_on": "The disclosure date is in the future."})
+    state = consent.state_on(disclosed_on, treatment_ended=treatment_ended(client))
+    if state != "active":
+        raise ValidationError({"consent": f"The consent is {state} on {disclosed_on:%Y-%m-%d}."})
+    if not consent.covers_recipient(recipient_name=recipient_name, tpo_recipient=tpo_recipient):
+        named = consent.recipient_display
+        raise ValidationError(
+            {"recipient_name": f"The consent does not name this recipient (it names {named})."}
+        )
+    if not information_categories:
+        raise ValidationError({"information_categories": "Say what was disclosed."})
+    if not consent.covers_categories(information_categories):
+        raise ValidationError(
+            {"information_categories": "The consent does not cover all of this information."}
+        )
+    disclosure = Disclosure(
+        client=client,
+        consent=consent,
+        recipient_name=recipient_name.strip(),
+        tpo_recipient=tpo_recipient if consent.is_tpo else "",
+        information_categories=list(information_categories),
+        description=description,
+        method=method,
+        disclosed_on=disclosed_on,
+        disclosed_by=actor,
+        redisclosure_notice=REDISCLOSURE_NOTICE,
+        consent_scope=consent.scope_statement(),
+    )
+    disclosure.full_clean()
+    disclosure.save()
+    audit_record(
+        action="disclosure.record", actor=actor, request=request, obj=disclosure, client=client
+    )
+    return disclosure
+
+
+# --- Break the glass ----------------------------------------------------------------
+
+MINIMUM_REASON_LENGTH = 15
+
+
+@transaction.atomic
+def emergency_access_open(*, client: Client, actor, reason: str, request=None) -> EmergencyAccess:
+    reason = reason.strip()
+    if len(reason) < MINIMUM_REASON_LENGTH:
+        raise ValidationError(
+            {"reason": f"State the emergency in at least {MINIMUM_REASON_LENGTH} characters."}
+        )
+    now = timezone.now()
+    access = EmergencyAccess.objects.create(
+        client=client,
+        staff=actor,
+        reason=reason,
+        started_at=now,
+        expires_at=now + timedelta(minutes=EmergencyAccess.DURATION_MINUTES),
+    )
+    audit_record(
+        action="client.emergency_access",
+        actor=actor,
+        request=request,
+        obj=access,
+        client=client,
+        detail="break the glass; 60 minutes",
+    )
+    return access
+
+
+@transaction.atomic
+def emergency_access_review(*, access: EmergencyAccess, actor, note: str, request=None):
+    access = EmergencyAccess.objects.select_for_update().get(pk=access.pk)
+    if access.reviewed_at:
+        raise ValidationError("Already reviewed.")
+    access.reviewed_by = actor
+    access.reviewed_at = timezone.now()
+    access.review_note = note[:200]
+    access.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+    audit_record(
+        action="client.emergency_review",
+        actor=actor,
+        request=request,
+        obj=access,
+        client=access.client,
+    )
+    return access

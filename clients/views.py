@@ -1,0 +1,440 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from clients import services
+from clients.access import Purpose, client_view, purposes_for
+from clients.forms import (
+    AdmitForm,
+    CareTeamAddForm,
+    ClientForm,
+    ClientSearchForm,
+    ConsentForm,
+    ConsentRevokeForm,
+    DischargeForm,
+    DisclosureForm,
+    EmergencyAccessForm,
+    EmergencyReviewForm,
+    SupportContactForm,
+)
+from clients.models import (
+    REDISCLOSURE_NOTICE,
+    CareTeamMember,
+    CareTeamRole,
+    Client,
+    Consent,
+    Disclosure,
+    EmergencyAccess,
+    Episode,
+)
+from clients.selectors import caseload_for, client_list
+from iop.accounts.models import Role
+from iop.audit.models import Outcome
+from iop.audit.services import audit_record
+from iop.permissions import role_required
+
+PROGRAM_NAME = "Intensive Outpatient Program"
+PAGE_SIZE = 25
+
+
+def _apply_errors(form, exc: ValidationError):
+    """Show a service's refusal on the form: field errors where they belong."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def _form_page(request, template, context, form):
+    return render(request, template, context, status=400 if form.is_bound else 200)
+
+
+# --- Lists ----------------------------------------------------------------------------
+
+
+@login_required
+def client_index(request):
+    form = ClientSearchForm(request.GET or None)
+    text = status = ""
+    if form.is_valid():
+        text, status = form.cleaned_data["q"], form.cleaned_data["status"]
+    page = Paginator(client_list(request.user, text=text, status=status), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    if text:
+        audit_record(
+            action="client.search", request=request, detail=f"results={page.paginator.count}"
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "clients/list.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+@role_required(Role.CLINICIAN, Role.SUPERVISOR)
+def caseload(request):
+    return render(request, "clients/caseload.html", {"clients": caseload_for(request.user)})
+
+
+# --- Registration and demographics ------------------------------------------------------
+
+
+@role_required(Role.INTAKE, Role.ADMIN)
+def register(request):
+    form = ClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "confirm_not_duplicate"}
+        try:
+            client = services.client_register(actor=request.user, request=request, **fields)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Registered with MRN {client.mrn}. Next: record consents, then admit."
+            )
+            return redirect("clients:chart", client.public_id)
+    return _form_page(request, "clients/register.html", {"form": form}, form)
+
+
+@client_view(purpose=Purpose.EDIT, action="client.update")
+def edit(request, client):
+    form = ClientForm(request.POST or None, instance=client, check_duplicates=False)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "confirm_not_duplicate"}
+        try:
+            services.client_update(client=client, actor=request.user, request=request, **fields)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("clients:chart", client.public_id)
+    return _form_page(
+        request, "clients/form.html", {"form": form, "client": client, "title": "Edit client"}, form
+    )
+
+
+# --- The chart --------------------------------------------------------------------------
+
+
+@client_view(purpose=Purpose.CHART, action="client.view")
+def chart(request, client):
+    purposes = purposes_for(request.user, client)
+    today = timezone.localdate()
+    ended = services.treatment_ended(client)
+    consents = list(client.consents.select_related("recorded_by"))
+    for consent in consents:
+        consent.state = consent.state_on(today, treatment_ended=ended)
+    context = {
+        "client": client,
+        "purposes": purposes,
+        "can_edit": Purpose.EDIT in purposes,
+        "access": request.client_access,
+        "contacts": client.contacts.all(),
+        "consents": consents,
+        "disclosures": client.disclosures.select_related("disclosed_by")[:10],
+        "care_team": client.care_team.select_related("staff").order_by("ended_on", "role"),
+        "episodes": client.episodes.select_related("admitted_by"),
+        "open_episode": client.episodes.open().first(),
+        "emergency_used": client.emergency_accesses.exists(),
+        "chart_sections": [],
+    }
+    from clients.chart import extra_sections
+
+    context["chart_sections"] = extra_sections(request, client, purposes)
+    return render(request, "clients/chart.html", context)
+
+
+# --- Contacts -------------------------------------------------------------------------
+
+
+@client_view(purpose=Purpose.EDIT, action="contact.add")
+def contact_add(request, client):
+    form = SupportContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        contact = form.save(commit=False)
+        contact.client = client
+        contact.save()
+        audit_record(action="contact.add", request=request, obj=contact, client=client)
+        messages.success(request, "Contact added.")
+        return redirect("clients:chart", client.public_id)
+    return _form_page(
+        request,
+        "clients/form.html",
+        {"form": form, "client": client, "title": "Add a contact"},
+        form,
+    )
+
+
+# --- Consents and disclosures -----------------------------------------------------------
+
+
+@client_view(purpose=Purpose.EDIT, action="consent.record")
+def consent_add(request, client):
+    form = ConsentForm(request.POST or None, client=client, program_name=PROGRAM_NAME)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "signature_confirmed"}
+        try:
+            consent = services.consent_record(
+                client=client, actor=request.user, request=request, **fields
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect("clients:consent_detail", client.public_id, consent.public_id)
+    return _form_page(request, "clients/consent_form.html", {"form": form, "client": client}, form)
+
+
+@client_view(purpose=Purpose.CHART, action="consent.view")
+def consent_detail(request, client, consent_id):
+    consent = get_object_or_404(
+        Consent.objects.select_related("recorded_by"), client=client, public_id=consent_id
+    )
+    consent.state = consent.state_on(
+        timezone.localdate(), treatment_ended=services.treatment_ended(client)
+    )
+    return render(
+        request,
+        "clients/consent_print.html",
+        {"client": client, "consent": consent, "program_name": PROGRAM_NAME},
+    )
+
+
+@client_view(purpose=Purpose.EDIT, action="consent.revoke")
+def consent_revoke(request, client, consent_id):
+    consent = get_object_or_404(Consent, client=client, public_id=consent_id)
+    form = ConsentRevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_revoke(
+                consent=consent,
+                revoked_on=form.cleaned_data["revoked_on"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Consent revoked. No further disclosure may rely on it.")
+            return redirect("clients:chart", client.public_id)
+    return _form_page(
+        request,
+        "clients/form.html",
+        {"form": form, "client": client, "title": f"Revoke: {consent}"},
+        form,
+    )
+
+
+@client_view(purpose=Purpose.EDIT, action="disclosure.record")
+def disclosure_add(request, client):
+    form = DisclosureForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.disclosure_record(
+                client=client, actor=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Disclosure recorded with the 42 CFR 2.32 notice.")
+            return redirect("clients:disclosures", client.public_id)
+    return _form_page(
+        request,
+        "clients/form.html",
+        {
+            "form": form,
+            "client": client,
+            "title": "Record a disclosure",
+            "notice": REDISCLOSURE_NOTICE,
+        },
+        form,
+    )
+
+
+@client_view(purpose=Purpose.CHART, action="disclosure.accounting")
+def disclosures(request, client):
+    return render(
+        request,
+        "clients/disclosures.html",
+        {
+            "client": client,
+            "disclosures": Disclosure.objects.for_accounting(client),
+            "today": timezone.localdate(),
+            "program_name": PROGRAM_NAME,
+        },
+    )
+
+
+# --- Episodes -------------------------------------------------------------------------
+
+
+@client_view(purpose=Purpose.EDIT, action="episode.admit")
+def admit(request, client):
+    form = AdmitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.episode_admit(
+                client=client, actor=request.user, request=request, **form.episode_fields()
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Admitted. Next: assign the care team.")
+            return redirect("clients:care_team", client.public_id)
+    return _form_page(
+        request, "clients/form.html", {"form": form, "client": client, "title": "Admit"}, form
+    )
+
+
+@client_view(purpose=Purpose.EDIT, action="episode.discharge")
+def discharge(request, client, episode_id):
+    episode = get_object_or_404(Episode, client=client, public_id=episode_id)
+    if not episode.is_open:
+        raise Http404("This episode is already discharged.")
+    form = DischargeForm(request.POST or None, episode=episode)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.episode_discharge(
+                episode=episode,
+                discharged_on=data["discharged_on"],
+                reason=data["reason"],
+                summary=data["summary"],
+                continuing_care=data["continuing_care"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Discharged.")
+            return redirect("clients:chart", client.public_id)
+    return _form_page(
+        request, "clients/form.html", {"form": form, "client": client, "title": "Discharge"}, form
+    )
+
+
+# --- Care team ------------------------------------------------------------------------
+
+
+@client_view(purpose=Purpose.EDIT, action="careteam.view")
+def care_team(request, client):
+    form = CareTeamAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.care_team_add(
+                client=client,
+                staff=form.cleaned_data["staff"],
+                role=form.cleaned_data["role"],
+                started_on=form.cleaned_data["started_on"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Care team updated.")
+            return redirect("clients:care_team", client.public_id)
+    members = client.care_team.select_related("staff").order_by("ended_on", "role", "started_on")
+    return _form_page(
+        request,
+        "clients/care_team.html",
+        {"form": form, "client": client, "members": members, "roles": CareTeamRole},
+        form,
+    )
+
+
+@require_POST
+@client_view(purpose=Purpose.EDIT, action="careteam.end")
+def care_team_end(request, client, member_id):
+    member = get_object_or_404(CareTeamMember, client=client, public_id=member_id)
+    try:
+        services.care_team_end(member=member, actor=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        members = client.care_team.select_related("staff").order_by("ended_on", "role")
+        return render(
+            request,
+            "clients/care_team.html",
+            {"form": CareTeamAddForm(), "client": client, "members": members},
+            status=409,
+        )
+    messages.success(request, f"{member.staff} left the care team.")
+    return redirect("clients:care_team", client.public_id)
+
+
+# --- Break the glass --------------------------------------------------------------------
+
+
+@login_required
+def emergency_access(request):
+    form = EmergencyAccessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        client = Client.objects.filter(mrn=form.cleaned_data["mrn"].strip()).first()
+        if client is None:
+            audit_record(
+                action="client.emergency_access",
+                request=request,
+                outcome=Outcome.DENIED,
+                detail="no client with that MRN",
+            )
+            form.add_error("mrn", "No client has that MRN.")
+        else:
+            try:
+                services.emergency_access_open(
+                    client=client,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.warning(
+                    request, "Emergency access for 60 minutes. A program admin will review it."
+                )
+                return redirect("clients:chart", client.public_id)
+    return _form_page(request, "clients/emergency_access.html", {"form": form}, form)
+
+
+@role_required(Role.ADMIN)
+def emergency_review(request):
+    pending = EmergencyAccess.objects.awaiting_review().select_related("staff", "client")
+    reviewed = EmergencyAccess.objects.filter(reviewed_at__isnull=False).select_related(
+        "staff", "client", "reviewed_by"
+    )[:20]
+    return render(
+        request,
+        "clients/emergency_review.html",
+        {"pending": pending, "reviewed": reviewed, "form": EmergencyReviewForm()},
+    )
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def emergency_review_mark(request, access_id):
+    access = get_object_or_404(EmergencyAccess, public_id=access_id)
+    form = EmergencyReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The review note is too long (200 characters at most).")
+        return redirect("clients:emergency_review")
+    try:
+        services.emergency_access_review(
+            access=access, actor=request.user, note=form.cleaned_data["note"], request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Marked as reviewed.")
+    return redirect("clients:emergency_review")
