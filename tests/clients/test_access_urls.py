@@ -1,0 +1,132 @@
+"""Every client-scoped URL, found in the URL configuration so none can be forgotten:
+a staff member with no reason gets 404 and a denied audit row; the care team gets
+the page and an allowed audit row."""
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from clients import services
+from clients.models import CareTeamRole, InformationCategory, RecipientType
+from iop.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _client_routes():
+    """(url name, kwarg names, callback) for every route that takes a client_id."""
+
+    def walk(patterns, namespace=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                yield from walk(entry.url_patterns, ns)
+            elif isinstance(entry, URLPattern) and "client_id" in entry.pattern.converters:
+                yield f"{namespace}{entry.name}", set(entry.pattern.converters), entry.callback
+
+    return sorted(walk(get_resolver().url_patterns), key=lambda r: r[0])
+
+
+ROUTES = _client_routes()
+# Routes that only accept POST: the stranger check posts to them.
+POST_ONLY = {"clients:care_team_end"}
+
+
+@pytest.fixture
+def chart(clinician, intake_user):
+    """A registered, consented, admitted client with alice as primary clinician."""
+    client = services.client_register(
+        actor=intake_user,
+        legal_first_name="Robin",
+        legal_last_name="Vale",
+        date_of_birth=date(1985, 4, 2),
+        profession="nurse",
+    )
+    consent = services.consent_record(
+        client=client,
+        actor=intake_user,
+        discloser="IOP",
+        information_categories=[InformationCategory.ATTENDANCE],
+        information_description="Attendance",
+        recipient_type=RecipientType.ORGANISATION,
+        recipient_name="Board of Nursing",
+        purpose="Monitoring",
+        expires_on=date.today() + timedelta(days=200),
+        signed_by_name="Robin Vale",
+        signed_on=date.today(),
+    )
+    episode = services.episode_admit(
+        client=client,
+        actor=intake_user,
+        admitted_on=date.today(),
+        asam_level="2.1",
+        dimension_ratings={f"d{i}": 1 for i in range(1, 7)},
+    )
+    member = services.care_team_add(
+        client=client, staff=clinician, role=CareTeamRole.PRIMARY, actor=intake_user
+    )
+    return {
+        "client_id": client.public_id,
+        "consent_id": consent.public_id,
+        "episode_id": episode.public_id,
+        "member_id": member.public_id,
+    }
+
+
+def _url(name, kwargs, objects):
+    missing = kwargs - set(objects)
+    assert not missing, f"{name}: add a fixture object for {missing} in this test"
+    return reverse(name, kwargs={k: objects[k] for k in kwargs})
+
+
+def test_the_url_configuration_has_client_routes():
+    names = {name for name, _, _ in ROUTES}
+    assert {"clients:chart", "clients:consent_add", "clients:care_team"} <= names
+
+
+@pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
+def test_every_client_route_goes_through_the_access_path(name, kwargs, callback):
+    assert getattr(callback, "client_scoped", False), f"{name} is not wrapped in client_view"
+
+
+@pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
+def test_stranger_gets_404_and_the_attempt_is_audited(
+    name, kwargs, callback, chart, client_as, other_clinician
+):
+    http = client_as(other_clinician)
+    url = _url(name, kwargs, chart)
+    response = http.post(url) if name in POST_ONLY else http.get(url)
+    assert response.status_code == 404
+    denied = AuditEvent.objects.filter(
+        actor=other_clinician, outcome="denied", client_id=chart["client_id"]
+    )
+    assert denied.count() == 1
+
+
+@pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
+def test_care_team_gets_the_page_and_the_access_is_audited(
+    name, kwargs, callback, chart, client_as, clinician
+):
+    if name in POST_ONLY:
+        pytest.skip("POST-only action; its allowed path is tested with its service")
+    response = client_as(clinician).get(_url(name, kwargs, chart))
+    assert response.status_code == 200
+    allowed = AuditEvent.objects.filter(
+        actor=clinician, outcome="allowed", client_id=chart["client_id"]
+    )
+    assert allowed.count() == 1
+
+
+def test_unknown_client_id_is_404_and_audited_without_a_client(client_as, clinician):
+    response = client_as(clinician).get(reverse("clients:chart", args=[uuid.uuid4()]))
+    assert response.status_code == 404
+    event = AuditEvent.objects.get(action="client.view")
+    assert (event.outcome, event.client_id) == ("denied", None)
+
+
+def test_a_404_page_does_not_name_the_client(chart, client_as, other_clinician):
+    html = client_as(other_clinician).get(reverse("clients:chart", args=[chart["client_id"]]))
+    assert "Robin" not in html.content.decode()
+    assert "Vale" not in html.content.decode()
