@@ -1,0 +1,75 @@
+"""Intake journey in Chromium: register, consent, admit, assign the care team; the
+clinician then finds the client on their caseload and a colleague does not."""
+
+import pytest
+
+from tests.iop.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
+    page, browser_login, intake_user, clinician, other_clinician
+):
+    UserFactory(username="mira", roles=["medical"])
+    browser_login("ines")
+    page.get_by_role("link", name="Register client").click()
+
+    # Step 1: register; a future date of birth is refused first, nothing saved.
+    page.fill("#id_legal_first_name", "Morgan")
+    page.fill("#id_legal_last_name", "Ashdown")
+    page.fill("#id_preferred_name", "Mo")
+    page.fill("#id_date_of_birth", "2090-01-01")
+    page.select_option("#id_profession", "physician")
+    page.fill("#id_employer", "Lakeside Hospital")
+    page.get_by_role("button", name="Register prospect").click()
+    assert "The date of birth is in the future." in page.content()
+    page.fill("#id_date_of_birth", "1979-06-15")
+    page.get_by_role("button", name="Register prospect").click()
+    page.wait_for_url("**/clients/*/")
+    assert page.get_by_test_id("client-status").inner_text() == "Prospect"
+    chart_url = page.url
+
+    # Step 2: a single TPO consent.
+    page.get_by_role("link", name="Record consent").click()
+    page.get_by_label(
+        "My treating providers, health plans, third-party payers and program operations"
+    ).check()
+    page.fill("#id_purpose", "Treatment, payment and health care operations")
+    page.get_by_label("All Part 2 records of this program").check()
+    page.fill("#id_information_description", "Everything needed to treat and bill")
+    page.fill("#id_expiry_event", "end of treatment")
+    page.get_by_label("The signer signed the written form").check()
+    page.get_by_role("button", name="Record consent").click()
+    assert page.get_by_test_id("consent-state").inner_text() == "Active"
+    assert "may be redisclosed" in page.get_by_test_id("consent-form").inner_text()
+
+    # Step 3: admit with ASAM placement.
+    page.goto(chart_url)
+    page.get_by_role("link", name="Admit").click()
+    for n in range(1, 7):
+        page.select_option(f"#id_d{n}_rating", "1")
+    page.get_by_role("button", name="Admit").click()
+
+    # Step 4: care team (the admit step lands here).
+    page.wait_for_url("**/care-team/")
+    page.select_option("#id_staff", label=str(clinician))
+    page.select_option("#id_role", "primary")
+    page.get_by_role("button", name="Add to care team").click()
+    assert "Primary clinician" in page.get_by_test_id("care-team-table").inner_text()
+    page.goto(chart_url)
+    assert page.get_by_test_id("client-status").inner_text() == "Active"
+    page.get_by_role("button", name="Sign out").click()
+
+    browser_login("alice")
+    page.get_by_role("link", name="Caseload").click()
+    assert "Mo Ashdown" in page.get_by_test_id("caseload").inner_text()
+    page.get_by_role("link", name="Mo Ashdown").click()
+    assert "Lakeside Hospital" in page.get_by_test_id("section-details").inner_text()
+    page.get_by_role("button", name="Sign out").click()
+
+    browser_login("bob")
+    page.get_by_role("link", name="Caseload").click()
+    assert "Ashdown" not in page.get_by_test_id("caseload").inner_text()
+    response = page.goto(chart_url)
+    assert response.status == 404
