@@ -534,11 +534,13 @@ class Consent(models.Model):
         labels = dict(InformationCategory.choices)
         return [labels.get(c, c) for c in self.information_categories]
 
-    def state_on(self, day: date, *, treatment_ended: bool) -> str:
+    def state_on(self, day: date, *, discharges) -> str:
         """'active', 'revoked', 'expired' or 'not yet signed' on a day.
 
-        ``treatment_ended`` is whether the client has no open episode and at least
-        one discharge, the "end of treatment" event; the caller knows it cheaply.
+        ``discharges`` are the dates the client's episodes ended. The first one on or
+        after the signature is the "end of treatment" event: the consent holds through
+        that day (as through an expiry date) and stays expired after a readmission,
+        which needs a new consent (42 CFR 2.31(a)(6)).
         """
         if self.revoked_on and self.revoked_on <= day:
             return "revoked"
@@ -546,7 +548,9 @@ class Consent(models.Model):
             return "not yet signed"
         if self.expires_on and self.expires_on < day:
             return "expired"
-        if self.expiry_event.strip().lower() == END_OF_TREATMENT and treatment_ended:
+        if self.expiry_event.strip().lower() == END_OF_TREATMENT and any(
+            self.signed_on <= ended < day for ended in discharges
+        ):
             return "expired"
         return "active"
 

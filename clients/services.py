@@ -297,9 +297,11 @@ def episode_discharge(
 # --- Part 2 consents and disclosures ------------------------------------------------
 
 
-def treatment_ended(client: Client) -> bool:
-    episodes = list(client.episodes.values_list("discharged_on", flat=True))
-    return bool(episodes) and all(d is not None for d in episodes)
+def discharge_dates(client: Client) -> list[date]:
+    """When the client's treatment ended, for consents that expire at "end of treatment"."""
+    return list(
+        client.episodes.filter(discharged_on__isnull=False).values_list("discharged_on", flat=True)
+    )
 
 
 @transaction.atomic
@@ -365,7 +367,7 @@ def disclosure_record(
         raise ValidationError({"consent": "That consent belongs to another client."})
     if disclosed_on > timezone.localdate():
         raise ValidationError({"disclosed_on": "The disclosure date is in the future."})
-    state = consent.state_on(disclosed_on, treatment_ended=treatment_ended(client))
+    state = consent.state_on(disclosed_on, discharges=discharge_dates(client))
     if state != "active":
         raise ValidationError({"consent": f"The consent is {state} on {disclosed_on:%Y-%m-%d}."})
     if not consent.covers_recipient(recipient_name=recipient_name, tpo_recipient=tpo_recipient):

@@ -130,10 +130,10 @@ def edit(request, client):
 def chart(request, client):
     purposes = purposes_for(request.user, client)
     today = timezone.localdate()
-    ended = services.treatment_ended(client)
+    discharges = services.discharge_dates(client)
     consents = list(client.consents.select_related("recorded_by"))
     for consent in consents:
-        consent.state = consent.state_on(today, treatment_ended=ended)
+        consent.state = consent.state_on(today, discharges=discharges)
     context = {
         "client": client,
         "purposes": purposes,
@@ -201,7 +201,7 @@ def consent_detail(request, client, consent_id):
         Consent.objects.select_related("recorded_by"), client=client, public_id=consent_id
     )
     consent.state = consent.state_on(
-        timezone.localdate(), treatment_ended=services.treatment_ended(client)
+        timezone.localdate(), discharges=services.discharge_dates(client)
     )
     return render(
         request,
