@@ -61,11 +61,14 @@ class ClientQuerySet(models.QuerySet):
             return self
         from clients.access import LIST_CODENAMES, permission_ids
 
-        holders = Q(user_id=user.pk) | Q(user__clinical_supervisor_id=user.pk)
+        # A supervisor reads through a supervisee's chart permission only, as in
+        # clients.access: a supervisee's attendance or intake grant is no reason.
+        reasons = Q(user_id=user.pk, permission_id__in=permission_ids(LIST_CODENAMES)) | Q(
+            user__clinical_supervisor_id=user.pk,
+            permission_id__in=permission_ids(("view_client",)),
+        )
         grants = ClientUserObjectPermission.objects.filter(
-            holders,
-            content_object_id=OuterRef("pk"),
-            permission_id__in=permission_ids(LIST_CODENAMES),
+            reasons, content_object_id=OuterRef("pk")
         )
         return self.filter(Exists(grants))
 
