@@ -106,10 +106,11 @@ def client_permissions_sync(*, client: Client, on: date | None = None) -> Permis
         for member in CareTeamMember.objects.active(on).filter(client=client)
         for codename in ROLE_PERMISSIONS[member.role]
     }
+    # Every row, not only the codenames roles grant: a row no role explains is stray.
     existing = set(
-        ClientUserObjectPermission.objects.filter(
-            content_object=client, permission_id__in=codename_to_id.values()
-        ).values_list("user_id", "permission_id")
+        ClientUserObjectPermission.objects.filter(content_object=client).values_list(
+            "user_id", "permission_id"
+        )
     )
     diff = PermissionDiff(granted=wanted - existing, revoked=existing - wanted)
     if diff.granted:
