@@ -1,0 +1,383 @@
+"""Registration, admission, discharge and the care team that drives permissions."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from clients import services
+from clients.access import Purpose, client_access
+from clients.models import (
+    CareTeamMember,
+    CareTeamRole,
+    Client,
+    ClientStatus,
+    ClientUserObjectPermission,
+    Episode,
+)
+from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate
+
+
+def _register_form(**overrides):
+    data = {
+        "legal_first_name": "Dana",
+        "legal_last_name": "Whitfield",
+        "preferred_name": "",
+        "pronouns": "she/her",
+        "date_of_birth": "1989-04-12",
+        "phone": "555-201-3344",
+        "email": "dana.whitfield@mail.example",
+        "profession": "nurse",
+        "employer": "St. Anne's Hospital",
+        "monitoring_program": "",
+        "monitoring_contact": "",
+        "referral_source": "Nursing board",
+        "primary_substances": ["alcohol"],
+        "co_occurring_conditions": "",
+        "reminder_channel": "none",
+        "quiet_hours_start": "",
+        "quiet_hours_end": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def _register(actor, **overrides):
+    fields = {
+        "legal_first_name": "Dana",
+        "legal_last_name": "Whitfield",
+        "date_of_birth": date(1989, 4, 12),
+        "profession": "nurse",
+    }
+    fields.update(overrides)
+    return services.client_register(actor=actor, **fields)
+
+
+def _codenames(client, user):
+    return set(
+        ClientUserObjectPermission.objects.filter(content_object=client, user=user).values_list(
+            "permission__codename", flat=True
+        )
+    )
+
+
+def _form_errors(response):
+    form = response.context["form"]
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+# --- Registration ---------------------------------------------------------------------
+
+
+def test_intake_coordinator_who_registers_joins_the_care_team_for_intake_only(
+    intake_user, client_as
+):
+    client = _register(intake_user)
+
+    assert client.status == ClientStatus.PROSPECT
+    member = CareTeamMember.objects.get(client=client)
+    assert (member.staff, member.role) == (intake_user, CareTeamRole.INTAKE)
+    assert client_access(intake_user, client, Purpose.CHART).allowed
+    assert client_access(intake_user, client, Purpose.EDIT).allowed
+    assert not client_access(intake_user, client, Purpose.CLINICAL).allowed
+    assert (
+        client_as(intake_user).get(reverse("clients:chart", args=[client.public_id])).status_code
+        == 200
+    )
+
+
+def test_registering_through_the_page_opens_the_new_chart(intake_user, client_as):
+    response = client_as(intake_user).post(reverse("clients:register"), _register_form())
+
+    client = Client.objects.get(legal_last_name="Whitfield")
+    assert response.status_code == 302
+    assert response.url == reverse("clients:chart", args=[client.public_id])
+    assert client.created_by == intake_user
+
+
+@pytest.mark.parametrize(
+    ("dob", "message"),
+    [
+        (lambda: TODAY() + timedelta(days=1), "The date of birth is in the future."),
+        (lambda: TODAY().replace(year=TODAY().year - 11), "Clients must be at least 12 years old."),
+    ],
+    ids=["future", "age-11"],
+)
+def test_impossible_date_of_birth_is_refused_and_nothing_saved(
+    intake_user, client_as, dob, message
+):
+    with pytest.raises(ValidationError, match=message):
+        _register(intake_user, date_of_birth=dob())
+
+    response = client_as(intake_user).post(
+        reverse("clients:register"), _register_form(date_of_birth=dob().isoformat())
+    )
+    assert response.status_code == 400
+    assert message in _form_errors(response)
+    assert not Client.objects.exists()
+    assert not CareTeamMember.objects.exists()
+
+
+def test_twelfth_birthday_is_old_enough(intake_user):
+    today = TODAY()
+    twelve = today.replace(year=today.year - 12, day=min(today.day, 28))
+    assert _register(intake_user, date_of_birth=twelve).pk
+
+
+def test_duplicate_name_and_birth_date_warns_until_confirmed(intake_user, client_as):
+    ClientFactory(
+        legal_first_name="Dana", legal_last_name="Whitfield", date_of_birth=date(1989, 4, 12)
+    )
+    web = client_as(intake_user)
+
+    # Case and spacing differ: still the same person as far as intake can tell.
+    first = web.post(
+        reverse("clients:register"),
+        _register_form(legal_first_name=" dana", legal_last_name="WHITFIELD "),
+    )
+    assert first.status_code == 400
+    assert "already registered" in first.content.decode()
+    assert first.context["form"].duplicate_count == 1
+    assert Client.objects.count() == 1
+
+    second = web.post(reverse("clients:register"), _register_form(confirm_not_duplicate="on"))
+    assert second.status_code == 302
+    assert Client.objects.filter(legal_last_name="Whitfield").count() == 2
+
+
+def test_same_name_with_another_birth_date_is_no_duplicate(intake_user, client_as):
+    ClientFactory(
+        legal_first_name="Dana", legal_last_name="Whitfield", date_of_birth=date(1990, 1, 1)
+    )
+    response = client_as(intake_user).post(reverse("clients:register"), _register_form())
+    assert response.status_code == 302
+
+
+def test_clinician_cannot_register(clinician, client_as):
+    response = client_as(clinician).post(reverse("clients:register"), _register_form())
+    assert response.status_code == 403
+    assert not Client.objects.exists()
+
+
+# --- Admission and discharge ------------------------------------------------------------
+
+
+def _admit_form(**overrides):
+    data = {"admitted_on": TODAY().isoformat(), "asam_level": "2.1", "planned_length_days": "60"}
+    for n in range(1, 7):
+        data[f"d{n}_rating"] = "2"
+        data[f"d{n}_note"] = ""
+    data.update(overrides)
+    return data
+
+
+def test_admission_makes_the_client_active_with_the_asam_placement(intake_user, client_as):
+    client = _register(intake_user)
+    response = client_as(intake_user).post(
+        reverse("clients:admit", args=[client.public_id]), _admit_form(d5_rating="4")
+    )
+
+    assert response.status_code == 302
+    client.refresh_from_db()
+    episode = client.episodes.get()
+    assert client.status == ClientStatus.ACTIVE
+    assert episode.asam_level == "2.1"
+    assert episode.dimension_ratings["d5"] == 4
+    assert episode.admitted_by == intake_user
+
+
+def test_admitting_twice_is_refused(intake_user, client_as):
+    client = _register(intake_user)
+    services.episode_admit(
+        client=client,
+        actor=intake_user,
+        admitted_on=TODAY(),
+        asam_level="2.1",
+        dimension_ratings={"d1": 1},
+    )
+    with pytest.raises(ValidationError, match="already has an open episode"):
+        services.episode_admit(
+            client=client,
+            actor=intake_user,
+            admitted_on=TODAY(),
+            asam_level="2.5",
+            dimension_ratings={"d1": 1},
+        )
+
+    response = client_as(intake_user).post(
+        reverse("clients:admit", args=[client.public_id]), _admit_form()
+    )
+    assert response.status_code == 400
+    assert "already has an open episode" in response.content.decode()
+    assert client.episodes.count() == 1
+
+
+def test_readmission_after_discharge_opens_a_second_episode(intake_user):
+    client = _register(intake_user)
+    first = EpisodeFactory(
+        client=client,
+        admitted_on=TODAY() - timedelta(days=90),
+        discharged_on=TODAY() - timedelta(days=30),
+        discharge_reason="ama",
+    )
+    second = services.episode_admit(
+        client=client,
+        actor=intake_user,
+        admitted_on=TODAY(),
+        asam_level="2.1",
+        dimension_ratings={"d1": 1},
+    )
+    client.refresh_from_db()
+    assert client.status == ClientStatus.ACTIVE
+    assert list(client.episodes.all()) == [second, first]
+
+
+def test_discharge_before_admission_is_refused_and_the_episode_unchanged(clinician, client_as):
+    episode = EpisodeFactory(admitted_on=TODAY() - timedelta(days=10))
+    with_care_team(episode.client, clinician)
+    url = reverse("clients:discharge", args=[episode.client.public_id, episode.public_id])
+
+    response = client_as(clinician).post(
+        url,
+        {
+            "discharged_on": (TODAY() - timedelta(days=11)).isoformat(),
+            "reason": "completed",
+            "summary": "Completed the program.",
+            "continuing_care": "alumni",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Discharge cannot be before admission" in response.content.decode()
+    episode.refresh_from_db()
+    assert episode.discharged_on is None and episode.discharge_reason == ""
+    assert Client.objects.get(pk=episode.client_id).status == ClientStatus.ACTIVE
+    with pytest.raises(ValidationError, match="before admission"):
+        services.episode_discharge(
+            episode=episode,
+            discharged_on=TODAY() - timedelta(days=11),
+            reason="completed",
+            summary="",
+            continuing_care="alumni",
+            actor=clinician,
+        )
+
+
+def test_discharge_closes_the_episode_and_the_client(clinician, client_as):
+    episode = EpisodeFactory()
+    with_care_team(episode.client, clinician)
+    response = client_as(clinician).post(
+        reverse("clients:discharge", args=[episode.client.public_id, episode.public_id]),
+        {
+            "discharged_on": TODAY().isoformat(),
+            "reason": "completed",
+            "summary": "Completed all phases.",
+            "continuing_care": "alumni",
+        },
+    )
+    assert response.status_code == 302
+    episode.refresh_from_db()
+    assert episode.discharged_on == TODAY()
+    assert Client.objects.get(pk=episode.client_id).status == ClientStatus.DISCHARGED
+
+
+# --- Care team and permissions ------------------------------------------------------------
+
+
+def test_care_team_add_grants_and_end_revokes_the_object_permissions(clinician, admin_user):
+    client = ClientFactory()
+
+    member = with_care_team(client, clinician, "counsellor")
+    assert _codenames(client, clinician) == {"view_client", "change_client", "attend_client"}
+
+    services.care_team_end(member=member, actor=admin_user)
+    assert _codenames(client, clinician) == set()
+    assert not client_access(clinician, client, Purpose.CHART).allowed
+
+
+def test_ending_one_role_keeps_what_another_role_grants(clinician, admin_user):
+    client = ClientFactory()
+    with_care_team(client, clinician, "primary")
+    counsellor = with_care_team(client, clinician, "counsellor")
+
+    services.care_team_end(member=counsellor, actor=admin_user)
+
+    assert _codenames(client, clinician) == {
+        "view_client",
+        "change_client",
+        "intake_client",
+        "attend_client",
+    }
+
+
+def test_removing_the_last_primary_of_an_active_client_is_refused(
+    clinician, other_clinician, admin_user, client_as
+):
+    client = EpisodeFactory().client
+    member = with_care_team(client, clinician, "primary")
+    web = client_as(admin_user)
+    url = reverse("clients:care_team_end", args=[client.public_id, member.public_id])
+
+    response = web.post(url)
+
+    assert response.status_code == 409
+    assert "needs a primary clinician" in response.content.decode()
+    member.refresh_from_db()
+    assert member.ended_on is None
+    assert "view_client" in _codenames(client, clinician)
+
+    with_care_team(client, other_clinician, "primary", actor=admin_user)
+    response = web.post(url)
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.ended_on == TODAY()
+    assert _codenames(client, clinician) == set()
+    assert "view_client" in _codenames(client, other_clinician)
+
+
+def test_last_primary_of_a_prospect_may_leave(clinician, admin_user):
+    client = ClientFactory(status=ClientStatus.PROSPECT)
+    member = with_care_team(client, clinician)
+    services.care_team_end(member=member, actor=admin_user)
+    member.refresh_from_db()
+    assert member.ended_on == TODAY()
+
+
+def test_same_person_twice_in_the_same_role_is_refused(clinician):
+    client = ClientFactory()
+    with_care_team(client, clinician)
+    with pytest.raises(ValidationError, match="already on the care team"):
+        with_care_team(client, clinician)
+    assert CareTeamMember.objects.filter(client=client).count() == 1
+
+
+def test_a_facilitator_may_take_attendance_but_not_open_the_chart(other_clinician, client_as):
+    client = ClientFactory()
+    with_care_team(client, other_clinician, CareTeamRole.FACILITATOR)
+
+    assert _codenames(client, other_clinician) == {"attend_client"}
+    assert client_access(other_clinician, client, Purpose.ATTENDANCE).allowed
+    assert not client_access(other_clinician, client, Purpose.CHART).allowed
+    assert not client_access(other_clinician, client, Purpose.CLINICAL).allowed
+    response = client_as(other_clinician).get(reverse("clients:chart", args=[client.public_id]))
+    assert response.status_code == 404
+
+
+def test_care_team_page_refuses_a_role_the_staff_member_cannot_hold(
+    medical_user, admin_user, client_as
+):
+    client = ClientFactory()
+    response = client_as(admin_user).post(
+        reverse("clients:care_team", args=[client.public_id]),
+        {"staff": medical_user.pk, "role": "primary", "started_on": TODAY().isoformat()},
+    )
+    assert response.status_code == 400
+    assert "does not hold a role that can be Primary clinician" in response.content.decode()
+    assert not CareTeamMember.objects.filter(client=client).exists()
+    assert not Episode.objects.exists()
