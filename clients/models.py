@@ -3,8 +3,9 @@ import uuid
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -61,16 +62,21 @@ class ClientQuerySet(models.QuerySet):
             return self
         from clients.access import LIST_CODENAMES, permission_ids
 
+        # The user's own grants and their supervisees', each a subquery on an indexed
+        # column: an OR across a join to the user table would defeat the
+        # (user, permission, client) index and scan every permission row.
+        own = ClientUserObjectPermission.objects.filter(
+            user_id=user.pk, permission_id__in=permission_ids(LIST_CODENAMES)
+        ).values("content_object_id")
         # A supervisor reads through a supervisee's chart permission only, as in
         # clients.access: a supervisee's attendance or intake grant is no reason.
-        reasons = Q(user_id=user.pk, permission_id__in=permission_ids(LIST_CODENAMES)) | Q(
-            user__clinical_supervisor_id=user.pk,
+        supervised = ClientUserObjectPermission.objects.filter(
+            user_id__in=get_user_model()
+            .objects.filter(clinical_supervisor_id=user.pk)
+            .values("pk"),
             permission_id__in=permission_ids(("view_client",)),
-        )
-        grants = ClientUserObjectPermission.objects.filter(
-            reasons, content_object_id=OuterRef("pk")
-        )
-        return self.filter(Exists(grants))
+        ).values("content_object_id")
+        return self.filter(Q(pk__in=own) | Q(pk__in=supervised))
 
     def search(self, text: str) -> "ClientQuerySet":
         text = (text or "").strip()
