@@ -227,7 +227,8 @@ class ConsentRevokeForm(forms.Form):
 
 
 class DisclosureForm(forms.Form):
-    consent = forms.ModelChoiceField(queryset=Consent.objects.none())
+    # Chosen by its public id: no database sequence in forms or URLs.
+    consent = forms.ModelChoiceField(queryset=Consent.objects.none(), to_field_name="public_id")
     recipient_name = forms.CharField(max_length=200)
     tpo_recipient = forms.ChoiceField(
         choices=[("", "—"), *TpoRecipient.choices],

@@ -138,7 +138,11 @@ class Client(models.Model):
     quiet_hours_end = models.TimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,  # set by the service from the actor, never typed in a form
     )
 
     objects = ClientQuerySet.as_manager()
@@ -256,7 +260,11 @@ class Episode(models.Model):
     discharge_summary = models.TextField(blank=True)
     continuing_care = models.CharField(max_length=16, choices=ContinuingCare, blank=True)
     admitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,  # set by the service from the actor, never typed in a form
     )
 
     objects = EpisodeQuerySet.as_manager()
@@ -491,7 +499,11 @@ class Consent(models.Model):
     )
     signed_on = models.DateField("date signed")
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,  # set by the service from the actor, never typed in a form
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
     revoked_on = models.DateField(null=True, blank=True)

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clients.access import permission_id_map
@@ -224,6 +225,24 @@ def care_team_end_source(*, client: Client, source: str, actor, ended_on=None) -
         care_team_end(member=member, actor=actor, ended_on=ended_on)
         ended += 1
     return ended
+
+
+def permissions_sync_due(*, on: date | None = None) -> int:
+    """Apply memberships that start or end on ``on`` (a care team planned ahead).
+
+    Run hourly by beat; idempotent, and cheap: only clients with such a date.
+    """
+    on = on or timezone.localdate()
+    due = (
+        Client.objects.filter(Q(care_team__started_on=on) | Q(care_team__ended_on=on))
+        .distinct()
+        .only("pk")
+    )
+    changed = 0
+    for client in due:
+        with transaction.atomic():
+            changed += bool(client_permissions_sync(client=client, on=on))
+    return changed
 
 
 def permissions_rebuild(*, apply: bool = True) -> dict[int, PermissionDiff]:

@@ -72,7 +72,7 @@ def _consent_form(**overrides):
 
 def _disclosure_form(consent, **overrides):
     data = {
-        "consent": consent.pk,
+        "consent": consent.public_id,
         "recipient_name": "State Physician Health Program",
         "tpo_recipient": "",
         "information_categories": ["attendance"],

@@ -381,3 +381,17 @@ def test_care_team_page_refuses_a_role_the_staff_member_cannot_hold(
     assert "does not hold a role that can be Primary clinician" in response.content.decode()
     assert not CareTeamMember.objects.filter(client=client).exists()
     assert not Episode.objects.exists()
+
+
+def test_a_care_team_planned_ahead_takes_effect_on_its_start_day(intake_user, clinician):
+    from clients.tasks import sync_due_care_team_permissions
+
+    client = ClientFactory()
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    services.care_team_add(
+        client=client, staff=clinician, role="primary", actor=intake_user, started_on=tomorrow
+    )
+    assert not client_access(clinician, client, Purpose.CHART).allowed
+    assert sync_due_care_team_permissions() == 0  # nothing starts today
+    assert services.permissions_sync_due(on=tomorrow) == 1
+    assert client_access(clinician, client, Purpose.CHART).allowed

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from clients.services import permissions_sync_due
+
+
+@shared_task
+def sync_due_care_team_permissions() -> int:
+    """Hourly: grant or revoke access for memberships starting or ending today."""
+    return permissions_sync_due()
