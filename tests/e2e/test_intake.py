@@ -62,14 +62,14 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
     page.get_by_role("button", name="Sign out").click()
 
     browser_login("alice")
-    page.get_by_role("link", name="Caseload").click()
+    page.get_by_role("link", name="Caseload", exact=True).click()
     assert "Mo Ashdown" in page.get_by_test_id("caseload").inner_text()
     page.get_by_role("link", name="Mo Ashdown").click()
     assert "Lakeside Hospital" in page.get_by_test_id("section-details").inner_text()
     page.get_by_role("button", name="Sign out").click()
 
     browser_login("bob")
-    page.get_by_role("link", name="Caseload").click()
+    page.get_by_role("link", name="Caseload", exact=True).click()
     assert "Ashdown" not in page.get_by_test_id("caseload").inner_text()
     response = page.goto(chart_url)
     assert response.status == 404
