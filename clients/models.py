@@ -164,6 +164,10 @@ class Client(models.Model):
         first = self.preferred_name or self.legal_first_name
         return f"{first} {self.legal_last_name}"
 
+    def substance_labels(self) -> list[str]:
+        labels = dict(Substance.choices)
+        return [labels.get(value, value) for value in self.primary_substances]
+
     @property
     def legal_name(self) -> str:
         return f"{self.legal_first_name} {self.legal_last_name}"
