@@ -36,22 +36,11 @@ from clients.selectors import caseload_for, client_list
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
 from iop.audit.services import audit_record
+from iop.forms import apply_validation_error
 from iop.permissions import role_required
 
 PROGRAM_NAME = "Intensive Outpatient Program"
 PAGE_SIZE = 25
-
-
-def _apply_errors(form, exc: ValidationError):
-    """Show a service's refusal on the form: field errors where they belong."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 def _form_page(request, template, context, form):
@@ -97,7 +86,7 @@ def register(request):
         try:
             client = services.client_register(actor=request.user, request=request, **fields)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_validation_error(form, exc)
         else:
             messages.success(
                 request, f"Registered with MRN {client.mrn}. Next: record consents, then admit."
@@ -114,7 +103,7 @@ def edit(request, client):
         try:
             services.client_update(client=client, actor=request.user, request=request, **fields)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_validation_error(form, exc)
         else:
             messages.success(request, "Saved.")
             return redirect("clients:chart", client.public_id)
@@ -188,7 +177,7 @@ def consent_add(request, client):
                 client=client, actor=request.user, request=request, **fields
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_validation_error(form, exc)
         else:
             messages.success(request, "Consent recorded.")
             return redirect("clients:consent_detail", client.public_id, consent.public_id)
@@ -224,7 +213,7 @@ def consent_revoke(request, client, consent_id):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_validation_error(form, exc)
         else:
             messages.success(request, "Consent revoked. No further disclosure may rely on it.")
             return redirect("clients:chart", client.public_id)
@@ -245,7 +234,7 @@ def disclosure_add(request, client):
                 client=client, actor=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_validation_error(form, exc)
         else:
             messages.success(request, "Disclosure recorded with the 42 CFR 2.32 notice.")
             return redirect("clients:disclosures", client.public_id)
@@ -288,7 +277,7 @@ def admit(request, client):
                 client=client, actor=request.user, request=request, **form.episode_fields()
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_validation_error(form, exc)
         else:
             messages.success(request, "Admitted. Next: assign the care team.")
             return redirect("clients:care_team", client.public_id)
@@ -316,7 +305,7 @@ def discharge(request, client, episode_id):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_validation_error(form, exc)
         else:
             messages.success(request, "Discharged.")
             return redirect("clients:chart", client.public_id)
@@ -342,7 +331,7 @@ def care_team(request, client):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_validation_error(form, exc)
         else:
             messages.success(request, "Care team updated.")
             return redirect("clients:care_team", client.public_id)
@@ -399,7 +388,7 @@ def emergency_access(request):
                     request=request,
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_validation_error(form, exc)
             else:
                 messages.warning(
                     request, "Emergency access for 60 minutes. A program admin will review it."

@@ -145,6 +145,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "deliver-outbox": {"task": "iop.notifications.tasks.deliver_outbox", "schedule": 60.0},
+    "generate-sessions": {"task": "scheduling.tasks.generate_sessions", "schedule": 6 * 3600.0},
     "care-team-permissions": {
         "task": "clients.tasks.sync_due_care_team_permissions",
         "schedule": 3600.0,

@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("iop.accounts.urls")),
     path("audit/", include("iop.audit.urls")),
     path("clients/", include("clients.urls")),
+    path("scheduling/", include("scheduling.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,3 +3,16 @@ from django.apps import AppConfig
 
 class SchedulingConfig(AppConfig):
     name = "scheduling"
+
+    def ready(self):
+        from clients.signals import episode_discharged
+        from scheduling import navigation
+
+        episode_discharged.connect(_close_enrollments, dispatch_uid="scheduling-discharge")
+        navigation.register()
+
+
+def _close_enrollments(sender, episode, actor, **kwargs):
+    from scheduling.services import enrollments_close_for_discharge
+
+    enrollments_close_for_discharge(episode=episode, actor=actor)

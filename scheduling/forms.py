@@ -1,0 +1,104 @@
+from datetime import datetime, timedelta
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clients.models import Client
+from iop.accounts.models import Role
+from scheduling.models import AppointmentKind, AttendanceStatus, Group, Room, clinic_tz
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _clinical_staff():
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True, groups__name__in=[Role.CLINICIAN, Role.MEDICAL, Role.SUPERVISOR]
+        )
+        .distinct()
+    )
+
+
+def _helper(label):
+    helper = FormHelper()
+    helper.add_input(Submit("submit", label))
+    return helper
+
+
+class GroupChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, group):
+        seats = group.capacity - getattr(group, "taken", 0)
+        return f"{group.name} · {group.slot} · {group.weekday_labels()} · {seats} seats left"
+
+
+class EnrollForm(forms.Form):
+    group = GroupChoiceField(queryset=Group.objects.none(), to_field_name="public_id")
+    start_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+
+    def __init__(self, *args, groups, submit="Place on track", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = groups
+        self.helper = _helper(submit)
+
+
+class StepDownForm(EnrollForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, submit="Step down", **kwargs)
+        self.fields["start_on"].label = "First day on the new track"
+
+
+class CancelSessionForm(forms.Form):
+    reason = forms.CharField(max_length=200, help_text="Holiday, weather, facilitator ill…")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Cancel session")
+
+
+class AttendanceForm(forms.Form):
+    status = forms.ChoiceField(choices=AttendanceStatus.choices)
+    minutes = forms.IntegerField(required=False, help_text="Defaults to the whole session.")
+
+
+class AppointmentForm(forms.Form):
+    client = forms.ModelChoiceField(queryset=Client.objects.none(), to_field_name="public_id")
+    kind = forms.ChoiceField(choices=AppointmentKind.choices)
+    clinician = forms.ModelChoiceField(queryset=get_user_model().objects.none())
+    day = forms.DateField(widget=DATE, initial=timezone.localdate)
+    start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    room = forms.ModelChoiceField(queryset=Room.objects.all(), required=False)
+
+    def __init__(self, *args, clients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients
+        self.fields["clinician"].queryset = _clinical_staff()
+        self.helper = _helper("Book appointment")
+
+    def clean(self):
+        cleaned = super().clean()
+        day, start, end = cleaned.get("day"), cleaned.get("start"), cleaned.get("end")
+        if day and start and end:
+            tz = clinic_tz()
+            cleaned["starts_at"] = datetime.combine(day, start, tzinfo=tz)
+            cleaned["ends_at"] = datetime.combine(day, end, tzinfo=tz)
+            if end <= start:
+                self.add_error("end", "The end is before the start.")
+            elif cleaned["starts_at"] < timezone.now() - timedelta(days=1):
+                self.add_error("day", "Appointments are booked ahead, not in the past.")
+        return cleaned
+
+
+class WeekForm(forms.Form):
+    start = forms.DateField(required=False, widget=DATE)
+    staff = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False, to_field_name="username"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = _clinical_staff()

@@ -1,0 +1,326 @@
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from clients.models import Client, Episode
+
+WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+
+
+def clinic_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_datetime(day: date, at) -> datetime:
+    """A clinic-local wall time on a day, as an aware datetime.
+
+    Built from the zone for that very date, so 07:00 stays 07:00 on both sides of
+    a daylight-saving change (the UTC offset moves, the wall time does not).
+    """
+    return datetime.combine(day, at, tzinfo=clinic_tz())
+
+
+class Track(models.Model):
+    """A level of care: IOP 6, IOP 3, standard outpatient, alumni."""
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=80)
+    days_per_week = models.PositiveSmallIntegerField(validators=[MaxValueValidator(7)])
+    hours_per_session = models.DecimalField(max_digits=4, decimal_places=2)
+    # ASAM level 2.1 asks at least 9 hours a week of structured programming (adults).
+    min_hours_per_week = models.DecimalField(max_digits=4, decimal_places=2)
+    typical_min_days = models.PositiveSmallIntegerField(default=28)
+    typical_max_days = models.PositiveSmallIntegerField(default=90)
+    steps_down_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="steps_down_from"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(typical_max_days__gte=F("typical_min_days")),
+                name="track_length_range",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def weekly_hours(self) -> Decimal:
+        return self.hours_per_session * self.days_per_week
+
+
+class Slot(models.Model):
+    """A time of day clients pick around work, in clinic-local time."""
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=40)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="slot_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+    @property
+    def minutes(self) -> int:
+        start = self.start_time.hour * 60 + self.start_time.minute
+        return self.end_time.hour * 60 + self.end_time.minute - start
+
+
+class Room(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    seats = models.PositiveSmallIntegerField(default=14)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Group(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=80)
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="groups")
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="groups")
+    weekdays = models.JSONField(default=list, help_text="0 = Monday … 6 = Sunday")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="groups")
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="facilitated_groups"
+    )
+    capacity = models.PositiveSmallIntegerField(default=12, validators=[MinValueValidator(1)])
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["track__order", "slot__order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def source(self) -> str:
+        """The care-team source of facilitator memberships this group brings."""
+        return f"group:{self.public_id}"
+
+    def weekday_labels(self) -> str:
+        names = dict(WEEKDAYS)
+        return ", ".join(names[d] for d in sorted(self.weekdays))
+
+
+class SessionQuerySet(models.QuerySet):
+    def held(self):
+        return self.filter(cancelled_at__isnull=True)
+
+    def on(self, day: date):
+        return self.filter(date=day)
+
+    def between(self, start: date, end: date):
+        return self.filter(date__gte=start, date__lt=end)
+
+
+class GroupSession(models.Model):
+    """One meeting of a group. Times are stored UTC, computed from the slot's local time."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="sessions")
+    date = models.DateField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="sessions")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            # Generation is idempotent because of this: a second run inserts nothing.
+            models.UniqueConstraint(fields=["group", "date"], name="one_session_per_group_day"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["date", "starts_at"]),
+            models.Index(fields=["room", "starts_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.group} on {self.date:%a %Y-%m-%d}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+class AppointmentKind(models.TextChoices):
+    INDIVIDUAL = "individual", "Individual therapy"
+    FAMILY = "family", "Family session"
+    MEDICATION = "medication", "Medication management"
+    CASE_MANAGEMENT = "case_management", "Case management"
+
+
+class AppointmentStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Appointment(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=AppointmentKind.choices)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
+    )
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=12, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["clinician", "starts_at"]),
+            models.Index(fields=["client", "starts_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class EnrollmentStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    STEPPED_DOWN = "stepped_down", "Stepped down"
+    COMPLETED = "completed", "Completed"
+    DISCHARGED = "discharged", "Discharged"
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def on(self, day: date):
+        """Enrollments a session on ``day`` counts: started, not yet ended."""
+        return self.filter(start_on__lte=day).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+
+
+class Enrollment(models.Model):
+    """A client on a track in a group, for a stretch of an episode. Step-down closes
+    one and opens the next; the history stays."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="enrollments")
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="enrollments")
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="enrollments")
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="enrollments")
+    start_on = models.DateField()
+    planned_end_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=14,
+        choices=EnrollmentStatus.choices,
+        default=EnrollmentStatus.ACTIVE,
+        db_index=True,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = EnrollmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_on"]
+        constraints = [
+            # A client is in one group at a time: two would put them in two sessions at once.
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(status="active"), name="one_active_enrollment"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("start_on")),
+                name="enrollment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.track} in {self.group} from {self.start_on:%Y-%m-%d}"
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", "Present"
+    LATE = "late", "Late"
+    LEFT_EARLY = "left_early", "Left early"
+    EXCUSED = "excused", "Excused absence"
+    UNEXCUSED = "unexcused", "Unexcused absence"
+    TELEHEALTH = "telehealth", "Telehealth"
+
+
+ATTENDED = [
+    AttendanceStatus.PRESENT,
+    AttendanceStatus.LATE,
+    AttendanceStatus.LEFT_EARLY,
+    AttendanceStatus.TELEHEALTH,
+]
+
+
+class Attendance(models.Model):
+    session = models.ForeignKey(GroupSession, on_delete=models.PROTECT, related_name="attendance")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="attendance")
+    status = models.CharField(max_length=12, choices=AttendanceStatus.choices)
+    minutes = models.PositiveSmallIntegerField()
+    # A make-up: the client attended this session in place of a missed one of their own group.
+    is_makeup = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+    # Recorded or changed after the session's day: shown as a late entry.
+    late_entry = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "client"], name="one_attendance_per_session"
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "session"])]
+
+    def __str__(self):
+        return f"{self.get_status_display()} ({self.minutes} min)"
+
+    @property
+    def attended(self) -> bool:
+        return self.status in ATTENDED

@@ -1,0 +1,55 @@
+"""Menu items, dashboard section and chart sections of the scheduling app."""
+
+from django.utils import timezone
+
+from clients.access import Purpose
+from clients.chart import ChartSection
+from clients.chart import register as register_chart
+from iop.accounts.models import Role
+from iop.accounts.navigation import NavItem
+from iop.accounts.navigation import register as register_nav
+from iop.dashboard import DashboardSection
+from iop.dashboard import register as register_section
+
+CLINICAL = (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL, Role.ADMIN)
+
+
+def register():
+    register_nav(NavItem("My week", "scheduling:week", CLINICAL))
+    register_nav(NavItem("Program day", "scheduling:day", (*CLINICAL, Role.INTAKE)))
+    register_section(
+        DashboardSection(
+            "today",
+            "My sessions today",
+            (Role.CLINICIAN, Role.SUPERVISOR, Role.ADMIN),
+            "scheduling/dashboard_today.html",
+            _today,
+        )
+    )
+    register_chart(
+        ChartSection(
+            "program",
+            "Track, attendance and weekly hours",
+            Purpose.CHART,
+            "scheduling/chart_program.html",
+            _chart_program,
+        )
+    )
+
+
+def _today(request):
+    from scheduling.selectors import facilitator_today
+
+    return {"sessions": facilitator_today(request.user, timezone.localdate())}
+
+
+def _chart_program(request, client):
+    from clients.access import purposes_for
+    from scheduling.selectors import attendance_history, step_down_readiness, weekly_hours
+
+    return {
+        "readiness": step_down_readiness(client),
+        "weeks": weekly_hours(client),
+        "history": attendance_history(client, limit=10),
+        "can_edit": Purpose.EDIT in purposes_for(request.user, client),
+    }

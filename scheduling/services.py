@@ -1,0 +1,385 @@
+"""Writes that span rows: enrolment, step-down, sessions, appointments, attendance.
+
+Conflicts (a clinician, a room or a client in two places at once, a group over
+capacity) are decided under row locks: each booking locks the rows of everything
+it occupies, in one fixed order (rooms, then staff, then clients, by primary key),
+and re-checks inside the transaction. Two concurrent requests for the last seat
+or the same hour serialise on those locks; the second sees the first's row and
+gets the message.
+"""
+
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clients.models import CareTeamRole, Client, ClientStatus, Episode
+from clients.services import care_team_add, care_team_end_source
+from iop.audit.services import audit_record
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Attendance,
+    AttendanceStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Group,
+    GroupSession,
+    Room,
+    local_datetime,
+)
+
+ABSENT = {AttendanceStatus.EXCUSED, AttendanceStatus.UNEXCUSED}
+
+
+def _lock_resources(*, rooms=(), staff=(), clients=()) -> None:
+    for room_id in sorted({r for r in rooms if r}):
+        Room.objects.select_for_update().get(pk=room_id)
+    for user_id in sorted(set(staff)):
+        get_user_model().objects.select_for_update().get(pk=user_id)
+    for client_id in sorted(set(clients)):
+        Client.objects.select_for_update().get(pk=client_id)
+
+
+def _overlap(start, end):
+    return Q(starts_at__lt=end, ends_at__gt=start)
+
+
+def conflicts(
+    *,
+    start,
+    end,
+    staff_ids=(),
+    room_id=None,
+    client_id=None,
+    exclude_appointment=None,
+    exclude_group=None,
+) -> list[str]:
+    """Human messages for whatever is already booked in [start, end)."""
+    problems = []
+    sessions = GroupSession.objects.held().filter(_overlap(start, end))
+    appointments = Appointment.objects.exclude(status=AppointmentStatus.CANCELLED).filter(
+        _overlap(start, end)
+    )
+    if exclude_appointment is not None:
+        appointments = appointments.exclude(pk=exclude_appointment.pk)
+    if exclude_group is not None:
+        sessions = sessions.exclude(group=exclude_group)
+    User = get_user_model()
+    for user in User.objects.filter(pk__in=staff_ids):
+        if (
+            sessions.filter(group__facilitators=user).exists()
+            or appointments.filter(clinician=user).exists()
+        ):
+            problems.append(f"{user} is already booked at that time.")
+    if room_id and (
+        sessions.filter(room_id=room_id).exists() or appointments.filter(room_id=room_id).exists()
+    ):
+        problems.append("The room is already booked at that time.")
+    if client_id:
+        enrolled_groups = Enrollment.objects.filter(
+            client_id=client_id, start_on__lte=end.date()
+        ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=start.date()))
+        in_session = sessions.filter(
+            group__in=enrolled_groups.values("group"),
+        ).exists()
+        if in_session or appointments.filter(client_id=client_id).exists():
+            problems.append("The client is already in a session or appointment at that time.")
+    return problems
+
+
+# --- Enrolment and step-down ------------------------------------------------------------
+
+
+def _grant_facilitators(*, client, group, actor, on):
+    for facilitator in group.facilitators.all():
+        care_team_add(
+            client=client,
+            staff=facilitator,
+            role=CareTeamRole.FACILITATOR,
+            actor=actor,
+            started_on=on,
+            source=group.source,
+        )
+
+
+def _seat_check(group: Group, on: date) -> None:
+    # The group row is locked by the caller: the count cannot change under us.
+    taken = Enrollment.objects.filter(group=group, status=EnrollmentStatus.ACTIVE).count()
+    if taken >= group.capacity:
+        raise ValidationError({"group": f"{group} is full ({group.capacity} of {group.capacity})."})
+
+
+@transaction.atomic
+def enrollment_create(
+    *, client: Client, group: Group, start_on: date, actor, request=None, planned_end_on=None
+) -> Enrollment:
+    group = Group.objects.select_for_update().select_related("track").get(pk=group.pk)
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    episode = Episode.objects.open().filter(client=client).first()
+    if episode is None or client.status != ClientStatus.ACTIVE:
+        raise ValidationError("Admit the client before placing them on a track.")
+    if not group.active:
+        raise ValidationError({"group": "This group no longer meets."})
+    if start_on < episode.admitted_on:
+        raise ValidationError({"start_on": "The enrolment cannot start before admission."})
+    if Enrollment.objects.filter(client=client, status=EnrollmentStatus.ACTIVE).exists():
+        raise ValidationError("The client is already in a group: step down or end that first.")
+    _seat_check(group, start_on)
+    enrollment = Enrollment.objects.create(
+        client=client,
+        episode=episode,
+        track=group.track,
+        group=group,
+        start_on=start_on,
+        planned_end_on=planned_end_on or start_on + timedelta(days=group.track.typical_max_days),
+        created_by=actor,
+    )
+    _grant_facilitators(client=client, group=group, actor=actor, on=start_on)
+    audit_record(
+        action="enrollment.create",
+        actor=actor,
+        request=request,
+        obj=enrollment,
+        client=client,
+        detail=f"track={group.track.code}",
+    )
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_step_down(
+    *, enrollment: Enrollment, group: Group, on: date, actor, request=None
+) -> Enrollment:
+    """Close this enrollment and open the next track's in ``group`` from ``on``."""
+    group = Group.objects.select_for_update().select_related("track").get(pk=group.pk)
+    enrollment = (
+        Enrollment.objects.select_for_update()
+        .select_related("track", "group")
+        .get(pk=enrollment.pk)
+    )
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        raise ValidationError("Only an active enrollment can step down.")
+    if enrollment.track.steps_down_to_id != group.track_id:
+        target = enrollment.track.steps_down_to or "nothing"
+        raise ValidationError(
+            {"group": f"{enrollment.track} steps down to {target}, not {group.track}."}
+        )
+    if on <= enrollment.start_on:
+        raise ValidationError({"on": "The step-down must come after the current track started."})
+    _seat_check(group, on)
+    enrollment.status = EnrollmentStatus.STEPPED_DOWN
+    enrollment.ended_on = on
+    enrollment.save(update_fields=["status", "ended_on"])
+    care_team_end_source(
+        client=enrollment.client, source=enrollment.group.source, actor=actor, ended_on=on
+    )
+    following = Enrollment.objects.create(
+        client=enrollment.client,
+        episode=enrollment.episode,
+        track=group.track,
+        group=group,
+        start_on=on,
+        planned_end_on=on + timedelta(days=group.track.typical_max_days),
+        created_by=actor,
+    )
+    _grant_facilitators(client=enrollment.client, group=group, actor=actor, on=on)
+    audit_record(
+        action="enrollment.step_down",
+        actor=actor,
+        request=request,
+        obj=following,
+        client=enrollment.client,
+        detail=f"{enrollment.track.code}->{group.track.code}",
+    )
+    return following
+
+
+def enrollments_close_for_discharge(*, episode: Episode, actor) -> int:
+    """Receiver of clients' episode_discharged, inside the discharge transaction."""
+    on = episode.discharged_on
+    closed = 0
+    for enrollment in (
+        Enrollment.objects.select_for_update()
+        .filter(episode=episode, status=EnrollmentStatus.ACTIVE)
+        .select_related("group")
+    ):
+        enrollment.status = EnrollmentStatus.DISCHARGED
+        enrollment.ended_on = max(on, enrollment.start_on)
+        enrollment.save(update_fields=["status", "ended_on"])
+        care_team_end_source(client=episode.client, source=enrollment.group.source, actor=actor)
+        closed += 1
+    Appointment.objects.filter(
+        client=episode.client, status=AppointmentStatus.SCHEDULED, starts_at__gte=timezone.now()
+    ).update(status=AppointmentStatus.CANCELLED)
+    return closed
+
+
+# --- Sessions -------------------------------------------------------------------------
+
+
+def sessions_generate(*, weeks: int = 6, today: date | None = None) -> int:
+    """Create the sessions of every active group for the coming weeks. Idempotent:
+    (group, date) is unique and conflicts are ignored, so a second run adds nothing."""
+    today = today or timezone.localdate()
+    created = 0
+    for group in Group.objects.filter(active=True).select_related("slot"):
+        days = [
+            today + timedelta(days=offset)
+            for offset in range(weeks * 7)
+            if (today + timedelta(days=offset)).weekday() in group.weekdays
+        ]
+        existing = set(group.sessions.filter(date__in=days).values_list("date", flat=True))
+        new = [
+            GroupSession(
+                group=group,
+                date=day,
+                starts_at=local_datetime(day, group.slot.start_time),
+                ends_at=local_datetime(day, group.slot.end_time),
+                room_id=group.room_id,
+            )
+            for day in days
+            if day not in existing
+        ]
+        GroupSession.objects.bulk_create(new, ignore_conflicts=True)
+        created += len(new)
+    return created
+
+
+@transaction.atomic
+def session_cancel(*, session: GroupSession, reason: str, actor, request=None) -> GroupSession:
+    session = GroupSession.objects.select_for_update().get(pk=session.pk)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the session is cancelled (holiday, weather…)."})
+    if session.is_cancelled:
+        raise ValidationError("This session is already cancelled.")
+    if session.attendance.exists():
+        raise ValidationError("Attendance was taken for this session: it happened.")
+    session.cancelled_at = timezone.now()
+    session.cancel_reason = reason[:200]
+    session.save(update_fields=["cancelled_at", "cancel_reason"])
+    audit_record(action="session.cancel", actor=actor, request=request, obj=session)
+    return session
+
+
+# --- Appointments ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_book(
+    *, client, clinician, kind, starts_at, ends_at, room=None, actor, request=None
+) -> Appointment:
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": "The end is before the start."})
+    if ends_at - starts_at > timedelta(hours=4):
+        raise ValidationError({"ends_at": "An appointment lasts at most 4 hours."})
+    _lock_resources(rooms=[room.pk if room else None], staff=[clinician.pk], clients=[client.pk])
+    problems = conflicts(
+        start=starts_at,
+        end=ends_at,
+        staff_ids=[clinician.pk],
+        room_id=room.pk if room else None,
+        client_id=client.pk,
+    )
+    if problems:
+        raise ValidationError(problems)
+    appointment = Appointment.objects.create(
+        client=client,
+        clinician=clinician,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        room=room,
+        booked_by=actor,
+    )
+    audit_record(
+        action="appointment.book", actor=actor, request=request, obj=appointment, client=client
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, actor, request=None) -> Appointment:
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        raise ValidationError("Only a scheduled appointment can be cancelled.")
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.save(update_fields=["status"])
+    audit_record(
+        action="appointment.cancel",
+        actor=actor,
+        request=request,
+        obj=appointment,
+        client=appointment.client,
+    )
+    return appointment
+
+
+# --- Attendance -----------------------------------------------------------------------
+
+
+def session_roster(session: GroupSession):
+    """Clients a session's sheet lists: enrolled in its group on its day."""
+    return Client.objects.filter(
+        pk__in=Enrollment.objects.on(session.date)
+        .filter(group_id=session.group_id)
+        .values("client")
+    )
+
+
+@transaction.atomic
+def attendance_record(
+    *,
+    session: GroupSession,
+    client: Client,
+    status: str,
+    minutes: int | None,
+    actor,
+    is_makeup: bool = False,
+    request=None,
+) -> Attendance:
+    session = GroupSession.objects.select_related("group").get(pk=session.pk)
+    if session.is_cancelled:
+        raise ValidationError("This session was cancelled: no attendance to take.")
+    if status not in AttendanceStatus.values:
+        raise ValidationError({"status": "Choose an attendance status."})
+    if (
+        not is_makeup
+        and not session_roster(session).filter(pk=client.pk).exists()
+        and not (Attendance.objects.filter(session=session, client=client).exists())
+    ):
+        raise ValidationError("The client is not enrolled in this group on that day.")
+    full = session.minutes
+    if status in ABSENT:
+        minutes = 0
+    elif minutes is None:
+        minutes = full
+    if minutes < 0 or minutes > full:
+        raise ValidationError({"minutes": f"Minutes attended must be between 0 and {full}."})
+    local_now = timezone.localtime()
+    if session.starts_at > timezone.now() + timedelta(minutes=30):
+        raise ValidationError("The session has not started yet.")
+    attendance, created = Attendance.objects.update_or_create(
+        session=session,
+        client=client,
+        defaults={
+            "status": status,
+            "minutes": minutes,
+            "recorded_by": actor,
+            "is_makeup": is_makeup,
+            "late_entry": local_now.date() > session.date,
+        },
+    )
+    audit_record(
+        action="attendance.record",
+        actor=actor,
+        request=request,
+        obj=attendance,
+        client=client,
+        detail=f"status={status}; minutes={minutes}",
+    )
+    return attendance

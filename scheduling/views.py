@@ -1,0 +1,340 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from clients.access import Purpose, client_view
+from clients.models import Client
+from iop.accounts.models import Role
+from iop.audit.models import Outcome
+from iop.audit.services import audit_record
+from iop.forms import apply_validation_error
+from iop.permissions import role_required
+from scheduling import selectors, services
+from scheduling.forms import (
+    AppointmentForm,
+    AttendanceForm,
+    CancelSessionForm,
+    EnrollForm,
+    StepDownForm,
+    WeekForm,
+)
+from scheduling.models import (
+    Appointment,
+    AttendanceStatus,
+    GroupSession,
+    Room,
+)
+
+CLINICAL_ROLES = (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL, Role.ADMIN)
+
+
+def _status(form):
+    return 400 if form.is_bound else 200
+
+
+def _session_for_facilitator(request, session_id, *, action) -> GroupSession:
+    """The session's facilitators and admins take its attendance; anyone else gets
+    the same 404 as for a session that does not exist, and the attempt is audited."""
+    session = (
+        GroupSession.objects.select_related("group__slot", "group__track", "room")
+        .filter(public_id=session_id)
+        .first()
+    )
+    allowed = session is not None and (
+        request.user.is_program_admin
+        or session.group.facilitators.filter(pk=request.user.pk).exists()
+    )
+    audit_record(
+        action=action,
+        request=request,
+        outcome=Outcome.ALLOWED if allowed else Outcome.DENIED,
+        object_type="scheduling.groupsession",
+        object_id=str(session_id),
+    )
+    if not allowed:
+        raise Http404("No session here.")
+    return session
+
+
+# --- Attendance ------------------------------------------------------------------------
+
+
+@login_required
+def attendance_sheet(request, session_id):
+    session = _session_for_facilitator(request, session_id, action="attendance.sheet")
+    return render(
+        request,
+        "scheduling/attendance_sheet.html",
+        {
+            "session": session,
+            "rows": selectors.sheet_rows(session),
+            "statuses": AttendanceStatus.choices,
+            "is_past_day": timezone.localdate() > session.date,
+        },
+    )
+
+
+@require_POST
+@client_view(purpose=Purpose.ATTENDANCE, action="attendance.record")
+def attendance_mark(request, client, session_id):
+    session = _session_for_facilitator(request, session_id, action="attendance.sheet")
+    form = AttendanceForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            services.attendance_record(
+                session=session,
+                client=client,
+                status=form.cleaned_data["status"],
+                minutes=form.cleaned_data["minutes"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = "Choose a status; minutes must be a whole number."
+    if request.htmx:
+        attendance = client.attendance.filter(session=session).first()
+        return render(
+            request,
+            "scheduling/_attendance_row.html",
+            {
+                "session": session,
+                "row": {"client": client, "attendance": attendance},
+                "statuses": AttendanceStatus.choices,
+                "error": error,
+            },
+            status=400 if error else 200,
+        )
+    if error:
+        messages.error(request, f"{client.display_name}: {error}")
+        return render(
+            request,
+            "scheduling/attendance_sheet.html",
+            {
+                "session": session,
+                "rows": selectors.sheet_rows(session),
+                "statuses": AttendanceStatus.choices,
+                "is_past_day": timezone.localdate() > session.date,
+            },
+            status=400,
+        )
+    return redirect("scheduling:attendance_sheet", session.public_id)
+
+
+@login_required
+def session_cancel(request, session_id):
+    session = _session_for_facilitator(request, session_id, action="session.cancel")
+    form = CancelSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_cancel(
+                session=session,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Session cancelled; it is gone from clients' schedules.")
+            return redirect("scheduling:day")
+    return render(
+        request,
+        "scheduling/cancel_session.html",
+        {"form": form, "session": session},
+        status=_status(form),
+    )
+
+
+# --- Enrolment and step-down -----------------------------------------------------------
+
+
+@client_view(purpose=Purpose.EDIT, action="enrollment.create")
+def enroll(request, client):
+    form = EnrollForm(request.POST or None, groups=selectors.groups_with_seats())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrollment_create(
+                client=client,
+                group=form.cleaned_data["group"],
+                start_on=form.cleaned_data["start_on"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Placed on the track.")
+            return redirect("clients:chart", client.public_id)
+    return render(
+        request,
+        "scheduling/client_form.html",
+        {"form": form, "client": client, "title": "Place on a track and slot"},
+        status=_status(form),
+    )
+
+
+@client_view(purpose=Purpose.EDIT, action="enrollment.step_down")
+def step_down(request, client):
+    enrollment = selectors.current_enrollment(client)
+    if enrollment is None or enrollment.track.steps_down_to_id is None:
+        raise Http404("Nothing to step down from.")
+    groups = selectors.groups_with_seats().filter(track=enrollment.track.steps_down_to)
+    form = StepDownForm(request.POST or None, groups=groups)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrollment_step_down(
+                enrollment=enrollment,
+                group=form.cleaned_data["group"],
+                on=form.cleaned_data["start_on"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, f"Stepped down to {enrollment.track.steps_down_to}.")
+            return redirect("clients:chart", client.public_id)
+    return render(
+        request,
+        "scheduling/client_form.html",
+        {
+            "form": form,
+            "client": client,
+            "title": f"Step down from {enrollment.track} to {enrollment.track.steps_down_to}",
+        },
+        status=_status(form),
+    )
+
+
+@client_view(purpose=Purpose.CHART, action="schedule.view")
+def client_schedule(request, client):
+    return render(
+        request,
+        "scheduling/client_schedule.html",
+        {"client": client, "items": selectors.upcoming_schedule(client, days=42)},
+    )
+
+
+# --- Appointments ----------------------------------------------------------------------
+
+
+@role_required(*CLINICAL_ROLES)
+def appointment_new(request):
+    clients = Client.objects.visible_to(request.user).filter(status="active")
+    initial = {"clinician": request.user}
+    if request.GET.get("client"):
+        initial["client"] = request.GET["client"]
+    form = AppointmentForm(request.POST or None, clients=clients, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.appointment_book(
+                client=data["client"],
+                clinician=data["clinician"],
+                kind=data["kind"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                room=data["room"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Appointment booked.")
+            return redirect("scheduling:week")
+    return render(request, "scheduling/appointment_form.html", {"form": form}, status=_status(form))
+
+
+@require_POST
+@role_required(*CLINICAL_ROLES)
+def appointment_cancel(request, appointment_id):
+    appointment = get_object_or_404(
+        Appointment.objects.filter(client__in=Client.objects.visible_to(request.user)),
+        public_id=appointment_id,
+    )
+    try:
+        services.appointment_cancel(appointment=appointment, actor=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Appointment cancelled.")
+    return redirect("scheduling:week")
+
+
+# --- Calendars -------------------------------------------------------------------------
+
+
+def _week_start(form):
+    day = form.cleaned_data.get("start") if form.is_valid() else None
+    return selectors.week_start(day or timezone.localdate())
+
+
+@role_required(*CLINICAL_ROLES)
+def week(request):
+    form = WeekForm(request.GET or None)
+    start = _week_start(form)
+    staff = request.user
+    if form.is_valid() and form.cleaned_data.get("staff") and request.user.is_program_admin:
+        staff = form.cleaned_data["staff"]
+    return render(
+        request,
+        "scheduling/week.html",
+        {
+            "form": form,
+            "staff": staff,
+            "days": selectors.staff_week(staff, start),
+            "start": start,
+            "previous": start - timedelta(days=7),
+            "next": start + timedelta(days=7),
+        },
+    )
+
+
+@role_required(*CLINICAL_ROLES, Role.INTAKE)
+def room_week(request, room_id):
+    room = get_object_or_404(Room, pk=room_id)
+    form = WeekForm(request.GET or None)
+    start = _week_start(form)
+    return render(
+        request,
+        "scheduling/room_week.html",
+        {
+            "room": room,
+            "rooms": Room.objects.all(),
+            "days": selectors.room_week(room, start),
+            "start": start,
+            "previous": start - timedelta(days=7),
+            "next": start + timedelta(days=7),
+        },
+    )
+
+
+@role_required(*CLINICAL_ROLES, Role.INTAKE)
+def day(request):
+    form = WeekForm(request.GET or None)
+    day = (form.cleaned_data.get("start") if form.is_valid() else None) or timezone.localdate()
+    sessions = selectors.program_day(day)
+    slots = {}
+    for session in sessions:
+        slots.setdefault(session.group.slot, []).append(session)
+    return render(
+        request,
+        "scheduling/day.html",
+        {
+            "day": day,
+            "slots": slots.items(),
+            "previous": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+            "rooms": Room.objects.all(),
+        },
+    )
