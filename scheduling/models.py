@@ -4,6 +4,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -120,6 +121,16 @@ class Group(models.Model):
         """The care-team source of facilitator memberships this group brings."""
         return f"group:{self.public_id}"
 
+    def clean(self):
+        if self.weekdays is None or not all(d in range(7) for d in self.weekdays):
+            raise ValidationError({"weekdays": "Weekdays are numbers 0 (Monday) to 6 (Sunday)."})
+        if self.pk:
+            taken = self.enrollments.filter(status="active").count()
+            if self.capacity < taken:
+                raise ValidationError(
+                    {"capacity": f"{taken} clients are enrolled: capacity cannot go below that."}
+                )
+
     def weekday_labels(self) -> str:
         names = dict(WEEKDAYS)
         return ", ".join(names[d] for d in sorted(self.weekdays))
@@ -166,6 +177,18 @@ class GroupSession(models.Model):
 
     def __str__(self):
         return f"{self.group} on {self.date:%a %Y-%m-%d}"
+
+    def clean(self):
+        if self.ends_at and self.starts_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The end is before the start."})
+        slot = self.group.slot
+        local_start = self.starts_at.astimezone(clinic_tz())
+        local_end = self.ends_at.astimezone(clinic_tz())
+        if (local_start.time(), local_end.time()) != (slot.start_time, slot.end_time):
+            raise ValidationError(
+                f"A session of {self.group} runs in its slot, {slot.start_time:%H:%M}-"
+                f"{slot.end_time:%H:%M} local time."
+            )
 
     @property
     def is_cancelled(self) -> bool:

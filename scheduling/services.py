@@ -361,8 +361,8 @@ def attendance_record(
     if minutes < 0 or minutes > full:
         raise ValidationError({"minutes": f"Minutes attended must be between 0 and {full}."})
     local_now = timezone.localtime()
-    if session.starts_at > timezone.now() + timedelta(minutes=30):
-        raise ValidationError("The session has not started yet.")
+    if session.date > local_now.date():
+        raise ValidationError("This session is on a later day: take attendance on the day.")
     attendance, created = Attendance.objects.update_or_create(
         session=session,
         client=client,

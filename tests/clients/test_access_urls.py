@@ -11,6 +11,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clients import services
 from clients.models import CareTeamRole, InformationCategory, RecipientType
 from iop.audit.models import AuditEvent
+from scheduling.services import enrollment_create
+from tests.scheduling.factories import GroupFactory, GroupSessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +33,7 @@ def _client_routes():
 
 ROUTES = _client_routes()
 # Routes that only accept POST: the stranger check posts to them.
-POST_ONLY = {"clients:care_team_end"}
+POST_ONLY = {"clients:care_team_end", "scheduling:attendance_mark"}
 
 
 @pytest.fixture
@@ -67,7 +69,11 @@ def chart(clinician, intake_user):
     member = services.care_team_add(
         client=client, staff=clinician, role=CareTeamRole.PRIMARY, actor=intake_user
     )
+    group = GroupFactory(facilitator=clinician)
+    enrollment_create(client=client, group=group, start_on=date.today(), actor=intake_user)
+    session = GroupSessionFactory(group=group)
     return {
+        "session_id": session.public_id,
         "client_id": client.public_id,
         "consent_id": consent.public_id,
         "episode_id": episode.public_id,

@@ -1,0 +1,64 @@
+import factory
+from django.utils import timezone
+
+from scheduling.models import Group, GroupSession, Room, Slot, Track, local_datetime
+
+
+def track(code="iop6") -> Track:
+    return Track.objects.get(code=code)  # seeded by migration scheduling.0002
+
+
+def slot(code="evening") -> Slot:
+    return Slot.objects.get(code=code)
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Room {n}")
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Group {n}")
+    track = factory.LazyFunction(track)
+    slot = factory.LazyFunction(slot)
+    weekdays = factory.LazyFunction(lambda: list(range(7)))
+    room = factory.SubFactory(RoomFactory)
+    capacity = 12
+
+    @factory.post_generation
+    def facilitator(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.facilitators.add(extracted)
+
+
+class GroupSessionFactory(factory.django.DjangoModelFactory):
+    """A session today in the group's slot (already started in the evening slot
+    tests override `starts_at` when they need a session that has begun)."""
+
+    class Meta:
+        model = GroupSession
+
+    group = factory.SubFactory(GroupFactory)
+    date = factory.LazyFunction(timezone.localdate)
+    starts_at = factory.LazyAttribute(lambda s: local_datetime(s.date, s.group.slot.start_time))
+    ends_at = factory.LazyAttribute(lambda s: local_datetime(s.date, s.group.slot.end_time))
+    room = factory.LazyAttribute(lambda s: s.group.room)
+
+
+def started_session(group, *, day=None) -> GroupSession:
+    """A session of ``group`` that began an hour ago (attendance may be taken)."""
+    now = timezone.localtime()
+    start = now.replace(microsecond=0) - timezone.timedelta(hours=1)
+    return GroupSessionFactory(
+        group=group,
+        date=day or start.date(),
+        starts_at=start,
+        ends_at=start + timezone.timedelta(hours=3),
+    )
