@@ -134,7 +134,9 @@ def test_dashboard_shows_the_clinicians_caseload(clinician, client_as):
 # caseload: + the clients, their open episodes, their primary clinicians (prefetches).
 # dashboard: + the roles listed in the greeting; the caseload section adds its clients,
 #   open episodes and primary clinicians.
-PAGES = [("clients:list", 7), ("clients:caseload", 7), ("dashboard", 8)]
+#   The scheduling section "My sessions today" adds today's sessions (with their
+#   facilitators prefetched): 2 more.
+PAGES = [("clients:list", 7), ("clients:caseload", 7), ("dashboard", 10)]
 
 
 @pytest.mark.parametrize(("page", "queries"), PAGES)

@@ -1,14 +1,27 @@
+from importlib import import_module
+
 import factory
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from scheduling.models import Group, GroupSession, Room, Slot, Track, local_datetime
 
 
+def _ensure_program_defaults():
+    """Tracks and slots come from migration scheduling.0002; a transactional test's
+    flush removes them for the tests after it, so put them back the same way."""
+    if not Track.objects.exists():
+        seed = import_module("scheduling.migrations.0002_tracks_and_slots").seed
+        seed(django_apps, None)
+
+
 def track(code="iop6") -> Track:
-    return Track.objects.get(code=code)  # seeded by migration scheduling.0002
+    _ensure_program_defaults()
+    return Track.objects.get(code=code)
 
 
 def slot(code="evening") -> Slot:
+    _ensure_program_defaults()
     return Slot.objects.get(code=code)
 
 
