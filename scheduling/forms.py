@@ -102,3 +102,25 @@ class WeekForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = _clinical_staff()
+
+
+class SessionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, session):
+        return f"{session.date:%a %b %-d} · {session.group.name} · {session.group.slot}"
+
+
+class MakeupForm(forms.Form):
+    session = SessionChoiceField(queryset=None, to_field_name="public_id")
+    status = forms.ChoiceField(
+        choices=[
+            (s.value, s.label)
+            for s in AttendanceStatus
+            if s not in (AttendanceStatus.EXCUSED, AttendanceStatus.UNEXCUSED)
+        ]
+    )
+    minutes = forms.IntegerField(required=False, help_text="Defaults to the whole session.")
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = sessions
+        self.helper = _helper("Record make-up")

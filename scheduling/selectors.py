@@ -271,3 +271,23 @@ def sheet_rows(session: GroupSession):
     return [
         {"client": c, "attendance": c.this_session[0] if c.this_session else None} for c in clients
     ]
+
+
+def makeup_sessions(client: Client, *, days: int = 14, today: date | None = None):
+    """Held sessions of the client's track in other groups, recent or today: where a
+    missed session can be made up."""
+    today = today or timezone.localdate()
+    enrollment = current_enrollment(client)
+    if enrollment is None:
+        return GroupSession.objects.none()
+    return (
+        GroupSession.objects.held()
+        .filter(
+            group__track=enrollment.track,
+            date__gte=today - timedelta(days=days),
+            date__lte=today,
+        )
+        .exclude(group=enrollment.group)
+        .select_related("group__slot")
+        .order_by("-date", "starts_at")
+    )

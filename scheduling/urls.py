@@ -24,4 +24,5 @@ urlpatterns = [
     path("clients/<uuid:client_id>/enroll/", views.enroll, name="enroll"),
     path("clients/<uuid:client_id>/step-down/", views.step_down, name="step_down"),
     path("clients/<uuid:client_id>/schedule/", views.client_schedule, name="client_schedule"),
+    path("clients/<uuid:client_id>/makeup/", views.makeup, name="makeup"),
 ]

@@ -21,6 +21,7 @@ from scheduling.forms import (
     AttendanceForm,
     CancelSessionForm,
     EnrollForm,
+    MakeupForm,
     StepDownForm,
     WeekForm,
 )
@@ -211,6 +212,33 @@ def step_down(request, client):
             "client": client,
             "title": f"Step down from {enrollment.track} to {enrollment.track.steps_down_to}",
         },
+        status=_status(form),
+    )
+
+
+@client_view(purpose=Purpose.EDIT, action="attendance.makeup")
+def makeup(request, client):
+    form = MakeupForm(request.POST or None, sessions=selectors.makeup_sessions(client))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attendance_record(
+                session=form.cleaned_data["session"],
+                client=client,
+                status=form.cleaned_data["status"],
+                minutes=form.cleaned_data["minutes"],
+                is_makeup=True,
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Make-up session recorded; its hours count this week.")
+            return redirect("clients:chart", client.public_id)
+    return render(
+        request,
+        "scheduling/client_form.html",
+        {"form": form, "client": client, "title": "Record a make-up session"},
         status=_status(form),
     )
 

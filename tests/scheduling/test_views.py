@@ -225,3 +225,22 @@ def test_cancelling_a_session_needs_a_reason(evening, clinician, client_as):
     assert http.post(url, {"reason": "Snow storm"}).status_code == 302
     session.refresh_from_db()
     assert session.cancel_reason == "Snow storm"
+
+
+def test_a_missed_session_is_made_up_in_another_group(clinician, admin_user, client_as):
+    own = GroupFactory(facilitator=clinician)
+    other = GroupFactory(facilitator=admin_user)
+    (client,) = _enrolled(own, clinician, admin_user, 1)
+    session = started_session(other)
+    url = reverse("scheduling:makeup", args=[client.public_id])
+    http = client_as(clinician)
+    assert session.group.name in http.get(url).content.decode()
+    too_long = http.post(url, {"session": session.public_id, "status": "present", "minutes": 500})
+    assert too_long.status_code == 400
+    assert http.post(url, {"session": session.public_id, "status": "present"}).status_code == 302
+    record = Attendance.objects.get(client=client)
+    assert (record.session, record.is_makeup, record.minutes) == (session, True, 180)
+    sheet = client_as(admin_user).get(
+        reverse("scheduling:attendance_sheet", args=[session.public_id])
+    )
+    assert "make-up" in sheet.content.decode()
