@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 
 from clients.models import CareTeamRole
 from clients.services import care_team_add, care_team_end
 from scheduling.models import Enrollment, EnrollmentStatus, Group, Room, Slot, Track
+from scheduling.services import group_clashes
 
 
 @admin.register(Track)
@@ -28,8 +30,28 @@ class RoomAdmin(admin.ModelAdmin):
     list_display = ("name", "seats")
 
 
+class GroupAdminForm(forms.ModelForm):
+    class Meta:
+        model = Group
+        fields = ["name", "track", "slot", "weekdays", "room", "facilitators", "capacity", "active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or not cleaned.get("slot") or not cleaned.get("room"):
+            return cleaned
+        group = self.instance
+        for field in ("slot", "room", "weekdays", "active"):
+            setattr(group, field, cleaned.get(field))
+        facilitators = [u.pk for u in cleaned.get("facilitators", [])]
+        problems = group_clashes(group=group, facilitator_ids=facilitators)
+        if problems:
+            raise forms.ValidationError(problems)
+        return cleaned
+
+
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
+    form = GroupAdminForm
     list_display = ("name", "track", "slot", "room", "capacity", "active")
     list_select_related = ("track", "slot", "room")
     filter_horizontal = ("facilitators",)

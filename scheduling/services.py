@@ -29,6 +29,7 @@ from scheduling.models import (
     Group,
     GroupSession,
     Room,
+    clinic_tz,
     local_datetime,
 )
 
@@ -79,6 +80,19 @@ def conflicts(
         sessions.filter(room_id=room_id).exists() or appointments.filter(room_id=room_id).exists()
     ):
         problems.append("The room is already booked at that time.")
+    # Sessions are generated six weeks ahead; beyond that a group's weekly pattern
+    # still holds its room, facilitators and members.
+    for group in _recurring_groups(start, end):
+        if room_id and group.room_id == room_id:
+            problems.append(f"The room is held by {group.name} at that time.")
+        for user in group.facilitators.all():
+            if user.pk in staff_ids:
+                problems.append(f"{user} facilitates {group.name} at that time.")
+        if client_id and any(
+            e.client_id == client_id and e.status == EnrollmentStatus.ACTIVE
+            for e in group.enrollments.all()
+        ):
+            problems.append("The client's group meets at that time.")
     if client_id:
         enrolled_groups = Enrollment.objects.filter(
             client_id=client_id, start_on__lte=end.date()
@@ -88,6 +102,53 @@ def conflicts(
         ).exists()
         if in_session or appointments.filter(client_id=client_id).exists():
             problems.append("The client is already in a session or appointment at that time.")
+    return problems
+
+
+def _recurring_groups(start, end) -> list[Group]:
+    """Active groups whose weekly slot overlaps [start, end) on a day with no session
+    generated yet (a generated session, held or cancelled, speaks for itself)."""
+    tz = clinic_tz()
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    if local_start.date() != local_end.date():
+        return []
+    day = local_start.date()
+    candidates = (
+        Group.objects.filter(
+            active=True,
+            slot__start_time__lt=local_end.time(),
+            slot__end_time__gt=local_start.time(),
+        )
+        .exclude(sessions__date=day)
+        .prefetch_related("facilitators", "enrollments")
+    )
+    return [group for group in candidates if day.weekday() in group.weekdays]
+
+
+def group_clashes(*, group: Group, facilitator_ids) -> list[str]:
+    """Another active group in the same room, or with one of the same facilitators,
+    meeting at an overlapping time on a shared weekday."""
+    if not group.active:
+        return []
+    others = (
+        Group.objects.filter(
+            active=True,
+            slot__start_time__lt=group.slot.end_time,
+            slot__end_time__gt=group.slot.start_time,
+        )
+        .exclude(pk=group.pk)
+        .prefetch_related("facilitators")
+        .select_related("room")
+    )
+    problems = []
+    for other in others:
+        if not set(other.weekdays) & set(group.weekdays):
+            continue
+        if other.room_id == group.room_id:
+            problems.append(f"{other.room} is already used by {other.name} at that time.")
+        shared = [u for u in other.facilitators.all() if u.pk in set(facilitator_ids)]
+        for user in shared:
+            problems.append(f"{user} already facilitates {other.name} at that time.")
     return problems
 
 

@@ -429,3 +429,40 @@ def test_local_datetime_uses_the_clinic_zone(settings):
     settings.TIME_ZONE = "America/Denver"
     at = local_datetime(date(2026, 7, 1), time(7))
     assert at.astimezone(ZoneInfo("UTC")) == datetime(2026, 7, 1, 13, tzinfo=ZoneInfo("UTC"))
+
+
+def test_bookings_beyond_generated_sessions_respect_the_weekly_pattern(iop6, clinician, admin_user):
+    far = timezone.localdate() + timedelta(weeks=10)  # no session generated yet
+    start = local_datetime(far, time(18, 30))
+    with pytest.raises(ValidationError, match="facilitates IOP 6 Evening"):
+        services.appointment_book(
+            client=admitted_client(clinician),
+            clinician=clinician,
+            kind="individual",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            actor=admin_user,
+        )
+    with pytest.raises(ValidationError, match="room is held by IOP 6 Evening"):
+        services.appointment_book(
+            client=admitted_client(clinician),
+            clinician=UserFactory(roles=["clinician"]),
+            kind="family",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            room=iop6.room,
+            actor=admin_user,
+        )
+
+
+def test_groups_cannot_share_a_room_or_facilitator_at_the_same_time(iop6, clinician):
+    same_room = GroupFactory.build(slot=iop6.slot, room=iop6.room, weekdays=[0], track=iop6.track)
+    problems = services.group_clashes(group=same_room, facilitator_ids=[])
+    assert problems == [f"{iop6.room} is already used by IOP 6 Evening at that time."]
+    elsewhere = GroupFactory.build(
+        slot=iop6.slot, room=RoomFactory(), weekdays=[0], track=iop6.track
+    )
+    assert services.group_clashes(group=elsewhere, facilitator_ids=[clinician.pk]) == [
+        f"{clinician} already facilitates IOP 6 Evening at that time."
+    ]
+    assert services.group_clashes(group=elsewhere, facilitator_ids=[]) == []

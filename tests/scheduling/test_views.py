@@ -244,3 +244,22 @@ def test_a_missed_session_is_made_up_in_another_group(clinician, admin_user, cli
         reverse("scheduling:attendance_sheet", args=[session.public_id])
     )
     assert "make-up" in sheet.content.decode()
+
+
+def test_admin_refuses_a_group_that_clashes(admin_user, clinician, client_as):
+    existing = GroupFactory(name="IOP 6 Evening", facilitator=clinician)
+    data = {
+        "name": "New evening group",
+        "track": existing.track.pk,
+        "slot": existing.slot.pk,
+        "weekdays": "[0, 2]",
+        "room": existing.room.pk,
+        "facilitators": [clinician.pk],
+        "capacity": 12,
+        "active": "on",
+    }
+    response = client_as(admin_user).post(reverse("admin:scheduling_group_add"), data)
+    assert response.status_code == 200  # the admin re-shows the form with the errors
+    html = response.content.decode()
+    assert "already used by IOP 6 Evening" in html
+    assert "already facilitates IOP 6 Evening" in html
