@@ -31,7 +31,7 @@ def year(clinician, admin_user):
     today = timezone.localdate()
     tracks = {t.code: t for t in Track.objects.all()}
     slots = list(Slot.objects.all())
-    rooms = Room.objects.bulk_create([Room(name=f"Perf room {n}") for n in range(15)])
+    rooms = Room.objects.bulk_create([Room(name=f"Perf room {n}") for n in range(GROUPS)])
     groups = Group.objects.bulk_create(
         [
             Group(

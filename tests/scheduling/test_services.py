@@ -466,3 +466,27 @@ def test_groups_cannot_share_a_room_or_facilitator_at_the_same_time(iop6, clinic
         f"{clinician} already facilitates IOP 6 Evening at that time."
     ]
     assert services.group_clashes(group=elsewhere, facilitator_ids=[]) == []
+
+
+@postgres_only
+def test_the_database_refuses_an_overlap_that_skips_the_services(clinician, admin_user):
+    from django.db import IntegrityError, transaction
+
+    start = local_datetime(timezone.localdate() + timedelta(days=3), time(12))
+    fields = {"clinician": clinician, "kind": "individual", "booked_by": admin_user}
+    Appointment.objects.create(
+        client=admitted_client(clinician),
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        **fields,
+    )
+    with (
+        pytest.raises(IntegrityError, match="appointment_no_clinician_overlap"),
+        transaction.atomic(),
+    ):
+        Appointment.objects.create(
+            client=admitted_client(clinician),
+            starts_at=start + timedelta(minutes=30),
+            ends_at=start + timedelta(minutes=90),
+            **fields,
+        )
