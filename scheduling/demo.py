@@ -35,7 +35,7 @@ GROUPS = {
     "IOP 3 Evening": ("iop3", "evening", [0, 2, 4], "Room A", "clinician"),
     "IOP 6 Evening": ("iop6", "evening", [0, 1, 2, 3, 4, 5], "Room B", "clinician2"),
     "IOP 3 Weekend": ("iop3", "weekend", [5], "Room C", "clinician2"),
-    "IOP 3 Midday (Tue/Thu)": ("iop3", "midday", [1, 3, 5], "Room C", "clinician2"),
+    "IOP 3 Midday (Tue/Thu/Fri)": ("iop3", "midday", [1, 3, 4], "Room D", "clinician2"),
 }
 PAST_WEEKS, AHEAD_WEEKS = 8, 4
 STEP_DOWN_AFTER_DAYS = 28
@@ -85,7 +85,7 @@ def _enrollments(groups, staff, today, first_day):
         "clinician": (groups["IOP 6 Morning"], [groups["IOP 3 Midday"], groups["IOP 3 Evening"]]),
         "clinician2": (
             groups["IOP 6 Evening"],
-            [groups["IOP 3 Weekend"], groups["IOP 3 Midday (Tue/Thu)"]],
+            [groups["IOP 3 Weekend"], groups["IOP 3 Midday (Tue/Thu/Fri)"]],
         ),
     }
     clients = (

@@ -305,8 +305,10 @@ def sessions_generate(*, weeks: int = 6, today: date | None = None) -> int:
             for day in days
             if day not in existing
         ]
+        # ignore_conflicts: a concurrent run's rows, or (PostgreSQL) a session whose room
+        # is taken, are skipped; count what was really inserted.
         GroupSession.objects.bulk_create(new, ignore_conflicts=True)
-        created += len(new)
+        created += group.sessions.filter(date__in=days).count() - len(existing)
     return created
 
 

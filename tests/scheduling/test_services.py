@@ -490,3 +490,15 @@ def test_the_database_refuses_an_overlap_that_skips_the_services(clinician, admi
             ends_at=start + timedelta(minutes=90),
             **fields,
         )
+
+
+def test_demo_groups_do_not_clash():
+    from scheduling.demo import GROUPS
+
+    for name, (_, slot, days, room, who) in GROUPS.items():
+        for other, (_, slot2, days2, room2, who2) in GROUPS.items():
+            overlap = set(days) & set(days2) and (
+                slot == slot2 or {slot, slot2} in ({"morning", "weekend"}, {"midday", "weekend"})
+            )
+            if name != other and overlap:
+                assert room != room2 and who != who2, (name, other)
