@@ -66,9 +66,7 @@ def _session_for_facilitator(request, session_id, *, action) -> GroupSession:
 # --- Attendance ------------------------------------------------------------------------
 
 
-@login_required
-def attendance_sheet(request, session_id):
-    session = _session_for_facilitator(request, session_id, action="attendance.sheet")
+def _render_sheet(request, session, *, status=200):
     return render(
         request,
         "scheduling/attendance_sheet.html",
@@ -78,7 +76,14 @@ def attendance_sheet(request, session_id):
             "statuses": AttendanceStatus.choices,
             "is_past_day": timezone.localdate() > session.date,
         },
+        status=status,
     )
+
+
+@login_required
+def attendance_sheet(request, session_id):
+    session = _session_for_facilitator(request, session_id, action="attendance.sheet")
+    return _render_sheet(request, session)
 
 
 @require_POST
@@ -116,17 +121,7 @@ def attendance_mark(request, client, session_id):
         )
     if error:
         messages.error(request, f"{client.display_name}: {error}")
-        return render(
-            request,
-            "scheduling/attendance_sheet.html",
-            {
-                "session": session,
-                "rows": selectors.sheet_rows(session),
-                "statuses": AttendanceStatus.choices,
-                "is_past_day": timezone.localdate() > session.date,
-            },
-            status=400,
-        )
+        return _render_sheet(request, session, status=400)
     return redirect("scheduling:attendance_sheet", session.public_id)
 
 
