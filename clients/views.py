@@ -118,6 +118,7 @@ def edit(request, client):
 @client_view(purpose=Purpose.CHART, action="client.view")
 def chart(request, client):
     purposes = purposes_for(request.user, client)
+    request.client_purposes = purposes  # chart sections read it instead of asking again
     today = timezone.localdate()
     discharges = services.discharge_dates(client)
     consents = list(client.consents.select_related("recorded_by"))

@@ -51,5 +51,6 @@ def _chart_program(request, client):
         "readiness": step_down_readiness(client),
         "weeks": weekly_hours(client),
         "history": attendance_history(client, limit=10),
-        "can_edit": Purpose.EDIT in purposes_for(request.user, client),
+        "can_edit": Purpose.EDIT
+        in (getattr(request, "client_purposes", None) or purposes_for(request.user, client)),
     }

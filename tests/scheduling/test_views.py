@@ -263,3 +263,31 @@ def test_admin_refuses_a_group_that_clashes(admin_user, clinician, client_as):
     html = response.content.decode()
     assert "already used by IOP 6 Evening" in html
     assert "already facilitates IOP 6 Evening" in html
+
+
+def test_chart_query_count_does_not_grow_with_history(
+    evening, clinician, admin_user, client_as, django_assert_max_num_queries
+):
+    (client,) = _enrolled(evening, clinician, admin_user, 1)
+    services.sessions_generate(weeks=3, today=timezone.localdate() - timedelta(days=14))
+    http = client_as(clinician)
+    url = reverse("clients:chart", args=[client.public_id])
+
+    def attend(days):
+        for session in evening.sessions.filter(date__lt=timezone.localdate())[:days]:
+            Attendance.objects.get_or_create(
+                session=session,
+                client=client,
+                defaults={"status": "present", "minutes": 180, "recorded_by": clinician},
+            )
+
+    attend(2)
+    # access check and audit (~8), purposes (~8), chart sections (consents, disclosures,
+    # care team, episodes, contacts), enrollment, weekly hours, readiness, history
+    with django_assert_max_num_queries(40) as first:
+        assert http.get(url).status_code == 200
+    attend(14)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        response = http.get(url)
+    assert response.status_code == 200
+    assert "(14 of " in response.content.decode()  # attended sessions in the readiness line
