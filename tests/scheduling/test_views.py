@@ -291,3 +291,26 @@ def test_chart_query_count_does_not_grow_with_history(
         response = http.get(url)
     assert response.status_code == 200
     assert "(14 of " in response.content.decode()  # attended sessions in the readiness line
+
+
+def test_an_appointment_is_cancelled_from_the_week(clinician, other_clinician, client_as):
+    client = ClientFactory(status="active")
+    with_care_team(client, clinician)
+    start = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    appointment = services.appointment_book(
+        client=client,
+        clinician=clinician,
+        kind="individual",
+        starts_at=start + timedelta(days=1),
+        ends_at=start + timedelta(days=1, hours=1),
+        actor=clinician,
+    )
+    http = client_as(clinician)
+    week = http.get(reverse("scheduling:week"), {"start": (start + timedelta(days=1)).date()})
+    cancel_url = reverse("scheduling:appointment_cancel", args=[appointment.public_id])
+    assert cancel_url in week.content.decode()
+    # bob has no reason to see the client: the appointment does not exist for him.
+    assert client_as(other_clinician).post(cancel_url).status_code == 404
+    assert client_as(clinician).post(cancel_url).status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled"
