@@ -69,7 +69,7 @@ def test_failed_delivery_is_retried_later(settings):
 
 class BrokenBackend:
     def __init__(self, *args, **kwargs):
-        pass
+        """Takes whatever Django passes a backend; this one only fails."""
 
     def send_messages(self, messages):
         raise ConnectionError("smtp down")
