@@ -4,7 +4,7 @@ from django.db import transaction
 
 from clients.models import CareTeamRole
 from clients.services import care_team_add, care_team_end
-from scheduling.models import Enrollment, EnrollmentStatus, Group, Room, Slot, Track
+from scheduling.models import WEEKDAYS, Enrollment, EnrollmentStatus, Group, Room, Slot, Track
 from scheduling.services import group_clashes
 
 
@@ -31,6 +31,10 @@ class RoomAdmin(admin.ModelAdmin):
 
 
 class GroupAdminForm(forms.ModelForm):
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
     class Meta:
         model = Group
         fields = ["name", "track", "slot", "weekdays", "room", "facilitators", "capacity", "active"]

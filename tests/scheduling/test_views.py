@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from iop.audit.models import AuditEvent
 from scheduling import services
-from scheduling.models import Appointment, Attendance, Enrollment
+from scheduling.models import Appointment, Attendance, Enrollment, Group
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.scheduling.factories import GroupFactory, RoomFactory, started_session
 
@@ -246,13 +246,13 @@ def test_a_missed_session_is_made_up_in_another_group(clinician, admin_user, cli
     assert "make-up" in sheet.content.decode()
 
 
-def test_admin_refuses_a_group_that_clashes(admin_user, clinician, client_as):
+def test_admin_refuses_a_group_that_clashes(admin_user, clinician, other_clinician, client_as):
     existing = GroupFactory(name="IOP 6 Evening", facilitator=clinician)
     data = {
         "name": "New evening group",
         "track": existing.track.pk,
         "slot": existing.slot.pk,
-        "weekdays": "[0, 2]",
+        "weekdays": ["0", "2"],
         "room": existing.room.pk,
         "facilitators": [clinician.pk],
         "capacity": 12,
@@ -263,6 +263,10 @@ def test_admin_refuses_a_group_that_clashes(admin_user, clinician, client_as):
     html = response.content.decode()
     assert "already used by IOP 6 Evening" in html
     assert "already facilitates IOP 6 Evening" in html
+    data.update(room=RoomFactory().pk, facilitators=[other_clinician.pk])  # no clash now
+    saved = client_as(admin_user).post(reverse("admin:scheduling_group_add"), data)
+    assert saved.status_code == 302
+    assert Group.objects.get(name="New evening group").weekdays == [0, 2]
 
 
 def test_chart_query_count_does_not_grow_with_history(
