@@ -50,12 +50,30 @@ def _form_page(request, template, context, form):
 # --- Lists ----------------------------------------------------------------------------
 
 
+SEARCH_KEY = "client_search"
+
+
 @login_required
 def client_index(request):
-    form = ClientSearchForm(request.GET or None)
-    text = status = ""
-    if form.is_valid():
-        text, status = form.cleaned_data["q"], form.cleaned_data["status"]
+    """Search is a POST kept in the server-side session: a client's name never
+    travels in a URL, so it is not in browser history, proxies or access logs."""
+    if request.method == "POST":
+        form = ClientSearchForm(request.POST)
+        if not form.is_valid():
+            return render(
+                request,
+                "clients/list.html",
+                {"form": form, "page": Paginator([], PAGE_SIZE).get_page(1)},
+                status=400,
+            )
+        request.session[SEARCH_KEY] = form.cleaned_data
+        return redirect("clients:list")
+    if "clear" in request.GET:
+        request.session.pop(SEARCH_KEY, None)
+        return redirect("clients:list")
+    search = request.session.get(SEARCH_KEY, {})
+    form = ClientSearchForm(initial=search)
+    text, status = search.get("q", ""), search.get("status", "")
     page = Paginator(client_list(request.user, text=text, status=status), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -63,10 +81,8 @@ def client_index(request):
         audit_record(
             action="client.search", request=request, detail=f"results={page.paginator.count}"
         )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
-        request, "clients/list.html", {"form": form, "page": page, "query": query.urlencode()}
+        request, "clients/list.html", {"form": form, "page": page, "searching": bool(search)}
     )
 
 

@@ -63,6 +63,16 @@ def test_admin_lists_every_client(admin_user, clinician, client_as):
     assert response.context["page"].paginator.count == 3
 
 
+def _search(web, **data):
+    """Search the way the page does: a POST, then the list it redirects to."""
+    data.setdefault("q", "")
+    data.setdefault("status", "")
+    response = web.post(reverse("clients:list"), data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("clients:list")  # no search words in the URL
+    return web.get(response["Location"])
+
+
 def test_search_by_name_and_by_mrn(clinician, other_clinician, client_as):
     nora = EpisodeFactory(client__legal_first_name="Nora", client__legal_last_name="Castellanos")
     with_care_team(nora.client, clinician)
@@ -72,9 +82,9 @@ def test_search_by_name_and_by_mrn(clinician, other_clinician, client_as):
     with_care_team(hidden, other_clinician)
     web = client_as(clinician)
 
-    by_name = web.get(reverse("clients:list"), {"q": "castell"})
-    by_full_name = web.get(reverse("clients:list"), {"q": "Nora Castellanos"})
-    by_mrn = web.get(reverse("clients:list"), {"q": nora.client.mrn})
+    by_name = _search(web, q="castell")
+    by_full_name = _search(web, q="Nora Castellanos")
+    by_mrn = _search(web, q=nora.client.mrn)
 
     assert _listed(by_name) == {nora.client_id}
     assert _listed(by_full_name) == {nora.client_id}
@@ -87,7 +97,7 @@ def test_search_by_name_and_by_mrn(clinician, other_clinician, client_as):
 
 def test_search_for_a_hidden_client_by_mrn_finds_nothing(other_clinician, clinician, client_as):
     hidden = _caseload(clinician, 1)[0]
-    response = client_as(other_clinician).get(reverse("clients:list"), {"q": hidden.mrn})
+    response = _search(client_as(other_clinician), q=hidden.mrn)
     assert _listed(response) == set()
     assert "No clients you have a reason to see" in response.content.decode()
 
@@ -96,9 +106,14 @@ def test_status_filter(clinician, client_as):
     active = _caseload(clinician, 1)[0]
     prospect = ClientFactory(status=ClientStatus.PROSPECT)
     with_care_team(prospect, clinician)
-    response = client_as(clinician).get(reverse("clients:list"), {"status": "prospect"})
+    web = client_as(clinician)
+    response = _search(web, status="prospect")
     assert _listed(response) == {prospect.pk}
     assert active.pk not in _listed(response)
+    # The search stays for paging until cleared.
+    assert _listed(web.get(reverse("clients:list"), {"page": "1"})) == {prospect.pk}
+    cleared = web.get(reverse("clients:list"), {"clear": "1"}, follow=True)
+    assert _listed(cleared) == {prospect.pk, active.pk}
 
 
 def test_caseload_shows_active_clients_on_the_care_team(
@@ -346,3 +361,9 @@ def test_read_only_member_cannot_write(chart, supervisor, client_as):
     )
     assert response.status_code == 404
     assert not SupportContact.objects.exists()
+
+
+def test_an_overlong_search_is_refused_with_a_message(clinician, client_as):
+    response = client_as(clinician).post(reverse("clients:list"), {"q": "x" * 101, "status": ""})
+    assert response.status_code == 400
+    assert "at most 100 characters" in response.content.decode()
