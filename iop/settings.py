@@ -181,6 +181,9 @@ SESSION_COOKIE_AGE = IOP_SESSION_ABSOLUTE_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Messages can name a client ("Registered with MRN …"): keep them on the server, not
+# in the default signed-but-readable cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 OTP_TOTP_ISSUER = "IOP Clinic"
 
 AXES_FAILURE_LIMIT = 5
