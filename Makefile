@@ -7,7 +7,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint migrate seed clean
 
-install: $(STAMP)
+install: $(STAMP) .env
+
+# Local developer defaults, git-ignored; settings never let it override the environment.
+.env:
+	printf '# Local development settings (git-ignored). Real environment variables win.\nDJANGO_DEBUG=1\n' > .env
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -56,3 +56,23 @@ def test_docker_compose_names_the_services_with_health_checks():
     for name in ("db", "redis", "web"):
         assert "healthcheck" in services[name], name
     assert "gunicorn" in " ".join(map(str, services["web"]["command"]))
+
+
+def test_dotenv_gives_defaults_but_never_overrides_the_environment(tmp_path, monkeypatch):
+    from iop.settings import _load_dotenv
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("# comment\nIOP_TEST_ONLY_A=from-file\nIOP_TEST_ONLY_B=from-file\n")
+    monkeypatch.setenv("IOP_TEST_ONLY_B", "from-environment")
+    monkeypatch.delenv("IOP_TEST_ONLY_A", raising=False)
+    _load_dotenv(env_file)
+    assert os.environ["IOP_TEST_ONLY_A"] == "from-file"
+    assert os.environ["IOP_TEST_ONLY_B"] == "from-environment"
+    monkeypatch.delenv("IOP_TEST_ONLY_A")
+
+
+def test_the_checkout_refuses_debug_off_without_a_key_even_with_a_dotenv():
+    # `make install` writes .env with DJANGO_DEBUG=1; an explicit 0 must still win.
+    result = _run({"DJANGO_DEBUG": "0"}, "check")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
