@@ -26,7 +26,7 @@ from clients.models import (
     RecipientType,
 )
 from clients.signals import episode_discharged
-from iop.audit.services import audit_record
+from iop.audit.services import AuditContext, audit_record
 
 MINIMUM_AGE = 12
 
@@ -56,29 +56,29 @@ def possible_duplicates(*, first_name: str, last_name: str, dob: date):
 
 
 @transaction.atomic
-def client_register(*, actor, request=None, **fields) -> Client:
+def client_register(*, actor, audit: AuditContext | None = None, **fields) -> Client:
     """Register a prospect; the registering intake coordinator joins the care team."""
     validate_date_of_birth(fields["date_of_birth"])
     client = Client(created_by=actor, status=ClientStatus.PROSPECT, **fields)
     client.full_clean()
     client.save()
-    audit_record(action="client.register", actor=actor, request=request, obj=client, client=client)
+    audit_record(action="client.register", actor=actor, audit=audit, obj=client, client=client)
     if not actor.is_program_admin:
         care_team_add(
-            client=client, staff=actor, role=CareTeamRole.INTAKE, actor=actor, request=request
+            client=client, staff=actor, role=CareTeamRole.INTAKE, actor=actor, audit=audit
         )
     return client
 
 
 @transaction.atomic
-def client_update(*, client: Client, actor, request=None, **fields) -> Client:
+def client_update(*, client: Client, actor, audit: AuditContext | None = None, **fields) -> Client:
     if "date_of_birth" in fields:
         validate_date_of_birth(fields["date_of_birth"])
     for name, value in fields.items():
         setattr(client, name, value)
     client.full_clean()
     client.save()
-    audit_record(action="client.update", actor=actor, request=request, obj=client, client=client)
+    audit_record(action="client.update", actor=actor, audit=audit, obj=client, client=client)
     return client
 
 
@@ -147,7 +147,7 @@ def care_team_add(
     actor,
     started_on: date | None = None,
     source: str = "",
-    request=None,
+    audit: AuditContext | None = None,
 ) -> CareTeamMember:
     client = _lock(client)
     started_on = started_on or timezone.localdate()
@@ -169,7 +169,7 @@ def care_team_add(
     audit_record(
         action="careteam.add",
         actor=actor,
-        request=request,
+        audit=audit,
         obj=member,
         client=client,
         detail=f"role={role}; staff={staff.get_username()}",
@@ -179,7 +179,11 @@ def care_team_add(
 
 @transaction.atomic
 def care_team_end(
-    *, member: CareTeamMember, actor, ended_on: date | None = None, request=None
+    *,
+    member: CareTeamMember,
+    actor,
+    ended_on: date | None = None,
+    audit: AuditContext | None = None,
 ) -> CareTeamMember:
     client = _lock(member.client)
     member = CareTeamMember.objects.select_for_update().get(pk=member.pk)
@@ -207,7 +211,7 @@ def care_team_end(
     audit_record(
         action="careteam.end",
         actor=actor,
-        request=request,
+        audit=audit,
         obj=member,
         client=client,
         detail=f"role={member.role}; staff={member.staff.get_username()}",
@@ -262,7 +266,7 @@ def permissions_rebuild(*, apply: bool = True) -> dict[int, PermissionDiff]:
 
 
 @transaction.atomic
-def episode_admit(*, client: Client, actor, request=None, **fields) -> Episode:
+def episode_admit(*, client: Client, actor, audit: AuditContext | None = None, **fields) -> Episode:
     client = _lock(client)
     if client.episodes.open().exists():
         raise ValidationError("This client already has an open episode: discharge it first.")
@@ -271,7 +275,7 @@ def episode_admit(*, client: Client, actor, request=None, **fields) -> Episode:
     episode.save()
     client.status = ClientStatus.ACTIVE
     client.save(update_fields=["status"])
-    audit_record(action="episode.admit", actor=actor, request=request, obj=episode, client=client)
+    audit_record(action="episode.admit", actor=actor, audit=audit, obj=episode, client=client)
     return episode
 
 
@@ -284,7 +288,7 @@ def episode_discharge(
     summary: str,
     continuing_care: str,
     actor,
-    request=None,
+    audit: AuditContext | None = None,
 ) -> Episode:
     client = _lock(episode.client)
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
@@ -306,7 +310,7 @@ def episode_discharge(
     audit_record(
         action="episode.discharge",
         actor=actor,
-        request=request,
+        audit=audit,
         obj=episode,
         client=client,
         detail=f"reason={reason}",
@@ -325,7 +329,9 @@ def discharge_dates(client: Client) -> list[date]:
 
 
 @transaction.atomic
-def consent_record(*, client: Client, actor, request=None, **fields) -> Consent:
+def consent_record(
+    *, client: Client, actor, audit: AuditContext | None = None, **fields
+) -> Consent:
     consent = Consent(client=client, recorded_by=actor, **fields)
     if consent.recipient_type == RecipientType.TPO:
         consent.recipient_name = ""
@@ -342,13 +348,13 @@ def consent_record(*, client: Client, actor, request=None, **fields) -> Consent:
         raise ValidationError({"information_categories": "Choose what may be disclosed."})
     consent.full_clean()
     consent.save()
-    audit_record(action="consent.record", actor=actor, request=request, obj=consent, client=client)
+    audit_record(action="consent.record", actor=actor, audit=audit, obj=consent, client=client)
     return consent
 
 
 @transaction.atomic
 def consent_revoke(
-    *, consent: Consent, revoked_on: date, note: str, actor, request=None
+    *, consent: Consent, revoked_on: date, note: str, actor, audit: AuditContext | None = None
 ) -> Consent:
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.revoked_on:
@@ -362,7 +368,7 @@ def consent_revoke(
     consent.revoked_by = actor
     consent.save(update_fields=["revoked_on", "revocation_note", "revoked_by"])
     audit_record(
-        action="consent.revoke", actor=actor, request=request, obj=consent, client=consent.client
+        action="consent.revoke", actor=actor, audit=audit, obj=consent, client=consent.client
     )
     return consent
 
@@ -379,7 +385,7 @@ def disclosure_record(
     disclosed_on: date,
     actor,
     tpo_recipient: str = "",
-    request=None,
+    audit: AuditContext | None = None,
 ) -> Disclosure:
     """Record a disclosure; refused unless a valid consent covers recipient and information."""
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
@@ -417,7 +423,7 @@ def disclosure_record(
     disclosure.full_clean()
     disclosure.save()
     audit_record(
-        action="disclosure.record", actor=actor, request=request, obj=disclosure, client=client
+        action="disclosure.record", actor=actor, audit=audit, obj=disclosure, client=client
     )
     return disclosure
 
@@ -428,7 +434,9 @@ MINIMUM_REASON_LENGTH = 15
 
 
 @transaction.atomic
-def emergency_access_open(*, client: Client, actor, reason: str, request=None) -> EmergencyAccess:
+def emergency_access_open(
+    *, client: Client, actor, reason: str, audit: AuditContext | None = None
+) -> EmergencyAccess:
     reason = reason.strip()
     if len(reason) < MINIMUM_REASON_LENGTH:
         raise ValidationError(
@@ -445,7 +453,7 @@ def emergency_access_open(*, client: Client, actor, reason: str, request=None) -
     audit_record(
         action="client.emergency_access",
         actor=actor,
-        request=request,
+        audit=audit,
         obj=access,
         client=client,
         detail="break the glass; 60 minutes",
@@ -454,7 +462,9 @@ def emergency_access_open(*, client: Client, actor, reason: str, request=None) -
 
 
 @transaction.atomic
-def emergency_access_review(*, access: EmergencyAccess, actor, note: str, request=None):
+def emergency_access_review(
+    *, access: EmergencyAccess, actor, note: str, audit: AuditContext | None = None
+):
     access = EmergencyAccess.objects.select_for_update().get(pk=access.pk)
     if access.reviewed_at:
         raise ValidationError("Already reviewed.")
@@ -465,7 +475,7 @@ def emergency_access_review(*, access: EmergencyAccess, actor, note: str, reques
     audit_record(
         action="client.emergency_review",
         actor=actor,
-        request=request,
+        audit=audit,
         obj=access,
         client=access.client,
     )

@@ -35,7 +35,7 @@ from clients.models import (
 from clients.selectors import caseload_for, client_list
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
-from iop.audit.services import audit_record
+from iop.audit.services import audit_context, audit_record
 from iop.forms import apply_validation_error
 from iop.permissions import role_required
 
@@ -79,7 +79,9 @@ def client_index(request):
     )
     if text:
         audit_record(
-            action="client.search", request=request, detail=f"results={page.paginator.count}"
+            action="client.search",
+            audit=audit_context(request),
+            detail=f"results={page.paginator.count}",
         )
     return render(
         request, "clients/list.html", {"form": form, "page": page, "searching": bool(search)}
@@ -100,7 +102,9 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "confirm_not_duplicate"}
         try:
-            client = services.client_register(actor=request.user, request=request, **fields)
+            client = services.client_register(
+                actor=request.user, audit=audit_context(request), **fields
+            )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -117,7 +121,9 @@ def edit(request, client):
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "confirm_not_duplicate"}
         try:
-            services.client_update(client=client, actor=request.user, request=request, **fields)
+            services.client_update(
+                client=client, actor=request.user, audit=audit_context(request), **fields
+            )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -170,7 +176,7 @@ def contact_add(request, client):
         contact = form.save(commit=False)
         contact.client = client
         contact.save()
-        audit_record(action="contact.add", request=request, obj=contact, client=client)
+        audit_record(action="contact.add", audit=audit_context(request), obj=contact, client=client)
         messages.success(request, "Contact added.")
         return redirect("clients:chart", client.public_id)
     return _form_page(
@@ -191,7 +197,7 @@ def consent_add(request, client):
         fields = {k: v for k, v in form.cleaned_data.items() if k != "signature_confirmed"}
         try:
             consent = services.consent_record(
-                client=client, actor=request.user, request=request, **fields
+                client=client, actor=request.user, audit=audit_context(request), **fields
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -227,7 +233,7 @@ def consent_revoke(request, client, consent_id):
                 revoked_on=form.cleaned_data["revoked_on"],
                 note=form.cleaned_data["note"],
                 actor=request.user,
-                request=request,
+                audit=audit_context(request),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -248,7 +254,7 @@ def disclosure_add(request, client):
     if request.method == "POST" and form.is_valid():
         try:
             services.disclosure_record(
-                client=client, actor=request.user, request=request, **form.cleaned_data
+                client=client, actor=request.user, audit=audit_context(request), **form.cleaned_data
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -291,7 +297,10 @@ def admit(request, client):
     if request.method == "POST" and form.is_valid():
         try:
             services.episode_admit(
-                client=client, actor=request.user, request=request, **form.episode_fields()
+                client=client,
+                actor=request.user,
+                audit=audit_context(request),
+                **form.episode_fields(),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -319,7 +328,7 @@ def discharge(request, client, episode_id):
                 summary=data["summary"],
                 continuing_care=data["continuing_care"],
                 actor=request.user,
-                request=request,
+                audit=audit_context(request),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -345,7 +354,7 @@ def care_team(request, client):
                 role=form.cleaned_data["role"],
                 started_on=form.cleaned_data["started_on"],
                 actor=request.user,
-                request=request,
+                audit=audit_context(request),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -366,7 +375,7 @@ def care_team(request, client):
 def care_team_end(request, client, member_id):
     member = get_object_or_404(CareTeamMember, client=client, public_id=member_id)
     try:
-        services.care_team_end(member=member, actor=request.user, request=request)
+        services.care_team_end(member=member, actor=request.user, audit=audit_context(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         members = client.care_team.select_related("staff").order_by("ended_on", "role")
@@ -391,7 +400,7 @@ def emergency_access(request):
         if client is None:
             audit_record(
                 action="client.emergency_access",
-                request=request,
+                audit=audit_context(request),
                 outcome=Outcome.DENIED,
                 detail="no client with that MRN",
             )
@@ -402,7 +411,7 @@ def emergency_access(request):
                     client=client,
                     actor=request.user,
                     reason=form.cleaned_data["reason"],
-                    request=request,
+                    audit=audit_context(request),
                 )
             except ValidationError as exc:
                 apply_validation_error(form, exc)
@@ -437,7 +446,10 @@ def emergency_review_mark(request, access_id):
         return redirect("clients:emergency_review")
     try:
         services.emergency_access_review(
-            access=access, actor=request.user, note=form.cleaned_data["note"], request=request
+            access=access,
+            actor=request.user,
+            note=form.cleaned_data["note"],
+            audit=audit_context(request),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from clients.models import CareTeamRole, Client, ClientStatus, Episode
 from clients.services import care_team_add, care_team_end_source
-from iop.audit.services import audit_record
+from iop.audit.services import AuditContext, audit_record
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -176,7 +176,13 @@ def _seat_check(group: Group, on: date) -> None:
 
 @transaction.atomic
 def enrollment_create(
-    *, client: Client, group: Group, start_on: date, actor, request=None, planned_end_on=None
+    *,
+    client: Client,
+    group: Group,
+    start_on: date,
+    actor,
+    audit: AuditContext | None = None,
+    planned_end_on=None,
 ) -> Enrollment:
     group = Group.objects.select_for_update().select_related("track").get(pk=group.pk)
     client = Client.objects.select_for_update().get(pk=client.pk)
@@ -203,7 +209,7 @@ def enrollment_create(
     audit_record(
         action="enrollment.create",
         actor=actor,
-        request=request,
+        audit=audit,
         obj=enrollment,
         client=client,
         detail=f"track={group.track.code}",
@@ -213,7 +219,7 @@ def enrollment_create(
 
 @transaction.atomic
 def enrollment_step_down(
-    *, enrollment: Enrollment, group: Group, on: date, actor, request=None
+    *, enrollment: Enrollment, group: Group, on: date, actor, audit: AuditContext | None = None
 ) -> Enrollment:
     """Close this enrollment and open the next track's in ``group`` from ``on``."""
     group = Group.objects.select_for_update().select_related("track").get(pk=group.pk)
@@ -251,7 +257,7 @@ def enrollment_step_down(
     audit_record(
         action="enrollment.step_down",
         actor=actor,
-        request=request,
+        audit=audit,
         obj=following,
         client=enrollment.client,
         detail=f"{enrollment.track.code}->{group.track.code}",
@@ -313,7 +319,9 @@ def sessions_generate(*, weeks: int = 6, today: date | None = None) -> int:
 
 
 @transaction.atomic
-def session_cancel(*, session: GroupSession, reason: str, actor, request=None) -> GroupSession:
+def session_cancel(
+    *, session: GroupSession, reason: str, actor, audit: AuditContext | None = None
+) -> GroupSession:
     session = GroupSession.objects.select_for_update().get(pk=session.pk)
     reason = reason.strip()
     if not reason:
@@ -325,7 +333,7 @@ def session_cancel(*, session: GroupSession, reason: str, actor, request=None) -
     session.cancelled_at = timezone.now()
     session.cancel_reason = reason[:200]
     session.save(update_fields=["cancelled_at", "cancel_reason"])
-    audit_record(action="session.cancel", actor=actor, request=request, obj=session)
+    audit_record(action="session.cancel", actor=actor, audit=audit, obj=session)
     return session
 
 
@@ -334,7 +342,15 @@ def session_cancel(*, session: GroupSession, reason: str, actor, request=None) -
 
 @transaction.atomic
 def appointment_book(
-    *, client, clinician, kind, starts_at, ends_at, room=None, actor, request=None
+    *,
+    client,
+    clinician,
+    kind,
+    starts_at,
+    ends_at,
+    room=None,
+    actor,
+    audit: AuditContext | None = None,
 ) -> Appointment:
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": "The end is before the start."})
@@ -360,13 +376,15 @@ def appointment_book(
         booked_by=actor,
     )
     audit_record(
-        action="appointment.book", actor=actor, request=request, obj=appointment, client=client
+        action="appointment.book", actor=actor, audit=audit, obj=appointment, client=client
     )
     return appointment
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment: Appointment, actor, request=None) -> Appointment:
+def appointment_cancel(
+    *, appointment: Appointment, actor, audit: AuditContext | None = None
+) -> Appointment:
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != AppointmentStatus.SCHEDULED:
         raise ValidationError("Only a scheduled appointment can be cancelled.")
@@ -375,7 +393,7 @@ def appointment_cancel(*, appointment: Appointment, actor, request=None) -> Appo
     audit_record(
         action="appointment.cancel",
         actor=actor,
-        request=request,
+        audit=audit,
         obj=appointment,
         client=appointment.client,
     )
@@ -403,7 +421,7 @@ def attendance_record(
     minutes: int | None,
     actor,
     is_makeup: bool = False,
-    request=None,
+    audit: AuditContext | None = None,
 ) -> Attendance:
     session = GroupSession.objects.select_related("group").get(pk=session.pk)
     if session.is_cancelled:
@@ -440,7 +458,7 @@ def attendance_record(
     audit_record(
         action="attendance.record",
         actor=actor,
-        request=request,
+        audit=audit,
         obj=attendance,
         client=client,
         detail=f"status={status}; minutes={minutes}",

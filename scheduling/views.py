@@ -12,7 +12,7 @@ from clients.access import Purpose, client_view
 from clients.models import Client
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
-from iop.audit.services import audit_record
+from iop.audit.services import audit_context, audit_record
 from iop.forms import apply_validation_error
 from iop.permissions import role_required
 from scheduling import selectors, services
@@ -53,7 +53,7 @@ def _session_for_facilitator(request, session_id, *, action) -> GroupSession:
     )
     audit_record(
         action=action,
-        request=request,
+        audit=audit_context(request),
         outcome=Outcome.ALLOWED if allowed else Outcome.DENIED,
         object_type="scheduling.groupsession",
         object_id=str(session_id),
@@ -100,7 +100,7 @@ def attendance_mark(request, client, session_id):
                 status=form.cleaned_data["status"],
                 minutes=form.cleaned_data["minutes"],
                 actor=request.user,
-                request=request,
+                audit=audit_context(request),
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
@@ -135,7 +135,7 @@ def session_cancel(request, session_id):
                 session=session,
                 reason=form.cleaned_data["reason"],
                 actor=request.user,
-                request=request,
+                audit=audit_context(request),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -163,7 +163,7 @@ def enroll(request, client):
                 group=form.cleaned_data["group"],
                 start_on=form.cleaned_data["start_on"],
                 actor=request.user,
-                request=request,
+                audit=audit_context(request),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -192,7 +192,7 @@ def step_down(request, client):
                 group=form.cleaned_data["group"],
                 on=form.cleaned_data["start_on"],
                 actor=request.user,
-                request=request,
+                audit=audit_context(request),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -223,7 +223,7 @@ def makeup(request, client):
                 minutes=form.cleaned_data["minutes"],
                 is_makeup=True,
                 actor=request.user,
-                request=request,
+                audit=audit_context(request),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -268,7 +268,7 @@ def appointment_new(request):
                 ends_at=data["ends_at"],
                 room=data["room"],
                 actor=request.user,
-                request=request,
+                audit=audit_context(request),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -286,7 +286,9 @@ def appointment_cancel(request, appointment_id):
         public_id=appointment_id,
     )
     try:
-        services.appointment_cancel(appointment=appointment, actor=request.user, request=request)
+        services.appointment_cancel(
+            appointment=appointment, actor=request.user, audit=audit_context(request)
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

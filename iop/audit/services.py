@@ -3,6 +3,7 @@
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -12,6 +13,37 @@ from iop.audit.models import GENESIS_HASH, AuditEvent, Outcome
 # Any constant works; it names the chain's lock among the database's advisory locks.
 _CHAIN_LOCK_KEY = 0x10_A0D1
 _local_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who acts and from where. Services receive this, never the HTTP request;
+    background tasks pass ``AuditContext.system(...)``."""
+
+    actor: Any = None
+    ip_address: str | None = None
+    username: str = ""
+
+    @classmethod
+    def from_request(cls, request) -> "AuditContext":
+        user = getattr(request, "user", None)
+        actor = user if user is not None and user.is_authenticated else None
+        return cls(actor=actor, ip_address=client_ip(request))
+
+    @classmethod
+    def system(cls, task: str) -> "AuditContext":
+        return cls(actor=None, ip_address=None, username=f"system:{task}"[:150])
+
+
+def audit_context(request) -> AuditContext:
+    """The request's audit context, built once per request."""
+    context = getattr(request, "_audit_context", None)
+    if context is None or context.actor != (
+        request.user if request.user.is_authenticated else None
+    ):
+        context = AuditContext.from_request(request)
+        request._audit_context = context
+    return context
 
 
 def client_ip(request) -> str | None:
@@ -26,6 +58,7 @@ def audit_record(
     *,
     action: str,
     actor=None,
+    audit: AuditContext | None = None,
     request=None,
     outcome: str = Outcome.ALLOWED,
     obj=None,
@@ -46,8 +79,12 @@ def audit_record(
     serialises writers). Without it two writers read the same previous hash and
     fork the chain.
     """
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
+    if audit is None and request is not None:
+        audit = audit_context(request)
+    if audit is not None:
+        actor = actor if actor is not None else audit.actor
+        username = username or audit.username
+    ip_address = audit.ip_address if audit is not None else None
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
@@ -59,7 +96,7 @@ def audit_record(
         object_type=object_type,
         object_id=object_id,
         client_id=client_id,
-        ip_address=client_ip(request),
+        ip_address=ip_address,
         outcome=outcome,
         detail=detail[:255],
     )
