@@ -1,47 +1,80 @@
-"""The one access path to a client.
+"""The one owner of the rule that says who may reach a client, and for what.
 
-Every client-scoped view is wrapped in ``client_view``: it loads the client by its
-opaque id, decides through ``client_access`` whether this person has a reason for
-this purpose, writes the audit record (allowed or denied) and answers 404 when
-denied, so that a stranger cannot tell a hidden client from a missing one.
+A staff member reaches a client only through a reason (DESIGN.md, Confidentiality):
+an object permission of their own (granted from the care team by
+``clients.services.client_permissions_sync``), a clinician they supervise holding
+the chart permission, a break-the-glass grant that has not expired, or the admin
+role. This module states that rule once, as one grants subquery per source, and
+every reader asks it:
+
+- lists, searches, form choices and reports: ``clients_for(user, purpose)``;
+- a page about one client: ``client_view(purpose)``, which loads the client by its
+  opaque id together with every reason in one query, audits the access (allowed or
+  denied) and answers 404 when denied, so that a hidden client and a missing one
+  look the same;
+- an object that belongs to a client (an appointment, a group session's sheet, and
+  later a note, a plan, a screen): ``owned_view(kind, purpose)``, loaded by its public
+  id through the kind registered with ``register_owned``;
+- the chart's sections: ``request.client_access.purposes``, from the same query.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache, wraps
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from clients.models import Client, ClientUserObjectPermission, EmergencyAccess
 from iop.audit.models import Outcome
-from iop.audit.services import audit_record
+from iop.audit.services import audit_context, audit_record
 
 
 class Purpose:
-    """What a page is for; each names the permissions that give a reason for it."""
+    """What a page is for; each names the grants that give a reason for it."""
 
-    # Demographics, contacts, consents, disclosures, episodes, care team.
+    # Demographics, contacts, consents, disclosures, episodes, care team (read).
     CHART = "chart"
-    # Clinical content (notes, plans, screens): clinicians, supervisors, emergency.
+    # Clinical content (substances, ASAM notes, notes, plans, screens).
     CLINICAL = "clinical"
-    # Registering, consenting, admitting, assigning the care team, editing demographics.
+    # Demographics, contacts, consents, disclosures, enrolment and step-down (write).
     EDIT = "edit"
+    # Admission, discharge and the care team: the primary clinician, intake, admins.
+    MANAGE = "manage"
     # Taking attendance and the client's own group-note section.
     ATTENDANCE = "attendance"
+    # Admin-only actions about a client (reviewing a break-the-glass access).
+    REVIEW = "review"
+
+    ALL = (CHART, CLINICAL, EDIT, MANAGE, ATTENDANCE, REVIEW)
 
 
+# The grant codenames behind each purpose. Care-team roles map to codenames in
+# clients.models.ROLE_PERMISSIONS; a purpose with no codename is for admins only.
 PURPOSE_CODENAMES = {
     Purpose.CHART: ("view_client", "intake_client"),
     Purpose.CLINICAL: ("view_client",),
     Purpose.EDIT: ("change_client", "intake_client"),
+    Purpose.MANAGE: ("intake_client",),
     Purpose.ATTENDANCE: ("attend_client", "view_client"),
+    Purpose.REVIEW: (),
 }
-# A supervisor reads through a supervisee's chart permission; never edits through it.
-SUPERVISOR_PURPOSES = {Purpose.CHART, Purpose.CLINICAL}
-EMERGENCY_PURPOSES = {Purpose.CHART, Purpose.CLINICAL}
-# Lists show clients the person may open a page of.
-LIST_CODENAMES = ("view_client", "intake_client", "attend_client")
+# A supervisor reads through a supervisee's chart permission; never edits through it,
+# and a supervisee's attendance or intake grant is no reason for the supervisor.
+SUPERVISOR_CODENAME = "view_client"
+SUPERVISOR_PURPOSES = frozenset({Purpose.CHART, Purpose.CLINICAL})
+# Break the glass opens the chart and its clinical content for a short time.
+EMERGENCY_PURPOSES = frozenset({Purpose.CHART, Purpose.CLINICAL})
+CODENAMES = ("view_client", "change_client", "intake_client", "attend_client")
+
+REASON_ADMIN = "admin"
+REASON_CARE_TEAM = "care team"
+REASON_SUPERVISOR = "supervisor"
+REASON_EMERGENCY = "emergency"
+REASON_NONE = "none"
 
 
 @cache
@@ -55,9 +88,72 @@ def permission_id_map() -> dict[str, int]:
     )
 
 
-def permission_ids(codenames: tuple[str, ...]) -> tuple[int, ...]:
+def permission_ids(codenames) -> tuple[int, ...]:
     ids = permission_id_map()
     return tuple(ids[codename] for codename in codenames if codename in ids)
+
+
+# --- The grants: one subquery per source ----------------------------------------------
+
+
+def _grant_sources(user) -> dict[str, tuple[object, str]]:
+    """Every source of a reason for ``user``: key -> (queryset, client column).
+
+    Each is a subquery on an indexed column: the list scope uses them as
+    ``pk IN (...)``, the page check as ``EXISTS (...)`` in the query that loads the
+    client. An OR across a join to the user table would defeat the
+    (user, permission, client) index and scan every permission row.
+    """
+    ids = permission_id_map()
+    own = ClientUserObjectPermission.objects.filter(user_id=user.pk)
+    sources = {
+        f"own:{codename}": (own.filter(permission_id=ids.get(codename)), "content_object_id")
+        for codename in CODENAMES
+    }
+    sources["supervisor"] = (
+        ClientUserObjectPermission.objects.filter(
+            user_id__in=get_user_model()
+            .objects.filter(clinical_supervisor_id=user.pk)
+            .values("pk"),
+            permission_id=ids.get(SUPERVISOR_CODENAME),
+        ),
+        "content_object_id",
+    )
+    sources["emergency"] = (EmergencyAccess.objects.active().filter(staff_id=user.pk), "client_id")
+    return sources
+
+
+def _purpose_sources(purpose: str) -> list[tuple[str, str]]:
+    """(source key, reason) that give a reason for ``purpose``, strongest first."""
+    sources = [(f"own:{c}", REASON_CARE_TEAM) for c in PURPOSE_CODENAMES[purpose]]
+    if purpose in SUPERVISOR_PURPOSES:
+        sources.append(("supervisor", REASON_SUPERVISOR))
+    if purpose in EMERGENCY_PURPOSES:
+        sources.append(("emergency", REASON_EMERGENCY))
+    return sources
+
+
+def _has_reason(user) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def clients_for(user, purpose: str = Purpose.CHART):
+    """The clients ``user`` has a reason to reach for ``purpose``: the one list scope.
+
+    Lists, searches, form choices, calendars and reports ask for CHART (or the
+    purpose of the page they link to), so that nothing lists a client whose page
+    would answer 404.
+    """
+    if not _has_reason(user):
+        return Client.objects.none()
+    if user.is_program_admin:
+        return Client.objects.all()
+    sources = _grant_sources(user)
+    condition = Q(pk__in=[])
+    for key, _reason in _purpose_sources(purpose):
+        queryset, column = sources[key]
+        condition |= Q(pk__in=queryset.values(column))
+    return Client.objects.filter(condition)
 
 
 @dataclass(frozen=True)
@@ -66,68 +162,247 @@ class AccessDecision:
     reason: str  # "admin", "care team", "supervisor", "emergency", "none"
 
 
+@dataclass(frozen=True)
+class ClientAccess:
+    """Every purpose a person holds on one client, with the reason for each."""
+
+    reasons: dict = field(default_factory=dict)  # purpose -> reason
+
+    @property
+    def purposes(self) -> frozenset:
+        return frozenset(self.reasons)
+
+    def allows(self, purpose: str) -> bool:
+        return purpose in self.reasons
+
+    def decision(self, purpose: str) -> AccessDecision:
+        reason = self.reasons.get(purpose)
+        return AccessDecision(reason is not None, reason or REASON_NONE)
+
+
+NO_ACCESS = ClientAccess()
+
+
+def _with_grants(queryset, user):
+    """Annotate each client with one boolean per grant source (one query)."""
+    if not _has_reason(user) or user.is_program_admin:
+        return queryset
+    return queryset.annotate(
+        **{
+            f"_grant_{key.replace(':', '_')}": Exists(qs.filter(**{column: OuterRef("pk")}))
+            for key, (qs, column) in _grant_sources(user).items()
+        }
+    )
+
+
+def _access_from_row(user, client) -> ClientAccess:
+    if client is None or not _has_reason(user):
+        return NO_ACCESS
+    if user.is_program_admin:
+        return ClientAccess(dict.fromkeys(Purpose.ALL, REASON_ADMIN))
+    reasons = {}
+    for purpose in Purpose.ALL:
+        for key, reason in _purpose_sources(purpose):
+            if getattr(client, f"_grant_{key.replace(':', '_')}", False):
+                reasons[purpose] = reason
+                break
+    return ClientAccess(reasons)
+
+
+def load_client(user, client_id) -> tuple[Client | None, ClientAccess]:
+    """The client with this public id and everything ``user`` may do with it (one query)."""
+    try:
+        client = _with_grants(Client.objects.filter(public_id=client_id), user).first()
+    except (ValueError, TypeError):  # not a UUID
+        client = None
+    return client, _access_from_row(user, client)
+
+
+def access_for(user, client: Client) -> ClientAccess:
+    if not _has_reason(user) or user.is_program_admin:
+        return _access_from_row(user, client)
+    row = _with_grants(Client.objects.filter(pk=client.pk), user).first()
+    return _access_from_row(user, row)
+
+
 def client_access(user, client: Client, purpose: str) -> AccessDecision:
     """Whether ``user`` has a reason to reach ``client`` for ``purpose``. No side effects."""
-    if not user.is_authenticated or not user.is_active:
-        return AccessDecision(False, "none")
-    if user.is_program_admin:
-        return AccessDecision(True, "admin")
-    grants = ClientUserObjectPermission.objects.filter(
-        content_object=client, permission_id__in=permission_ids(PURPOSE_CODENAMES[purpose])
-    )
-    if grants.filter(user=user).exists():
-        return AccessDecision(True, "care team")
-    if purpose in SUPERVISOR_PURPOSES and (
-        grants.filter(
-            user__clinical_supervisor=user, permission_id__in=permission_ids(("view_client",))
-        ).exists()
-    ):
-        return AccessDecision(True, "supervisor")
-    if (
-        purpose in EMERGENCY_PURPOSES
-        and EmergencyAccess.objects.active().filter(client=client, staff=user).exists()
-    ):
-        return AccessDecision(True, "emergency")
-    return AccessDecision(False, "none")
+    return access_for(user, client).decision(purpose)
 
 
-def get_client_for_user(request, client_id, *, purpose: str, action: str) -> Client:
-    """Load, check, audit; raise Http404 when there is no reason (or no client)."""
-    client = Client.objects.filter(public_id=client_id).first()
-    decision = (
-        client_access(request.user, client, purpose) if client else AccessDecision(False, "none")
-    )
+def purposes_for(user, client: Client) -> frozenset:
+    return access_for(user, client).purposes
+
+
+# --- Pages about one client ---------------------------------------------------------
+
+
+def _page_name(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    return (match.view_name if match else "")[:60]
+
+
+def _audit_access(request, *, purpose, decision, client, client_id, object_type, object_id):
+    # Reading is not writing: this row records that a page was reached for a
+    # purpose; a save writes its own row with the write's action (DESIGN.md, Audit).
     audit_record(
-        action=action,
-        request=request,
+        action=f"access.{purpose}",
+        audit=audit_context(request),
         outcome=Outcome.ALLOWED if decision.allowed else Outcome.DENIED,
-        object_type="clients.client",
-        object_id=str(client_id),
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        client=client.public_id if client is not None else None,
+        detail=f"page={_page_name(request)}; via={decision.reason}",
+    )
+
+
+def _decide(access: ClientAccess, purpose) -> AccessDecision:
+    """One purpose, or a tuple of purposes that must all be held (EDIT and CLINICAL)."""
+    purposes = purpose if isinstance(purpose, tuple) else (purpose,)
+    decisions = [access.decision(p) for p in purposes]
+    return next((d for d in decisions if not d.allowed), decisions[-1])
+
+
+def _purpose_name(purpose) -> str:
+    return "+".join(purpose) if isinstance(purpose, tuple) else purpose
+
+
+def get_client_for_user(request, client_id, *, purpose) -> Client:
+    """Load, check, audit; raise Http404 when there is no reason (or no client)."""
+    client, access = load_client(request.user, client_id)
+    decision = _decide(access, purpose)
+    _audit_access(
+        request,
+        purpose=_purpose_name(purpose),
+        decision=decision,
         client=client,
-        detail=f"purpose={purpose}; via={decision.reason}",
+        client_id=client_id,
+        object_type="clients.client",
+        object_id=client_id,
     )
     if not decision.allowed:
         raise Http404("No client here.")
-    request.client_access = decision
+    request.client_access = access
     return client
 
 
-def client_view(*, purpose: str, action: str):
+def client_view(purpose):
     """Decorator for a view taking ``client_id``; the view receives ``client`` instead."""
 
     def decorator(view):
         @login_required
         @wraps(view)
         def wrapper(request, client_id, *args, **kwargs):
-            client = get_client_for_user(request, client_id, purpose=purpose, action=action)
+            client = get_client_for_user(request, client_id, purpose=purpose)
             return view(request, client, *args, **kwargs)
 
-        wrapper.client_scoped = True  # the URL test checks every client_id route has this
+        wrapper.access_checked = purpose  # the URL walk checks every UUID route has this
         return wrapper
 
     return decorator
 
 
-def purposes_for(user, client: Client) -> set[str]:
-    """Which sections of the chart to show; the page was already access-checked."""
-    return {p for p in PURPOSE_CODENAMES if client_access(user, client, p).allowed}
+# --- Objects that belong to a client -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnedKind:
+    """How to load one kind of client-owned object and whose it is.
+
+    ``client_attr`` names the owning client on the object. A kind owned by no single
+    client (a group session) gives ``reach(user, obj, purpose) -> AccessDecision``
+    instead: for a session, the facilitator's grant on its group.
+    """
+
+    label: str
+    url_kwarg: str
+    queryset: Callable  # () -> QuerySet, with what the page needs selected
+    client_attr: str | None = "client"
+    reach: Callable | None = None
+
+
+OWNED: dict[str, OwnedKind] = {}
+
+
+def register_owned(kind: OwnedKind) -> None:
+    OWNED[kind.label] = kind
+
+
+def get_owned_for_user(
+    request, label: str, public_id, *, purpose: str, client_id=None, client_purpose=None
+):
+    """Load a client-owned object by public id, check, audit once; 404 when denied.
+
+    With ``client_id`` (a page about one client on a shared object: a client's row on
+    a session's sheet) the client is checked for ``client_purpose`` too, in the same
+    audit row. Returns ``(obj, client)``.
+    """
+    kind = OWNED[label]
+    user = request.user
+    try:
+        obj = kind.queryset().filter(public_id=public_id).first()
+    except (ValueError, TypeError):
+        obj = None
+    client, access = None, NO_ACCESS
+    if kind.client_attr is not None:
+        owner_id = getattr(obj, f"{kind.client_attr}_id", None) if obj is not None else None
+        if owner_id is not None:
+            client = _with_grants(Client.objects.filter(pk=owner_id), user).first()
+            access = _access_from_row(user, client)
+        decision = _decide(access, purpose)
+    else:
+        decision = (
+            kind.reach(user, obj, purpose)
+            if obj is not None and _has_reason(user)
+            else AccessDecision(False, REASON_NONE)
+        )
+    if client_id is not None:
+        client, access = load_client(user, client_id)
+        client_decision = _decide(access, client_purpose or purpose)
+        if decision.allowed and not client_decision.allowed:
+            decision = client_decision
+    _audit_access(
+        request,
+        purpose=_purpose_name(purpose),
+        decision=decision,
+        client=client,
+        client_id=client_id,
+        object_type=label,
+        object_id=public_id,
+    )
+    if not decision.allowed:
+        raise Http404("Nothing here.")
+    request.client_access = access
+    return obj, client
+
+
+def owned_view(label: str, *, purpose: str, client_purpose: str | None = None):
+    """Decorator for a view taking the kind's public id (and optionally ``client_id``).
+
+    The view receives the object (and the client when the route has ``client_id``)
+    instead of the ids.
+    """
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            kind = OWNED[label]
+            public_id = kwargs.pop(kind.url_kwarg)
+            client_id = kwargs.pop("client_id", None)
+            obj, client = get_owned_for_user(
+                request,
+                label,
+                public_id,
+                purpose=purpose,
+                client_id=client_id,
+                client_purpose=client_purpose,
+            )
+            if client_id is not None:
+                return view(request, obj, client, *args, **kwargs)
+            return view(request, obj, *args, **kwargs)
+
+        wrapper.access_checked = purpose
+        return wrapper
+
+    return decorator

@@ -6,11 +6,19 @@ class ClientsConfig(AppConfig):
     name = "clients"
 
     def ready(self):
-        from clients import access, navigation
+        from clients import navigation
+        from clients.access import OwnedKind, register_owned
+        from clients.models import EmergencyAccess
 
         post_migrate.connect(_clear_permission_cache, dispatch_uid="clients-permission-cache")
         navigation.register()
-        del access
+        register_owned(
+            OwnedKind(
+                "clients.emergencyaccess",
+                "access_id",
+                lambda: EmergencyAccess.objects.select_related("client", "staff"),
+            )
+        )
 
 
 def _clear_permission_cache(**kwargs):

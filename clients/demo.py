@@ -152,7 +152,7 @@ def _create(plan, mrn, staff, today):
         legal_last_name=plan["last"],
         date_of_birth=plan["dob"],
         pronouns="",
-        phone=f"555-01{int(mrn[1:]) % 100:02d}",
+        phone=f"+1617555{int(mrn[1:]) % 100:04d}",
         email=f"{plan['first'].lower()}.{plan['last'].lower()}@mail.example",
         profession=plan["profession"],
         employer=plan["employer"],

@@ -23,8 +23,14 @@ from clients.models import (
     SupportContact,
     TpoRecipient,
 )
-from clients.services import possible_duplicates, validate_date_of_birth
+from clients.services import (
+    ROLE_STAFF,
+    normalise_phone,
+    possible_duplicates,
+    validate_date_of_birth,
+)
 from iop.accounts.models import Role
+from iop.dates import DateKind, PlausibleDateField
 
 DATE = forms.DateInput(attrs={"type": "date"})
 TIME = forms.TimeInput(attrs={"type": "time"})
@@ -36,10 +42,18 @@ def _helper(label: str) -> FormHelper:
     return helper
 
 
+def _clean_phone(form, name="phone"):
+    try:
+        return normalise_phone(form.cleaned_data.get(name, ""))
+    except forms.ValidationError as exc:
+        raise forms.ValidationError(exc.message_dict["phone"]) from exc
+
+
 class ClientForm(forms.ModelForm):
-    primary_substances = forms.MultipleChoiceField(
-        choices=Substance.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
+    """Demographics, contact and reminders: what intake and the care team edit.
+    Clinical intake data has its own form, shown only to people with CLINICAL."""
+
+    date_of_birth = PlausibleDateField(kind=DateKind.BIRTH)
     confirm_not_duplicate = forms.BooleanField(
         required=False,
         label="I checked: this is a different person from the existing client",
@@ -61,8 +75,6 @@ class ClientForm(forms.ModelForm):
             "monitoring_program",
             "monitoring_contact",
             "referral_source",
-            "primary_substances",
-            "co_occurring_conditions",
             "reminder_channel",
             "reminder_consent",
             "reminder_may_name_program",
@@ -70,16 +82,16 @@ class ClientForm(forms.ModelForm):
             "quiet_hours_end",
         ]
         widgets = {
-            "date_of_birth": DATE,
             "quiet_hours_start": TIME,
             "quiet_hours_end": TIME,
-            "co_occurring_conditions": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, check_duplicates=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.check_duplicates = check_duplicates
         self.duplicate_count = 0
+        self.duplicate_checked = False
+        self.fields["phone"].help_text = "Any common format; stored as +1 555 201 4477."
         self.helper = _helper("Save" if self.instance.pk else "Register prospect")
         self.helper.layout = Layout(
             Fieldset(
@@ -94,7 +106,6 @@ class ClientForm(forms.ModelForm):
                 Row(Column("monitoring_program"), Column("monitoring_contact")),
                 "referral_source",
             ),
-            Fieldset("Clinical", "primary_substances", "co_occurring_conditions"),
             Fieldset(
                 "Reminders",
                 Row(Column("reminder_channel"), Column("reminder_consent")),
@@ -112,16 +123,20 @@ class ClientForm(forms.ModelForm):
             raise forms.ValidationError(exc.message_dict["date_of_birth"]) from exc
         return dob
 
+    def clean_phone(self):
+        return _clean_phone(self)
+
     def clean(self):
         cleaned = super().clean()
-        if (
-            cleaned.get("reminder_channel") == "sms"
-            and not cleaned.get("phone")
-            or cleaned.get("reminder_channel") == "email"
-            and not cleaned.get("email")
-        ):
-            self.add_error("reminder_channel", "Reminders need a phone or email to go to.")
+        channel = cleaned.get("reminder_channel")
+        if channel in ("sms", "email") and not cleaned.get("reminder_consent"):
+            self.add_error("reminder_consent", "Reminders need the client's consent.")
+        if channel == "sms" and not cleaned.get("phone") and "phone" not in self.errors:
+            self.add_error("reminder_channel", "Text reminders need a valid phone number.")
+        if channel == "email" and not cleaned.get("email") and "email" not in self.errors:
+            self.add_error("reminder_channel", "Email reminders need an email address.")
         if self.check_duplicates and not self.errors:
+            self.duplicate_checked = True
             matches = possible_duplicates(
                 first_name=cleaned.get("legal_first_name", ""),
                 last_name=cleaned.get("legal_last_name", ""),
@@ -134,11 +149,27 @@ class ClientForm(forms.ModelForm):
                 # Show the confirmation box only now, so that a second submit is deliberate.
                 self.fields["confirm_not_duplicate"].widget = forms.CheckboxInput()
                 raise forms.ValidationError(
-                    "A client with this legal name and date of birth is already registered. "
-                    "Search for them first; if this is a different person, tick the box below.",
+                    "A client with this name and date of birth exists. If this is a "
+                    "different person, tick the box below.",
                     code="duplicate",
                 )
         return cleaned
+
+
+class ClinicalIntakeForm(forms.Form):
+    primary_substances = forms.MultipleChoiceField(
+        choices=Substance.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    co_occurring_conditions = forms.CharField(
+        label="Co-occurring conditions",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Save clinical intake")
 
 
 class SupportContactForm(forms.ModelForm):
@@ -149,6 +180,9 @@ class SupportContactForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper("Add contact")
+
+    def clean_phone(self):
+        return _clean_phone(self)
 
     def clean(self):
         cleaned = super().clean()
@@ -169,6 +203,9 @@ class ConsentForm(forms.ModelForm):
         label="The signer signed the written form (or the e-signature was captured)",
         required=True,
     )
+    recipient_type = forms.ChoiceField(choices=RecipientType.choices, widget=forms.RadioSelect)
+    signed_on = PlausibleDateField(kind=DateKind.RECORD, label="Date signed")
+    expires_on = PlausibleDateField(kind=DateKind.EXPIRY, required=False)
 
     class Meta:
         model = Consent
@@ -187,11 +224,8 @@ class ConsentForm(forms.ModelForm):
             "signed_on",
         ]
         widgets = {
-            "expires_on": DATE,
-            "signed_on": DATE,
             "information_description": forms.Textarea(attrs={"rows": 2}),
             "revocation_statement": forms.Textarea(attrs={"rows": 2}),
-            "recipient_type": forms.RadioSelect,
         }
 
     def __init__(self, *args, client, program_name, **kwargs):
@@ -216,7 +250,7 @@ class ConsentForm(forms.ModelForm):
 
 
 class ConsentRevokeForm(forms.Form):
-    revoked_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    revoked_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
     note = forms.CharField(
         max_length=200, required=False, help_text="e.g. 'written revocation received by mail'"
     )
@@ -240,7 +274,7 @@ class DisclosureForm(forms.Form):
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What was sent")
     method = forms.ChoiceField(choices=DisclosureMethod.choices)
-    disclosed_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    disclosed_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
 
     def __init__(self, *args, client, **kwargs):
         super().__init__(*args, **kwargs)
@@ -249,9 +283,13 @@ class DisclosureForm(forms.Form):
 
 
 class AdmitForm(forms.Form):
-    admitted_on = forms.DateField(widget=DATE, initial=timezone.localdate)
-    asam_level = forms.ChoiceField(choices=AsamLevel.choices, initial=AsamLevel.L2_1)
-    planned_length_days = forms.IntegerField(min_value=14, max_value=365, initial=60)
+    admitted_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
+    asam_level = forms.ChoiceField(
+        label="ASAM level", choices=AsamLevel.choices, initial=AsamLevel.L2_1
+    )
+    planned_length_days = forms.IntegerField(
+        label="Planned length (days)", min_value=14, max_value=365, initial=60
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -275,14 +313,6 @@ class AdmitForm(forms.Form):
             ),
         )
 
-    def clean_admitted_on(self):
-        day = self.cleaned_data["admitted_on"]
-        if day > timezone.localdate() + timezone.timedelta(days=30):
-            raise forms.ValidationError(
-                "Admission more than 30 days ahead: record it nearer the day."
-            )
-        return day
-
     def episode_fields(self) -> dict:
         data = self.cleaned_data
         return {
@@ -297,7 +327,7 @@ class AdmitForm(forms.Form):
 
 
 class DischargeForm(forms.Form):
-    discharged_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    discharged_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
     reason = forms.ChoiceField(choices=DischargeReason.choices)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
     continuing_care = forms.ChoiceField(choices=ContinuingCare.choices)
@@ -307,31 +337,11 @@ class DischargeForm(forms.Form):
         self.episode = episode
         self.helper = _helper("Discharge")
 
-    def clean_discharged_on(self):
-        day = self.cleaned_data["discharged_on"]
-        if day < self.episode.admitted_on:
-            raise forms.ValidationError(
-                f"Discharge cannot be before admission ({self.episode.admitted_on:%Y-%m-%d})."
-            )
-        if day > timezone.localdate():
-            raise forms.ValidationError("The discharge date is in the future.")
-        return day
-
-
-# Which staff may hold which care-team role.
-ROLE_STAFF = {
-    CareTeamRole.PRIMARY: (Role.CLINICIAN, Role.SUPERVISOR),
-    CareTeamRole.COUNSELLOR: (Role.CLINICIAN, Role.SUPERVISOR),
-    CareTeamRole.PRESCRIBER: (Role.MEDICAL,),
-    CareTeamRole.CASE_MANAGER: (Role.CLINICIAN, Role.INTAKE, Role.SUPERVISOR),
-    CareTeamRole.INTAKE: (Role.INTAKE,),
-}
-
 
 class CareTeamAddForm(forms.Form):
     staff = forms.ModelChoiceField(queryset=get_user_model().objects.none())
     role = forms.ChoiceField(choices=ASSIGNABLE_ROLES, initial=CareTeamRole.PRIMARY)
-    started_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    started_on = PlausibleDateField(kind=DateKind.SCHEDULE, initial=timezone.localdate)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -346,6 +356,7 @@ class CareTeamAddForm(forms.Form):
         self.helper.form_class = "row g-2 align-items-end"
 
     def clean(self):
+        # The message comes early; the rule is care_team_add's (the admin shares it).
         cleaned = super().clean()
         staff, role = cleaned.get("staff"), cleaned.get("role")
         if staff and role and not staff.has_role(*ROLE_STAFF[role]):
@@ -358,6 +369,7 @@ class CareTeamAddForm(forms.Form):
 class EmergencyAccessForm(forms.Form):
     mrn = forms.CharField(label="MRN", max_length=12)
     reason = forms.CharField(
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Say why you need this chart now. Your access is reviewed by a program admin.",
     )

@@ -3,7 +3,6 @@ import uuid
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -45,39 +44,6 @@ class Substance(models.TextChoices):
 
 
 class ClientQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "ClientQuerySet":
-        """The one scoping rule for lists, searches, form choices, reports and tasks.
-
-        A client is visible through a reason: an object permission of the user's own
-        (care team, intake, group facilitation: all granted by
-        ``clients.services.care_team_*`` from the care team), the same permission held
-        by a clinician the user supervises, or the admin role. The permission table
-        has a real foreign key to Client, so this is an indexed integer semi-join,
-        not guardian's text ``object_pk`` (65 ms against 4 ms measured for a
-        125-client caseload over a million permission rows).
-        """
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_program_admin:
-            return self
-        from clients.access import LIST_CODENAMES, permission_ids
-
-        # The user's own grants and their supervisees', each a subquery on an indexed
-        # column: an OR across a join to the user table would defeat the
-        # (user, permission, client) index and scan every permission row.
-        own = ClientUserObjectPermission.objects.filter(
-            user_id=user.pk, permission_id__in=permission_ids(LIST_CODENAMES)
-        ).values("content_object_id")
-        # A supervisor reads through a supervisee's chart permission only, as in
-        # clients.access: a supervisee's attendance or intake grant is no reason.
-        supervised = ClientUserObjectPermission.objects.filter(
-            user_id__in=get_user_model()
-            .objects.filter(clinical_supervisor_id=user.pk)
-            .values("pk"),
-            permission_id__in=permission_ids(("view_client",)),
-        ).values("content_object_id")
-        return self.filter(Q(pk__in=own) | Q(pk__in=supervised))
-
     def search(self, text: str) -> "ClientQuerySet":
         text = (text or "").strip()
         if not text:
@@ -171,10 +137,6 @@ class Client(models.Model):
     @property
     def legal_name(self) -> str:
         return f"{self.legal_first_name} {self.legal_last_name}"
-
-    def age_on(self, day: date) -> int:
-        dob = self.date_of_birth
-        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
 class ClientUserObjectPermission(UserObjectPermissionBase):
@@ -317,7 +279,7 @@ ROLE_PERMISSIONS = {
     CareTeamRole.PRIMARY: ("view_client", "change_client", "intake_client", "attend_client"),
     CareTeamRole.COUNSELLOR: ("view_client", "change_client", "attend_client"),
     CareTeamRole.PRESCRIBER: ("view_client", "change_client", "attend_client"),
-    CareTeamRole.CASE_MANAGER: ("view_client", "change_client", "intake_client"),
+    CareTeamRole.CASE_MANAGER: ("view_client", "change_client"),
     CareTeamRole.INTAKE: ("intake_client",),
     CareTeamRole.FACILITATOR: ("attend_client",),
 }
@@ -367,9 +329,6 @@ class CareTeamMember(models.Model):
 
     def __str__(self):
         return f"{self.staff} as {self.get_role_display()}"
-
-    def is_active_on(self, day: date) -> bool:
-        return self.started_on <= day and (self.ended_on is None or self.ended_on > day)
 
 
 class EmergencyAccessQuerySet(models.QuerySet):
@@ -460,18 +419,6 @@ REDISCLOSURE_NOTICE = (
 )
 
 
-class ConsentQuerySet(models.QuerySet):
-    def with_client_discharge(self):
-        from django.db.models import Max
-
-        return self.annotate(
-            _open_episodes=models.Count(
-                "client__episodes", filter=Q(client__episodes__discharged_on__isnull=True)
-            ),
-            _last_discharge=Max("client__episodes__discharged_on"),
-        )
-
-
 class Consent(models.Model):
     """A written consent to disclose, with every element of 42 CFR 2.31 (2024 rule)."""
 
@@ -515,8 +462,6 @@ class Consent(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-
-    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-signed_on", "-id"]

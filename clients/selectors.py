@@ -1,14 +1,19 @@
-"""Reads the pages need, each scoped through Client.objects.visible_to."""
+"""Reads the pages need, each scoped through ``clients.access.clients_for``."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
-from clients.models import CareTeamMember, CareTeamRole, Client, ClientStatus, Episode
+from clients.access import clients_for
+from clients.models import CareTeamMember, CareTeamRole, ClientStatus, Episode
+
+CLINICAL_CARE_ROLES = (
+    CareTeamRole.PRIMARY,
+    CareTeamRole.COUNSELLOR,
+    CareTeamRole.PRESCRIBER,
+    CareTeamRole.CASE_MANAGER,
+)
 
 
-def client_list(user, *, text: str = "", status: str = ""):
-    clients = Client.objects.visible_to(user).search(text)
-    if status:
-        clients = clients.filter(status=status)
+def _with_primary_clinicians(clients):
     return clients.prefetch_related(
         Prefetch(
             "care_team",
@@ -20,50 +25,51 @@ def client_list(user, *, text: str = "", status: str = ""):
     )
 
 
+def client_list(user, *, text: str = "", status: str = ""):
+    clients = clients_for(user).search(text)
+    if status:
+        clients = clients.filter(status=status)
+    return _with_primary_clinicians(clients)
+
+
 def caseload_for(user):
-    """Active and prospect clients on the user's care team (or a supervisee's)."""
+    """Active and prospect clients on the user's care team in a clinical role."""
     mine = CareTeamMember.objects.active().filter(
-        Q(staff=user) | Q(staff__clinical_supervisor=user),
-        client=OuterRef("pk"),
-        role__in=[
-            CareTeamRole.PRIMARY,
-            CareTeamRole.COUNSELLOR,
-            CareTeamRole.PRESCRIBER,
-            CareTeamRole.CASE_MANAGER,
-        ],
+        staff=user, client=OuterRef("pk"), role__in=CLINICAL_CARE_ROLES
     )
-    return (
-        Client.objects.visible_to(user)
+    return _with_primary_clinicians(
+        clients_for(user)
         .filter(Exists(mine))
         .exclude(status=ClientStatus.DISCHARGED)
         .prefetch_related(
-            Prefetch(
-                "episodes",
-                queryset=Episode.objects.open(),
-                to_attr="open_episodes",
-            ),
-            Prefetch(
-                "care_team",
-                queryset=CareTeamMember.objects.active()
-                .filter(role=CareTeamRole.PRIMARY)
-                .select_related("staff"),
-                to_attr="primary_clinicians",
-            ),
+            Prefetch("episodes", queryset=Episode.objects.open(), to_attr="open_episodes")
+        )
+    )
+
+
+def supervised_caseload_for(user):
+    """Clients of the clinicians ``user`` supervises (read only for the supervisor)."""
+    theirs = CareTeamMember.objects.active().filter(
+        staff__clinical_supervisor=user, client=OuterRef("pk"), role__in=CLINICAL_CARE_ROLES
+    )
+    return _with_primary_clinicians(
+        clients_for(user)
+        .filter(Exists(theirs))
+        .exclude(status=ClientStatus.DISCHARGED)
+        .prefetch_related(
+            Prefetch("episodes", queryset=Episode.objects.open(), to_attr="open_episodes")
         )
     )
 
 
 def intake_worklist(user):
     """Prospects and clients without a primary clinician yet."""
+    has_primary = CareTeamMember.objects.active().filter(
+        client=OuterRef("pk"), role=CareTeamRole.PRIMARY
+    )
     return (
-        Client.objects.visible_to(user)
+        clients_for(user)
         .exclude(status=ClientStatus.DISCHARGED)
-        .annotate(
-            primaries=Count(
-                "care_team",
-                filter=Q(care_team__role=CareTeamRole.PRIMARY, care_team__ended_on__isnull=True),
-            )
-        )
-        .filter(Q(status=ClientStatus.PROSPECT) | Q(primaries=0))
+        .filter(Q(status=ClientStatus.PROSPECT) | ~Exists(has_primary))
         .order_by("-created_at")
     )

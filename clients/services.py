@@ -1,8 +1,11 @@
 """Writes that span rows: each keyword-only, atomic, validating and audited."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -24,15 +27,93 @@ from clients.models import (
     EmergencyAccess,
     Episode,
     RecipientType,
+    SupportContact,
 )
 from clients.signals import episode_discharged
+from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
+from iop.dates import DateKind, check_date
 
 MINIMUM_AGE = 12
+# Admissions are recorded near the day: a date further ahead is a typing slip.
+ADMISSION_MAX_DAYS_AHEAD = 30
+# A second identical consent or disclosure within this window is the same submission
+# (a double click, a resent form), not a new record.
+DUPLICATE_WINDOW = timedelta(minutes=10)
+
+# The fields a registration or a demographics edit may set; clinical intake data
+# (substances, co-occurring conditions) is written by client_clinical_update only.
+DEMOGRAPHIC_FIELDS = frozenset(
+    {
+        "legal_first_name",
+        "legal_last_name",
+        "preferred_name",
+        "pronouns",
+        "date_of_birth",
+        "phone",
+        "email",
+        "profession",
+        "employer",
+        "monitoring_program",
+        "monitoring_contact",
+        "referral_source",
+        "reminder_channel",
+        "reminder_consent",
+        "reminder_may_name_program",
+        "quiet_hours_start",
+        "quiet_hours_end",
+    }
+)
+
+# Which staff may hold which care-team role (a facilitator comes from a group roster).
+ROLE_STAFF = {
+    CareTeamRole.PRIMARY: (Role.CLINICIAN, Role.SUPERVISOR),
+    CareTeamRole.COUNSELLOR: (Role.CLINICIAN, Role.SUPERVISOR),
+    CareTeamRole.PRESCRIBER: (Role.MEDICAL,),
+    CareTeamRole.CASE_MANAGER: (Role.CLINICIAN, Role.SUPERVISOR),
+    CareTeamRole.INTAKE: (Role.INTAKE,),
+    CareTeamRole.FACILITATOR: (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL),
+}
+# Roles whose grants include clinical content; nobody gives one of these to themselves.
+CLINICAL_ACCESS_ROLES = frozenset(
+    role for role, codenames in ROLE_PERMISSIONS.items() if "view_client" in codenames
+)
+# Break the glass is for clinical emergencies: the people who treat.
+EMERGENCY_ROLES = (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL)
+
+
+def normalise_phone(value: str, *, field: str = "phone") -> str:
+    """A phone number in E.164 (+15551234567), or "" for none; refuses what is not one."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, settings.IOP_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            {field: "Enter a valid phone number, e.g. (555) 201-4477 or +1 555 201 4477."}
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _check_reminders(client: Client) -> None:
+    """A reminder channel needs the client's consent and somewhere valid to send to."""
+    channel = client.reminder_channel
+    if channel in ("sms", "email") and not client.reminder_consent:
+        raise ValidationError(
+            {"reminder_consent": "Reminders need the client's consent: tick the box."}
+        )
+    if channel == "sms" and not client.phone:
+        raise ValidationError({"reminder_channel": "Text reminders need a valid phone number."})
+    if channel == "email" and not client.email:
+        raise ValidationError({"reminder_channel": "Email reminders need an email address."})
 
 
 def validate_date_of_birth(dob: date, *, today: date | None = None) -> None:
     today = today or timezone.localdate()
+    check_date(dob, DateKind.BIRTH, field="date_of_birth", today=today)
     if dob > today:
         raise ValidationError({"date_of_birth": "The date of birth is in the future."})
     age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
@@ -55,11 +136,22 @@ def possible_duplicates(*, first_name: str, last_name: str, dob: date):
     )
 
 
+def _demographics(fields: dict) -> dict:
+    unknown = set(fields) - DEMOGRAPHIC_FIELDS
+    if unknown:
+        raise TypeError(f"not demographic fields: {sorted(unknown)}")
+    if "phone" in fields:
+        fields = {**fields, "phone": normalise_phone(fields["phone"])}
+    return fields
+
+
 @transaction.atomic
 def client_register(*, actor, audit: AuditContext | None = None, **fields) -> Client:
     """Register a prospect; the registering intake coordinator joins the care team."""
+    fields = _demographics(fields)
     validate_date_of_birth(fields["date_of_birth"])
     client = Client(created_by=actor, status=ClientStatus.PROSPECT, **fields)
+    _check_reminders(client)
     client.full_clean()
     client.save()
     audit_record(action="client.register", actor=actor, audit=audit, obj=client, client=client)
@@ -72,14 +164,57 @@ def client_register(*, actor, audit: AuditContext | None = None, **fields) -> Cl
 
 @transaction.atomic
 def client_update(*, client: Client, actor, audit: AuditContext | None = None, **fields) -> Client:
+    """Change demographics, contact and reminder preferences (not clinical intake data)."""
+    fields = _demographics(fields)
     if "date_of_birth" in fields:
         validate_date_of_birth(fields["date_of_birth"])
+    changed = sorted(name for name, value in fields.items() if getattr(client, name) != value)
     for name, value in fields.items():
         setattr(client, name, value)
+    _check_reminders(client)
     client.full_clean()
     client.save()
-    audit_record(action="client.update", actor=actor, audit=audit, obj=client, client=client)
+    audit_record(
+        action="client.update",
+        actor=actor,
+        audit=audit,
+        obj=client,
+        client=client,
+        detail=f"fields={','.join(changed)}",
+    )
     return client
+
+
+@transaction.atomic
+def client_clinical_update(
+    *,
+    client: Client,
+    primary_substances: list[str],
+    co_occurring_conditions: str,
+    actor,
+    audit: AuditContext | None = None,
+) -> Client:
+    """Clinical intake data: only people with the CLINICAL purpose reach the page."""
+    client.primary_substances = list(primary_substances)
+    client.co_occurring_conditions = co_occurring_conditions.strip()
+    client.full_clean()
+    client.save(update_fields=["primary_substances", "co_occurring_conditions"])
+    audit_record(
+        action="client.clinical_update", actor=actor, audit=audit, obj=client, client=client
+    )
+    return client
+
+
+@transaction.atomic
+def contact_add(*, client: Client, actor, audit: AuditContext | None = None, **fields):
+    fields["phone"] = normalise_phone(fields.get("phone", ""))
+    if not fields["phone"] and not fields.get("email"):
+        raise ValidationError("Give a phone number or an email address.")
+    contact = SupportContact(client=client, **fields)
+    contact.full_clean()
+    contact.save()
+    audit_record(action="contact.add", actor=actor, audit=audit, obj=contact, client=client)
+    return contact
 
 
 # --- Care team and the object permissions it drives ------------------------------
@@ -151,8 +286,27 @@ def care_team_add(
 ) -> CareTeamMember:
     client = _lock(client)
     started_on = started_on or timezone.localdate()
+    check_date(started_on, DateKind.SCHEDULE, field="started_on")
     if not staff.is_active:
         raise ValidationError({"staff": "This account is deactivated."})
+    if not staff.has_role(*ROLE_STAFF[role]):
+        raise ValidationError(
+            {"staff": f"{staff} does not hold a role that can be {CareTeamRole(role).label}."}
+        )
+    # Intake assigns clinicians; it does not become one. Nobody gives themselves a
+    # role that opens clinical content: that takes a second person (or an admin).
+    if staff.pk == actor.pk and role in CLINICAL_ACCESS_ROLES and not source:
+        raise ValidationError(
+            {
+                "staff": "You cannot add yourself in a clinical role: ask the primary clinician "
+                "or a program admin."
+            }
+        )
+    episode = client.episodes.open().first()
+    if episode is not None and started_on < episode.admitted_on:
+        raise ValidationError(
+            {"started_on": f"The start is before the admission ({episode.admitted_on:%d %b %Y})."}
+        )
     existing = CareTeamMember.objects.filter(
         client=client, staff=staff, role=role, source=source, ended_on__isnull=True
     ).first()
@@ -270,6 +424,17 @@ def episode_admit(*, client: Client, actor, audit: AuditContext | None = None, *
     client = _lock(client)
     if client.episodes.open().exists():
         raise ValidationError("This client already has an open episode: discharge it first.")
+    admitted_on = fields.get("admitted_on")
+    check_date(admitted_on, DateKind.RECORD, field="admitted_on")
+    if admitted_on and admitted_on > timezone.localdate() + timedelta(
+        days=ADMISSION_MAX_DAYS_AHEAD
+    ):
+        raise ValidationError(
+            {
+                "admitted_on": f"Admission more than {ADMISSION_MAX_DAYS_AHEAD} days ahead: "
+                "record it nearer the day."
+            }
+        )
     episode = Episode(client=client, admitted_by=actor, **fields)
     episode.full_clean()
     episode.save()
@@ -295,7 +460,14 @@ def episode_discharge(
     if episode.discharged_on is not None:
         raise ValidationError("This episode is already discharged.")
     if discharged_on < episode.admitted_on:
-        raise ValidationError({"discharged_on": "Discharge cannot be before admission."})
+        raise ValidationError(
+            {
+                "discharged_on": "Discharge cannot be before admission "
+                f"({episode.admitted_on:%d %b %Y})."
+            }
+        )
+    if discharged_on > timezone.localdate():
+        raise ValidationError({"discharged_on": "The discharge date is in the future."})
     episode.discharged_on = discharged_on
     episode.discharge_reason = reason
     episode.discharge_summary = summary
@@ -346,10 +518,44 @@ def consent_record(
         raise ValidationError({"expires_on": "Give an expiry date or an expiry event."})
     if not consent.information_categories:
         raise ValidationError({"information_categories": "Choose what may be disclosed."})
+    check_date(consent.signed_on, DateKind.RECORD, field="signed_on")
+    check_date(consent.expires_on, DateKind.EXPIRY, field="expires_on")
     consent.full_clean()
+    _lock(client)  # serialises two submissions of the same form
+    earlier = _same_submission(
+        Consent.objects.filter(client=client, recorded_by=actor),
+        consent,
+        (
+            "recipient_type",
+            "recipient_name",
+            "purpose",
+            "information_categories",
+            "signed_on",
+            "expires_on",
+            "expiry_event",
+            "signed_by_name",
+        ),
+        at="recorded_at",
+    )
+    if earlier is not None:
+        return earlier
     consent.save()
     audit_record(action="consent.record", actor=actor, audit=audit, obj=consent, client=client)
     return consent
+
+
+def _same_submission(queryset, candidate, fields, *, at: str):
+    """The identical record this actor saved moments ago, if any (a double submission).
+
+    Returned with ``repeated = True`` so the page can say it was already recorded;
+    the caller holds the client's row lock, so two concurrent posts serialise here.
+    """
+    recent = queryset.filter(**{f"{at}__gte": timezone.now() - DUPLICATE_WINDOW})
+    for row in recent.order_by("-id")[:20]:
+        if all(getattr(row, name) == getattr(candidate, name) for name in fields):
+            row.repeated = True
+            return row
+    return None
 
 
 @transaction.atomic
@@ -359,6 +565,7 @@ def consent_revoke(
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.revoked_on:
         raise ValidationError("This consent is already revoked.")
+    check_date(revoked_on, DateKind.RECORD, field="revoked_on")
     if revoked_on < consent.signed_on:
         raise ValidationError({"revoked_on": "Revocation cannot precede the signature."})
     if revoked_on > timezone.localdate():
@@ -391,6 +598,7 @@ def disclosure_record(
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.client_id != client.pk:
         raise ValidationError({"consent": "That consent belongs to another client."})
+    check_date(disclosed_on, DateKind.RECORD, field="disclosed_on")
     if disclosed_on > timezone.localdate():
         raise ValidationError({"disclosed_on": "The disclosure date is in the future."})
     state = consent.state_on(disclosed_on, discharges=discharge_dates(client))
@@ -421,6 +629,22 @@ def disclosure_record(
         consent_scope=consent.scope_statement(),
     )
     disclosure.full_clean()
+    _lock(client)  # serialises two submissions of the same form
+    earlier = _same_submission(
+        Disclosure.objects.filter(client=client, disclosed_by=actor, consent=consent),
+        disclosure,
+        (
+            "recipient_name",
+            "tpo_recipient",
+            "information_categories",
+            "description",
+            "method",
+            "disclosed_on",
+        ),
+        at="recorded_at",
+    )
+    if earlier is not None:
+        return earlier
     disclosure.save()
     audit_record(
         action="disclosure.record", actor=actor, audit=audit, obj=disclosure, client=client
@@ -431,22 +655,45 @@ def disclosure_record(
 # --- Break the glass ----------------------------------------------------------------
 
 MINIMUM_REASON_LENGTH = 15
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def emergency_reason_problem(reason: str) -> str | None:
+    """Why a stated emergency is not an account of one, or None.
+
+    The reason is what the admin reviews: it must be words ("client collapsed,
+    paramedics ask about medications"), not a run of one letter or a keyboard mash.
+    """
+    reason = " ".join((reason or "").split())
+    words = _WORD.findall(reason)
+    if (
+        len(reason) < MINIMUM_REASON_LENGTH
+        or len(words) < 3
+        or len({w.casefold() for w in words}) < 3
+        or len(set(reason.casefold()) - {" "}) < 6
+        or "\x00" in reason
+    ):
+        return (
+            f"State the emergency in words: at least three words and "
+            f"{MINIMUM_REASON_LENGTH} characters."
+        )
+    return None
 
 
 @transaction.atomic
 def emergency_access_open(
     *, client: Client, actor, reason: str, audit: AuditContext | None = None
 ) -> EmergencyAccess:
-    reason = reason.strip()
-    if len(reason) < MINIMUM_REASON_LENGTH:
-        raise ValidationError(
-            {"reason": f"State the emergency in at least {MINIMUM_REASON_LENGTH} characters."}
-        )
+    if not actor.has_role(*EMERGENCY_ROLES):
+        raise ValidationError("Your role does not open records in an emergency.")
+    problem = emergency_reason_problem(reason)
+    if problem:
+        raise ValidationError({"reason": problem})
     now = timezone.now()
     access = EmergencyAccess.objects.create(
         client=client,
         staff=actor,
-        reason=reason,
+        reason=" ".join(reason.split()),
         started_at=now,
         expires_at=now + timedelta(minutes=EmergencyAccess.DURATION_MINUTES),
     )
@@ -456,7 +703,7 @@ def emergency_access_open(
         audit=audit,
         obj=access,
         client=client,
-        detail="break the glass; 60 minutes",
+        detail=f"break the glass; {EmergencyAccess.DURATION_MINUTES} minutes",
     )
     return access
 

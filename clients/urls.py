@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("<uuid:client_id>/", views.chart, name="chart"),
     path("<uuid:client_id>/edit/", views.edit, name="edit"),
+    path("<uuid:client_id>/clinical/", views.clinical_edit, name="clinical_edit"),
     path("<uuid:client_id>/contacts/add/", views.contact_add, name="contact_add"),
     path("<uuid:client_id>/consents/add/", views.consent_add, name="consent_add"),
     path(

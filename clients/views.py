@@ -8,12 +8,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients import services
-from clients.access import Purpose, client_view, purposes_for
+from clients.access import Purpose, client_view, owned_view
+from clients.chart import extra_sections
 from clients.forms import (
     AdmitForm,
     CareTeamAddForm,
     ClientForm,
     ClientSearchForm,
+    ClinicalIntakeForm,
     ConsentForm,
     ConsentRevokeForm,
     DischargeForm,
@@ -32,7 +34,7 @@ from clients.models import (
     EmergencyAccess,
     Episode,
 )
-from clients.selectors import caseload_for, client_list
+from clients.selectors import caseload_for, client_list, supervised_caseload_for
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
 from iop.audit.services import audit_context, audit_record
@@ -44,6 +46,7 @@ PAGE_SIZE = 25
 
 
 def _form_page(request, template, context, form):
+    # A bound form shown again is a refusal: say so with the status, not only the page.
     return render(request, template, context, status=400 if form.is_bound else 200)
 
 
@@ -90,7 +93,13 @@ def client_index(request):
 
 @role_required(Role.CLINICIAN, Role.SUPERVISOR)
 def caseload(request):
-    return render(request, "clients/caseload.html", {"clients": caseload_for(request.user)})
+    mine = Paginator(caseload_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    supervised = (
+        supervised_caseload_for(request.user)[:PAGE_SIZE]
+        if request.user.has_role(Role.SUPERVISOR)
+        else []
+    )
+    return render(request, "clients/caseload.html", {"page": mine, "supervised": supervised})
 
 
 # --- Registration and demographics ------------------------------------------------------
@@ -99,7 +108,17 @@ def caseload(request):
 @role_required(Role.INTAKE, Role.ADMIN)
 def register(request):
     form = ClientForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    if form.duplicate_checked:
+        # Intake learns that a match exists (so no second chart is opened), never who;
+        # the lookup itself is on the trail.
+        audit_record(
+            action="client.duplicate_lookup",
+            audit=audit_context(request),
+            outcome=Outcome.ALLOWED,
+            detail=f"matches={form.duplicate_count}",
+        )
+    if valid:
         fields = {k: v for k, v in form.cleaned_data.items() if k != "confirm_not_duplicate"}
         try:
             client = services.client_register(
@@ -109,13 +128,14 @@ def register(request):
             apply_validation_error(form, exc)
         else:
             messages.success(
-                request, f"Registered with MRN {client.mrn}. Next: record consents, then admit."
+                request,
+                f"Registered with MRN {client.mrn}. Next: record consents, then admit.",
             )
             return redirect("clients:chart", client.public_id)
     return _form_page(request, "clients/register.html", {"form": form}, form)
 
 
-@client_view(purpose=Purpose.EDIT, action="client.update")
+@client_view(Purpose.EDIT)
 def edit(request, client):
     form = ClientForm(request.POST or None, instance=client, check_duplicates=False)
     if request.method == "POST" and form.is_valid():
@@ -130,17 +150,47 @@ def edit(request, client):
             messages.success(request, "Saved.")
             return redirect("clients:chart", client.public_id)
     return _form_page(
-        request, "clients/form.html", {"form": form, "client": client, "title": "Edit client"}, form
+        request,
+        "clients/form.html",
+        {"form": form, "client": client, "title": "Edit demographics and reminders"},
+        form,
+    )
+
+
+@client_view((Purpose.EDIT, Purpose.CLINICAL))
+def clinical_edit(request, client):
+    """Substances and co-occurring conditions: clinical intake data, apart from demographics."""
+    form = ClinicalIntakeForm(
+        request.POST or None,
+        initial={
+            "primary_substances": client.primary_substances,
+            "co_occurring_conditions": client.co_occurring_conditions,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_clinical_update(
+                client=client, actor=request.user, audit=audit_context(request), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Clinical intake saved.")
+            return redirect("clients:chart", client.public_id)
+    return _form_page(
+        request,
+        "clients/form.html",
+        {"form": form, "client": client, "title": "Clinical intake"},
+        form,
     )
 
 
 # --- The chart --------------------------------------------------------------------------
 
 
-@client_view(purpose=Purpose.CHART, action="client.view")
+@client_view(Purpose.CHART)
 def chart(request, client):
-    purposes = purposes_for(request.user, client)
-    request.client_purposes = purposes  # chart sections read it instead of asking again
+    purposes = request.client_access.purposes  # from the one query that loaded the client
     today = timezone.localdate()
     discharges = services.discharge_dates(client)
     consents = list(client.consents.select_related("recorded_by"))
@@ -150,7 +200,8 @@ def chart(request, client):
         "client": client,
         "purposes": purposes,
         "can_edit": Purpose.EDIT in purposes,
-        "access": request.client_access,
+        "can_manage": Purpose.MANAGE in purposes,
+        "access": request.client_access.decision(Purpose.CHART),
         "contacts": client.contacts.all(),
         "consents": consents,
         "disclosures": client.disclosures.select_related("disclosed_by")[:10],
@@ -158,27 +209,27 @@ def chart(request, client):
         "episodes": client.episodes.select_related("admitted_by"),
         "open_episode": client.episodes.open().first(),
         "emergency_used": client.emergency_accesses.exists(),
-        "chart_sections": [],
+        "chart_sections": extra_sections(request, client, purposes),
     }
-    from clients.chart import extra_sections
-
-    context["chart_sections"] = extra_sections(request, client, purposes)
     return render(request, "clients/chart.html", context)
 
 
 # --- Contacts -------------------------------------------------------------------------
 
 
-@client_view(purpose=Purpose.EDIT, action="contact.add")
+@client_view(Purpose.EDIT)
 def contact_add(request, client):
     form = SupportContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        contact = form.save(commit=False)
-        contact.client = client
-        contact.save()
-        audit_record(action="contact.add", audit=audit_context(request), obj=contact, client=client)
-        messages.success(request, "Contact added.")
-        return redirect("clients:chart", client.public_id)
+        try:
+            services.contact_add(
+                client=client, actor=request.user, audit=audit_context(request), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Contact added.")
+            return redirect("clients:chart", client.public_id)
     return _form_page(
         request,
         "clients/form.html",
@@ -190,7 +241,7 @@ def contact_add(request, client):
 # --- Consents and disclosures -----------------------------------------------------------
 
 
-@client_view(purpose=Purpose.EDIT, action="consent.record")
+@client_view(Purpose.EDIT)
 def consent_add(request, client):
     form = ConsentForm(request.POST or None, client=client, program_name=PROGRAM_NAME)
     if request.method == "POST" and form.is_valid():
@@ -202,12 +253,15 @@ def consent_add(request, client):
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, "Consent recorded.")
+            if getattr(consent, "repeated", False):
+                messages.info(request, "This consent was already recorded; nothing was added.")
+            else:
+                messages.success(request, "Consent recorded. Next: admit, or record another.")
             return redirect("clients:consent_detail", client.public_id, consent.public_id)
     return _form_page(request, "clients/consent_form.html", {"form": form, "client": client}, form)
 
 
-@client_view(purpose=Purpose.CHART, action="consent.view")
+@client_view(Purpose.CHART)
 def consent_detail(request, client, consent_id):
     consent = get_object_or_404(
         Consent.objects.select_related("recorded_by"), client=client, public_id=consent_id
@@ -218,11 +272,18 @@ def consent_detail(request, client, consent_id):
     return render(
         request,
         "clients/consent_print.html",
-        {"client": client, "consent": consent, "program_name": PROGRAM_NAME},
+        {
+            "client": client,
+            "consent": consent,
+            "program_name": PROGRAM_NAME,
+            "can_edit": request.client_access.allows(Purpose.EDIT),
+            "can_manage": request.client_access.allows(Purpose.MANAGE),
+            "open_episode": client.episodes.open().first(),
+        },
     )
 
 
-@client_view(purpose=Purpose.EDIT, action="consent.revoke")
+@client_view(Purpose.EDIT)
 def consent_revoke(request, client, consent_id):
     consent = get_object_or_404(Consent, client=client, public_id=consent_id)
     form = ConsentRevokeForm(request.POST or None)
@@ -248,18 +309,21 @@ def consent_revoke(request, client, consent_id):
     )
 
 
-@client_view(purpose=Purpose.EDIT, action="disclosure.record")
+@client_view(Purpose.EDIT)
 def disclosure_add(request, client):
     form = DisclosureForm(request.POST or None, client=client)
     if request.method == "POST" and form.is_valid():
         try:
-            services.disclosure_record(
+            disclosure = services.disclosure_record(
                 client=client, actor=request.user, audit=audit_context(request), **form.cleaned_data
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, "Disclosure recorded with the 42 CFR 2.32 notice.")
+            if getattr(disclosure, "repeated", False):
+                messages.info(request, "This disclosure was already recorded; nothing was added.")
+            else:
+                messages.success(request, "Disclosure recorded with the 42 CFR 2.32 notice.")
             return redirect("clients:disclosures", client.public_id)
     return _form_page(
         request,
@@ -274,7 +338,7 @@ def disclosure_add(request, client):
     )
 
 
-@client_view(purpose=Purpose.CHART, action="disclosure.accounting")
+@client_view(Purpose.CHART)
 def disclosures(request, client):
     return render(
         request,
@@ -291,7 +355,7 @@ def disclosures(request, client):
 # --- Episodes -------------------------------------------------------------------------
 
 
-@client_view(purpose=Purpose.EDIT, action="episode.admit")
+@client_view(Purpose.MANAGE)
 def admit(request, client):
     form = AdmitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -305,14 +369,16 @@ def admit(request, client):
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, "Admitted. Next: assign the care team.")
+            messages.success(
+                request, "Admitted. Next: assign the care team, then place on a track."
+            )
             return redirect("clients:care_team", client.public_id)
     return _form_page(
         request, "clients/form.html", {"form": form, "client": client, "title": "Admit"}, form
     )
 
 
-@client_view(purpose=Purpose.EDIT, action="episode.discharge")
+@client_view(Purpose.MANAGE)
 def discharge(request, client, episode_id):
     episode = get_object_or_404(Episode, client=client, public_id=episode_id)
     if not episode.is_open:
@@ -343,7 +409,7 @@ def discharge(request, client, episode_id):
 # --- Care team ------------------------------------------------------------------------
 
 
-@client_view(purpose=Purpose.EDIT, action="careteam.view")
+@client_view(Purpose.MANAGE)
 def care_team(request, client):
     form = CareTeamAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -371,7 +437,7 @@ def care_team(request, client):
 
 
 @require_POST
-@client_view(purpose=Purpose.EDIT, action="careteam.end")
+@client_view(Purpose.MANAGE)
 def care_team_end(request, client, member_id):
     member = get_object_or_404(CareTeamMember, client=client, public_id=member_id)
     try:
@@ -392,35 +458,53 @@ def care_team_end(request, client, member_id):
 # --- Break the glass --------------------------------------------------------------------
 
 
-@login_required
+EMERGENCY_REFUSED = (
+    "Emergency access was not opened. Check the MRN and state the emergency in words "
+    "(at least three words and 15 characters)."
+)
+
+
+@role_required(*services.EMERGENCY_ROLES)
 def emergency_access(request):
+    """Break the glass. Every attempt is on the trail, and a wrong MRN and a refused
+    reason get the same answer, so the form cannot be used to learn that an MRN exists."""
     form = EmergencyAccessForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        client = Client.objects.filter(mrn=form.cleaned_data["mrn"].strip()).first()
-        if client is None:
-            audit_record(
-                action="client.emergency_access",
+    if request.method != "POST":
+        return _form_page(request, "clients/emergency_access.html", {"form": form}, form)
+    mrn = form.data.get("mrn", "").strip()[:12]
+    client = Client.objects.filter(mrn=mrn).first() if mrn.isdigit() else None
+    problem = "invalid form"
+    if form.is_valid():
+        problem = "no client with that MRN" if client is None else ""
+    if not problem:
+        try:
+            services.emergency_access_open(
+                client=client,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
                 audit=audit_context(request),
-                outcome=Outcome.DENIED,
-                detail="no client with that MRN",
             )
-            form.add_error("mrn", "No client has that MRN.")
+        except ValidationError:
+            problem = "reason refused"
         else:
-            try:
-                services.emergency_access_open(
-                    client=client,
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                    audit=audit_context(request),
-                )
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            else:
-                messages.warning(
-                    request, "Emergency access for 60 minutes. A program admin will review it."
-                )
-                return redirect("clients:chart", client.public_id)
-    return _form_page(request, "clients/emergency_access.html", {"form": form}, form)
+            messages.warning(
+                request,
+                f"Emergency access for {EmergencyAccess.DURATION_MINUTES} minutes. "
+                "A program admin will review it.",
+            )
+            return redirect("clients:chart", client.public_id)
+    audit_record(
+        action="client.emergency_access",
+        audit=audit_context(request),
+        outcome=Outcome.DENIED,
+        client=client,
+        detail=problem,
+    )
+    refused = EmergencyAccessForm(request.POST)
+    refused.full_clean()
+    refused._errors = {}
+    refused.add_error(None, EMERGENCY_REFUSED)
+    return render(request, "clients/emergency_access.html", {"form": refused}, status=400)
 
 
 @role_required(Role.ADMIN)
@@ -437,9 +521,8 @@ def emergency_review(request):
 
 
 @require_POST
-@role_required(Role.ADMIN)
-def emergency_review_mark(request, access_id):
-    access = get_object_or_404(EmergencyAccess, public_id=access_id)
+@owned_view("clients.emergencyaccess", purpose=Purpose.REVIEW)
+def emergency_review_mark(request, access):
     form = EmergencyReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The review note is too long (200 characters at most).")

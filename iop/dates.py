@@ -23,6 +23,8 @@ class DateKind:
     # Something planned or in the program's calendar (enrolment, step-down, appointment,
     # care-team start, a closure).
     SCHEDULE = "schedule"
+    # When a consent or an authorisation runs out: years ahead are normal.
+    EXPIRY = "expiry"
     # Calendar navigation (?start= on the week and day views).
     VIEW = "view"
 
@@ -32,6 +34,7 @@ _BOUNDS = {
     DateKind.BIRTH: (120 * 366, 0),
     DateKind.RECORD: (30 * 366, 366),
     DateKind.SCHEDULE: (3 * 366, 2 * 366),
+    DateKind.EXPIRY: (30 * 366, 10 * 366),
     DateKind.VIEW: (10 * 366, 5 * 366),
 }
 
@@ -44,7 +47,10 @@ def date_bounds(kind: str, *, today: date | None = None) -> tuple[date, date]:
 
 def date_problem(value: date, kind: str, *, today: date | None = None) -> str | None:
     """The message for an implausible date of this kind, or None."""
+    today = today or timezone.localdate()
     earliest, latest = date_bounds(kind, today=today)
+    if latest == today and value > today:
+        return "That date is in the future."
     if value < earliest:
         return f"That date is too far in the past (the earliest accepted is {earliest:%d %b %Y})."
     if value > latest:

@@ -222,6 +222,8 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = False
 USE_TZ = True
 TIME_ZONE = os.environ.get("IOP_TIME_ZONE", "America/New_York")  # the clinic's zone; stored UTC
+# Phone numbers typed without a country code are read as this region's, stored in E.164.
+IOP_PHONE_REGION = os.environ.get("IOP_PHONE_REGION", "US")
 
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -5,11 +5,41 @@ class SchedulingConfig(AppConfig):
     name = "scheduling"
 
     def ready(self):
+        from clients.access import OwnedKind, register_owned
         from clients.signals import episode_discharged
         from scheduling import navigation
+        from scheduling.models import Appointment, GroupSession
 
         episode_discharged.connect(_close_enrollments, dispatch_uid="scheduling-discharge")
         navigation.register()
+        # A group session belongs to no single client: its sheet is reached through the
+        # facilitator's assignment to its group. An appointment is its client's.
+        register_owned(
+            OwnedKind(
+                "scheduling.groupsession",
+                "session_id",
+                lambda: GroupSession.objects.select_related("group__slot", "group__track", "room"),
+                client_attr=None,
+                reach=_session_reach,
+            )
+        )
+        register_owned(
+            OwnedKind(
+                "scheduling.appointment",
+                "appointment_id",
+                lambda: Appointment.objects.select_related("client", "clinician", "room"),
+            )
+        )
+
+
+def _session_reach(user, session, purpose):
+    from clients.access import AccessDecision, Purpose
+
+    if user.is_program_admin:
+        return AccessDecision(True, "admin")
+    if purpose == Purpose.ATTENDANCE and session.group.facilitators.filter(pk=user.pk).exists():
+        return AccessDecision(True, "facilitator")
+    return AccessDecision(False, "none")
 
 
 def _close_enrollments(sender, episode, actor, **kwargs):

@@ -44,13 +44,11 @@ def _today(request):
 
 
 def _chart_program(request, client):
-    from clients.access import purposes_for
     from scheduling.selectors import attendance_history, step_down_readiness, weekly_hours
 
     return {
         "readiness": step_down_readiness(client),
         "weeks": weekly_hours(client),
         "history": attendance_history(client, limit=10),
-        "can_edit": Purpose.EDIT
-        in (getattr(request, "client_purposes", None) or purposes_for(request.user, client)),
+        "can_edit": request.client_access.allows(Purpose.EDIT),
     }

@@ -1,18 +1,15 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clients.access import Purpose, client_view
-from clients.models import Client
+from clients.access import Purpose, client_view, clients_for, owned_view
 from iop.accounts.models import Role
-from iop.audit.models import Outcome
-from iop.audit.services import audit_context, audit_record
+from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 from iop.permissions import role_required
 from scheduling import selectors, services
@@ -26,9 +23,7 @@ from scheduling.forms import (
     WeekForm,
 )
 from scheduling.models import (
-    Appointment,
     AttendanceStatus,
-    GroupSession,
     Room,
 )
 
@@ -37,30 +32,6 @@ CLINICAL_ROLES = (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL, Role.ADMIN)
 
 def _status(form):
     return 400 if form.is_bound else 200
-
-
-def _session_for_facilitator(request, session_id, *, action) -> GroupSession:
-    """The session's facilitators and admins take its attendance; anyone else gets
-    the same 404 as for a session that does not exist, and the attempt is audited."""
-    session = (
-        GroupSession.objects.select_related("group__slot", "group__track", "room")
-        .filter(public_id=session_id)
-        .first()
-    )
-    allowed = session is not None and (
-        request.user.is_program_admin
-        or session.group.facilitators.filter(pk=request.user.pk).exists()
-    )
-    audit_record(
-        action=action,
-        audit=audit_context(request),
-        outcome=Outcome.ALLOWED if allowed else Outcome.DENIED,
-        object_type="scheduling.groupsession",
-        object_id=str(session_id),
-    )
-    if not allowed:
-        raise Http404("No session here.")
-    return session
 
 
 # --- Attendance ------------------------------------------------------------------------
@@ -80,16 +51,14 @@ def _render_sheet(request, session, *, status=200):
     )
 
 
-@login_required
-def attendance_sheet(request, session_id):
-    session = _session_for_facilitator(request, session_id, action="attendance.sheet")
+@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
+def attendance_sheet(request, session):
     return _render_sheet(request, session)
 
 
 @require_POST
-@client_view(purpose=Purpose.ATTENDANCE, action="attendance.record")
-def attendance_mark(request, client, session_id):
-    session = _session_for_facilitator(request, session_id, action="attendance.sheet")
+@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
+def attendance_mark(request, session, client):
     form = AttendanceForm(request.POST)
     error = None
     if form.is_valid():
@@ -125,9 +94,8 @@ def attendance_mark(request, client, session_id):
     return redirect("scheduling:attendance_sheet", session.public_id)
 
 
-@login_required
-def session_cancel(request, session_id):
-    session = _session_for_facilitator(request, session_id, action="session.cancel")
+@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
+def session_cancel(request, session):
     form = CancelSessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -153,7 +121,7 @@ def session_cancel(request, session_id):
 # --- Enrolment and step-down -----------------------------------------------------------
 
 
-@client_view(purpose=Purpose.EDIT, action="enrollment.create")
+@client_view(Purpose.EDIT)
 def enroll(request, client):
     form = EnrollForm(request.POST or None, groups=selectors.groups_with_seats())
     if request.method == "POST" and form.is_valid():
@@ -178,7 +146,7 @@ def enroll(request, client):
     )
 
 
-@client_view(purpose=Purpose.EDIT, action="enrollment.step_down")
+@client_view(Purpose.EDIT)
 def step_down(request, client):
     enrollment = selectors.current_enrollment(client)
     if enrollment is None or enrollment.track.steps_down_to_id is None:
@@ -211,7 +179,7 @@ def step_down(request, client):
     )
 
 
-@client_view(purpose=Purpose.EDIT, action="attendance.makeup")
+@client_view(Purpose.EDIT)
 def makeup(request, client):
     form = MakeupForm(request.POST or None, sessions=selectors.makeup_sessions(client))
     if request.method == "POST" and form.is_valid():
@@ -238,7 +206,7 @@ def makeup(request, client):
     )
 
 
-@client_view(purpose=Purpose.CHART, action="schedule.view")
+@client_view(Purpose.CHART)
 def client_schedule(request, client):
     return render(
         request,
@@ -252,7 +220,7 @@ def client_schedule(request, client):
 
 @role_required(*CLINICAL_ROLES)
 def appointment_new(request):
-    clients = Client.objects.visible_to(request.user).filter(status="active")
+    clients = clients_for(request.user, Purpose.EDIT).filter(status="active")
     initial = {"clinician": request.user}
     if request.GET.get("client"):
         initial["client"] = request.GET["client"]
@@ -279,12 +247,8 @@ def appointment_new(request):
 
 
 @require_POST
-@role_required(*CLINICAL_ROLES)
-def appointment_cancel(request, appointment_id):
-    appointment = get_object_or_404(
-        Appointment.objects.filter(client__in=Client.objects.visible_to(request.user)),
-        public_id=appointment_id,
-    )
+@owned_view("scheduling.appointment", purpose=Purpose.EDIT)
+def appointment_cancel(request, appointment):
     try:
         services.appointment_cancel(
             appointment=appointment, actor=request.user, audit=audit_context(request)

@@ -41,7 +41,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
     date_of_birth = factory.Faker(
         "date_between_dates", date_start=_years_ago(36), date_end=_years_ago(35)
     )
-    phone = factory.Faker("numerify", text="555-###-####")
+    phone = factory.Faker("numerify", text="+1617555####")
     email = factory.LazyAttribute(
         lambda c: f"{c.legal_first_name}.{c.legal_last_name}@mail.example".lower()
     )
@@ -105,4 +105,6 @@ class ConsentFactory(factory.django.DjangoModelFactory):
 
 def with_care_team(client, staff, role="primary", *, actor=None):
     """Put ``staff`` on the care team through the service, so permissions follow."""
-    return services.care_team_add(client=client, staff=staff, role=role, actor=actor or staff)
+    return services.care_team_add(
+        client=client, staff=staff, role=role, actor=actor or _registrar()
+    )

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients import services
-from clients.access import Purpose, client_access
-from clients.models import Client, ClientUserObjectPermission, EmergencyAccess
+from clients.access import Purpose, client_access, clients_for
+from clients.models import ClientUserObjectPermission, EmergencyAccess
 from iop.audit.models import AuditEvent
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.iop.factories import UserFactory
@@ -22,7 +22,7 @@ REASON = "Client collapsed in the lobby; paramedics ask about substances and med
 
 
 def _visible(user):
-    return set(Client.objects.visible_to(user))
+    return set(clients_for(user))
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def bobs_client(other_clinician):
     return client
 
 
-# --- Client.objects.visible_to, one test per role ------------------------------------------
+# --- clients_for (the list scope), one test per role ------------------------------------------
 
 
 def test_care_team_member_sees_their_clients_and_no_others(clinician, alices_client, bobs_client):
@@ -66,7 +66,7 @@ def test_supervisor_does_not_see_clients_a_supervisee_only_facilitates(
     client = EpisodeFactory().client
     with_care_team(client, clinician, "facilitator")
 
-    assert client in _visible(clinician)
+    assert client in set(clients_for(clinician, Purpose.ATTENDANCE))
     assert client not in _visible(supervisor)
     response = client_as(supervisor).get(reverse("clients:chart", args=[client.public_id]))
     assert response.status_code == 404
@@ -90,10 +90,17 @@ def test_intake_sees_the_clients_they_registered(intake_user, admin_user):
     assert _visible(intake_user) == {theirs}
 
 
-def test_facilitator_sees_the_client_in_lists(other_clinician):
+def test_facilitator_takes_attendance_but_the_client_list_offers_no_chart(
+    other_clinician, client_as
+):
+    """A facilitator's reason is attendance only: the list must not show a chart link
+    that answers 404 (issue 8)."""
     client = EpisodeFactory().client
     with_care_team(client, other_clinician, "facilitator")
-    assert _visible(other_clinician) == {client}
+    assert set(clients_for(other_clinician, Purpose.ATTENDANCE)) == {client}
+    assert _visible(other_clinician) == set()
+    page = client_as(other_clinician).get(reverse("clients:list")).content.decode()
+    assert client.mrn not in page
 
 
 def test_ended_membership_and_deactivated_account_see_nothing(clinician, admin_user):
@@ -153,7 +160,7 @@ def test_emergency_access_needs_a_real_reason(other_clinician, alices_client, cl
     response = _break_the_glass(web, alices_client, reason="  need it   ")
 
     assert response.status_code == 400
-    assert "State the emergency in at least 15 characters." in response.content.decode()
+    assert "Emergency access was not opened" in response.content.decode()
     assert not EmergencyAccess.objects.exists()
     assert web.get(reverse("clients:chart", args=[alices_client.public_id])).status_code == 404
 
@@ -163,7 +170,7 @@ def test_emergency_access_to_an_unknown_mrn_is_refused_and_audited(other_clinici
         reverse("clients:emergency_access"), {"mrn": "0000000", "reason": REASON}
     )
     assert response.status_code == 400
-    assert "No client has that MRN." in response.content.decode()
+    assert "Emergency access was not opened" in response.content.decode()
     event = AuditEvent.objects.get(action="client.emergency_access")
     assert (event.outcome, event.actor) == ("denied", other_clinician)
 
@@ -201,7 +208,11 @@ def test_only_admins_may_review_emergency_access(role, other_clinician, alices_c
 
     assert web.get(reverse("clients:emergency_review")).status_code == 403
     response = web.post(reverse("clients:emergency_review_mark", args=[access.public_id]))
-    assert response.status_code == 403
+    # Reviewing is about one client's record: the one access path answers 404, audited.
+    assert response.status_code == 404
+    assert AuditEvent.objects.filter(
+        action="access.review", outcome="denied", client_id=alices_client.public_id
+    ).exists()
     access.refresh_from_db()
     assert access.reviewed_at is None
 

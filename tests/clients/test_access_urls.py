@@ -94,7 +94,7 @@ def test_the_url_configuration_has_client_routes():
 
 @pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
 def test_every_client_route_goes_through_the_access_path(name, kwargs, callback):
-    assert getattr(callback, "client_scoped", False), f"{name} is not wrapped in client_view"
+    assert getattr(callback, "access_checked", False), f"{name} skips clients.access"
 
 
 @pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
@@ -128,7 +128,7 @@ def test_care_team_gets_the_page_and_the_access_is_audited(
 def test_unknown_client_id_is_404_and_audited_without_a_client(client_as, clinician):
     response = client_as(clinician).get(reverse("clients:chart", args=[uuid.uuid4()]))
     assert response.status_code == 404
-    event = AuditEvent.objects.get(action="client.view")
+    event = AuditEvent.objects.get(action="access.chart")
     assert (event.outcome, event.client_id) == ("denied", None)
 
 

@@ -31,7 +31,7 @@ def _register_form(**overrides):
         "preferred_name": "",
         "pronouns": "she/her",
         "date_of_birth": "1989-04-12",
-        "phone": "555-201-3344",
+        "phone": "(617) 555-0134",
         "email": "dana.whitfield@mail.example",
         "profession": "nurse",
         "employer": "St. Anne's Hospital",
@@ -104,7 +104,7 @@ def test_registering_through_the_page_opens_the_new_chart(intake_user, client_as
 @pytest.mark.parametrize(
     ("dob", "message"),
     [
-        (lambda: TODAY() + timedelta(days=1), "The date of birth is in the future."),
+        (lambda: TODAY() + timedelta(days=1), "That date is in the future."),
         (lambda: TODAY().replace(year=TODAY().year - 11), "Clients must be at least 12 years old."),
     ],
     ids=["future", "age-11"],
@@ -142,7 +142,7 @@ def test_duplicate_name_and_birth_date_warns_until_confirmed(intake_user, client
         _register_form(legal_first_name=" dana", legal_last_name="WHITFIELD "),
     )
     assert first.status_code == 400
-    assert "already registered" in first.content.decode()
+    assert "A client with this name and date of birth exists" in first.content.decode()
     assert first.context["form"].duplicate_count == 1
     assert Client.objects.count() == 1
 

@@ -129,10 +129,12 @@ def test_caseload_shows_active_clients_on_the_care_team(
     _caseload(other_clinician, 1)
 
     response = client_as(clinician).get(reverse("clients:caseload"))
-    assert {c.pk for c in response.context["clients"]} == {c.pk for c in mine}
-    # carol supervises alice: alice's caseload is on hers.
+    assert {c.pk for c in response.context["page"]} == {c.pk for c in mine}
+    # carol supervises alice: alice's caseload is on hers, apart and titled as such.
     response = client_as(supervisor).get(reverse("clients:caseload"))
-    assert {c.pk for c in response.context["clients"]} == {c.pk for c in mine}
+    assert list(response.context["page"]) == []
+    assert {c.pk for c in response.context["supervised"]} == {c.pk for c in mine}
+    assert "Supervisees' clients" in response.content.decode()
 
 
 def test_dashboard_shows_the_clinicians_caseload(clinician, client_as):
@@ -146,12 +148,13 @@ def test_dashboard_shows_the_clinicians_caseload(clinician, client_as):
 # Every page: session, user, OTP device, the user's roles (navigation and access).
 # client list: + count of visible clients (paginator), the page of clients, their
 #   primary clinicians (one prefetch, staff joined).
-# caseload: + the clients, their open episodes, their primary clinicians (prefetches).
+# caseload: + the count (pages of 25), the clients, their open episodes, their primary
+#   clinicians (prefetches).
 # dashboard: + the roles listed in the greeting; the caseload section adds its clients,
 #   open episodes and primary clinicians.
 #   The scheduling section "My sessions today" adds today's sessions (with their
 #   facilitators prefetched): 2 more.
-PAGES = [("clients:list", 7), ("clients:caseload", 7), ("dashboard", 10)]
+PAGES = [("clients:list", 7), ("clients:caseload", 8), ("dashboard", 10)]
 
 
 @pytest.mark.parametrize(("page", "queries"), PAGES)
@@ -170,7 +173,8 @@ def test_page_query_count_does_not_grow_with_the_caseload(
         response = web.get(url)
     assert response.status_code == 200
     if page == "clients:caseload":
-        assert len(response.context["clients"]) == 40
+        assert response.context["page"].paginator.count == 40
+        assert len(response.context["page"]) == 25
 
 
 # --- Every form page answers bad input with 400 and a message, and writes nothing -------------
@@ -282,7 +286,7 @@ BAD_INPUT = {
             "profession": c.profession,
             "reminder_channel": "none",
         },
-        "The date of birth is in the future.",
+        "That date is in the future.",
         Client,
     ),
     "reminders by text without a phone": (
@@ -295,7 +299,7 @@ BAD_INPUT = {
             "reminder_channel": "sms",
             "phone": "",
         },
-        "Reminders need a phone or email to go to.",
+        "Text reminders need a valid phone number.",
         Client,
     ),
     "care team with an unknown staff member": (
@@ -349,7 +353,7 @@ def test_register_page_answers_bad_input_with_400(intake_user, client_as):
 def test_emergency_access_page_answers_bad_input_with_400(other_clinician, client_as):
     response = client_as(other_clinician).post(reverse("clients:emergency_access"), {"mrn": ""})
     assert response.status_code == 400
-    assert "This field is required." in response.content.decode()
+    assert "Emergency access was not opened" in response.content.decode()
 
 
 def test_read_only_member_cannot_write(chart, supervisor, client_as):

@@ -23,7 +23,7 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
     page.select_option("#id_profession", "physician")
     page.fill("#id_employer", "Lakeside Hospital")
     page.get_by_role("button", name="Register prospect").click()
-    assert "The date of birth is in the future." in page.content()
+    assert "That date is in the future." in page.content()
     page.fill("#id_date_of_birth", "1979-06-15")
     page.get_by_role("button", name="Register prospect").click()
     page.wait_for_url("**/clients/*/")

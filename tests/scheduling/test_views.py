@@ -60,7 +60,7 @@ def test_only_facilitators_and_admins_take_attendance(
     session = started_session(evening)
     assert client_as(other_clinician).get(_sheet(session)).status_code == 404
     assert AuditEvent.objects.filter(
-        action="attendance.sheet", actor=other_clinician, outcome="denied"
+        action="access.attendance", actor=other_clinician, outcome="denied"
     ).exists()
     assert client_as(admin_user).get(_sheet(session)).status_code == 200
 
