@@ -1,39 +1,49 @@
-"""Every client-scoped URL, found in the URL configuration so none can be forgotten:
-a staff member with no reason gets 404 and a denied audit row; the care team gets
-the page and an allowed audit row."""
+"""Every URL with an opaque id in it, found in the URL configuration so none can be
+forgotten: it goes through clients/access.py, a staff member with no reason gets 404
+and one denied audit row, and the care team gets the page and one allowed row."""
 
 import uuid
 from datetime import date, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import UUIDConverter
+from django.utils import timezone
 
 from clients import services
 from clients.models import CareTeamRole, InformationCategory, RecipientType
 from iop.audit.models import AuditEvent
-from scheduling.services import enrollment_create
+from scheduling.services import appointment_book, enrollment_create
+from tests.iop.factories import UserFactory
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _client_routes():
-    """(url name, kwarg names, callback) for every route that takes a client_id."""
+def _uuid_routes():
+    """(url name, kwarg names, callback) for every route with a UUID in it."""
 
     def walk(patterns, namespace=""):
         for entry in patterns:
             if isinstance(entry, URLResolver):
                 ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
                 yield from walk(entry.url_patterns, ns)
-            elif isinstance(entry, URLPattern) and "client_id" in entry.pattern.converters:
+            elif isinstance(entry, URLPattern) and any(
+                isinstance(c, UUIDConverter) for c in entry.pattern.converters.values()
+            ):
                 yield f"{namespace}{entry.name}", set(entry.pattern.converters), entry.callback
 
     return sorted(walk(get_resolver().url_patterns), key=lambda r: r[0])
 
 
-ROUTES = _client_routes()
+ROUTES = _uuid_routes()
 # Routes that only accept POST: the stranger check posts to them.
-POST_ONLY = {"clients:care_team_end", "scheduling:attendance_mark"}
+POST_ONLY = {
+    "clients:care_team_end",
+    "clients:emergency_review_mark",
+    "scheduling:attendance_mark",
+    "scheduling:appointment_cancel",
+}
 
 
 @pytest.fixture
@@ -72,7 +82,23 @@ def chart(clinician, intake_user):
     group = GroupFactory(facilitator=clinician)
     enrollment_create(client=client, group=group, start_on=date.today(), actor=intake_user)
     session = GroupSessionFactory(group=group)
+    start = timezone.now().replace(microsecond=0) + timedelta(days=2)
+    appointment = appointment_book(
+        client=client,
+        clinician=clinician,
+        kind="individual",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        actor=clinician,
+    )
+    access = services.emergency_access_open(
+        client=client,
+        actor=UserFactory(username="glass", roles=["clinician"]),
+        reason="Collapsed in the lobby; paramedics ask about medication.",
+    )
     return {
+        "appointment_id": appointment.public_id,
+        "access_id": access.public_id,
         "session_id": session.public_id,
         "client_id": client.public_id,
         "consent_id": consent.public_id,
@@ -89,11 +115,18 @@ def _url(name, kwargs, objects):
 
 def test_the_url_configuration_has_client_routes():
     names = {name for name, _, _ in ROUTES}
-    assert {"clients:chart", "clients:consent_add", "clients:care_team"} <= names
+    assert {
+        "clients:chart",
+        "clients:consent_add",
+        "clients:care_team",
+        "scheduling:attendance_sheet",
+        "scheduling:appointment_cancel",
+        "clients:emergency_review_mark",
+    } <= names
 
 
 @pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
-def test_every_client_route_goes_through_the_access_path(name, kwargs, callback):
+def test_every_uuid_route_goes_through_the_access_path(name, kwargs, callback):
     assert getattr(callback, "access_checked", False), f"{name} skips clients.access"
 
 
@@ -105,10 +138,9 @@ def test_stranger_gets_404_and_the_attempt_is_audited(
     url = _url(name, kwargs, chart)
     response = http.post(url) if name in POST_ONLY else http.get(url)
     assert response.status_code == 404
-    denied = AuditEvent.objects.filter(
-        actor=other_clinician, outcome="denied", client_id=chart["client_id"]
-    )
+    denied = AuditEvent.objects.filter(actor=other_clinician, outcome="denied")
     assert denied.count() == 1
+    assert denied.get().action.startswith("access.")
 
 
 @pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
@@ -117,12 +149,13 @@ def test_care_team_gets_the_page_and_the_access_is_audited(
 ):
     if name in POST_ONLY:
         pytest.skip("POST-only action; its allowed path is tested with its service")
-    response = client_as(clinician).get(_url(name, kwargs, chart))
+    web = client_as(clinician)
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    response = web.get(_url(name, kwargs, chart))
     assert response.status_code == 200
-    allowed = AuditEvent.objects.filter(
-        actor=clinician, outcome="allowed", client_id=chart["client_id"]
-    )
-    assert allowed.count() == 1
+    # Opening a page is one access row and no write.
+    rows = AuditEvent.objects.filter(actor=clinician, id__gt=before)
+    assert [(e.action.split(".")[0], e.outcome) for e in rows] == [("access", "allowed")]
 
 
 def test_unknown_client_id_is_404_and_audited_without_a_client(client_as, clinician):

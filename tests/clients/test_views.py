@@ -46,6 +46,9 @@ def _listed(response):
 def test_client_list_shows_only_clients_the_user_may_see(clinician, other_clinician, client_as):
     mine = _caseload(clinician, 2)
     theirs = _caseload(other_clinician, 1)[0]
+    # A name no fake client can share, so the absence below means what it says.
+    Client.objects.filter(pk=theirs.pk).update(legal_last_name="Quillfeather-Oyelaran")
+    theirs.refresh_from_db()
 
     response = client_as(clinician).get(reverse("clients:list"))
 
