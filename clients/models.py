@@ -87,7 +87,7 @@ class Client(models.Model):
     )
     referral_source = models.CharField(max_length=120, blank=True)
     primary_substances = models.JSONField(default=list, blank=True)
-    co_occurring_conditions = models.TextField(blank=True)
+    co_occurring_conditions = models.TextField("co-occurring conditions", blank=True)
     status = models.CharField(
         max_length=12, choices=ClientStatus.choices, default=ClientStatus.PROSPECT, db_index=True
     )
@@ -220,7 +220,7 @@ class Episode(models.Model):
     # ASAM dimension ratings, 0 (no risk) to 4 (severe), each with a short note.
     dimension_ratings = models.JSONField(default=dict)
     dimension_notes = models.JSONField(default=dict, blank=True)
-    planned_length_days = models.PositiveSmallIntegerField(default=60)
+    planned_length_days = models.PositiveSmallIntegerField("planned length (days)", default=60)
     discharged_on = models.DateField(null=True, blank=True)
     discharge_reason = models.CharField(max_length=16, choices=DischargeReason, blank=True)
     discharge_summary = models.TextField(blank=True)
@@ -272,9 +272,11 @@ class CareTeamRole(models.TextChoices):
     FACILITATOR = "facilitator", "Group facilitator"
 
 
-# What each care-team role is granted on the client (guardian codenames). The intake
-# coordinator keeps intake pages only; a facilitator only attendance and their own
-# group-note section (DESIGN.md, Confidentiality).
+# What each care-team role is granted on the client (guardian codenames); which purpose
+# each codename serves is clients/access.py's to say. intake_client is admission,
+# discharge and the care team (Purpose.MANAGE): the primary clinician and intake only.
+# The intake coordinator keeps intake pages only; a facilitator only attendance and
+# their own group-note section (DESIGN.md, Confidentiality).
 ROLE_PERMISSIONS = {
     CareTeamRole.PRIMARY: ("view_client", "change_client", "intake_client", "attend_client"),
     CareTeamRole.COUNSELLOR: ("view_client", "change_client", "attend_client"),

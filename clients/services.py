@@ -385,34 +385,55 @@ def care_team_end_source(*, client: Client, source: str, actor, ended_on=None) -
     return ended
 
 
-def permissions_sync_due(*, on: date | None = None) -> int:
+def permissions_sync_due(*, on: date | None = None, audit: AuditContext | None = None) -> int:
     """Apply memberships that start or end on ``on`` (a care team planned ahead).
 
-    Run hourly by beat; idempotent, and cheap: only clients with such a date.
+    Run hourly by beat; idempotent, and cheap: only clients with such a date. Each
+    change of access is on the audit trail under the task's system context.
     """
     on = on or timezone.localdate()
+    audit = audit or AuditContext.system("careteam-sync")
     due = (
         Client.objects.filter(Q(care_team__started_on=on) | Q(care_team__ended_on=on))
         .distinct()
-        .only("pk")
+        .only("pk", "public_id")
     )
     changed = 0
     for client in due:
         with transaction.atomic():
-            changed += bool(client_permissions_sync(client=client, on=on))
+            diff = client_permissions_sync(client=client, on=on)
+            if diff:
+                changed += 1
+                _audit_permission_diff(client=client, diff=diff, audit=audit)
     return changed
 
 
-def permissions_rebuild(*, apply: bool = True) -> dict[int, PermissionDiff]:
+def _audit_permission_diff(*, client: Client, diff: PermissionDiff, audit: AuditContext) -> None:
+    audit_record(
+        action="careteam.permissions_sync",
+        audit=audit,
+        object_type="clients.client",
+        object_id=str(client.public_id),
+        client=client,
+        detail=f"granted={len(diff.granted)}; revoked={len(diff.revoked)}",
+    )
+
+
+def permissions_rebuild(
+    *, apply: bool = True, audit: AuditContext | None = None
+) -> dict[int, PermissionDiff]:
     """Recompute every client's object permissions from the care team."""
+    audit = audit or AuditContext.system("rebuild_client_permissions")
     differences = {}
-    for client in Client.objects.only("pk").iterator(chunk_size=500):
+    for client in Client.objects.only("pk", "public_id").iterator(chunk_size=500):
         with transaction.atomic():
             diff = client_permissions_sync(client=client)
             if diff:
                 differences[client.pk] = diff
             if not apply:
                 transaction.set_rollback(True)
+            elif diff:
+                _audit_permission_diff(client=client, diff=diff, audit=audit)
     return differences
 
 

@@ -17,6 +17,7 @@ from clients.models import (
     ClientUserObjectPermission,
     Episode,
 )
+from iop.audit.models import AuditEvent
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 
 pytestmark = pytest.mark.django_db
@@ -395,3 +396,8 @@ def test_a_care_team_planned_ahead_takes_effect_on_its_start_day(intake_user, cl
     assert sync_due_care_team_permissions() == 0  # nothing starts today
     assert services.permissions_sync_due(on=tomorrow) == 1
     assert client_access(clinician, client, Purpose.CHART).allowed
+    # The task's change of access is on the trail, under a system context, with counts only.
+    event = AuditEvent.objects.get(action="careteam.permissions_sync")
+    assert (event.actor, event.actor_username) == (None, "system:careteam-sync")
+    assert event.client_id == client.public_id
+    assert event.detail.startswith("granted=")
