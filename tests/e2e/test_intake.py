@@ -1,9 +1,11 @@
-"""Intake journey in Chromium: register, consent, admit, assign the care team; the
-clinician then finds the client on their caseload and a colleague does not."""
+"""Intake journey in Chromium: register, consent, admit, assign the care team, place on
+a track, each step offering the next; the clinician then finds the client on their
+caseload and a colleague does not."""
 
 import pytest
 
 from tests.iop.factories import UserFactory
+from tests.scheduling.factories import GroupFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -12,6 +14,7 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
     page, browser_login, intake_user, clinician, other_clinician
 ):
     UserFactory(username="mira", roles=["medical"])
+    group = GroupFactory(facilitator=clinician, name="Evening IOP 6")
     browser_login("ines")
     page.get_by_role("link", name="Register client").click()
 
@@ -44,9 +47,8 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
     assert page.get_by_test_id("consent-state").inner_text() == "Active"
     assert "may be redisclosed" in page.get_by_test_id("consent-form").inner_text()
 
-    # Step 3: admit with ASAM placement.
-    page.goto(chart_url)
-    page.get_by_role("link", name="Admit").click()
+    # Step 3: admit with ASAM placement, offered as the next step on the consent page.
+    page.get_by_test_id("next-step").click()
     for n in range(1, 7):
         page.select_option(f"#id_d{n}_rating", "1")
     page.get_by_role("button", name="Admit").click()
@@ -57,8 +59,23 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
     page.select_option("#id_role", "primary")
     page.get_by_role("button", name="Add to care team").click()
     assert "Primary clinician" in page.get_by_test_id("care-team-table").inner_text()
-    page.goto(chart_url)
+    # Intake cannot make itself a clinician on the team.
+    page.select_option("#id_staff", label=str(intake_user))
+    page.select_option("#id_role", "case_manager")
+    page.get_by_role("button", name="Add to care team").click()
+    assert "does not hold a role" in page.content()
+    assert "Case manager" not in page.get_by_test_id("care-team-table").inner_text()
+
+    # Step 5: place on a track and slot, from the chart.
+    page.get_by_role("link", name="Next: place on a track").click()
+    page.get_by_role("link", name="Place on a track").click()
+    page.select_option("#id_group", value=str(group.public_id))
+    page.get_by_role("button", name="Place on track").click()
+    page.wait_for_url(chart_url)
+    assert "Evening IOP 6" in page.get_by_test_id("section-program").inner_text()
     assert page.get_by_test_id("client-status").inner_text() == "Active"
+    # Intake sees no clinical content.
+    assert "Substances" not in page.get_by_test_id("section-details").inner_text()
     page.get_by_role("button", name="Sign out").click()
 
     browser_login("alice")
