@@ -1,0 +1,4 @@
+"""Clinical records, one module per part: notes, plans, medications and measures.
+
+Each module is imported here so that Django finds every model of the app.
+"""
