@@ -11,7 +11,7 @@ from django_otp import user_has_device
 from iop.accounts.signals import SESSION_LAST_SEEN, SESSION_STARTED
 
 # Paths a signed-in but not yet second-factor-verified person may reach.
-_TWO_FACTOR_OPEN = ("/accounts/", "/static/", "/healthz")
+_TWO_FACTOR_OPEN = ("/accounts/", "/static/", "/healthz", "/favicon.ico")
 # Polled by the idle-warning script: reading the remaining time is not activity.
 _PASSIVE_PATHS = ("/accounts/session/",)
 

@@ -76,3 +76,17 @@ def test_the_checkout_refuses_debug_off_without_a_key_even_with_a_dotenv():
     result = _run({"DJANGO_DEBUG": "0"}, "check")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_filesystem_broker_keeps_its_control_folder_under_var(tmp_path):
+    # kombu's default control folder is ./control: it landed in the checkout and in git.
+    result = _run(
+        {"DJANGO_DEBUG": "1", "IOP_VAR_DIR": str(tmp_path)},
+        "shell",
+        "-c",
+        "from django.conf import settings;"
+        " print(settings.CELERY_BROKER_TRANSPORT_OPTIONS['control_folder'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "celery-broker" / "control")
+    assert not (ROOT / "control").exists()
