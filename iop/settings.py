@@ -84,14 +84,17 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Before the session limits: their idle sign-out must know an htmx request.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "iop.accounts.middleware.NoStoreMiddleware",
+    "iop.accounts.middleware.HtmxSignInRedirectMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "iop.accounts.middleware.SessionLimitsMiddleware",
     "iop.accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     # Axes must be last: it turns a lockout raised during authentication into a response.
     "axes.middleware.AxesMiddleware",
 ]

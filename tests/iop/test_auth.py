@@ -1,4 +1,5 @@
 import time
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -163,3 +164,118 @@ def test_password_validators_require_twelve_characters(clinician):
 
     with pytest.raises(ValidationError, match="at least 12 characters"):
         validate_password("Short-pw-1", clinician)
+
+
+# --- Redirect targets taken from the request (issue 7, finding 1) -----------------------
+
+EVIL_TARGETS = [
+    "https://evil.example/",
+    "//evil.example",
+    "/\\evil.example",
+    "%2F%2Fevil.example",  # encoded: arrives as //evil.example once the query is decoded
+    "https:evil.example",
+    "http://testserver@evil.example/",
+]
+
+
+def _query(target):
+    # Build the query by hand so that an already-encoded target reaches the view as is.
+    return "next=" + (target if "%" in target else quote(target, safe=""))
+
+
+def _stays_on_site(location):
+    parsed = urlsplit(location.replace("\\", "/"))
+    return parsed.netloc in ("", "testserver") and parsed.scheme in ("", "http")
+
+
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_login_never_redirects_off_site(client, clinician, password, target):
+    response = client.post(f"{LOGIN}?{_query(target)}", {"username": "alice", "password": password})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+
+
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_logout_never_redirects_off_site(client_as, clinician, target):
+    response = client_as(clinician).post(f"{reverse('accounts:logout')}?{_query(target)}")
+    assert response.status_code == 302
+    assert _stays_on_site(response["Location"]), response["Location"]
+
+
+@override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_two_factor_verify_never_redirects_off_site(client, clinician, password, target):
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    _post_login(client, "alice", password)
+    token = f"{totp(device.bin_key):06d}"
+    response = client.post(f"{reverse('accounts:otp_verify')}?{_query(target)}", {"token": token})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+
+
+@override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+def test_nested_next_through_login_and_verify_stays_on_site(client, clinician, password):
+    """The probe from the attack: a login link whose next is the verify page whose
+    next is an outside site. Sign-in keeps the (internal) verify link; verify must
+    then refuse the outside target."""
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    link = "/accounts/login/?next=/accounts/2fa/verify/%3Fnext%3Dhttps://evil.example/"
+    signed_in = client.post(link, {"username": "alice", "password": password})
+    assert signed_in.status_code == 302
+    verify_url = signed_in["Location"]
+    assert verify_url == "/accounts/2fa/verify/?next=https://evil.example/"
+    token = f"{totp(device.bin_key):06d}"
+    verified = client.post(verify_url, {"token": token})
+    assert verified.status_code == 302
+    assert verified["Location"] == reverse("dashboard")
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+@override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+def test_two_factor_verify_follows_a_same_site_next(client, clinician, password):
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    _post_login(client, "alice", password)
+    token = f"{totp(device.bin_key):06d}"
+    response = client.post(f"{reverse('accounts:otp_verify')}?next=/clients/", {"token": token})
+    assert response["Location"] == "/clients/"
+
+
+@override_settings(IOP_REQUIRE_2FA=True, OTP_TOTP_THROTTLE_FACTOR=0)
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_two_factor_setup_never_redirects_off_site(client, clinician, password, target):
+    _post_login(client, "alice", password)
+    client.get(reverse("accounts:otp_setup"))
+    device = TOTPDevice.objects.get(user=clinician, confirmed=False)
+    token = f"{totp(device.bin_key):06d}"
+    response = client.post(f"{reverse('accounts:otp_setup')}?{_query(target)}", {"token": token})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+
+
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_keepalive_never_redirects_off_site(client, client_as, clinician, target):
+    signed_in = client_as(clinician).post(f"{reverse('accounts:keepalive')}?{_query(target)}")
+    assert signed_in.status_code == 200  # JSON, never a redirect
+    client.logout()
+    anonymous = client.post(f"{reverse('accounts:keepalive')}?{_query(target)}")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("accounts:login"))
+    assert _stays_on_site(anonymous["Location"])
+
+
+# --- htmx after idle sign-out (issue 7, finding 13) ----------------------------------
+
+
+def test_idle_htmx_request_gets_hx_redirect_to_sign_in(client, clinician, password):
+    _post_login(client, "alice", password)
+    _age_session(client, idle_seconds=16 * 60)
+    response = client.get(reverse("dashboard"), headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("accounts:login")
+    assert AuditEvent.objects.filter(action="auth.logout", detail="idle timeout").exists()
+
+
+def test_htmx_request_without_a_session_gets_hx_redirect(client):
+    response = client.get(reverse("dashboard"), headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(reverse("accounts:login"))
