@@ -1,13 +1,16 @@
+import hashlib
+import json
 import threading
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test import RequestFactory
 from django.urls import reverse
 
 from iop.audit.models import GENESIS_HASH, AuditEvent
-from iop.audit.services import audit_record, audit_verify_chain
+from iop.audit.services import AuditContext, audit_record, audit_verify_chain, client_ip
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +127,185 @@ def test_audit_page_query_count_does_not_grow(client_as, admin_user, django_asse
     with django_assert_max_num_queries(7):
         response = client.get(reverse("audit:list"))
     assert len(response.context["page"].object_list) == 50
+
+
+# --- Keyed chain and checkpoints (issue 7, finding 8) --------------------------------
+
+
+def _verify_fails(match):
+    with pytest.raises(CommandError, match=match):
+        call_command("verify_audit")
+
+
+def test_the_chain_is_keyed_with_the_audit_key(settings):
+    _events(3)
+    assert audit_verify_chain() == (3, None)
+    settings.IOP_AUDIT_KEY = "another-key-that-an-intruder-might-guess-0123456789"
+    checked, broken = audit_verify_chain()
+    assert checked == 0
+    assert "does not match its hash" in broken.reason
+
+
+def test_verify_audit_writes_a_checkpoint_outside_the_database(settings, caplog):
+    _events(4)
+    with caplog.at_level("INFO", logger="iop.audit.checkpoint"):
+        call_command("verify_audit")
+    head = AuditEvent.objects.order_by("-id").first()
+    lines = settings.IOP_AUDIT_CHECKPOINT_FILE.read_text().splitlines()
+    assert len(lines) == 1
+    assert f'"event_id": {head.id}' in lines[0]
+    assert head.hash in lines[0]
+    assert head.hash in caplog.text  # the log holds a second copy
+
+
+def test_the_beat_task_writes_a_checkpoint(settings):
+    from iop.audit.tasks import audit_checkpoint
+
+    _events(2)
+    audit_checkpoint()
+    assert str(AuditEvent.objects.order_by("-id").first().id) in (
+        settings.IOP_AUDIT_CHECKPOINT_FILE.read_text()
+    )
+    assert "iop.audit.tasks.audit_checkpoint" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+
+
+def test_truncating_the_last_50_rows_is_detected():
+    """The probe: cut the newest rows. Every remaining row still chains, so only the
+    checkpoint (taken before the cut) can tell."""
+    _events(120)
+    call_command("verify_audit")  # writes a checkpoint of the head
+    cut_from = AuditEvent.objects.order_by("-id")[49].id
+    _tamper("DELETE FROM audit_auditevent WHERE id >= %s", [cut_from])
+    assert AuditEvent.objects.count() == 70
+    _verify_fails(r"checkpointed event is missing; the trail ends at event \d+ \(truncated\)")
+
+
+def test_rehashing_from_row_500_with_plain_sha256_is_detected():
+    """The probe: rewrite rows 500.. and re-hash them as the old unkeyed chain did."""
+    _events(520)
+    rows = list(AuditEvent.objects.order_by("id"))
+    prev = rows[498].hash
+    for event in rows[499:]:
+        event.detail = "rewritten"
+        event.prev_hash = prev
+        payload = json.dumps(event.content(), sort_keys=True, separators=(",", ":"))
+        new_hash = hashlib.sha256(f"{prev}|{payload}".encode()).hexdigest()
+        _tamper(
+            "UPDATE audit_auditevent SET detail = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            ["rewritten", prev, new_hash, event.id],
+        )
+        prev = new_hash
+    _verify_fails(f"broken at event {rows[499].id}.*does not match its hash")
+
+
+def test_rehashing_with_the_key_is_caught_by_a_checkpoint(settings):
+    """Even someone holding the key cannot rewrite a row a checkpoint has seen."""
+    _events(10)
+    call_command("verify_audit")
+    rows = list(AuditEvent.objects.order_by("id"))
+    prev = rows[4].hash
+    for event in rows[5:]:
+        event.detail = "rewritten"
+        event.prev_hash = prev
+        new_hash = event.compute_hash()
+        _tamper(
+            "UPDATE audit_auditevent SET detail = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            ["rewritten", prev, new_hash, event.id],
+        )
+        prev = new_hash
+    _verify_fails(f"broken at event {rows[-1].id}.*differs from its checkpoint")
+
+
+def test_a_change_in_the_middle_is_detected_with_checkpoints():
+    _events(30)
+    call_command("verify_audit")
+    victim = AuditEvent.objects.order_by("id")[14]
+    _tamper("UPDATE audit_auditevent SET detail = 'x' WHERE id = %s", [victim.id])
+    _verify_fails(f"broken at event {victim.id}.*does not match its hash")
+
+
+def test_checkpoints_of_another_database_are_ignored(settings):
+    settings.IOP_AUDIT_CHECKPOINT_FILE.write_text(
+        '{"database": "sqlite::/elsewhere.sqlite3", "event_id": 999999, "hash": "ab"}\n'
+        "not json at all\n"
+    )
+    _events(3)
+    assert audit_verify_chain() == (3, None)
+
+
+# --- The recorded address (issue 7, finding 6; issue 8) ------------------------------
+
+
+def _request(remote="198.51.100.7", forwarded=None):
+    factory = RequestFactory()
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    return factory.get("/", REMOTE_ADDR=remote, **headers)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.9, 127.0.0.1", "198.51.100.7"),  # no proxy: the header is ignored
+        (0, None, "198.51.100.7"),
+        (1, "203.0.113.9, 127.0.0.1", "127.0.0.1"),  # the one proxy's own entry
+        (1, "203.0.113.9", "203.0.113.9"),
+        (2, "203.0.113.9, 192.0.2.4", "203.0.113.9"),
+        (2, "spoofed, 203.0.113.9, 192.0.2.4", "203.0.113.9"),
+        (1, None, "198.51.100.7"),  # not through the proxy: the socket
+        (1, "not-an-ip", None),
+        (1, "203.0.113.9:8080", None),
+        (1, "fe80::1%eth0", None),
+        (1, "2001:DB8::1", "2001:db8::1"),
+    ],
+)
+def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forwarded, expected):
+    settings.IOP_TRUSTED_PROXY_COUNT = proxies
+    assert client_ip(_request(forwarded=forwarded)) == expected
+
+
+def test_audit_record_survives_hostile_input():
+    event = audit_record(
+        action="x" * 100,
+        audit=AuditContext(ip_address="not-an-ip"),
+        username="nul\x00name" + "u" * 200,
+        object_id="o" * 100,
+        detail="d" * 400,
+    )
+    event.refresh_from_db()
+    assert event.ip_address is None
+    assert event.actor_username.startswith("nulname")
+    assert (len(event.action), len(event.object_id), len(event.detail)) == (64, 64, 255)
+    assert audit_verify_chain() == (1, None)
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_forged_forwarded_header_never_fails_an_audited_request(
+    settings, client, clinician, password, proxies
+):
+    # Signing in writes auth.login: on PostgreSQL "not-an-ip" used to reach the inet
+    # column and answer 500.
+    settings.IOP_TRUSTED_PROXY_COUNT = proxies
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "alice", "password": password},
+        headers={"X-Forwarded-For": "not-an-ip"},
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="auth.login", actor=clinician).exists()
+    assert client.get("/clients/", headers={"X-Forwarded-For": "not-an-ip"}).status_code == 200
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_failed_sign_in_with_a_forged_header_is_audited(settings, client, clinician, proxies):
+    settings.IOP_TRUSTED_PROXY_COUNT = proxies
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "alice", "password": "wrong-password-123"},
+        headers={"X-Forwarded-For": "not-an-ip"},
+    )
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action="auth.login_failed")
+    assert event.actor_username == "alice"
+    assert event.ip_address == (None if proxies else "127.0.0.1")

@@ -55,6 +55,59 @@ def test_lockout_is_per_account_not_per_clinic_address(
     assert _post_login(client, "bob", password).status_code == 302
 
 
+def _post_login_from(client, address, username, password):
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_a_locked_address_does_not_lock_the_clinician_out_elsewhere(client, clinician, password):
+    """The attack: a stranger types alice's name five times to lock her out. Only
+    the stranger's address is locked; alice at the clinic still signs in."""
+    for _ in range(5):
+        _post_login_from(client, "203.0.113.66", "alice", "wrong-password-123")
+    assert _post_login_from(client, "203.0.113.66", "alice", password).status_code == 429
+    signed_in = _post_login_from(client, "198.51.100.10", "alice", password)
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == reverse("dashboard")
+    # And the stranger's address stays locked for the 15 minutes.
+    client.logout()
+    assert _post_login_from(client, "203.0.113.66", "alice", password).status_code == 429
+
+
+def test_four_failures_from_each_of_many_addresses_do_not_lock(client, clinician, password):
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        for _ in range(4):
+            _post_login_from(client, address, "alice", "wrong-password-123")
+    assert _post_login_from(client, "203.0.113.1", "alice", password).status_code == 302
+
+
+def test_thirty_failures_from_any_addresses_lock_the_account_everywhere(
+    client, clinician, other_clinician, password
+):
+    """Guessing spread over many addresses: 6 addresses x 5 failures = 30 in the hour
+    locks the account from every address, a fresh one included."""
+    for n in range(6):
+        for _ in range(5):
+            _post_login_from(client, f"203.0.113.{n + 1}", "alice", "wrong-password-123")
+    fresh = _post_login_from(client, "198.51.100.10", "alice", password)
+    assert fresh.status_code == 429
+    assert "locked for now" in fresh.content.decode()
+    assert AuditEvent.objects.filter(
+        action="auth.lockout", actor_username="alice", detail__contains="any address"
+    ).exists()
+    # Other accounts are untouched.
+    assert _post_login_from(client, "198.51.100.10", "bob", password).status_code == 302
+
+
+def test_failures_older_than_the_window_do_not_count(client, clinician, password, settings):
+    from datetime import timedelta
+
+    settings.IOP_ACCOUNT_FAILURE_WINDOW = timedelta(seconds=0)
+    for n in range(6):
+        for _ in range(5):
+            _post_login_from(client, f"203.0.113.{n + 1}", "alice", "wrong-password-123")
+    assert _post_login_from(client, "198.51.100.10", "alice", password).status_code == 302
+
+
 def test_logout_deletes_the_session_on_the_server(client, clinician, password):
     _post_login(client, "alice", password)
     key = client.session.session_key
