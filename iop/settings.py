@@ -203,6 +203,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Argon2 (memory-hard, Django's recommendation) for new and upgraded hashes; PBKDF2
+# stays listed so hashes made before verify, and are re-hashed at the next sign-in.
+PASSWORD_HASHERS = [
+    "iop.accounts.hashers.ClinicArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
