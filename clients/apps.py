@@ -11,6 +11,11 @@ class ClientsConfig(AppConfig):
         post_migrate.connect(_clear_permission_cache, dispatch_uid="clients-permission-cache")
         navigation.register()
         del access
+        from iop.audit import subjects  # the admin's audit page shows MRN and name
+
+        subjects.register_model(
+            "clients.Client", id_field="public_id", mrn_field="mrn", name=lambda c: c.legal_name
+        )
 
 
 def _clear_permission_cache(**kwargs):

@@ -110,7 +110,7 @@ def test_audit_page_filters_by_person_outcome_and_date(client_as, admin_user, cl
     client = client_as(admin_user)
     response = client.get(reverse("audit:list"), {"person": "alice", "outcome": "denied"})
     assert response.status_code == 200
-    assert response.context["page"].paginator.count == 1
+    assert len(response.context["events"]) == 1
     bad = client.get(reverse("audit:list"), {"date_from": "2026-02-01", "date_to": "2026-01-01"})
     assert bad.status_code == 400
     assert "end date is before the start date" in bad.content.decode()
@@ -120,13 +120,136 @@ def test_audit_page_filters_by_person_outcome_and_date(client_as, admin_user, cl
 def test_audit_page_query_count_does_not_grow(client_as, admin_user, django_assert_max_num_queries):
     client = client_as(admin_user)
     _events(5, admin_user)
-    # session, user, roles (menu), count, page of events with actors
-    with django_assert_max_num_queries(7):
+    # session, user, roles (menu), session save (last seen), page of events with actors,
+    # MRN and name of the page's clients: no COUNT(*) of the trail
+    with django_assert_max_num_queries(6):
         assert client.get(reverse("audit:list")).status_code == 200
-    _events(120, admin_user)
-    with django_assert_max_num_queries(7):
+    _events(320, admin_user)
+    with django_assert_max_num_queries(6) as queries:
         response = client.get(reverse("audit:list"))
-    assert len(response.context["page"].object_list) == 50
+    assert len(response.context["events"]) == 50
+    assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+
+
+def test_audit_page_pages_by_id_with_newer_and_older_links(client_as, admin_user):
+    client = client_as(admin_user)
+    _events(119, admin_user)
+    ids = list(AuditEvent.objects.order_by("-id").values_list("id", flat=True))
+    assert len(ids) == 120  # with the sign-in
+    first = client.get(reverse("audit:list"), {"person": "avery"})
+    assert [e.id for e in first.context["events"]] == ids[:50]
+    assert first.context["newer_after"] is None
+    older = first.context["older_before"]
+    assert f"person=avery&amp;before={older}" in first.content.decode()
+    second = client.get(reverse("audit:list"), {"person": "avery", "before": older})
+    assert [e.id for e in second.context["events"]] == ids[50:100]
+    third = client.get(reverse("audit:list"), {"person": "avery", "before": ids[99]})
+    assert [e.id for e in third.context["events"]] == ids[100:]
+    assert third.context["older_before"] is None
+    back = client.get(
+        reverse("audit:list"), {"person": "avery", "after": third.context["newer_after"]}
+    )
+    assert [e.id for e in back.context["events"]] == ids[50:100]
+
+
+@pytest.fixture
+def registered_subjects(monkeypatch):
+    """A stand-in for the clients app's registration: two known clients."""
+    import uuid
+
+    from iop.audit import subjects
+
+    known = {
+        uuid.UUID(int=1): subjects.Subject(mrn="MRN-0001", name="Alex Abbott"),
+        uuid.UUID(int=2): subjects.Subject(mrn="MRN-0002", name="Alex Abbott"),
+    }
+    monkeypatch.setattr(
+        subjects,
+        "_resolve_mrn",
+        lambda mrn: next((k for k, v in known.items() if v.mrn.lower() == mrn.lower()), None),
+    )
+    monkeypatch.setattr(
+        subjects, "_describe", lambda ids: {k: v for k, v in known.items() if k in ids}
+    )
+    return list(known)
+
+
+def test_audit_page_shows_mrn_and_name_and_filters_by_mrn(
+    client_as, admin_user, clinician, registered_subjects
+):
+    first, second = registered_subjects
+    audit_record(action="client.view", actor=clinician, client=first)
+    audit_record(action="client.view", actor=clinician, client=second)
+    audit_record(action="client.view", actor=clinician, client=second, outcome="denied")
+    client = client_as(admin_user)
+    html = client.get(reverse("audit:list")).content.decode()
+    assert "MRN-0001</a> Alex Abbott" in html
+    assert "MRN-0002</a> Alex Abbott" in html
+    filtered = client.get(reverse("audit:list"), {"mrn": "mrn-0002"})
+    assert [e.client_id for e in filtered.context["events"]] == [second, second]
+    nobody = client.get(reverse("audit:list"), {"mrn": "MRN-9999"})
+    assert nobody.context["events"] == []
+
+
+def test_the_clients_app_registers_its_subjects(client_as, admin_user, clinician):
+    from tests.clients.factories import ClientFactory
+
+    person = ClientFactory()
+    audit_record(action="client.view", actor=clinician, client=person)
+    response = client_as(admin_user).get(reverse("audit:list"), {"mrn": person.mrn})
+    assert len(response.context["events"]) == 1
+    assert f"{person.mrn}</a> {person.legal_name}" in response.content.decode()
+
+
+def _csv(response):
+    import csv
+    import io
+
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_csv_export_has_the_filtered_pages_rows_and_is_audited(
+    client_as, admin_user, clinician, registered_subjects
+):
+    first, second = registered_subjects
+    for _ in range(3):
+        audit_record(action="client.view", actor=clinician, client=second)
+    audit_record(action="client.view", actor=clinician, client=first)
+    audit_record(action="auth.login", actor=clinician)
+    client = client_as(admin_user)
+    query = {"mrn": "MRN-0002", "action": "client."}
+    page = client.get(reverse("audit:list"), query)
+    response = client.get(reverse("audit:export"), query)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+    rows = _csv(response)
+    assert [int(row["id"]) for row in rows] == [e.id for e in page.context["events"]]
+    assert {(row["client_mrn"], row["client_name"]) for row in rows} == {
+        ("MRN-0002", "Alex Abbott")
+    }
+    export = AuditEvent.objects.get(action="audit.export")
+    assert export.actor == admin_user
+    assert export.client_id == second
+    assert export.detail == "csv; filters=mrn,action"
+
+
+def test_csv_export_streams_past_one_batch_and_defuses_formulas(client_as, admin_user, monkeypatch):
+    from iop.audit import views
+
+    monkeypatch.setattr(views, "EXPORT_BATCH", 7)
+    client = client_as(admin_user)  # writes auth.login
+    audit_record(action="auth.login_failed", username="=HYPERLINK(1)", outcome="denied")
+    _events(20)
+    rows = _csv(client.get(reverse("audit:export")))
+    assert len(rows) == 22
+    assert [int(r["id"]) for r in rows] == sorted((int(r["id"]) for r in rows), reverse=True)
+    assert rows[-2]["actor"] == "'=HYPERLINK(1)"
+
+
+def test_csv_export_is_for_admins_only(client_as, clinician):
+    assert client_as(clinician).get(reverse("audit:export")).status_code == 403
 
 
 # --- Keyed chain and checkpoints (issue 7, finding 8) --------------------------------
