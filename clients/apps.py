@@ -9,6 +9,7 @@ class ClientsConfig(AppConfig):
         from clients import navigation
         from clients.access import OwnedKind, register_owned
         from clients.models import EmergencyAccess
+        from iop.audit import subjects
 
         post_migrate.connect(_clear_permission_cache, dispatch_uid="clients-permission-cache")
         navigation.register()
@@ -18,6 +19,10 @@ class ClientsConfig(AppConfig):
                 "access_id",
                 lambda: EmergencyAccess.objects.select_related("client", "staff"),
             )
+        )
+        # The admin's audit page shows MRN and name; the platform never imports clients.
+        subjects.register_model(
+            "clients.Client", id_field="public_id", mrn_field="mrn", name=lambda c: c.legal_name
         )
 
 

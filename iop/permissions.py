@@ -19,18 +19,3 @@ def role_required(*roles: str):
         return wrapper
 
     return decorator
-
-
-class RoleRequiredMixin:
-    """For class-based views: ``required_roles = ("admin",)``."""
-
-    required_roles: tuple[str, ...] = ()
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            from django.contrib.auth.views import redirect_to_login
-
-            return redirect_to_login(request.get_full_path())
-        if not request.user.has_role(*self.required_roles):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)

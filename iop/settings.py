@@ -51,6 +51,16 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG=1"  # noqa: S105
 
+# Keys the audit trail's hash chain (HMAC-SHA-256). It lives in the environment, never
+# in the database: someone who can write the table cannot recompute a valid chain.
+IOP_AUDIT_KEY = os.environ.get("IOP_AUDIT_KEY", "")
+if not IOP_AUDIT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("IOP_AUDIT_KEY is required when DJANGO_DEBUG is off.")
+    IOP_AUDIT_KEY = "insecure-development-audit-key-only-used-with-DJANGO_DEBUG=1"
+elif not DEBUG and len(IOP_AUDIT_KEY) < 32:
+    raise ImproperlyConfigured("IOP_AUDIT_KEY must be at least 32 characters.")
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -84,14 +94,17 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Before the session limits: their idle sign-out must know an htmx request.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "iop.accounts.middleware.NoStoreMiddleware",
+    "iop.accounts.middleware.HtmxSignInRedirectMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "iop.accounts.middleware.SessionLimitsMiddleware",
     "iop.accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     # Axes must be last: it turns a lockout raised during authentication into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -125,7 +138,18 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so that a Celery worker started by a test sees the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # The embedded default must serve a small clinic (six staff at once, a worker and
+    # beat): WAL lets readers run beside the one writer; IMMEDIATE takes the write lock
+    # when a transaction begins, so a reader turned writer cannot hit "database is
+    # locked" mid-transaction (it waits up to the busy timeout instead); synchronous
+    # NORMAL is durable in WAL mode across application crashes.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
+        ),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------
@@ -141,11 +165,14 @@ else:
     # kombu's filesystem transport needs no server: make run works with Python alone.
     _broker_dir = VAR_DIR / "celery-broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
+    (_broker_dir / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        # Without it kombu writes control/*.exchange into the working directory.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_SERIALIZER = "json"
@@ -161,6 +188,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "deliver-outbox": {"task": "iop.notifications.tasks.deliver_outbox", "schedule": 60.0},
     "generate-sessions": {"task": "scheduling.tasks.generate_sessions", "schedule": 6 * 3600.0},
+    # Truncation after the last checkpoint goes unseen: keep the window short.
+    "audit-checkpoint": {"task": "iop.audit.tasks.audit_checkpoint", "schedule": 300.0},
     "care-team-permissions": {
         "task": "clients.tasks.sync_due_care_team_permissions",
         "schedule": 3600.0,
@@ -173,6 +202,13 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
+]
+# Argon2 (memory-hard, Django's recommendation) for new and upgraded hashes; PBKDF2
+# stays listed so hashes made before verify, and are re-hashed at the next sign-in.
+PASSWORD_HASHERS = [
+    "iop.accounts.hashers.ClinicArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -201,13 +237,25 @@ SESSION_COOKIE_SAMESITE = "Lax"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 OTP_TOTP_ISSUER = "IOP Clinic"
 
+# Lockout by (account, address): five failures lock that account from that address for
+# 15 minutes, so a stranger typing a clinician's name elsewhere cannot lock the
+# clinician out at the front desk, and colleagues behind the clinic's one address are
+# never locked by someone else's typos. A slower limit per account from any address
+# (IOP_ACCOUNT_FAILURE_LIMIT in IOP_ACCOUNT_FAILURE_WINDOW) stops guessing spread over
+# many addresses. See the README's security section.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-# Per account, not per address: the whole clinic often shares one address, and five
-# typos by one person must not lock out every colleague behind the same NAT.
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "iop.accounts.lockout.ClinicLockoutHandler"
+# The same address the audit records: X-Forwarded-For only behind trusted proxies.
+AXES_CLIENT_IP_CALLABLE = "iop.audit.services.client_ip"
+IOP_ACCOUNT_FAILURE_LIMIT = 30
+IOP_ACCOUNT_FAILURE_WINDOW = timedelta(hours=1)
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout neither extend it nor count again towards it (they are
+# still audited as failed sign-ins, which the per-account limit counts).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False  # axes would otherwise log usernames and addresses
 
@@ -216,6 +264,20 @@ ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; only staff ever s
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- Addresses and the audit trail ---------------------------------------------------
+# How many reverse proxies stand in front and append to X-Forwarded-For (compose: 1).
+# 0 = trust only the socket's address; the header is the client's to write.
+try:
+    IOP_TRUSTED_PROXY_COUNT = int(os.environ.get("IOP_TRUSTED_PROXY_COUNT", "0") or 0)
+except ValueError as exc:
+    raise ImproperlyConfigured("IOP_TRUSTED_PROXY_COUNT must be a whole number.") from exc
+if IOP_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("IOP_TRUSTED_PROXY_COUNT must not be negative.")
+# Checkpoints of the chain's head, outside the database (also written to the log).
+IOP_AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("IOP_AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit-checkpoints.jsonl")
+)
 
 # --- Time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -293,4 +355,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # Audit checkpoints go to the log whatever the root level: a copy outside the database.
+    "loggers": {"iop.audit": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

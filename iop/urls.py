@@ -8,6 +8,7 @@ admin.site.site_header = "IOP clinic configuration"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("iop.accounts.urls")),
     path("audit/", include("iop.audit.urls")),
     path("clients/", include("clients.urls")),

@@ -1,8 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from iop.dashboard import dashboard_sections
@@ -37,3 +38,11 @@ def _broker_status() -> str:
     except Exception:  # noqa: BLE001
         return "error"
     return "ok"
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page whatever the link tag says; answer
+    with the static file (hashed name in production) instead of a 404 in the logs."""
+    return redirect(static("favicon.ico"))

@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 
-from iop.accounts.models import User
+from iop.accounts.models import Role, StaffRole, User
 
 
 @admin.register(User)
@@ -12,3 +13,25 @@ class StaffAdmin(UserAdmin):
         *UserAdmin.fieldsets,
         ("Clinical", {"fields": ("credential", "requires_cosign", "clinical_supervisor")}),
     )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "clinical_supervisor":
+            # Offer only people who may supervise; User.clean() enforces the rule itself.
+            kwargs["queryset"] = User.objects.filter(groups__name=Role.SUPERVISOR, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups":
+            field.label = "Staff roles"
+        return field
+
+
+# Two admin sections both called "Groups" (staff roles here, therapy groups in
+# scheduling) confused admins: staff roles get their own name.
+admin.site.unregister(Group)
+
+
+@admin.register(StaffRole)
+class StaffRoleAdmin(GroupAdmin):
+    pass

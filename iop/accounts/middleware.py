@@ -6,18 +6,24 @@ from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
 
 from iop.accounts.signals import SESSION_LAST_SEEN, SESSION_STARTED
 
 # Paths a signed-in but not yet second-factor-verified person may reach.
-_TWO_FACTOR_OPEN = ("/accounts/", "/static/", "/healthz")
+_TWO_FACTOR_OPEN = ("/accounts/", "/static/", "/healthz", "/favicon.ico")
 # Polled by the idle-warning script: reading the remaining time is not activity.
 _PASSIVE_PATHS = ("/accounts/session/",)
 
 
+def _is_htmx(request) -> bool:
+    # The header itself, not only request.htmx: correct whatever the middleware order.
+    return bool(getattr(request, "htmx", False)) or request.headers.get("HX-Request") == "true"
+
+
 def _redirect(request, url):
-    if getattr(request, "htmx", False):
+    if _is_htmx(request):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
         return response
@@ -85,3 +91,39 @@ class TwoFactorMiddleware:
             if settings.IOP_REQUIRE_2FA:
                 return _redirect(request, reverse("accounts:otp_setup"))
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` (and private, no-cache) on every response to a
+    signed-in person, so a shared clinic computer cannot show a chart from the
+    browser's cache or history after sign-out. Static files never get here
+    (WhiteNoise answers them first) and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if signed_in or request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
+
+
+class HtmxSignInRedirectMiddleware:
+    """An htmx request whose answer is "go and sign in" (idle sign-out, an expired
+    session) gets ``HX-Redirect`` so the whole page goes to the sign-in form; a plain
+    302 would be followed by the browser's XHR and the form swapped into a table row."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 302
+            and _is_htmx(request)
+            and response["Location"].startswith(reverse(settings.LOGIN_URL))
+        ):
+            return _redirect(request, response["Location"])
+        return response

@@ -1,4 +1,5 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.functional import cached_property
 
@@ -43,6 +44,10 @@ class User(AbstractUser):
         name = self.get_full_name() or self.username
         return f"{name}, {self.credential}" if self.credential else name
 
+    def clean(self):
+        super().clean()
+        check_clinical_supervisor(staff=self, supervisor=self.clinical_supervisor)
+
     @cached_property
     def roles(self) -> frozenset[str]:
         # One query per request; every navigation and access decision reads this.
@@ -54,3 +59,29 @@ class User(AbstractUser):
     @property
     def is_program_admin(self) -> bool:
         return self.has_role(Role.ADMIN)
+
+
+def check_clinical_supervisor(*, staff: User, supervisor: User | None) -> None:
+    """The one rule for who may be named a clinical supervisor: an active member of
+    staff holding the supervisor role, not the person themselves. The supervisor
+    co-signs this person's notes and sees their caseload, so picking intake or a peer
+    here would hand out clinical access. ``User.clean`` calls it, so the admin and
+    every model form share it."""
+    if supervisor is None:
+        return
+    if staff.pk is not None and supervisor.pk == staff.pk:
+        raise ValidationError({"clinical_supervisor": "A person cannot supervise themselves."})
+    if not supervisor.is_active or not supervisor.groups.filter(name=Role.SUPERVISOR).exists():
+        raise ValidationError(
+            {"clinical_supervisor": "The clinical supervisor must hold the supervisor role."}
+        )
+
+
+class StaffRole(Group):
+    """Django's auth group under the name the clinic uses. The admin lists it as
+    "Staff roles" so it is not confused with therapy groups (scheduling)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "staff role"
+        verbose_name_plural = "staff roles"

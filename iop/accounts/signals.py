@@ -45,5 +45,9 @@ def on_locked_out(sender, request, username, ip_address, **kwargs):
         request=request,
         outcome=Outcome.DENIED,
         username=str(username or "")[:150],
-        detail="5 failed sign-ins; locked for 15 minutes",
+        detail=(
+            "too many failed sign-ins for the account from any address"
+            if getattr(request, "iop_lockout_scope", "") == "account"
+            else "5 failed sign-ins from this address; locked for 15 minutes"
+        ),
     )

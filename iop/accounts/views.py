@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
@@ -18,6 +19,22 @@ from iop.accounts.forms import LoginForm, TokenForm
 from iop.accounts.signals import SESSION_LAST_SEEN
 from iop.audit.models import Outcome
 from iop.audit.services import audit_record
+
+
+def safe_next_url(request, fallback: str | None = None) -> str:
+    """The ``next`` target of this request when it stays on this site, else ``fallback``.
+
+    Every redirect whose target comes from the request goes through here (Django's
+    login and logout views run the same check themselves): an attacker's link such
+    as ``/accounts/login/?next=/accounts/2fa/verify/?next=https://evil.example/``
+    must not carry a freshly signed-in clinician to a look-alike page.
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback or settings.LOGIN_REDIRECT_URL
 
 
 class LoginView(auth_views.LoginView):
@@ -49,7 +66,7 @@ def otp_setup(request):
             otp_login(request, device)
             audit_record(action="auth.2fa_enrolled", request=request)
             messages.success(request, "Two-factor sign-in is on for your account.")
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            return redirect(safe_next_url(request))
         audit_record(action="auth.2fa_failed", request=request, outcome=Outcome.DENIED)
         form.add_error("token", "That code did not match. Check the time on your phone.")
     qr = segno.make(device.config_url, error="m")
@@ -70,14 +87,14 @@ def otp_setup(request):
 @login_required
 def otp_verify(request):
     if request.user.is_verified():
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        return redirect(safe_next_url(request))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         for device in devices_for_user(request.user, confirmed=True):
             if device.verify_token(form.cleaned_data["token"]):
                 otp_login(request, device)
                 audit_record(action="auth.2fa_verified", request=request)
-                return redirect(request.GET.get("next") or settings.LOGIN_REDIRECT_URL)
+                return redirect(safe_next_url(request))
         audit_record(action="auth.2fa_failed", request=request, outcome=Outcome.DENIED)
         form.add_error("token", "That code did not match.")
     return render(

@@ -1,11 +1,13 @@
 from django import forms
 
+from iop.audit import subjects
 from iop.audit.models import Outcome
 
 
 class AuditFilterForm(forms.Form):
     person = forms.CharField(required=False, label="Person (username)")
-    client = forms.UUIDField(required=False, label="Client id")
+    mrn = forms.CharField(required=False, label="Client MRN", max_length=32)
+    client = forms.UUIDField(required=False, label="Client id", widget=forms.HiddenInput)
     action = forms.CharField(required=False, help_text="e.g. auth.login, client.view")
     outcome = forms.ChoiceField(required=False, choices=[("", "Any"), *Outcome.choices])
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -20,6 +22,9 @@ class AuditFilterForm(forms.Form):
 
     def filter(self, queryset):
         data = self.cleaned_data
+        if data.get("mrn"):
+            public_id = subjects.resolve_mrn(data["mrn"])
+            queryset = queryset.filter(client_id=public_id) if public_id else queryset.none()
         if data.get("person"):
             queryset = queryset.filter(actor_username=data["person"].strip())
         if data.get("client"):
@@ -33,3 +38,7 @@ class AuditFilterForm(forms.Form):
         if data.get("date_to"):
             queryset = queryset.filter(at__date__lte=data["date_to"])
         return queryset
+
+    def used_filters(self) -> str:
+        """The names (never the values) of the filters in use, for the export's audit row."""
+        return ",".join(name for name, value in self.cleaned_data.items() if value) or "none"

@@ -1,4 +1,5 @@
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -20,9 +21,11 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One access or change, append-only.
 
-    Each row hashes its own content together with the previous row's hash, so a
-    row changed or removed afterwards breaks the chain (``verify_audit``). On
-    PostgreSQL a trigger refuses UPDATE and DELETE outright (migration 0002).
+    Each row carries a keyed hash (HMAC, key outside the database) of its own content
+    and the previous row's hash, so a row changed, removed or re-hashed afterwards
+    breaks the chain, and checkpoints of the head written outside the database show a
+    cut tail (``verify_audit``). On PostgreSQL a trigger refuses UPDATE and DELETE
+    outright (migration 0002).
     Written only through ``iop.audit.services.audit_record``.
     """
 
@@ -54,6 +57,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["actor", "-id"]),
             models.Index(fields=["client_id", "-id"]),
+            # The per-account sign-in limit counts recent failures by username.
+            models.Index(fields=["actor_username", "action", "at"]),
         ]
 
     def __str__(self):
@@ -74,5 +79,8 @@ class AuditEvent(models.Model):
         }
 
     def compute_hash(self) -> str:
+        """HMAC-SHA-256, keyed with IOP_AUDIT_KEY from the environment: someone who can
+        write the table but not read the key cannot re-hash a rewritten chain."""
         payload = json.dumps(self.content(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(f"{self.prev_hash}|{payload}".encode()).hexdigest()
+        message = f"{self.prev_hash}|{payload}".encode()
+        return hmac.new(settings.IOP_AUDIT_KEY.encode(), message, hashlib.sha256).hexdigest()

@@ -1,10 +1,12 @@
 """The one function that writes the audit trail, and the one that checks it."""
 
+import ipaddress
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -47,11 +49,43 @@ def audit_context(request) -> AuditContext:
 
 
 def client_ip(request) -> str | None:
+    """The address the audit (and the sign-in lockout) records for this request.
+
+    ``X-Forwarded-For`` is written by whoever sends the request, so it is read only
+    when the deployment says how many proxies stand in front
+    (``IOP_TRUSTED_PROXY_COUNT``): each proxy appends the address it was reached
+    from, so with N proxies the client is the Nth address from the right and
+    anything further left is the client's own say. With no proxy (the default) the
+    socket's address is the truth. Whatever is picked is validated: a value that is
+    not an IP address is stored as unknown (NULL), never passed to the database.
+    """
     if request is None:
         return None
-    # Behind the proxy (gunicorn in compose) the first X-Forwarded-For hop is the client.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR")) or None
+    trusted = settings.IOP_TRUSTED_PROXY_COUNT
+    candidate = request.META.get("REMOTE_ADDR")
+    if trusted > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [hop for hop in hops if hop]
+        if len(hops) >= trusted:
+            candidate = hops[-trusted]
+        # Fewer hops than proxies: the request did not come through all of them, and
+        # nothing in the header can be trusted; the socket's address is still true.
+    return valid_ip(candidate)
+
+
+def valid_ip(value) -> str | None:
+    """``value`` as a normalised IP address, or None when it is not one."""
+    if not value or not isinstance(value, str) or "%" in value:
+        return None  # "%": an IPv6 zone id, which PostgreSQL's inet refuses
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def _clean_text(value, limit: int) -> str:
+    # PostgreSQL refuses NUL in text; an overlong value would refuse the whole row.
+    return str(value or "").replace("\x00", "")[:limit]
 
 
 def audit_record(
@@ -89,16 +123,20 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
     client_id = getattr(client, "public_id", client) if client is not None else None
+    # Whatever the input, the row is written: every text is cut to its column and the
+    # address validated, so a hostile header or username cannot drop the audit row.
     event = AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
-        actor_username=username or (actor.get_username() if actor is not None else ""),
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
+        actor_username=_clean_text(
+            username or (actor.get_username() if actor is not None else ""), 150
+        ),
+        action=_clean_text(action, 64),
+        object_type=_clean_text(object_type, 64),
+        object_id=_clean_text(object_id, 64),
         client_id=client_id,
-        ip_address=ip_address,
+        ip_address=valid_ip(ip_address),
         outcome=outcome,
-        detail=detail[:255],
+        detail=_clean_text(detail, 255),
     )
     if connection.vendor == "postgresql":
         with transaction.atomic():
@@ -123,19 +161,52 @@ def _append(event: AuditEvent) -> None:
 @dataclass(frozen=True)
 class ChainBreak:
     event_id: int
-    at: datetime
+    at: datetime | None
     reason: str
 
 
-def audit_verify_chain(*, batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
-    """Walk the whole chain in id order; return rows checked and the first break."""
+def audit_verify_chain(
+    *, batch_size: int = 2000, checkpoints: list | None = None
+) -> tuple[int, ChainBreak | None]:
+    """Walk the whole chain in id order; return rows checked and the first break.
+
+    Every row's keyed hash is recomputed (a changed, removed or re-hashed row breaks
+    it) and compared with the checkpoints taken outside the database (a checkpointed
+    row with another hash was rewritten by someone holding the key; one that is
+    missing means the tail was cut).
+    """
+    from iop.audit.checkpoints import checkpoints_read
+
+    if checkpoints is None:
+        checkpoints = checkpoints_read()
+    expected = {}
+    for checkpoint in checkpoints:
+        expected.setdefault(checkpoint.event_id, []).append(checkpoint.hash)
     expected_prev = GENESIS_HASH
     checked = 0
+    last_id = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
         if event.prev_hash != expected_prev:
             return checked, ChainBreak(event.id, event.at, "previous hash does not match")
         if event.compute_hash() != event.hash:
-            return checked, ChainBreak(event.id, event.at, "content does not match its hash")
+            return checked, ChainBreak(
+                event.id,
+                event.at,
+                "content does not match its hash (changed, or hashed without IOP_AUDIT_KEY)",
+            )
+        if any(hash_ != event.hash for hash_ in expected.pop(event.id, [])):
+            return checked, ChainBreak(
+                event.id, event.at, "hash differs from its checkpoint (the chain was rewritten)"
+            )
         expected_prev = event.hash
+        last_id = event.id
         checked += 1
+    if expected:
+        missing = max(expected)
+        return checked, ChainBreak(
+            missing,
+            None,
+            f"checkpointed event is missing; the trail ends at event {last_id or 'none'}"
+            " (truncated)",
+        )
     return checked, None

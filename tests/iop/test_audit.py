@@ -1,13 +1,16 @@
+import hashlib
+import json
 import threading
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test import RequestFactory
 from django.urls import reverse
 
 from iop.audit.models import GENESIS_HASH, AuditEvent
-from iop.audit.services import audit_record, audit_verify_chain
+from iop.audit.services import AuditContext, audit_record, audit_verify_chain, client_ip
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +110,7 @@ def test_audit_page_filters_by_person_outcome_and_date(client_as, admin_user, cl
     client = client_as(admin_user)
     response = client.get(reverse("audit:list"), {"person": "alice", "outcome": "denied"})
     assert response.status_code == 200
-    assert response.context["page"].paginator.count == 1
+    assert len(response.context["events"]) == 1
     bad = client.get(reverse("audit:list"), {"date_from": "2026-02-01", "date_to": "2026-01-01"})
     assert bad.status_code == 400
     assert "end date is before the start date" in bad.content.decode()
@@ -117,10 +120,315 @@ def test_audit_page_filters_by_person_outcome_and_date(client_as, admin_user, cl
 def test_audit_page_query_count_does_not_grow(client_as, admin_user, django_assert_max_num_queries):
     client = client_as(admin_user)
     _events(5, admin_user)
-    # session, user, roles (menu), count, page of events with actors
-    with django_assert_max_num_queries(7):
+    # session, user, roles (menu), session save (last seen), page of events with actors,
+    # MRN and name of the page's clients: no COUNT(*) of the trail
+    with django_assert_max_num_queries(6):
         assert client.get(reverse("audit:list")).status_code == 200
-    _events(120, admin_user)
-    with django_assert_max_num_queries(7):
+    _events(320, admin_user)
+    with django_assert_max_num_queries(6) as queries:
         response = client.get(reverse("audit:list"))
-    assert len(response.context["page"].object_list) == 50
+    assert len(response.context["events"]) == 50
+    assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+
+
+def test_audit_page_pages_by_id_with_newer_and_older_links(client_as, admin_user):
+    client = client_as(admin_user)
+    _events(119, admin_user)
+    ids = list(AuditEvent.objects.order_by("-id").values_list("id", flat=True))
+    assert len(ids) == 120  # with the sign-in
+    first = client.get(reverse("audit:list"), {"person": "avery"})
+    assert [e.id for e in first.context["events"]] == ids[:50]
+    assert first.context["newer_after"] is None
+    older = first.context["older_before"]
+    assert f"person=avery&amp;before={older}" in first.content.decode()
+    second = client.get(reverse("audit:list"), {"person": "avery", "before": older})
+    assert [e.id for e in second.context["events"]] == ids[50:100]
+    third = client.get(reverse("audit:list"), {"person": "avery", "before": ids[99]})
+    assert [e.id for e in third.context["events"]] == ids[100:]
+    assert third.context["older_before"] is None
+    back = client.get(
+        reverse("audit:list"), {"person": "avery", "after": third.context["newer_after"]}
+    )
+    assert [e.id for e in back.context["events"]] == ids[50:100]
+
+
+@pytest.fixture
+def registered_subjects(monkeypatch):
+    """A stand-in for the clients app's registration: two known clients."""
+    import uuid
+
+    from iop.audit import subjects
+
+    known = {
+        uuid.UUID(int=1): subjects.Subject(mrn="MRN-0001", name="Alex Abbott"),
+        uuid.UUID(int=2): subjects.Subject(mrn="MRN-0002", name="Alex Abbott"),
+    }
+    monkeypatch.setattr(
+        subjects,
+        "_resolve_mrn",
+        lambda mrn: next((k for k, v in known.items() if v.mrn.lower() == mrn.lower()), None),
+    )
+    monkeypatch.setattr(
+        subjects, "_describe", lambda ids: {k: v for k, v in known.items() if k in ids}
+    )
+    return list(known)
+
+
+def test_audit_page_shows_mrn_and_name_and_filters_by_mrn(
+    client_as, admin_user, clinician, registered_subjects
+):
+    first, second = registered_subjects
+    audit_record(action="client.view", actor=clinician, client=first)
+    audit_record(action="client.view", actor=clinician, client=second)
+    audit_record(action="client.view", actor=clinician, client=second, outcome="denied")
+    client = client_as(admin_user)
+    html = client.get(reverse("audit:list")).content.decode()
+    assert "MRN-0001</a> Alex Abbott" in html
+    assert "MRN-0002</a> Alex Abbott" in html
+    filtered = client.get(reverse("audit:list"), {"mrn": "mrn-0002"})
+    assert [e.client_id for e in filtered.context["events"]] == [second, second]
+    nobody = client.get(reverse("audit:list"), {"mrn": "MRN-9999"})
+    assert nobody.context["events"] == []
+
+
+def test_the_clients_app_registers_its_subjects(client_as, admin_user, clinician):
+    from tests.clients.factories import ClientFactory
+
+    person = ClientFactory()
+    audit_record(action="client.view", actor=clinician, client=person)
+    response = client_as(admin_user).get(reverse("audit:list"), {"mrn": person.mrn})
+    assert len(response.context["events"]) == 1
+    assert f"{person.mrn}</a> {person.legal_name}" in response.content.decode()
+
+
+def _csv(response):
+    import csv
+    import io
+
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_csv_export_has_the_filtered_pages_rows_and_is_audited(
+    client_as, admin_user, clinician, registered_subjects
+):
+    first, second = registered_subjects
+    for _ in range(3):
+        audit_record(action="client.view", actor=clinician, client=second)
+    audit_record(action="client.view", actor=clinician, client=first)
+    audit_record(action="auth.login", actor=clinician)
+    client = client_as(admin_user)
+    query = {"mrn": "MRN-0002", "action": "client."}
+    page = client.get(reverse("audit:list"), query)
+    response = client.get(reverse("audit:export"), query)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+    rows = _csv(response)
+    assert [int(row["id"]) for row in rows] == [e.id for e in page.context["events"]]
+    assert {(row["client_mrn"], row["client_name"]) for row in rows} == {
+        ("MRN-0002", "Alex Abbott")
+    }
+    export = AuditEvent.objects.get(action="audit.export")
+    assert export.actor == admin_user
+    assert export.client_id == second
+    assert export.detail == "csv; filters=mrn,action"
+
+
+def test_csv_export_streams_past_one_batch_and_defuses_formulas(client_as, admin_user, monkeypatch):
+    from iop.audit import views
+
+    monkeypatch.setattr(views, "EXPORT_BATCH", 7)
+    client = client_as(admin_user)  # writes auth.login
+    audit_record(action="auth.login_failed", username="=HYPERLINK(1)", outcome="denied")
+    _events(20)
+    rows = _csv(client.get(reverse("audit:export")))
+    assert len(rows) == 22
+    assert [int(r["id"]) for r in rows] == sorted((int(r["id"]) for r in rows), reverse=True)
+    assert rows[-2]["actor"] == "'=HYPERLINK(1)"
+
+
+def test_csv_export_is_for_admins_only(client_as, clinician):
+    assert client_as(clinician).get(reverse("audit:export")).status_code == 403
+
+
+# --- Keyed chain and checkpoints (issue 7, finding 8) --------------------------------
+
+
+def _verify_fails(match):
+    with pytest.raises(CommandError, match=match):
+        call_command("verify_audit")
+
+
+def test_the_chain_is_keyed_with_the_audit_key(settings):
+    _events(3)
+    assert audit_verify_chain() == (3, None)
+    settings.IOP_AUDIT_KEY = "another-key-that-an-intruder-might-guess-0123456789"
+    checked, broken = audit_verify_chain()
+    assert checked == 0
+    assert "does not match its hash" in broken.reason
+
+
+def test_verify_audit_writes_a_checkpoint_outside_the_database(settings, caplog):
+    _events(4)
+    with caplog.at_level("INFO", logger="iop.audit.checkpoint"):
+        call_command("verify_audit")
+    head = AuditEvent.objects.order_by("-id").first()
+    lines = settings.IOP_AUDIT_CHECKPOINT_FILE.read_text().splitlines()
+    assert len(lines) == 1
+    assert f'"event_id": {head.id}' in lines[0]
+    assert head.hash in lines[0]
+    assert head.hash in caplog.text  # the log holds a second copy
+
+
+def test_the_beat_task_writes_a_checkpoint(settings):
+    from iop.audit.tasks import audit_checkpoint
+
+    _events(2)
+    audit_checkpoint()
+    assert str(AuditEvent.objects.order_by("-id").first().id) in (
+        settings.IOP_AUDIT_CHECKPOINT_FILE.read_text()
+    )
+    assert "iop.audit.tasks.audit_checkpoint" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+
+
+def test_truncating_the_last_50_rows_is_detected():
+    """The probe: cut the newest rows. Every remaining row still chains, so only the
+    checkpoint (taken before the cut) can tell."""
+    _events(120)
+    call_command("verify_audit")  # writes a checkpoint of the head
+    cut_from = AuditEvent.objects.order_by("-id")[49].id
+    _tamper("DELETE FROM audit_auditevent WHERE id >= %s", [cut_from])
+    assert AuditEvent.objects.count() == 70
+    _verify_fails(r"checkpointed event is missing; the trail ends at event \d+ \(truncated\)")
+
+
+def test_rehashing_from_row_500_with_plain_sha256_is_detected():
+    """The probe: rewrite rows 500.. and re-hash them as the old unkeyed chain did."""
+    _events(520)
+    rows = list(AuditEvent.objects.order_by("id"))
+    prev = rows[498].hash
+    for event in rows[499:]:
+        event.detail = "rewritten"
+        event.prev_hash = prev
+        payload = json.dumps(event.content(), sort_keys=True, separators=(",", ":"))
+        new_hash = hashlib.sha256(f"{prev}|{payload}".encode()).hexdigest()
+        _tamper(
+            "UPDATE audit_auditevent SET detail = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            ["rewritten", prev, new_hash, event.id],
+        )
+        prev = new_hash
+    _verify_fails(f"broken at event {rows[499].id}.*does not match its hash")
+
+
+def test_rehashing_with_the_key_is_caught_by_a_checkpoint(settings):
+    """Even someone holding the key cannot rewrite a row a checkpoint has seen."""
+    _events(10)
+    call_command("verify_audit")
+    rows = list(AuditEvent.objects.order_by("id"))
+    prev = rows[4].hash
+    for event in rows[5:]:
+        event.detail = "rewritten"
+        event.prev_hash = prev
+        new_hash = event.compute_hash()
+        _tamper(
+            "UPDATE audit_auditevent SET detail = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            ["rewritten", prev, new_hash, event.id],
+        )
+        prev = new_hash
+    _verify_fails(f"broken at event {rows[-1].id}.*differs from its checkpoint")
+
+
+def test_a_change_in_the_middle_is_detected_with_checkpoints():
+    _events(30)
+    call_command("verify_audit")
+    victim = AuditEvent.objects.order_by("id")[14]
+    _tamper("UPDATE audit_auditevent SET detail = 'x' WHERE id = %s", [victim.id])
+    _verify_fails(f"broken at event {victim.id}.*does not match its hash")
+
+
+def test_checkpoints_of_another_database_are_ignored(settings):
+    settings.IOP_AUDIT_CHECKPOINT_FILE.write_text(
+        '{"database": "sqlite::/elsewhere.sqlite3", "event_id": 999999, "hash": "ab"}\n'
+        "not json at all\n"
+    )
+    _events(3)
+    assert audit_verify_chain() == (3, None)
+
+
+# --- The recorded address (issue 7, finding 6; issue 8) ------------------------------
+
+
+def _request(remote="198.51.100.7", forwarded=None):
+    factory = RequestFactory()
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    return factory.get("/", REMOTE_ADDR=remote, **headers)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.9, 127.0.0.1", "198.51.100.7"),  # no proxy: the header is ignored
+        (0, None, "198.51.100.7"),
+        (1, "203.0.113.9, 127.0.0.1", "127.0.0.1"),  # the one proxy's own entry
+        (1, "203.0.113.9", "203.0.113.9"),
+        (2, "203.0.113.9, 192.0.2.4", "203.0.113.9"),
+        (2, "spoofed, 203.0.113.9, 192.0.2.4", "203.0.113.9"),
+        (1, None, "198.51.100.7"),  # not through the proxy: the socket
+        (1, "not-an-ip", None),
+        (1, "203.0.113.9:8080", None),
+        (1, "fe80::1%eth0", None),
+        (1, "2001:DB8::1", "2001:db8::1"),
+    ],
+)
+def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forwarded, expected):
+    settings.IOP_TRUSTED_PROXY_COUNT = proxies
+    assert client_ip(_request(forwarded=forwarded)) == expected
+
+
+def test_audit_record_survives_hostile_input():
+    event = audit_record(
+        action="x" * 100,
+        audit=AuditContext(ip_address="not-an-ip"),
+        username="nul\x00name" + "u" * 200,
+        object_id="o" * 100,
+        detail="d" * 400,
+    )
+    event.refresh_from_db()
+    assert event.ip_address is None
+    assert event.actor_username.startswith("nulname")
+    assert (len(event.action), len(event.object_id), len(event.detail)) == (64, 64, 255)
+    assert audit_verify_chain() == (1, None)
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_forged_forwarded_header_never_fails_an_audited_request(
+    settings, client, clinician, password, proxies
+):
+    # Signing in writes auth.login: on PostgreSQL "not-an-ip" used to reach the inet
+    # column and answer 500.
+    settings.IOP_TRUSTED_PROXY_COUNT = proxies
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "alice", "password": password},
+        headers={"X-Forwarded-For": "not-an-ip"},
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="auth.login", actor=clinician).exists()
+    assert client.get("/clients/", headers={"X-Forwarded-For": "not-an-ip"}).status_code == 200
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_failed_sign_in_with_a_forged_header_is_audited(settings, client, clinician, proxies):
+    settings.IOP_TRUSTED_PROXY_COUNT = proxies
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "alice", "password": "wrong-password-123"},
+        headers={"X-Forwarded-For": "not-an-ip"},
+    )
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action="auth.login_failed")
+    assert event.actor_username == "alice"
+    assert event.ip_address == (None if proxies else "127.0.0.1")

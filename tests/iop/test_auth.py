@@ -1,4 +1,5 @@
 import time
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -52,6 +53,59 @@ def test_lockout_is_per_account_not_per_clinic_address(
     for _ in range(5):
         _post_login(client, "alice", "wrong-password-123")
     assert _post_login(client, "bob", password).status_code == 302
+
+
+def _post_login_from(client, address, username, password):
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_a_locked_address_does_not_lock_the_clinician_out_elsewhere(client, clinician, password):
+    """The attack: a stranger types alice's name five times to lock her out. Only
+    the stranger's address is locked; alice at the clinic still signs in."""
+    for _ in range(5):
+        _post_login_from(client, "203.0.113.66", "alice", "wrong-password-123")
+    assert _post_login_from(client, "203.0.113.66", "alice", password).status_code == 429
+    signed_in = _post_login_from(client, "198.51.100.10", "alice", password)
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == reverse("dashboard")
+    # And the stranger's address stays locked for the 15 minutes.
+    client.logout()
+    assert _post_login_from(client, "203.0.113.66", "alice", password).status_code == 429
+
+
+def test_four_failures_from_each_of_many_addresses_do_not_lock(client, clinician, password):
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        for _ in range(4):
+            _post_login_from(client, address, "alice", "wrong-password-123")
+    assert _post_login_from(client, "203.0.113.1", "alice", password).status_code == 302
+
+
+def test_thirty_failures_from_any_addresses_lock_the_account_everywhere(
+    client, clinician, other_clinician, password
+):
+    """Guessing spread over many addresses: 6 addresses x 5 failures = 30 in the hour
+    locks the account from every address, a fresh one included."""
+    for n in range(6):
+        for _ in range(5):
+            _post_login_from(client, f"203.0.113.{n + 1}", "alice", "wrong-password-123")
+    fresh = _post_login_from(client, "198.51.100.10", "alice", password)
+    assert fresh.status_code == 429
+    assert "locked for now" in fresh.content.decode()
+    assert AuditEvent.objects.filter(
+        action="auth.lockout", actor_username="alice", detail__contains="any address"
+    ).exists()
+    # Other accounts are untouched.
+    assert _post_login_from(client, "198.51.100.10", "bob", password).status_code == 302
+
+
+def test_failures_older_than_the_window_do_not_count(client, clinician, password, settings):
+    from datetime import timedelta
+
+    settings.IOP_ACCOUNT_FAILURE_WINDOW = timedelta(seconds=0)
+    for n in range(6):
+        for _ in range(5):
+            _post_login_from(client, f"203.0.113.{n + 1}", "alice", "wrong-password-123")
+    assert _post_login_from(client, "198.51.100.10", "alice", password).status_code == 302
 
 
 def test_logout_deletes_the_session_on_the_server(client, clinician, password):
@@ -163,3 +217,118 @@ def test_password_validators_require_twelve_characters(clinician):
 
     with pytest.raises(ValidationError, match="at least 12 characters"):
         validate_password("Short-pw-1", clinician)
+
+
+# --- Redirect targets taken from the request (issue 7, finding 1) -----------------------
+
+EVIL_TARGETS = [
+    "https://evil.example/",
+    "//evil.example",
+    "/\\evil.example",
+    "%2F%2Fevil.example",  # encoded: arrives as //evil.example once the query is decoded
+    "https:evil.example",
+    "http://testserver@evil.example/",
+]
+
+
+def _query(target):
+    # Build the query by hand so that an already-encoded target reaches the view as is.
+    return "next=" + (target if "%" in target else quote(target, safe=""))
+
+
+def _stays_on_site(location):
+    parsed = urlsplit(location.replace("\\", "/"))
+    return parsed.netloc in ("", "testserver") and parsed.scheme in ("", "http")
+
+
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_login_never_redirects_off_site(client, clinician, password, target):
+    response = client.post(f"{LOGIN}?{_query(target)}", {"username": "alice", "password": password})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+
+
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_logout_never_redirects_off_site(client_as, clinician, target):
+    response = client_as(clinician).post(f"{reverse('accounts:logout')}?{_query(target)}")
+    assert response.status_code == 302
+    assert _stays_on_site(response["Location"]), response["Location"]
+
+
+@override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_two_factor_verify_never_redirects_off_site(client, clinician, password, target):
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    _post_login(client, "alice", password)
+    token = f"{totp(device.bin_key):06d}"
+    response = client.post(f"{reverse('accounts:otp_verify')}?{_query(target)}", {"token": token})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+
+
+@override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+def test_nested_next_through_login_and_verify_stays_on_site(client, clinician, password):
+    """The probe from the attack: a login link whose next is the verify page whose
+    next is an outside site. Sign-in keeps the (internal) verify link; verify must
+    then refuse the outside target."""
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    link = "/accounts/login/?next=/accounts/2fa/verify/%3Fnext%3Dhttps://evil.example/"
+    signed_in = client.post(link, {"username": "alice", "password": password})
+    assert signed_in.status_code == 302
+    verify_url = signed_in["Location"]
+    assert verify_url == "/accounts/2fa/verify/?next=https://evil.example/"
+    token = f"{totp(device.bin_key):06d}"
+    verified = client.post(verify_url, {"token": token})
+    assert verified.status_code == 302
+    assert verified["Location"] == reverse("dashboard")
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+@override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+def test_two_factor_verify_follows_a_same_site_next(client, clinician, password):
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    _post_login(client, "alice", password)
+    token = f"{totp(device.bin_key):06d}"
+    response = client.post(f"{reverse('accounts:otp_verify')}?next=/clients/", {"token": token})
+    assert response["Location"] == "/clients/"
+
+
+@override_settings(IOP_REQUIRE_2FA=True, OTP_TOTP_THROTTLE_FACTOR=0)
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_two_factor_setup_never_redirects_off_site(client, clinician, password, target):
+    _post_login(client, "alice", password)
+    client.get(reverse("accounts:otp_setup"))
+    device = TOTPDevice.objects.get(user=clinician, confirmed=False)
+    token = f"{totp(device.bin_key):06d}"
+    response = client.post(f"{reverse('accounts:otp_setup')}?{_query(target)}", {"token": token})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+
+
+@pytest.mark.parametrize("target", EVIL_TARGETS)
+def test_keepalive_never_redirects_off_site(client, client_as, clinician, target):
+    signed_in = client_as(clinician).post(f"{reverse('accounts:keepalive')}?{_query(target)}")
+    assert signed_in.status_code == 200  # JSON, never a redirect
+    client.logout()
+    anonymous = client.post(f"{reverse('accounts:keepalive')}?{_query(target)}")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("accounts:login"))
+    assert _stays_on_site(anonymous["Location"])
+
+
+# --- htmx after idle sign-out (issue 7, finding 13) ----------------------------------
+
+
+def test_idle_htmx_request_gets_hx_redirect_to_sign_in(client, clinician, password):
+    _post_login(client, "alice", password)
+    _age_session(client, idle_seconds=16 * 60)
+    response = client.get(reverse("dashboard"), headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("accounts:login")
+    assert AuditEvent.objects.filter(action="auth.logout", detail="idle timeout").exists()
+
+
+def test_htmx_request_without_a_session_gets_hx_redirect(client):
+    response = client.get(reverse("dashboard"), headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(reverse("accounts:login"))

@@ -42,3 +42,16 @@ def test_security_headers(client):
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
+
+
+def test_favicon_is_served_not_404(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert b"".join(icon.streaming_content).startswith(b"\x00\x00\x01\x00")  # ICO header
+
+
+def test_pages_link_the_favicon(client_as, clinician):
+    html = client_as(clinician).get(reverse("dashboard")).content.decode()
+    assert '<link rel="icon" href="/static/favicon.ico"' in html

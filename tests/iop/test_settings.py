@@ -34,6 +34,7 @@ def test_deploy_check_passes_with_production_settings():
             "DJANGO_SECRET_KEY": "p" * 20
             + "production-like-secret-key-with-enough-entropy-9876543210",
             "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
+            "IOP_AUDIT_KEY": "k" * 40,
         },
         "check",
         "--deploy",
@@ -43,8 +44,25 @@ def test_deploy_check_passes_with_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_refuses_to_start_with_debug_off_and_no_audit_key():
+    result = _run({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 60}, "check")
+    assert result.returncode != 0
+    assert "IOP_AUDIT_KEY is required" in result.stderr
+    short = _run(
+        {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 60, "IOP_AUDIT_KEY": "short"}, "check"
+    )
+    assert "at least 32 characters" in short.stderr
+
+
+def test_debug_runs_without_an_audit_key():
+    assert _run({"DJANGO_DEBUG": "1"}, "check").returncode == 0
+
+
 def test_seed_demo_refuses_with_debug_off():
-    result = _run({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 60}, "seed_demo")
+    result = _run(
+        {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 60, "IOP_AUDIT_KEY": "k" * 40},
+        "seed_demo",
+    )
     assert result.returncode != 0
     assert "only runs with DJANGO_DEBUG=1" in result.stderr
 
@@ -55,6 +73,10 @@ def test_docker_compose_names_the_services_with_health_checks():
     assert {"db", "redis", "web", "worker", "beat"} <= set(services)
     for name in ("db", "redis", "web"):
         assert "healthcheck" in services[name], name
+    app_env = services["web"]["environment"]
+    assert app_env["IOP_TRUSTED_PROXY_COUNT"] == "1"
+    assert "IOP_AUDIT_KEY" in app_env
+    assert "iop_app" in app_env["DATABASE_URL"]  # the app is not the tables' owner
     assert "gunicorn" in " ".join(map(str, services["web"]["command"]))
 
 
@@ -76,3 +98,17 @@ def test_the_checkout_refuses_debug_off_without_a_key_even_with_a_dotenv():
     result = _run({"DJANGO_DEBUG": "0"}, "check")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_filesystem_broker_keeps_its_control_folder_under_var(tmp_path):
+    # kombu's default control folder is ./control: it landed in the checkout and in git.
+    result = _run(
+        {"DJANGO_DEBUG": "1", "IOP_VAR_DIR": str(tmp_path), "REDIS_URL": ""},
+        "shell",
+        "-c",
+        "from django.conf import settings;"
+        " print(settings.CELERY_BROKER_TRANSPORT_OPTIONS['control_folder'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "celery-broker" / "control")
+    assert not (ROOT / "control").exists()
