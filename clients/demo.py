@@ -159,12 +159,18 @@ def _create(plan, mrn, staff, today):
         monitoring_program=plan["monitoring"],
         monitoring_contact="Case manager, 555-0199" if plan["monitoring"] else "",
         referral_source="Employee assistance program" if plan["employer"] else "Self",
-        primary_substances=[str(s) for s in plan["substances"]],
         reminder_channel=ReminderChannel.SMS if plan["sms"] else ReminderChannel.EMAIL,
         reminder_consent=True,
     )
     Client.objects.filter(pk=client.pk).update(mrn=mrn)
     client.mrn = mrn
+    # Clinical intake is its own write (the primary clinician records it in the clinic).
+    services.client_clinical_update(
+        client=client,
+        primary_substances=[str(s) for s in plan["substances"]],
+        co_occurring_conditions="",
+        actor=primary,
+    )
     if plan["status"] == "prospect":
         return
     admitted_on = today - timedelta(days=plan["admitted_days_ago"])
