@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from clients.models import Client
@@ -32,7 +33,10 @@ def _helper(label):
 class GroupChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, group):
         seats = group.capacity - getattr(group, "taken", 0)
-        return f"{group.name} · {group.slot} · {group.weekday_labels()} · {seats} seats left"
+        return (
+            f"{group.name} · {group.slot} · {group.weekday_labels()} · "
+            f"{seats} seat{pluralize(seats)} left"
+        )
 
 
 class EnrollForm(forms.Form):

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from iop.audit.models import AuditEvent
-from scheduling import services
+from scheduling import selectors, services
 from scheduling.models import Appointment, Attendance, Enrollment, Group
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.scheduling.factories import GroupFactory, RoomFactory, started_session
@@ -144,11 +144,18 @@ def test_calendars_query_count_does_not_grow_with_sessions(
 
 
 def test_room_week_lists_the_rooms_bookings(clinician, client_as, django_assert_max_num_queries):
-    group = GroupFactory(facilitator=clinician)
-    services.sessions_generate(weeks=1)
+    # The room's week runs Monday to Sunday; generating "one week from today" covered
+    # only today..next Monday, so on any day but Monday the week's Monday had no
+    # session (6 of 7 on Tue 2026-11-24). Generate from the week's own Monday and ask
+    # for that week explicitly; a distinctive name keeps "Group 7" out of "Group 78".
+    group = GroupFactory(name="Room week test group", facilitator=clinician)
+    monday = selectors.week_start(timezone.localdate())
+    services.sessions_generate(weeks=1, today=monday)
     http = client_as(clinician)
     with django_assert_max_num_queries(10):
-        response = http.get(reverse("scheduling:room_week", args=[group.room.pk]))
+        response = http.get(
+            reverse("scheduling:room_week", args=[group.room.pk]), {"start": monday.isoformat()}
+        )
     assert response.status_code == 200
     assert response.content.decode().count(group.name) == 7
 
