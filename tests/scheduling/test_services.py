@@ -307,6 +307,7 @@ def test_appointments_refuse_double_booking(clinician, admin_user, iop6):
             actor=admin_user,
         )
     other = UserFactory(roles=["clinician"])
+    with_care_team(b, other)
     with pytest.raises(ValidationError, match="room is already booked"):
         services.appointment_book(
             client=b,
@@ -336,10 +337,12 @@ def test_a_client_in_group_cannot_be_booked_during_it(iop6, clinician, admin_use
     )
     services.sessions_generate(weeks=1)
     session = GroupSession.objects.filter(group=iop6).order_by("starts_at").last()
+    prescriber = UserFactory(roles=["medical"])
+    with_care_team(client, prescriber, role="prescriber")
     with pytest.raises(ValidationError, match="client is already in a session"):
         services.appointment_book(
             client=client,
-            clinician=UserFactory(roles=["medical"]),
+            clinician=prescriber,
             kind="medication",
             starts_at=session.starts_at + timedelta(minutes=30),
             ends_at=session.starts_at + timedelta(minutes=60),
@@ -443,10 +446,11 @@ def test_bookings_beyond_generated_sessions_respect_the_weekly_pattern(iop6, cli
             ends_at=start + timedelta(hours=1),
             actor=admin_user,
         )
+    other = UserFactory(roles=["clinician"])
     with pytest.raises(ValidationError, match="room is held by IOP 6 Evening"):
         services.appointment_book(
-            client=admitted_client(clinician),
-            clinician=UserFactory(roles=["clinician"]),
+            client=admitted_client(other),
+            clinician=other,
             kind="family",
             starts_at=start,
             ends_at=start + timedelta(hours=1),
