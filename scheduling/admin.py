@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-import holidays
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +10,7 @@ from django.utils import timezone
 
 from iop.audit.services import audit_context
 from iop.dates import DateKind, PlausibleDateField
-from scheduling import services
+from scheduling import selectors, services
 from scheduling.models import WEEKDAYS, ClinicClosure, Group, Room, Slot, Track
 from scheduling.services import group_clashes
 
@@ -163,7 +162,7 @@ class ClinicClosureAdmin(admin.ModelAdmin):
         )
         rows = [
             {"day": day, "name": name, "closed": closed.get(day)}
-            for day, name in federal_holidays(today=today)
+            for day, name in selectors.federal_holidays(today=today)
         ]
         context = {
             **self.admin_site.each_context(request),
@@ -180,17 +179,8 @@ class HolidayAcceptForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        offered = dict(federal_holidays())
+        offered = dict(selectors.federal_holidays())
         if cleaned.get("day") not in offered:
             raise forms.ValidationError("Not a coming federal holiday.")
         cleaned["reason"] = offered[cleaned["day"]]
         return cleaned
-
-
-def federal_holidays(*, today=None) -> list[tuple]:
-    """US federal holidays (and their observed days) in the coming 12 months, from the
-    maintained ``holidays`` package: offered, never applied without the admin."""
-    today = today or timezone.localdate()
-    end = today + timedelta(days=366)
-    calendar = holidays.country_holidays("US", years=range(today.year, end.year + 1))
-    return sorted((day, name) for day, name in calendar.items() if today <= day < end)

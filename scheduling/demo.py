@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from clients.models import CareTeamRole, Client, ClientStatus
 from iop.accounts.models import User
-from scheduling import services
+from scheduling import selectors, services
 from scheduling.models import (
     Attendance,
     AttendanceStatus,
@@ -50,7 +50,8 @@ def seed(*, stdout):
     today = timezone.localdate()
     groups = _groups(staff)
     first_day = today - timedelta(weeks=PAST_WEEKS)
-    closed = _closures(first_day, today + timedelta(weeks=AHEAD_WEEKS))
+    admin = User.objects.filter(username="admin").first() or staff["clinician"]
+    closed = _closures(first_day, today + timedelta(weeks=AHEAD_WEEKS), actor=admin)
     sessions = services.sessions_generate(weeks=PAST_WEEKS + AHEAD_WEEKS, today=first_day)
     enrolled = _enrollments(groups, staff, today, first_day)
     marked = _attendance(today)
@@ -65,14 +66,11 @@ def seed(*, stdout):
 DEMO_HOLIDAYS = ("Thanksgiving", "Christmas Day", "New Year's Day")
 
 
-def _closures(first_day, last_day) -> int:
+def _closures(first_day, last_day, *, actor) -> int:
     """Closures before sessions are generated, so a closed day never gets any. Days
     already closed, or whose sessions already happened, are left alone (idempotent)."""
-    from scheduling.admin import federal_holidays
-
-    actor = User.objects.filter(username="admin").first() or User.objects.get(username="clinician")
     count = 0
-    for day, name in federal_holidays(today=first_day):
+    for day, name in selectors.federal_holidays(today=first_day):
         if day > last_day or not name.startswith(DEMO_HOLIDAYS):
             continue
         if ClinicClosure.objects.filter(date=day).exists():

@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import holidays
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
@@ -363,3 +364,12 @@ def makeup_sessions(client: Client, *, days: int = 14, now=None):
         .select_related("group__slot")
         .order_by("-date", "starts_at")
     )
+
+
+def federal_holidays(*, today=None) -> list[tuple]:
+    """US federal holidays (and their observed days) in the coming 12 months, from the
+    maintained ``holidays`` package: offered, never applied without the admin."""
+    today = today or timezone.localdate()
+    end = today + timedelta(days=366)
+    calendar = holidays.country_holidays("US", years=range(today.year, end.year + 1))
+    return sorted((day, name) for day, name in calendar.items() if today <= day < end)
