@@ -332,10 +332,18 @@ def enrollments_close_for_discharge(*, episode: Episode, actor) -> int:
         ended_on = max(on, enrollment.start_on)
         if enrollment.ended_on is not None:  # a planned step-down had set the last day
             ended_on = min(ended_on, enrollment.ended_on)
+        was_planned = enrollment.status == EnrollmentStatus.PLANNED
         enrollment.status = EnrollmentStatus.DISCHARGED
         enrollment.ended_on = ended_on
         enrollment.save(update_fields=["status", "ended_on"])
-        care_team_end_source(client=episode.client, source=enrollment.group.source, actor=actor)
+        care_team_end_source(
+            client=episode.client,
+            source=enrollment.group.source,
+            actor=actor,
+            # A planned placement's facilitators were granted from its first day: they
+            # end there, unused.
+            ended_on=enrollment.start_on if was_planned else None,
+        )
         closed += 1
     Appointment.objects.filter(
         client=episode.client, status=AppointmentStatus.SCHEDULED, starts_at__gte=timezone.now()

@@ -284,6 +284,42 @@ def test_discharge_closes_enrollments_and_clears_future_sessions(
     assert not client_access(other_clinician, client, Purpose.ATTENDANCE).allowed
 
 
+def test_discharge_closes_a_planned_step_down_too(iop6, clinician, admin_user):
+    iop3 = GroupFactory(track=iop6.track.steps_down_to, facilitator=clinician)
+    client = admitted_client(clinician, admitted_on=timezone.localdate() - timedelta(days=20))
+    current = services.enrollment_create(
+        client=client,
+        group=iop6,
+        start_on=timezone.localdate() - timedelta(days=10),
+        actor=admin_user,
+    )
+    planned = services.enrollment_step_down(
+        enrollment=current,
+        group=iop3,
+        on=timezone.localdate() + timedelta(days=7),
+        actor=admin_user,
+    )
+    assert planned.status == EnrollmentStatus.PLANNED
+    client_services.episode_discharge(
+        episode=client.episodes.get(),
+        discharged_on=timezone.localdate(),
+        reason="completed",
+        summary="Done",
+        continuing_care="alumni",
+        actor=clinician,
+    )
+    current.refresh_from_db()
+    planned.refresh_from_db()
+    assert (current.status, current.ended_on) == ("discharged", timezone.localdate())
+    assert (planned.status, planned.ended_on) == ("discharged", planned.start_on)
+    assert not Enrollment.objects.on(planned.start_on).filter(client=client).exists()
+    assert (
+        iop3.capacity
+        - Enrollment.objects.filter(group=iop3, status__in=["active", "planned"]).count()
+        == iop3.capacity
+    )
+
+
 def test_appointments_refuse_double_booking(clinician, admin_user, iop6):
     room = RoomFactory()
     start = local_datetime(timezone.localdate() + timedelta(days=1), time(12))
