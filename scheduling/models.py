@@ -126,7 +126,8 @@ class Group(models.Model):
         if self.weekdays is None or not all(d in range(7) for d in self.weekdays):
             raise ValidationError({"weekdays": "Weekdays are numbers 0 (Monday) to 6 (Sunday)."})
         if self.pk:
-            taken = self.enrollments.filter(status="active").count()
+            # Planned step-downs hold their seat from the day they are planned.
+            taken = self.enrollments.filter(status__in=["active", "planned"]).count()
             if self.capacity < taken:
                 raise ValidationError(
                     {"capacity": f"{taken} clients are enrolled: capacity cannot go below that."}
