@@ -1,10 +1,17 @@
-from django import forms
-from django.contrib import admin
-from django.db import transaction
+from datetime import timedelta
 
-from clients.models import CareTeamRole
-from clients.services import care_team_add, care_team_end
-from scheduling.models import WEEKDAYS, Enrollment, EnrollmentStatus, Group, Room, Slot, Track
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+
+from iop.audit.services import audit_context
+from iop.dates import DateKind, PlausibleDateField
+from scheduling import selectors, services
+from scheduling.models import WEEKDAYS, ClinicClosure, Group, Room, Slot, Track
 from scheduling.services import group_clashes
 
 
@@ -60,28 +67,120 @@ class GroupAdmin(admin.ModelAdmin):
     list_select_related = ("track", "slot", "room")
     filter_horizontal = ("facilitators",)
 
-    @transaction.atomic
     def save_related(self, request, form, formsets, change):
-        """A facilitator change moves attendance access for every member, through the
-        care-team service (the one place that grants client permissions)."""
-        group = form.instance
-        before = set(group.facilitators.values_list("pk", flat=True)) if change else set()
-        super().save_related(request, form, formsets, change)
-        after = set(group.facilitators.values_list("pk", flat=True))
-        if before == after:
+        """Facilitators are set through the service (which moves every member's
+        care-team access with them), never by the form's plain many-to-many save."""
+        services.group_facilitators_set(
+            group=form.instance,
+            facilitators=form.cleaned_data["facilitators"],
+            actor=request.user,
+            audit=audit_context(request),
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+class ClosureAdminForm(forms.ModelForm):
+    date = PlausibleDateField(kind=DateKind.SCHEDULE)
+
+    class Meta:
+        model = ClinicClosure
+        fields = ["date", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk and not self.errors:
+            try:
+                services.closure_check(day=cleaned["date"], reason=cleaned.get("reason", ""))
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+        return cleaned
+
+
+@admin.register(ClinicClosure)
+class ClinicClosureAdmin(admin.ModelAdmin):
+    """Closed days. A new one goes through ``closure_create`` (which cancels the day's
+    sessions with the reason); the federal-holiday page offers each coming US federal
+    holiday for the admin to accept or not."""
+
+    form = ClosureAdminForm
+    list_display = ("date", "reason", "created_by")
+    list_select_related = ("created_by",)
+    change_list_template = "scheduling/closure_changelist.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("date",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["reason"])
             return
-        for enrollment in Enrollment.objects.filter(
-            group=group, status=EnrollmentStatus.ACTIVE
-        ).select_related("client"):
-            for member in enrollment.client.care_team.filter(
-                source=group.source, ended_on__isnull=True
-            ).exclude(staff_id__in=after):
-                care_team_end(member=member, actor=request.user)
-            for staff in group.facilitators.filter(pk__in=after - before):
-                care_team_add(
-                    client=enrollment.client,
-                    staff=staff,
-                    role=CareTeamRole.FACILITATOR,
-                    actor=request.user,
-                    source=group.source,
-                )
+        # The form asked closure_check already; the service asks again under its lock.
+        created = services.closure_create(
+            day=form.cleaned_data["date"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            audit=audit_context(request),
+        )
+        obj.pk, obj.created_by = created.pk, created.created_by
+
+    def get_urls(self):
+        own = [
+            path(
+                "federal-holidays/",
+                self.admin_site.admin_view(self.federal_holidays),
+                name="scheduling_clinicclosure_holidays",
+            )
+        ]
+        return own + super().get_urls()
+
+    def federal_holidays(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        if request.method == "POST":
+            form = HolidayAcceptForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.closure_create(
+                        day=form.cleaned_data["day"],
+                        reason=form.cleaned_data["reason"],
+                        actor=request.user,
+                        audit=audit_context(request),
+                    )
+                except ValidationError as exc:
+                    messages.error(request, " ".join(exc.messages))
+                else:
+                    messages.success(request, f"Closed on {form.cleaned_data['day']:%a %-d %b %Y}.")
+            else:
+                messages.error(request, "Choose a holiday from the list.")
+            return redirect("admin:scheduling_clinicclosure_holidays")
+        closed = dict(
+            ClinicClosure.objects.filter(
+                date__gte=today, date__lt=today + timedelta(days=366)
+            ).values_list("date", "reason")
+        )
+        rows = [
+            {"day": day, "name": name, "closed": closed.get(day)}
+            for day, name in selectors.federal_holidays(today=today)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "US federal holidays in the coming year",
+            "rows": rows,
+        }
+        return TemplateResponse(request, "scheduling/closure_holidays.html", context)
+
+
+class HolidayAcceptForm(forms.Form):
+    day = forms.DateField()
+    reason = forms.CharField(max_length=200)
+
+    def clean(self):
+        cleaned = super().clean()
+        offered = dict(selectors.federal_holidays())
+        if cleaned.get("day") not in offered:
+            raise forms.ValidationError("Not a coming federal holiday.")
+        cleaned["reason"] = offered[cleaned["day"]]
+        return cleaned

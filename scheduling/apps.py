@@ -34,11 +34,10 @@ class SchedulingConfig(AppConfig):
 
 def _session_reach(user, session, purpose):
     from clients.access import AccessDecision, Purpose
+    from scheduling.selectors import can_take_attendance
 
-    if user.is_program_admin:
-        return AccessDecision(True, "admin")
-    if purpose == Purpose.ATTENDANCE and session.group.facilitators.filter(pk=user.pk).exists():
-        return AccessDecision(True, "facilitator")
+    if purpose == Purpose.ATTENDANCE and can_take_attendance(user, session):
+        return AccessDecision(True, "admin" if user.is_program_admin else "facilitator")
     return AccessDecision(False, "none")
 
 

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from clients.models import CareTeamRole, Client, ClientStatus
 from iop.accounts.models import User
-from scheduling import services
+from scheduling import selectors, services
 from scheduling.models import (
     Attendance,
     AttendanceStatus,
+    ClinicClosure,
     Enrollment,
     Group,
     GroupSession,
@@ -49,13 +50,37 @@ def seed(*, stdout):
     today = timezone.localdate()
     groups = _groups(staff)
     first_day = today - timedelta(weeks=PAST_WEEKS)
+    admin = User.objects.filter(username="admin").first() or staff["clinician"]
+    closed = _closures(first_day, today + timedelta(weeks=AHEAD_WEEKS), actor=admin)
     sessions = services.sessions_generate(weeks=PAST_WEEKS + AHEAD_WEEKS, today=first_day)
     enrolled = _enrollments(groups, staff, today, first_day)
     marked = _attendance(today)
     stdout.write(
-        f"Scheduling: {len(groups)} groups, {sessions} sessions created, "
+        f"Scheduling: {len(groups)} groups, {closed} closures, {sessions} sessions created, "
         f"{enrolled} clients enrolled, {marked} attendance records."
     )
+
+
+# The clinic closes on these federal holidays (an admin accepts them from the
+# federal-holiday page in a real clinic): Thanksgiving 26 Nov 2026 has no sessions.
+DEMO_HOLIDAYS = ("Thanksgiving", "Christmas Day", "New Year's Day")
+
+
+def _closures(first_day, last_day, *, actor) -> int:
+    """Closures before sessions are generated, so a closed day never gets any. Days
+    already closed, or whose sessions already happened, are left alone (idempotent)."""
+    count = 0
+    for day, name in selectors.federal_holidays(today=first_day):
+        if day > last_day or not name.startswith(DEMO_HOLIDAYS):
+            continue
+        if ClinicClosure.objects.filter(date=day).exists():
+            continue
+        try:
+            services.closure_create(day=day, reason=name, actor=actor)
+        except ValidationError:
+            continue
+        count += 1
+    return count
 
 
 def _groups(staff):
@@ -137,15 +162,11 @@ def _attendance(today):
         (AttendanceStatus.UNEXCUSED, 3),
     ]
     statuses, odds = zip(*weights, strict=True)
-    enrollments = list(Enrollment.objects.select_related("group", "created_by"))
     sessions = GroupSession.objects.held().filter(date__lt=today).select_related("group")
     rows = []
     for session in sessions:
-        for enrollment in enrollments:
-            if enrollment.group_id != session.group_id or enrollment.start_on > session.date:
-                continue
-            if enrollment.ended_on and enrollment.ended_on <= session.date:
-                continue
+        roster = Enrollment.objects.on(session.date).filter(group_id=session.group_id)
+        for enrollment in roster.select_related("created_by").order_by("pk"):
             status = rng.choices(statuses, odds)[0]
             minutes = {
                 AttendanceStatus.LATE: session.minutes - 30,

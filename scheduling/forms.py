@@ -4,13 +4,13 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from clients.models import Client
 from iop.accounts.models import Role
+from iop.dates import DateKind, PlausibleDateField
 from scheduling.models import AppointmentKind, AttendanceStatus, Group, Room, clinic_tz
-
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 def _clinical_staff():
@@ -32,12 +32,15 @@ def _helper(label):
 class GroupChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, group):
         seats = group.capacity - getattr(group, "taken", 0)
-        return f"{group.name} · {group.slot} · {group.weekday_labels()} · {seats} seats left"
+        return (
+            f"{group.name} · {group.slot} · {group.weekday_labels()} · "
+            f"{seats} seat{pluralize(seats)} left"
+        )
 
 
 class EnrollForm(forms.Form):
     group = GroupChoiceField(queryset=Group.objects.none(), to_field_name="public_id")
-    start_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    start_on = PlausibleDateField(kind=DateKind.SCHEDULE, initial=timezone.localdate)
 
     def __init__(self, *args, groups, submit="Place on track", **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,6 +52,9 @@ class StepDownForm(EnrollForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, submit="Step down", **kwargs)
         self.fields["start_on"].label = "First day on the new track"
+        self.fields[
+            "start_on"
+        ].help_text = "A later day plans the step-down: the current track stays until then."
 
 
 class CancelSessionForm(forms.Form):
@@ -68,7 +74,7 @@ class AppointmentForm(forms.Form):
     client = forms.ModelChoiceField(queryset=Client.objects.none(), to_field_name="public_id")
     kind = forms.ChoiceField(choices=AppointmentKind.choices)
     clinician = forms.ModelChoiceField(queryset=get_user_model().objects.none())
-    day = forms.DateField(widget=DATE, initial=timezone.localdate)
+    day = PlausibleDateField(kind=DateKind.SCHEDULE, initial=timezone.localdate)
     start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     room = forms.ModelChoiceField(queryset=Room.objects.all(), required=False)
@@ -94,7 +100,7 @@ class AppointmentForm(forms.Form):
 
 
 class WeekForm(forms.Form):
-    start = forms.DateField(required=False, widget=DATE)
+    start = PlausibleDateField(kind=DateKind.VIEW, required=False)
     staff = forms.ModelChoiceField(
         queryset=get_user_model().objects.none(), required=False, to_field_name="username"
     )

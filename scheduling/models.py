@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from clients.models import Client, Episode
 
@@ -125,7 +126,8 @@ class Group(models.Model):
         if self.weekdays is None or not all(d in range(7) for d in self.weekdays):
             raise ValidationError({"weekdays": "Weekdays are numbers 0 (Monday) to 6 (Sunday)."})
         if self.pk:
-            taken = self.enrollments.filter(status="active").count()
+            # Planned step-downs hold their seat from the day they are planned.
+            taken = self.enrollments.filter(status__in=["active", "planned"]).count()
             if self.capacity < taken:
                 raise ValidationError(
                     {"capacity": f"{taken} clients are enrolled: capacity cannot go below that."}
@@ -249,6 +251,8 @@ class Appointment(models.Model):
 
 
 class EnrollmentStatus(models.TextChoices):
+    # A future step-down: the next track's enrollment, waiting for its first day.
+    PLANNED = "planned", "Planned"
     ACTIVE = "active", "Active"
     STEPPED_DOWN = "stepped_down", "Stepped down"
     COMPLETED = "completed", "Completed"
@@ -256,9 +260,21 @@ class EnrollmentStatus(models.TextChoices):
 
 
 class EnrollmentQuerySet(models.QuerySet):
-    def on(self, day: date):
-        """Enrollments a session on ``day`` counts: started, not yet ended."""
-        return self.filter(start_on__lte=day).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+    """The one statement of "enrolled on a day": started on or before it, not yet ended
+    (``ended_on`` is the first day *off* the track). Sheets, counts, conflicts, the
+    chart and the demo all ask this, never the status, which a planned step-down or a
+    discharge moves only on its day."""
+
+    def during(self, first, last):
+        """Enrolled on at least one day of [first, last]. Either bound may be a date or
+        an expression (``OuterRef("date")``) for a per-row subquery."""
+        return self.filter(start_on__lte=last).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=first)
+        )
+
+    def on(self, day):
+        """Enrollments a session on ``day`` counts."""
+        return self.during(day, day)
 
 
 class Enrollment(models.Model):
@@ -282,6 +298,9 @@ class Enrollment(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # When the placement was made: on its first day, sessions that began earlier were
+    # never the client's to miss.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = EnrollmentQuerySet.as_manager()
 
@@ -347,3 +366,22 @@ class Attendance(models.Model):
     @property
     def attended(self) -> bool:
         return self.status in ATTENDED
+
+
+class ClinicClosure(models.Model):
+    """A day the clinic is closed (a holiday it chose, weather): no session is
+    generated, and closing a day cancels the sessions already generated with the
+    reason. Created through ``scheduling.services.closure_create``."""
+
+    date = models.DateField(unique=True)
+    reason = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%a %Y-%m-%d}: {self.reason}"

@@ -1,12 +1,14 @@
 """Reads for pages and the chart; aggregates run in the database."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, Sum
-from django.db.models.functions import TruncWeek
+import holidays
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
+from clients.access import Purpose, clients_for
 from clients.models import Client
 from scheduling.models import (
     ATTENDED,
@@ -18,6 +20,7 @@ from scheduling.models import (
     Group,
     GroupSession,
     clinic_tz,
+    local_datetime,
 )
 
 
@@ -26,9 +29,21 @@ def week_start(day: date) -> date:
 
 
 def weekly_hours(client: Client, *, weeks: int = 8, today: date | None = None) -> list[dict]:
-    """Hours attended per week (Monday start, clinic time) against the track's floor."""
+    """Hours attended per week (Monday start, clinic time) against the track's floor.
+
+    Only whole weeks on a track are judged against the floor (ASAM 2.1's 9 hours is
+    a weekly figure): a week before the placement is "not enrolled", the week of the
+    placement "partial", the current week "in progress"."""
     today = today or timezone.localdate()
     first = week_start(today) - timedelta(weeks=weeks - 1)
+    placed = (
+        Enrollment.objects.filter(client=client)
+        .exclude(status=EnrollmentStatus.PLANNED)
+        .during(first, today)
+        .order_by("start_on")
+        .values_list("start_on", flat=True)
+        .first()
+    )
     rows = (
         Attendance.objects.filter(client=client, session__date__gte=first, session__date__lte=today)
         .annotate(week=TruncWeek("session__date"))
@@ -37,44 +52,89 @@ def weekly_hours(client: Client, *, weeks: int = 8, today: date | None = None) -
         .order_by("week")
     )
     by_week = {row["week"]: row for row in rows}
-    enrollment = current_enrollment(client)
+    enrollment = current_enrollment(client, today=today)
     floor = enrollment.track.min_hours_per_week if enrollment else None
+    this_week = week_start(today)
     result = []
     for n in range(weeks):
         start = first + timedelta(weeks=n)
         row = by_week.get(start, {})
         hours = Decimal(row.get("minutes") or 0) / 60
+        if placed is None or start + timedelta(days=7) <= placed:
+            state = "not enrolled"
+        elif start == this_week:
+            state = "in progress"
+        elif start < placed:
+            state = "partial week"
+        else:
+            state = ""  # a whole week on the track: judged against the floor
         result.append(
             {
                 "week": start,
                 "hours": hours.quantize(Decimal("0.1")),
                 "sessions": row.get("sessions", 0),
                 "floor": floor,
+                "state": state,
+                "judged": floor is not None and not state,
                 "meets_floor": floor is not None and hours >= floor,
             }
         )
     return list(reversed(result))
 
 
-def current_enrollment(client: Client) -> Enrollment | None:
+_ENROLLMENT_RELATED = ("track__steps_down_to", "group__slot", "group__room")
+
+
+def current_enrollment(client: Client, *, today: date | None = None) -> Enrollment | None:
+    """The enrollment the client is on today (by date, so a planned step-down takes over
+    on its day whether or not the task has run yet); failing that, a placement that
+    starts later."""
+    today = today or timezone.localdate()
+    mine = Enrollment.objects.filter(client=client).select_related(*_ENROLLMENT_RELATED)
     return (
-        Enrollment.objects.filter(client=client, status=EnrollmentStatus.ACTIVE)
-        .select_related("track__steps_down_to", "group__slot", "group__room")
+        mine.on(today).order_by("-start_on").first()
+        or mine.filter(status=EnrollmentStatus.ACTIVE, start_on__gt=today).first()
+    )
+
+
+def planned_step_down(client: Client, *, today: date | None = None) -> Enrollment | None:
+    today = today or timezone.localdate()
+    return (
+        Enrollment.objects.filter(
+            client=client, status=EnrollmentStatus.PLANNED, start_on__gt=today
+        )
+        .select_related("track", "group")
         .first()
     )
 
 
+def placed_at(enrollment: Enrollment):
+    """The moment the placement took effect: the start of its first day, or, for a
+    placement made during that day, the moment it was made (a 07:00 session that ended
+    before a 13:30 placement is not one the client missed)."""
+    start = local_datetime(enrollment.start_on, datetime.min.time())
+    created = enrollment.created_at
+    if created and timezone.localtime(created).date() == enrollment.start_on:
+        return max(start, created)
+    return start
+
+
 def step_down_readiness(client: Client, *, today: date | None = None) -> dict | None:
     """Weeks on the track, attendance rate and weeks at or above the hours floor."""
-    today = today or timezone.localdate()
-    enrollment = current_enrollment(client)
+    now = timezone.localtime()
+    today = today or now.date()
+    enrollment = current_enrollment(client, today=today)
     if enrollment is None:
         return None
+    since = placed_at(enrollment)
+    # Sessions that have begun since the placement: a later session today is not
+    # missed yet, an earlier one on the day of placement never was the client's.
+    until = min(now, local_datetime(today + timedelta(days=1), datetime.min.time()))
     held = GroupSession.objects.held().filter(
-        group=enrollment.group, date__gte=enrollment.start_on, date__lte=today
+        group=enrollment.group, starts_at__gte=since, starts_at__lte=until
     )
     counts = Attendance.objects.filter(
-        client=client, session__date__gte=enrollment.start_on, session__date__lte=today
+        client=client, session__starts_at__gte=since, session__starts_at__lte=until
     ).aggregate(attended=Count("id", filter=Q(status__in=ATTENDED)))
     sessions_held = held.count()
     full_weeks_start = week_start(enrollment.start_on)
@@ -92,9 +152,11 @@ def step_down_readiness(client: Client, *, today: date | None = None) -> dict | 
     floor_minutes = enrollment.track.min_hours_per_week * 60
     weeks_at_floor = sum(1 for row in weekly if row["minutes"] >= floor_minutes)
     full_weeks = max(0, (last_full_week - full_weeks_start).days // 7)
+    planned = planned_step_down(client, today=today)
     return {
         "enrollment": enrollment,
-        "weeks_on_track": (today - enrollment.start_on).days // 7,
+        "started": enrollment.start_on <= today,
+        "weeks_on_track": max(0, (today - enrollment.start_on).days // 7),
         "sessions_held": sessions_held,
         "attended": counts["attended"],
         "attendance_rate": round(100 * counts["attended"] / sessions_held)
@@ -102,7 +164,9 @@ def step_down_readiness(client: Client, *, today: date | None = None) -> dict | 
         else None,
         "weeks_at_floor": weeks_at_floor,
         "full_weeks": full_weeks,
-        "next_track": enrollment.track.steps_down_to,
+        "planned": planned,
+        # One step-down at a time: none is offered while one is planned.
+        "next_track": None if planned else enrollment.track.steps_down_to,
     }
 
 
@@ -110,9 +174,7 @@ def upcoming_schedule(client: Client, *, days: int = 28, today: date | None = No
     """Group sessions and appointments ahead, in time order; cancelled sessions drop out."""
     today = today or timezone.localdate()
     end = today + timedelta(days=days)
-    enrollments = Enrollment.objects.filter(client=client).filter(
-        Q(ended_on__isnull=True) | Q(ended_on__gt=today)
-    )
+    enrollments = Enrollment.objects.filter(client=client).during(today, end)
     items = []
     for enrollment in enrollments.select_related("group"):
         sessions = (
@@ -158,42 +220,47 @@ def attendance_history(client: Client, *, limit: int = 20):
 
 
 def sessions_with_counts(queryset):
-    """Sessions annotated with how many clients are enrolled that day and how many
-    have attendance: one query, whatever the number of clients."""
+    """Sessions annotated with how many clients are enrolled that day (the one
+    "enrolled on a day" rule, as a correlated subquery) and how many have attendance:
+    one query, whatever the number of clients."""
+    enrolled = (
+        Enrollment.objects.filter(group_id=OuterRef("group_id"))
+        .on(OuterRef("date"))
+        .order_by()
+        .values("group_id")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
     return (
         queryset.select_related("group__slot", "group__track", "room")
         .prefetch_related("group__facilitators")
         .annotate(
             marked=Count("attendance", distinct=True),
+            enrolled=Coalesce(Subquery(enrolled, output_field=IntegerField()), 0),
         )
     )
 
 
-def enrolled_counts(sessions) -> dict[int, int]:
-    """Enrolled clients per session (by date rule), in one query over the groups."""
-    sessions = list(sessions)
-    if not sessions:
-        return {}
-    group_ids = {s.group_id for s in sessions}
-    first, last = min(s.date for s in sessions), max(s.date for s in sessions)
-    rows = list(
-        Enrollment.objects.filter(group_id__in=group_ids, start_on__lte=last)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=first))
-        .values("group_id", "start_on", "ended_on")
+def can_take_attendance(user, session: GroupSession) -> bool:
+    """The session's facilitators and admins take its attendance: the rule the sheet's
+    access check (``scheduling.apps._session_reach``) and the program day's links both
+    ask, so no link answers 404. Uses prefetched facilitators when there are some."""
+    return user.is_program_admin or any(f.pk == user.pk for f in session.group.facilitators.all())
+
+
+def _openable_client_ids(viewer, client_ids) -> set[int]:
+    """Of these clients, the ones ``viewer`` may open: one query for a whole calendar.
+    Everyone else's appointment shows as "Busy"."""
+    if not client_ids:
+        return set()
+    return set(
+        clients_for(viewer, Purpose.CHART)
+        .filter(pk__in=set(client_ids))
+        .values_list("pk", flat=True)
     )
-    counts = {}
-    for session in sessions:
-        counts[session.pk] = sum(
-            1
-            for row in rows
-            if row["group_id"] == session.group_id
-            and row["start_on"] <= session.date
-            and (row["ended_on"] is None or row["ended_on"] > session.date)
-        )
-    return counts
 
 
-def staff_week(user, start: date):
+def staff_week(user, start: date, *, viewer):
     end = start + timedelta(days=7)
     sessions = sessions_with_counts(
         GroupSession.objects.between(start, end).filter(group__facilitators=user)
@@ -205,10 +272,10 @@ def staff_week(user, start: date):
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("client", "room")
     )
-    return _by_day(start, sessions, appointments)
+    return _by_day(start, sessions, appointments, viewer=viewer)
 
 
-def room_week(room, start: date):
+def room_week(room, start: date, *, viewer):
     end = start + timedelta(days=7)
     sessions = sessions_with_counts(GroupSession.objects.between(start, end).filter(room=room))
     appointments = (
@@ -216,12 +283,14 @@ def room_week(room, start: date):
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("client", "room")
     )
-    return _by_day(start, sessions, appointments)
+    return _by_day(start, sessions, appointments, viewer=viewer)
 
 
-def _by_day(start, sessions, appointments):
+def _by_day(start, sessions, appointments, *, viewer):
     tz = clinic_tz()
     days = [{"date": start + timedelta(days=n), "items": []} for n in range(7)]
+    appointments = list(appointments)
+    openable = _openable_client_ids(viewer, [a.client_id for a in appointments])
     for session in sessions:
         days[(session.date - start).days]["items"].append(
             {"session": session, "at": session.starts_at}
@@ -229,18 +298,21 @@ def _by_day(start, sessions, appointments):
     for appointment in appointments:
         local = appointment.starts_at.astimezone(tz).date()
         days[(local - start).days]["items"].append(
-            {"appointment": appointment, "at": appointment.starts_at}
+            {
+                "appointment": appointment,
+                "at": appointment.starts_at,
+                "can_open": appointment.client_id in openable,
+            }
         )
     for day in days:
         day["items"].sort(key=lambda item: item["at"])
     return days
 
 
-def program_day(day: date):
+def program_day(day: date, *, viewer):
     sessions = list(sessions_with_counts(GroupSession.objects.on(day)))
-    counts = enrolled_counts(sessions)
     for session in sessions:
-        session.enrolled = counts.get(session.pk, 0)
+        session.can_take_attendance = can_take_attendance(viewer, session)
     return sessions
 
 
@@ -273,21 +345,33 @@ def sheet_rows(session: GroupSession):
     ]
 
 
-def makeup_sessions(client: Client, *, days: int = 14, today: date | None = None):
-    """Held sessions of the client's track in other groups, recent or today: where a
-    missed session can be made up."""
-    today = today or timezone.localdate()
-    enrollment = current_enrollment(client)
+def makeup_sessions(client: Client, *, days: int = 14, now=None):
+    """Held sessions of the client's track in other groups that have already begun,
+    within the last ``days`` and within the client's open episode: where a missed
+    session can be made up (one before admission, or not yet held, cannot)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    enrollment = current_enrollment(client, today=today)
     if enrollment is None:
         return GroupSession.objects.none()
+    admitted = enrollment.episode.admitted_on
     return (
         GroupSession.objects.held()
         .filter(
             group__track=enrollment.track,
-            date__gte=today - timedelta(days=days),
-            date__lte=today,
+            date__gte=max(today - timedelta(days=days), admitted),
+            starts_at__lte=now,
         )
         .exclude(group=enrollment.group)
         .select_related("group__slot")
         .order_by("-date", "starts_at")
     )
+
+
+def federal_holidays(*, today=None) -> list[tuple]:
+    """US federal holidays (and their observed days) in the coming 12 months, from the
+    maintained ``holidays`` package: offered, never applied without the admin."""
+    today = today or timezone.localdate()
+    end = today + timedelta(days=366)
+    calendar = holidays.country_holidays("US", years=range(today.year, end.year + 1))
+    return sorted((day, name) for day, name in calendar.items() if today <= day < end)

@@ -16,14 +16,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clients.access import Purpose, client_access
 from clients.models import CareTeamRole, Client, ClientStatus, Episode
-from clients.services import care_team_add, care_team_end_source
+from clients.services import care_team_add, care_team_end, care_team_end_source
 from iop.audit.services import AuditContext, audit_record
+from iop.dates import DateKind, check_date
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
     Attendance,
     AttendanceStatus,
+    ClinicClosure,
     Enrollment,
     EnrollmentStatus,
     Group,
@@ -94,9 +97,10 @@ def conflicts(
         ):
             problems.append("The client's group meets at that time.")
     if client_id:
-        enrolled_groups = Enrollment.objects.filter(
-            client_id=client_id, start_on__lte=end.date()
-        ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=start.date()))
+        tz = clinic_tz()
+        enrolled_groups = Enrollment.objects.filter(client_id=client_id).during(
+            start.astimezone(tz).date(), end.astimezone(tz).date()
+        )
         in_session = sessions.filter(
             group__in=enrolled_groups.values("group"),
         ).exists()
@@ -167,9 +171,13 @@ def _grant_facilitators(*, client, group, actor, on):
         )
 
 
+# A seat is held from the moment a placement is made, planned step-downs included.
+SEAT_HOLDING = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PLANNED)
+
+
 def _seat_check(group: Group, on: date) -> None:
     # The group row is locked by the caller: the count cannot change under us.
-    taken = Enrollment.objects.filter(group=group, status=EnrollmentStatus.ACTIVE).count()
+    taken = Enrollment.objects.filter(group=group, status__in=SEAT_HOLDING).count()
     if taken >= group.capacity:
         raise ValidationError({"group": f"{group} is full ({group.capacity} of {group.capacity})."})
 
@@ -184,8 +192,10 @@ def enrollment_create(
     audit: AuditContext | None = None,
     planned_end_on=None,
 ) -> Enrollment:
+    check_date(start_on, DateKind.SCHEDULE, field="start_on")
     group = Group.objects.select_for_update().select_related("track").get(pk=group.pk)
     client = Client.objects.select_for_update().get(pk=client.pk)
+    _begin_due(client_id=client.pk)
     episode = Episode.objects.open().filter(client=client).first()
     if episode is None or client.status != ClientStatus.ACTIVE:
         raise ValidationError("Admit the client before placing them on a track.")
@@ -193,7 +203,7 @@ def enrollment_create(
         raise ValidationError({"group": "This group no longer meets."})
     if start_on < episode.admitted_on:
         raise ValidationError({"start_on": "The enrolment cannot start before admission."})
-    if Enrollment.objects.filter(client=client, status=EnrollmentStatus.ACTIVE).exists():
+    if Enrollment.objects.filter(client=client, status__in=SEAT_HOLDING).exists():
         raise ValidationError("The client is already in a group: step down or end that first.")
     _seat_check(group, start_on)
     enrollment = Enrollment.objects.create(
@@ -221,8 +231,15 @@ def enrollment_create(
 def enrollment_step_down(
     *, enrollment: Enrollment, group: Group, on: date, actor, audit: AuditContext | None = None
 ) -> Enrollment:
-    """Close this enrollment and open the next track's in ``group`` from ``on``."""
+    """Close this enrollment and open the next track's in ``group`` from ``on``.
+
+    A step-down dated in the future is *planned*: the current enrollment stays active
+    (and current) until ``on``, its ``ended_on`` set to that day; the next one waits as
+    PLANNED and begins on its day (``enrollments_begin_planned``). Only one can be
+    planned at a time."""
+    check_date(on, DateKind.SCHEDULE, field="on")
     group = Group.objects.select_for_update().select_related("track").get(pk=group.pk)
+    _begin_due(client_id=enrollment.client_id)
     enrollment = (
         Enrollment.objects.select_for_update()
         .select_related("track", "group")
@@ -230,6 +247,13 @@ def enrollment_step_down(
     )
     if enrollment.status != EnrollmentStatus.ACTIVE:
         raise ValidationError("Only an active enrollment can step down.")
+    planned = Enrollment.objects.filter(
+        client_id=enrollment.client_id, status=EnrollmentStatus.PLANNED
+    ).first()
+    if planned is not None:
+        raise ValidationError(
+            f"A step-down to {planned.track} on {planned.start_on:%-d %b} is already planned."
+        )
     if enrollment.track.steps_down_to_id != group.track_id:
         target = enrollment.track.steps_down_to or "nothing"
         raise ValidationError(
@@ -238,7 +262,9 @@ def enrollment_step_down(
     if on <= enrollment.start_on:
         raise ValidationError({"on": "The step-down must come after the current track started."})
     _seat_check(group, on)
-    enrollment.status = EnrollmentStatus.STEPPED_DOWN
+    is_planned = on > timezone.localdate()
+    if not is_planned:
+        enrollment.status = EnrollmentStatus.STEPPED_DOWN
     enrollment.ended_on = on
     enrollment.save(update_fields=["status", "ended_on"])
     care_team_end_source(
@@ -251,6 +277,7 @@ def enrollment_step_down(
         group=group,
         start_on=on,
         planned_end_on=on + timedelta(days=group.track.typical_max_days),
+        status=EnrollmentStatus.PLANNED if is_planned else EnrollmentStatus.ACTIVE,
         created_by=actor,
     )
     _grant_facilitators(client=enrollment.client, group=group, actor=actor, on=on)
@@ -260,9 +287,37 @@ def enrollment_step_down(
         audit=audit,
         obj=following,
         client=enrollment.client,
-        detail=f"{enrollment.track.code}->{group.track.code}",
+        detail=f"{enrollment.track.code}->{group.track.code}; on={on:%Y-%m-%d}"
+        + ("; planned" if is_planned else ""),
     )
     return following
+
+
+def _begin_due(*, client_id=None, today: date | None = None) -> int:
+    """Planned step-downs whose day has come: the old enrollment becomes stepped down,
+    the planned one active (in that order: one active enrollment per client)."""
+    today = today or timezone.localdate()
+    due = Enrollment.objects.select_for_update().filter(
+        status=EnrollmentStatus.PLANNED, start_on__lte=today
+    )
+    if client_id is not None:
+        due = due.filter(client_id=client_id)
+    begun = 0
+    for planned in due.order_by("client_id"):
+        Enrollment.objects.filter(
+            client_id=planned.client_id, status=EnrollmentStatus.ACTIVE, ended_on__lte=today
+        ).update(status=EnrollmentStatus.STEPPED_DOWN)
+        planned.status = EnrollmentStatus.ACTIVE
+        planned.save(update_fields=["status"])
+        begun += 1
+    return begun
+
+
+@transaction.atomic
+def enrollments_begin_planned(*, today: date | None = None) -> int:
+    """Run by the session task (every 6 hours). Pages never depend on it having run:
+    they decide "current" by date (``Enrollment.objects.on``)."""
+    return _begin_due(today=today)
 
 
 def enrollments_close_for_discharge(*, episode: Episode, actor) -> int:
@@ -271,13 +326,24 @@ def enrollments_close_for_discharge(*, episode: Episode, actor) -> int:
     closed = 0
     for enrollment in (
         Enrollment.objects.select_for_update()
-        .filter(episode=episode, status=EnrollmentStatus.ACTIVE)
+        .filter(episode=episode, status__in=SEAT_HOLDING)
         .select_related("group")
     ):
+        ended_on = max(on, enrollment.start_on)
+        if enrollment.ended_on is not None:  # a planned step-down had set the last day
+            ended_on = min(ended_on, enrollment.ended_on)
+        was_planned = enrollment.status == EnrollmentStatus.PLANNED
         enrollment.status = EnrollmentStatus.DISCHARGED
-        enrollment.ended_on = max(on, enrollment.start_on)
+        enrollment.ended_on = ended_on
         enrollment.save(update_fields=["status", "ended_on"])
-        care_team_end_source(client=episode.client, source=enrollment.group.source, actor=actor)
+        care_team_end_source(
+            client=episode.client,
+            source=enrollment.group.source,
+            actor=actor,
+            # A planned placement's facilitators were granted from its first day: they
+            # end there, unused.
+            ended_on=enrollment.start_on if was_planned else None,
+        )
         closed += 1
     Appointment.objects.filter(
         client=episode.client, status=AppointmentStatus.SCHEDULED, starts_at__gte=timezone.now()
@@ -292,12 +358,18 @@ def sessions_generate(*, weeks: int = 6, today: date | None = None) -> int:
     """Create the sessions of every active group for the coming weeks. Idempotent:
     (group, date) is unique and conflicts are ignored, so a second run adds nothing."""
     today = today or timezone.localdate()
+    closed = set(
+        ClinicClosure.objects.filter(
+            date__gte=today, date__lt=today + timedelta(weeks=weeks)
+        ).values_list("date", flat=True)
+    )
     created = 0
     for group in Group.objects.filter(active=True).select_related("slot"):
         days = [
             today + timedelta(days=offset)
             for offset in range(weeks * 7)
             if (today + timedelta(days=offset)).weekday() in group.weekdays
+            and today + timedelta(days=offset) not in closed
         ]
         existing = set(group.sessions.filter(date__in=days).values_list("date", flat=True))
         new = [
@@ -337,6 +409,101 @@ def session_cancel(
     return session
 
 
+# --- Closures -------------------------------------------------------------------------
+
+
+def closure_check(*, day: date, reason: str) -> str:
+    """Why ``day`` cannot be closed (a ValidationError), or the cleaned reason. The
+    admin form asks it for the message; ``closure_create`` asks it again under lock."""
+    check_date(day, DateKind.SCHEDULE, field="date")
+    reason = (reason or "").strip()[:200]
+    if not reason:
+        raise ValidationError({"reason": "Say why the clinic is closed (holiday, weather…)."})
+    if ClinicClosure.objects.filter(date=day).exists():
+        raise ValidationError({"date": f"The clinic is already closed on {day:%-d %b %Y}."})
+    taken = (
+        GroupSession.objects.held().on(day).filter(attendance__isnull=False).select_related("group")
+    )
+    for session in taken.distinct()[:1]:
+        raise ValidationError(
+            {
+                "date": f"Attendance was taken for {session.group} that day: it happened. "
+                "Cancel the other sessions one by one instead."
+            }
+        )
+    return reason
+
+
+@transaction.atomic
+def closure_create(
+    *, day: date, reason: str, actor, audit: AuditContext | None = None
+) -> ClinicClosure:
+    """Close the clinic on ``day``: no session is generated that day from now on, and
+    the sessions already generated are cancelled with the closure's reason (the same
+    rules as cancelling one by hand: one that has attendance happened, so the closure
+    is refused). All or nothing."""
+    reason = closure_check(day=day, reason=reason)
+    closure = ClinicClosure.objects.create(date=day, reason=reason, created_by=actor)
+    for session in GroupSession.objects.held().on(day).select_for_update():
+        session_cancel(session=session, reason=closure.reason, actor=actor, audit=audit)
+    audit_record(
+        action="closure.create",
+        actor=actor,
+        audit=audit,
+        obj=closure,
+        detail=f"date={day:%Y-%m-%d}",
+    )
+    return closure
+
+
+# --- Groups ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def group_facilitators_set(
+    *, group: Group, facilitators, actor, audit: AuditContext | None = None
+) -> Group:
+    """Set who facilitates ``group``; every member's care team follows (facilitators
+    take attendance through a care-team grant, 42 CFR Part 2's need to know), through
+    the care-team service, the one place that grants client permissions."""
+    group = Group.objects.select_for_update().get(pk=group.pk)
+    after = {user.pk for user in facilitators}
+    problems = group_clashes(group=group, facilitator_ids=after)
+    if problems:
+        raise ValidationError(problems)
+    before = set(group.facilitators.values_list("pk", flat=True))
+    if before == after:
+        return group
+    group.facilitators.set(after)
+    today = timezone.localdate()
+    added = list(group.facilitators.filter(pk__in=after - before))
+    for enrollment in Enrollment.objects.filter(
+        group=group, status__in=SEAT_HOLDING
+    ).select_related("client"):
+        for member in enrollment.client.care_team.filter(
+            source=group.source, ended_on__isnull=True
+        ).exclude(staff_id__in=after):
+            care_team_end(member=member, actor=actor, audit=audit)
+        for staff in added:
+            care_team_add(
+                client=enrollment.client,
+                staff=staff,
+                role=CareTeamRole.FACILITATOR,
+                actor=actor,
+                started_on=max(today, enrollment.start_on),
+                source=group.source,
+                audit=audit,
+            )
+    audit_record(
+        action="group.facilitators_set",
+        actor=actor,
+        audit=audit,
+        obj=group,
+        detail=f"added={sorted(after - before)}; removed={sorted(before - after)}",
+    )
+    return group
+
+
 # --- Appointments ---------------------------------------------------------------------
 
 
@@ -352,8 +519,15 @@ def appointment_book(
     actor,
     audit: AuditContext | None = None,
 ) -> Appointment:
+    check_date(starts_at, DateKind.SCHEDULE, field="starts_at")
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": "The end is before the start."})
+    # A calendar names the client to whoever holds the appointment: the clinician needs
+    # a reason to see this client (42 CFR 2.13, need to know) before being booked.
+    if not client_access(clinician, client, Purpose.CLINICAL).allowed:
+        raise ValidationError(
+            {"clinician": f"{clinician} is not on this client's care team: add them first."}
+        )
     if ends_at - starts_at > timedelta(hours=4):
         raise ValidationError({"ends_at": "An appointment lasts at most 4 hours."})
     _lock_resources(rooms=[room.pk if room else None], staff=[clinician.pk], clients=[client.pk])
@@ -424,6 +598,7 @@ def attendance_record(
     audit: AuditContext | None = None,
 ) -> Attendance:
     session = GroupSession.objects.select_related("group").get(pk=session.pk)
+    check_date(session.date, DateKind.SCHEDULE, field="session")
     if session.is_cancelled:
         raise ValidationError("This session was cancelled: no attendance to take.")
     if status not in AttendanceStatus.values:
@@ -464,3 +639,26 @@ def attendance_record(
         detail=f"status={status}; minutes={minutes}",
     )
     return attendance
+
+
+@transaction.atomic
+def attendance_mark_all_present(
+    *, session: GroupSession, actor, audit: AuditContext | None = None
+) -> int:
+    """Mark every client on the sheet who has no attendance yet as present for the
+    whole session; the exceptions are then changed row by row. All or nothing, each
+    row through ``attendance_record`` (its rules, its audit row)."""
+    session = GroupSession.objects.select_for_update().get(pk=session.pk)
+    unmarked = session_roster(session).exclude(attendance__session=session)
+    count = 0
+    for client in unmarked:
+        attendance_record(
+            session=session,
+            client=client,
+            status=AttendanceStatus.PRESENT,
+            minutes=None,
+            actor=actor,
+            audit=audit,
+        )
+        count += 1
+    return count

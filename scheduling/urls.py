@@ -10,6 +10,11 @@ urlpatterns = [
     path("rooms/<int:room_id>/week/", views.room_week, name="room_week"),
     path("sessions/<uuid:session_id>/attendance/", views.attendance_sheet, name="attendance_sheet"),
     path(
+        "sessions/<uuid:session_id>/attendance/all-present/",
+        views.attendance_all_present,
+        name="attendance_all_present",
+    ),
+    path(
         "sessions/<uuid:session_id>/attendance/<uuid:client_id>/",
         views.attendance_mark,
         name="attendance_mark",

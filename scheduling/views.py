@@ -58,6 +58,37 @@ def attendance_sheet(request, session):
 
 @require_POST
 @owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
+def attendance_all_present(request, session):
+    """One click marks every unmarked client present; the exceptions are then changed
+    row by row. htmx swaps the sheet's list; without JavaScript, back to the sheet."""
+    error = None
+    try:
+        count = services.attendance_mark_all_present(
+            session=session, actor=request.user, audit=audit_context(request)
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if request.htmx:
+        return render(
+            request,
+            "scheduling/_attendance_list.html",
+            {
+                "session": session,
+                "rows": selectors.sheet_rows(session),
+                "statuses": AttendanceStatus.choices,
+                "list_error": error,
+                "list_notice": None if error else f"{count} marked present.",
+            },
+            status=400 if error else 200,
+        )
+    if error:
+        messages.error(request, error)
+        return _render_sheet(request, session, status=400)
+    messages.success(request, f"{count} marked present.")
+    return redirect("scheduling:attendance_sheet", session.public_id)
+
+
+@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
 def attendance_mark(request, session, client):
     form = AttendanceForm(request.POST)
     error = None
@@ -140,7 +171,7 @@ def enroll(request, client):
             return redirect("clients:chart", client.public_id)
     return render(
         request,
-        "scheduling/client_form.html",
+        "clients/form.html",
         {"form": form, "client": client, "title": "Place on a track and slot"},
         status=_status(form),
     )
@@ -151,6 +182,13 @@ def step_down(request, client):
     enrollment = selectors.current_enrollment(client)
     if enrollment is None or enrollment.track.steps_down_to_id is None:
         raise Http404("Nothing to step down from.")
+    planned = selectors.planned_step_down(client)
+    if planned is not None:
+        messages.info(
+            request,
+            f"A step-down to {planned.track} on {planned.start_on:%-d %b} is already planned.",
+        )
+        return redirect("clients:chart", client.public_id)
     groups = selectors.groups_with_seats().filter(track=enrollment.track.steps_down_to)
     form = StepDownForm(request.POST or None, groups=groups)
     if request.method == "POST" and form.is_valid():
@@ -165,11 +203,16 @@ def step_down(request, client):
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, f"Stepped down to {enrollment.track.steps_down_to}.")
+            on = form.cleaned_data["start_on"]
+            target = enrollment.track.steps_down_to
+            if on > timezone.localdate():
+                messages.success(request, f"Step-down to {target} planned for {on:%-d %b}.")
+            else:
+                messages.success(request, f"Stepped down to {target}.")
             return redirect("clients:chart", client.public_id)
     return render(
         request,
-        "scheduling/client_form.html",
+        "clients/form.html",
         {
             "form": form,
             "client": client,
@@ -200,7 +243,7 @@ def makeup(request, client):
             return redirect("clients:chart", client.public_id)
     return render(
         request,
-        "scheduling/client_form.html",
+        "clients/form.html",
         {"form": form, "client": client, "title": "Record a make-up session"},
         status=_status(form),
     )
@@ -263,9 +306,20 @@ def appointment_cancel(request, appointment):
 # --- Calendars -------------------------------------------------------------------------
 
 
-def _week_start(form):
+def _calendar_day(form):
+    """The day a calendar asks for, or today. A date outside the VIEW policy (such as
+    ``?start=9999-12-31``, which would overflow the week's arithmetic) falls back to
+    today, and the page answers 400 with the message."""
     day = form.cleaned_data.get("start") if form.is_valid() else None
-    return selectors.week_start(day or timezone.localdate())
+    return day or timezone.localdate()
+
+
+def _calendar_status(form):
+    return 400 if form.is_bound and not form.is_valid() else 200
+
+
+def _week_start(form):
+    return selectors.week_start(_calendar_day(form))
 
 
 @role_required(*CLINICAL_ROLES)
@@ -281,11 +335,12 @@ def week(request):
         {
             "form": form,
             "staff": staff,
-            "days": selectors.staff_week(staff, start),
+            "days": selectors.staff_week(staff, start, viewer=request.user),
             "start": start,
             "previous": start - timedelta(days=7),
             "next": start + timedelta(days=7),
         },
+        status=_calendar_status(form),
     )
 
 
@@ -298,21 +353,23 @@ def room_week(request, room_id):
         request,
         "scheduling/room_week.html",
         {
+            "form": form,
             "room": room,
             "rooms": Room.objects.all(),
-            "days": selectors.room_week(room, start),
+            "days": selectors.room_week(room, start, viewer=request.user),
             "start": start,
             "previous": start - timedelta(days=7),
             "next": start + timedelta(days=7),
         },
+        status=_calendar_status(form),
     )
 
 
 @role_required(*CLINICAL_ROLES, Role.INTAKE)
 def day(request):
     form = WeekForm(request.GET or None)
-    day = (form.cleaned_data.get("start") if form.is_valid() else None) or timezone.localdate()
-    sessions = selectors.program_day(day)
+    day = _calendar_day(form)
+    sessions = selectors.program_day(day, viewer=request.user)
     slots = {}
     for session in sessions:
         slots.setdefault(session.group.slot, []).append(session)
@@ -320,10 +377,12 @@ def day(request):
         request,
         "scheduling/day.html",
         {
+            "form": form,
             "day": day,
             "slots": slots.items(),
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
             "rooms": Room.objects.all(),
         },
+        status=_calendar_status(form),
     )

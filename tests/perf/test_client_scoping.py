@@ -108,7 +108,7 @@ def test_scoping_and_the_client_list_at_clinic_scale(
     page_ms = _median_ms(lambda: http.get(url))
     with capsys.disabled():
         print(
-            f"\nvisible_to over {clinic:,} permission rows: {scoping_ms:.1f} ms;"
+            f"\nclients_for (the list scope) over {clinic:,} permission rows: {scoping_ms:.1f} ms;"
             f" client list page for a 125-client caseload: {page_ms:.1f} ms (medians of 15)"
         )
     assert scoping_ms < 50

@@ -75,9 +75,9 @@ def year(clinician, admin_user):
         cursor.execute(
             """
             INSERT INTO scheduling_enrollment (public_id, client_id, episode_id, track_id,
-                group_id, start_on, status, created_by_id)
+                group_id, start_on, status, created_by_id, created_at)
             SELECT gen_random_uuid(), c.id, e.id, %s,
-                (%s::int[])[1 + (c.id %% %s)], %s, 'active', %s
+                (%s::int[])[1 + (c.id %% %s)], %s, 'active', %s, now()
             FROM clients_client c JOIN clients_episode e ON e.client_id = c.id
             WHERE c.mrn LIKE 'S%%'
             """,

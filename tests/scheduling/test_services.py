@@ -284,6 +284,42 @@ def test_discharge_closes_enrollments_and_clears_future_sessions(
     assert not client_access(other_clinician, client, Purpose.ATTENDANCE).allowed
 
 
+def test_discharge_closes_a_planned_step_down_too(iop6, clinician, admin_user):
+    iop3 = GroupFactory(track=iop6.track.steps_down_to, facilitator=clinician)
+    client = admitted_client(clinician, admitted_on=timezone.localdate() - timedelta(days=20))
+    current = services.enrollment_create(
+        client=client,
+        group=iop6,
+        start_on=timezone.localdate() - timedelta(days=10),
+        actor=admin_user,
+    )
+    planned = services.enrollment_step_down(
+        enrollment=current,
+        group=iop3,
+        on=timezone.localdate() + timedelta(days=7),
+        actor=admin_user,
+    )
+    assert planned.status == EnrollmentStatus.PLANNED
+    client_services.episode_discharge(
+        episode=client.episodes.get(),
+        discharged_on=timezone.localdate(),
+        reason="completed",
+        summary="Done",
+        continuing_care="alumni",
+        actor=clinician,
+    )
+    current.refresh_from_db()
+    planned.refresh_from_db()
+    assert (current.status, current.ended_on) == ("discharged", timezone.localdate())
+    assert (planned.status, planned.ended_on) == ("discharged", planned.start_on)
+    assert not Enrollment.objects.on(planned.start_on).filter(client=client).exists()
+    assert (
+        iop3.capacity
+        - Enrollment.objects.filter(group=iop3, status__in=["active", "planned"]).count()
+        == iop3.capacity
+    )
+
+
 def test_appointments_refuse_double_booking(clinician, admin_user, iop6):
     room = RoomFactory()
     start = local_datetime(timezone.localdate() + timedelta(days=1), time(12))
@@ -307,6 +343,7 @@ def test_appointments_refuse_double_booking(clinician, admin_user, iop6):
             actor=admin_user,
         )
     other = UserFactory(roles=["clinician"])
+    with_care_team(b, other)
     with pytest.raises(ValidationError, match="room is already booked"):
         services.appointment_book(
             client=b,
@@ -336,10 +373,12 @@ def test_a_client_in_group_cannot_be_booked_during_it(iop6, clinician, admin_use
     )
     services.sessions_generate(weeks=1)
     session = GroupSession.objects.filter(group=iop6).order_by("starts_at").last()
+    prescriber = UserFactory(roles=["medical"])
+    with_care_team(client, prescriber, role="prescriber")
     with pytest.raises(ValidationError, match="client is already in a session"):
         services.appointment_book(
             client=client,
-            clinician=UserFactory(roles=["medical"]),
+            clinician=prescriber,
             kind="medication",
             starts_at=session.starts_at + timedelta(minutes=30),
             ends_at=session.starts_at + timedelta(minutes=60),
@@ -443,10 +482,11 @@ def test_bookings_beyond_generated_sessions_respect_the_weekly_pattern(iop6, cli
             ends_at=start + timedelta(hours=1),
             actor=admin_user,
         )
+    other = UserFactory(roles=["clinician"])
     with pytest.raises(ValidationError, match="room is held by IOP 6 Evening"):
         services.appointment_book(
-            client=admitted_client(clinician),
-            clinician=UserFactory(roles=["clinician"]),
+            client=admitted_client(other),
+            clinician=other,
             kind="family",
             starts_at=start,
             ends_at=start + timedelta(hours=1),
