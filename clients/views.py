@@ -38,16 +38,11 @@ from clients.selectors import caseload_for, client_list, supervised_caseload_for
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
 from iop.audit.services import audit_context, audit_record
-from iop.forms import apply_validation_error
+from iop.forms import apply_validation_error, render_form
 from iop.permissions import role_required
 
 PROGRAM_NAME = "Intensive Outpatient Program"
 PAGE_SIZE = 25
-
-
-def _form_page(request, template, context, form):
-    # A bound form shown again is a refusal: say so with the status, not only the page.
-    return render(request, template, context, status=400 if form.is_bound else 200)
 
 
 # --- Lists ----------------------------------------------------------------------------
@@ -132,7 +127,7 @@ def register(request):
                 f"Registered with MRN {client.mrn}. Next: record consents, then admit.",
             )
             return redirect("clients:chart", client.public_id)
-    return _form_page(request, "clients/register.html", {"form": form}, form)
+    return render_form(request, "clients/register.html", {"form": form}, form)
 
 
 @client_view(Purpose.EDIT)
@@ -149,7 +144,7 @@ def edit(request, client):
         else:
             messages.success(request, "Saved.")
             return redirect("clients:chart", client.public_id)
-    return _form_page(
+    return render_form(
         request,
         "clients/form.html",
         {"form": form, "client": client, "title": "Edit demographics and reminders"},
@@ -177,7 +172,7 @@ def clinical_edit(request, client):
         else:
             messages.success(request, "Clinical intake saved.")
             return redirect("clients:chart", client.public_id)
-    return _form_page(
+    return render_form(
         request,
         "clients/form.html",
         {"form": form, "client": client, "title": "Clinical intake"},
@@ -230,7 +225,7 @@ def contact_add(request, client):
         else:
             messages.success(request, "Contact added.")
             return redirect("clients:chart", client.public_id)
-    return _form_page(
+    return render_form(
         request,
         "clients/form.html",
         {"form": form, "client": client, "title": "Add a contact"},
@@ -258,7 +253,7 @@ def consent_add(request, client):
             else:
                 messages.success(request, "Consent recorded. Next: admit, or record another.")
             return redirect("clients:consent_detail", client.public_id, consent.public_id)
-    return _form_page(request, "clients/consent_form.html", {"form": form, "client": client}, form)
+    return render_form(request, "clients/consent_form.html", {"form": form, "client": client}, form)
 
 
 @client_view(Purpose.CHART)
@@ -301,7 +296,7 @@ def consent_revoke(request, client, consent_id):
         else:
             messages.success(request, "Consent revoked. No further disclosure may rely on it.")
             return redirect("clients:chart", client.public_id)
-    return _form_page(
+    return render_form(
         request,
         "clients/form.html",
         {"form": form, "client": client, "title": f"Revoke: {consent}"},
@@ -325,7 +320,7 @@ def disclosure_add(request, client):
             else:
                 messages.success(request, "Disclosure recorded with the 42 CFR 2.32 notice.")
             return redirect("clients:disclosures", client.public_id)
-    return _form_page(
+    return render_form(
         request,
         "clients/form.html",
         {
@@ -373,7 +368,7 @@ def admit(request, client):
                 request, "Admitted. Next: assign the care team, then place on a track."
             )
             return redirect("clients:care_team", client.public_id)
-    return _form_page(
+    return render_form(
         request, "clients/form.html", {"form": form, "client": client, "title": "Admit"}, form
     )
 
@@ -401,7 +396,7 @@ def discharge(request, client, episode_id):
         else:
             messages.success(request, "Discharged.")
             return redirect("clients:chart", client.public_id)
-    return _form_page(
+    return render_form(
         request, "clients/form.html", {"form": form, "client": client, "title": "Discharge"}, form
     )
 
@@ -428,7 +423,7 @@ def care_team(request, client):
             messages.success(request, "Care team updated.")
             return redirect("clients:care_team", client.public_id)
     members = client.care_team.select_related("staff").order_by("ended_on", "role", "started_on")
-    return _form_page(
+    return render_form(
         request,
         "clients/care_team.html",
         {"form": form, "client": client, "members": members, "roles": CareTeamRole},
@@ -470,7 +465,7 @@ def emergency_access(request):
     reason get the same answer, so the form cannot be used to learn that an MRN exists."""
     form = EmergencyAccessForm(request.POST or None)
     if request.method != "POST":
-        return _form_page(request, "clients/emergency_access.html", {"form": form}, form)
+        return render_form(request, "clients/emergency_access.html", {"form": form}, form)
     mrn = form.data.get("mrn", "").strip()[:12]
     client = Client.objects.filter(mrn=mrn).first() if mrn.isdigit() else None
     problem = "invalid form"

@@ -12,3 +12,15 @@ def apply_validation_error(form, exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def form_status(form) -> int:
+    """A bound form shown again is a refusal: 400, so the status says it, not only the page."""
+    return 400 if form.is_bound else 200
+
+
+def render_form(request, template, context, form):
+    """Render a form page with the status ``form_status`` gives."""
+    from django.shortcuts import render
+
+    return render(request, template, context, status=form_status(form))

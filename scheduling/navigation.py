@@ -44,11 +44,17 @@ def _today(request):
 
 
 def _chart_program(request, client):
-    from scheduling.selectors import attendance_history, step_down_readiness, weekly_hours
+    from scheduling.selectors import (
+        attendance_history,
+        current_enrollment,
+        step_down_readiness,
+        weekly_hours,
+    )
 
+    enrollment = current_enrollment(client)  # once for both rows below
     return {
-        "readiness": step_down_readiness(client),
-        "weeks": weekly_hours(client),
+        "readiness": step_down_readiness(client, enrollment=enrollment),
+        "weeks": weekly_hours(client, enrollment=enrollment),
         "history": attendance_history(client, limit=10),
         "can_edit": request.client_access.allows(Purpose.EDIT),
     }

@@ -28,7 +28,13 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def weekly_hours(client: Client, *, weeks: int = 8, today: date | None = None) -> list[dict]:
+# "Look the current enrollment up" (callers that already hold it pass it, even None).
+_LOOK_UP = object()
+
+
+def weekly_hours(
+    client: Client, *, weeks: int = 8, today: date | None = None, enrollment=_LOOK_UP
+) -> list[dict]:
     """Hours attended per week (Monday start, clinic time) against the track's floor.
 
     Only whole weeks on a track are judged against the floor (ASAM 2.1's 9 hours is
@@ -52,7 +58,8 @@ def weekly_hours(client: Client, *, weeks: int = 8, today: date | None = None) -
         .order_by("week")
     )
     by_week = {row["week"]: row for row in rows}
-    enrollment = current_enrollment(client, today=today)
+    if enrollment is _LOOK_UP:
+        enrollment = current_enrollment(client, today=today)
     floor = enrollment.track.min_hours_per_week if enrollment else None
     this_week = week_start(today)
     result = []
@@ -119,11 +126,14 @@ def placed_at(enrollment: Enrollment):
     return start
 
 
-def step_down_readiness(client: Client, *, today: date | None = None) -> dict | None:
+def step_down_readiness(
+    client: Client, *, today: date | None = None, enrollment=_LOOK_UP
+) -> dict | None:
     """Weeks on the track, attendance rate and weeks at or above the hours floor."""
     now = timezone.localtime()
     today = today or now.date()
-    enrollment = current_enrollment(client, today=today)
+    if enrollment is _LOOK_UP:
+        enrollment = current_enrollment(client, today=today)
     if enrollment is None:
         return None
     since = placed_at(enrollment)

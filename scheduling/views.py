@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from clients.access import Purpose, client_view, clients_for, owned_view
 from iop.accounts.models import Role
 from iop.audit.services import audit_context
-from iop.forms import apply_validation_error
+from iop.forms import apply_validation_error, form_status
 from iop.permissions import role_required
 from scheduling import selectors, services
 from scheduling.forms import (
@@ -28,10 +28,6 @@ from scheduling.models import (
 )
 
 CLINICAL_ROLES = (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL, Role.ADMIN)
-
-
-def _status(form):
-    return 400 if form.is_bound else 200
 
 
 # --- Attendance ------------------------------------------------------------------------
@@ -145,7 +141,7 @@ def session_cancel(request, session):
         request,
         "scheduling/cancel_session.html",
         {"form": form, "session": session},
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -173,7 +169,7 @@ def enroll(request, client):
         request,
         "clients/form.html",
         {"form": form, "client": client, "title": "Place on a track and slot"},
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -218,7 +214,7 @@ def step_down(request, client):
             "client": client,
             "title": f"Step down from {enrollment.track} to {enrollment.track.steps_down_to}",
         },
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -245,7 +241,7 @@ def makeup(request, client):
         request,
         "clients/form.html",
         {"form": form, "client": client, "title": "Record a make-up session"},
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -286,7 +282,9 @@ def appointment_new(request):
         else:
             messages.success(request, "Appointment booked.")
             return redirect("scheduling:week")
-    return render(request, "scheduling/appointment_form.html", {"form": form}, status=_status(form))
+    return render(
+        request, "scheduling/appointment_form.html", {"form": form}, status=form_status(form)
+    )
 
 
 @require_POST

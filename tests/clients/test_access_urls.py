@@ -6,6 +6,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import UUIDConverter
 from django.utils import timezone
@@ -42,6 +43,7 @@ POST_ONLY = {
     "clients:care_team_end",
     "clients:emergency_review_mark",
     "scheduling:attendance_mark",
+    "scheduling:attendance_all_present",
     "scheduling:appointment_cancel",
 }
 
@@ -130,17 +132,26 @@ def test_every_uuid_route_goes_through_the_access_path(name, kwargs, callback):
     assert getattr(callback, "access_checked", False), f"{name} skips clients.access"
 
 
+STRANGER_ROLES = ["clinician", "intake", "medical", "supervisor"]
+
+
+@pytest.mark.parametrize("role", STRANGER_ROLES)
 @pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
-def test_stranger_gets_404_and_the_attempt_is_audited(
-    name, kwargs, callback, chart, client_as, other_clinician
-):
-    http = client_as(other_clinician)
+def test_stranger_gets_404_and_the_attempt_is_audited(name, kwargs, callback, role, chart):
+    """Each role with no reason, with its own valid CSRF token, on GET and POST."""
+    stranger = UserFactory(username=f"stranger-{role}", roles=[role])
+    web = Client(enforce_csrf_checks=True)
+    web.force_login(stranger)
+    web.get(reverse("dashboard"))
+    token = web.cookies["csrftoken"].value
     url = _url(name, kwargs, chart)
-    response = http.post(url) if name in POST_ONLY else http.get(url)
-    assert response.status_code == 404
-    denied = AuditEvent.objects.filter(actor=other_clinician, outcome="denied")
-    assert denied.count() == 1
-    assert denied.get().action.startswith("access.")
+    attempts = [web.post(url, {"csrfmiddlewaretoken": token, "reason": "x" * 40})]
+    if name not in POST_ONLY:
+        attempts.append(web.get(url))
+    assert [r.status_code for r in attempts] == [404] * len(attempts)
+    denied = AuditEvent.objects.filter(actor=stranger, outcome="denied")
+    assert denied.count() == len(attempts)
+    assert all(e.action.startswith("access.") for e in denied)
 
 
 @pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])

@@ -12,6 +12,7 @@ from clients.access import Purpose, client_access
 from iop.audit.models import AuditEvent
 from scheduling import services
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
+from tests.iop.factories import UserFactory
 from tests.scheduling.factories import GroupFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def _members(group, clinician, admin_user, n=2):
     for _ in range(n):
         client = ClientFactory(status="active")
         EpisodeFactory(client=client, admitted_on=timezone.localdate() - timedelta(days=10))
-        with_care_team(client, admin_user, actor=admin_user)
+        with_care_team(client, UserFactory(roles=["clinician"]), actor=admin_user)
         services.enrollment_create(
             client=client, group=group, start_on=timezone.localdate(), actor=admin_user
         )

@@ -8,6 +8,7 @@ from iop.audit.models import AuditEvent
 from scheduling import selectors, services
 from scheduling.models import Appointment, Attendance, Enrollment, Group
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
+from tests.iop.factories import UserFactory
 from tests.scheduling.factories import GroupFactory, RoomFactory, started_session
 
 pytestmark = pytest.mark.django_db
@@ -296,9 +297,10 @@ def test_chart_query_count_does_not_grow_with_history(
     # session, user, OTP device, roles (4); the client with every purpose's grant as
     # EXISTS columns: the one access query (1); the audit row (savepoint, chain lock,
     # head, insert, release: 5); discharges, consents, episodes, emergency flag, care
-    # team, episodes, contacts, disclosures (8); enrollment twice, weekly hours, history (4);
-    # readiness: sessions held, attended, weekly minutes (3). Was 30 with five access checks.
-    with django_assert_max_num_queries(25) as first:
+    # team, episodes, contacts, disclosures (8); enrollment once, placement week, weekly
+    # hours, history (4); readiness: sessions held, attended, weekly minutes, planned
+    # step-down (4). Was 30 with five access checks and the enrollment loaded twice.
+    with django_assert_max_num_queries(26) as first:
         assert http.get(url).status_code == 200
     attend(14)
     with django_assert_max_num_queries(len(first.captured_queries)):
@@ -464,7 +466,9 @@ def test_day_and_room_week_query_counts_do_not_grow(
     with django_assert_max_num_queries(7 if page == "day" else 10) as first:
         assert http.get(url).status_code == 200
     for _ in range(4):
-        group = GroupFactory(facilitator=admin_user, capacity=30, room=first_group.room)
+        group = GroupFactory(
+            facilitator=UserFactory(roles=["clinician"]), capacity=30, room=first_group.room
+        )
         _enrolled(group, clinician, admin_user, 3)
     services.sessions_generate(weeks=1, today=monday)
     with django_assert_max_num_queries(len(first.captured_queries)):
