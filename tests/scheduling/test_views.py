@@ -590,3 +590,25 @@ def test_the_make_up_page_refuses_a_session_not_yet_begun(clinician, admin_user,
     response = http.post(url, {"session": future.public_id, "status": "present"})
     assert response.status_code == 400
     assert not Attendance.objects.exists()
+
+
+def test_one_attendance_click_writes_one_access_row_and_one_write_row(
+    evening, clinician, admin_user, client_as
+):
+    """Issue 8: before, one click wrote three rows (client access, session access,
+    the write); reading is not writing, and the access is checked once."""
+    (client,) = _enrolled(evening, clinician, admin_user, 1)
+    session = started_session(evening)
+    web = client_as(clinician)
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    response = web.post(_mark(session, client), {"status": "present"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    rows = list(
+        AuditEvent.objects.filter(id__gt=before)
+        .order_by("id")
+        .values_list("action", "outcome", "client_id")
+    )
+    assert rows == [
+        ("access.attendance", "allowed", client.public_id),
+        ("attendance.record", "allowed", client.public_id),
+    ]
