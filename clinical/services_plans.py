@@ -299,13 +299,16 @@ def treatment_plan_review(
     review_summary: str = "",
     actor,
     audit: AuditContext | None = None,
+    today: date | None = None,
 ) -> TreatmentPlanVersion:
     """Sign the draft as the plan in force: a new version; the earlier ones stay as they were.
 
     ``of_version`` is the number of the version in force when the page was opened (0
     for none). If a version was saved since, the same post again (a double click) lands
     on it; a different one is refused, so two reviews never pass each other.
+    ``today`` is the day of signing (the demo and tests pass an earlier one).
     """
+    today = today or timezone.localdate()
     _lock_client(plan.client)
     plan = TreatmentPlan.objects.select_for_update().select_related("episode").get(pk=plan.pk)
     latest = plan.versions.order_by("-number").first()
@@ -347,7 +350,7 @@ def treatment_plan_review(
         if client_signed_on is None:
             raise ValidationError({"client_signed_on": "Give the date the client signed."})
         check_date(client_signed_on, DateKind.RECORD, field="client_signed_on")
-        if client_signed_on > timezone.localdate():
+        if client_signed_on > today:
             raise ValidationError({"client_signed_on": "The client's signature is in the future."})
         if client_signed_on < plan.episode.admitted_on:
             raise ValidationError(
@@ -365,7 +368,7 @@ def treatment_plan_review(
         content=content,
         client_agreement=client_agreement,
         client_signed_on=client_signed_on,
-        reviewed_on=timezone.localdate(),
+        reviewed_on=today,
         review_summary=summary,
         created_by=actor,
     )
