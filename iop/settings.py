@@ -286,6 +286,8 @@ USE_TZ = True
 TIME_ZONE = os.environ.get("IOP_TIME_ZONE", "America/New_York")  # the clinic's zone; stored UTC
 # Phone numbers typed without a country code are read as this region's, stored in E.164.
 IOP_PHONE_REGION = os.environ.get("IOP_PHONE_REGION", "US")
+# Days between treatment-plan reviews; each review is signed and kept as a new version.
+IOP_PLAN_REVIEW_DAYS = int(os.environ.get("IOP_PLAN_REVIEW_DAYS", "30"))
 
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -13,5 +13,6 @@ urlpatterns = [
     path("audit/", include("iop.audit.urls")),
     path("clients/", include("clients.urls")),
     path("scheduling/", include("scheduling.urls")),
+    path("clinical/plans/", include(("clinical.urls_plans", "plans"))),
     path("admin/", admin.site.urls),
 ]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clients import services
 from clients.models import CareTeamRole, InformationCategory, RecipientType
+from clinical import services_plans
 from iop.audit.models import AuditEvent
 from scheduling.services import appointment_book, enrollment_create
 from tests.iop.factories import UserFactory
@@ -98,7 +99,37 @@ def chart(clinician, intake_user):
         actor=UserFactory(username="glass", roles=["clinician"]),
         reason="Collapsed in the lobby; paramedics ask about medication.",
     )
+    plan = services_plans.treatment_plan_save_draft(
+        episode=episode,
+        content={
+            "problems": [
+                {
+                    "dimension": "d5",
+                    "problem": "Cravings after late shifts",
+                    "goal": "No use",
+                    "objectives": [{"text": "Call sponsor", "target_on": date.today()}],
+                }
+            ]
+        },
+        revision=0,
+        actor=clinician,
+    )
+    plan_version = services_plans.treatment_plan_review(
+        plan=plan,
+        of_version=0,
+        client_agreement="agrees",
+        client_signed_on=date.today(),
+        actor=clinician,
+    )
+    relapse_version = services_plans.relapse_plan_save(
+        client=client,
+        content={"warning_signs": ["Skipping meetings"], "coping_strategies": ["Call sponsor"]},
+        of_version=0,
+        actor=clinician,
+    )
     return {
+        "plan_version_id": plan_version.public_id,
+        "relapse_version_id": relapse_version.public_id,
         "appointment_id": appointment.public_id,
         "access_id": access.public_id,
         "session_id": session.public_id,

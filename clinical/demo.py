@@ -1,0 +1,7 @@
+"""Clinical demo data, one part at a time (each part idempotent)."""
+
+from clinical import demo_plans
+
+
+def seed(*, stdout) -> None:
+    demo_plans.seed(stdout=stdout)

@@ -1,0 +1,51 @@
+"""The measurable objectives of each client's current treatment plan, for other pages.
+
+The group note shows, in each client's section, the objectives of that client's plan
+so the clinician writes progress against them; it asks for a whole group at once.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+from clinical.models import TreatmentPlanVersion
+
+
+def current_objectives(client_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Objectives of the plan in force for each client, keyed by client primary key.
+
+    "In force" is the current signed version of the treatment plan of the client's
+    open episode; a draft that was never signed is not a plan yet, and a discharged
+    episode's plan no longer applies. Each objective reads "<words> (by <date>)", in
+    the plan's order (problem by problem). A client without a plan in force is absent
+    from the result.
+
+    One query for all the clients, whatever their number: the current version carries
+    its client, and the objectives are read from its stored content.
+
+    The caller has already decided who may see these clients (``clients.access``);
+    this function does not check access.
+    """
+    ids = {int(pk) for pk in client_ids}
+    if not ids:
+        return {}
+    rows = (
+        TreatmentPlanVersion.objects.in_force()
+        .filter(client_id__in=ids)
+        .values_list("client_id", "content")
+    )
+    result: dict[int, list[str]] = {}
+    for client_id, content in rows:
+        result[client_id] = [
+            _objective_line(objective)
+            for problem in (content or {}).get("problems", [])
+            for objective in problem.get("objectives", [])
+        ]
+    return result
+
+
+def _objective_line(objective: dict) -> str:
+    text = objective.get("text", "")
+    target = objective.get("target_on")
+    if not target:
+        return text
+    return f"{text} (by {date.fromisoformat(target):%b %-d, %Y})"
