@@ -12,5 +12,6 @@ urlpatterns = [
     path("audit/", include("iop.audit.urls")),
     path("clients/", include("clients.urls")),
     path("scheduling/", include("scheduling.urls")),
+    path("clinical/meds/", include(("clinical.urls_meds", "meds"))),
     path("admin/", admin.site.urls),
 ]
