@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clients import services
 from clients.models import CareTeamRole, InformationCategory, RecipientType
+from clinical.services_meds import measure_record, medication_add
 from iop.audit.models import AuditEvent
 from scheduling.services import appointment_book, enrollment_create
 from tests.iop.factories import UserFactory
@@ -43,6 +44,7 @@ POST_ONLY = {
     "clients:emergency_review_mark",
     "scheduling:attendance_mark",
     "scheduling:appointment_cancel",
+    "meds:measure_acknowledge",
 }
 
 
@@ -96,7 +98,25 @@ def chart(clinician, intake_user):
         actor=UserFactory(username="glass", roles=["clinician"]),
         reason="Collapsed in the lobby; paramedics ask about medication.",
     )
+    medication = medication_add(
+        client=client,
+        mat_agent="buprenorphine",
+        dose="8 mg",
+        schedule="daily",
+        outside_prescriber="Dr Outside",
+        started_on=date.today(),
+        actor=clinician,
+    )
+    measure = measure_record(
+        client=client,
+        instrument="phq9",
+        administered_on=date.today(),
+        items={str(n): 1 for n in range(1, 10)},
+        actor=clinician,
+    )
     return {
+        "medication_id": medication.public_id,
+        "measure_id": measure.public_id,
         "appointment_id": appointment.public_id,
         "access_id": access.public_id,
         "session_id": session.public_id,
