@@ -31,7 +31,7 @@ class Trend:
     height: int
     series: list[Series]
     grid: list[dict]  # {"y": px, "label": text} for each threshold
-    x_labels: list[dict]  # {"x": px, "label": text}
+    x_labels: list[dict]  # {"x": px, "label": text, "anchor": SVG text-anchor}
     plot_left: int = LEFT
     plot_right: int = WIDTH - RIGHT
     plot_bottom: int = HEIGHT - BOTTOM
@@ -63,7 +63,10 @@ def trend(series: list[Series], *, max_value: int, thresholds=()) -> Trend | Non
         ]
         s.path = " ".join(f"{p['x']},{p['y']}" for p in s.points)
     grid = [{"y": y(value), "label": str(value)} for value in (0, *thresholds, max_value)]
-    x_labels = [{"x": x(first), "label": f"{first:%b %-d}"}]
+    # The first date reads from its point rightwards, the last leftwards: neither is cut.
+    x_labels = [
+        {"x": x(first), "label": f"{first:%b %-d}", "anchor": "start" if span else "middle"}
+    ]
     if span:
-        x_labels.append({"x": x(last), "label": f"{last:%b %-d}"})
+        x_labels.append({"x": x(last), "label": f"{last:%b %-d}", "anchor": "end"})
     return Trend(WIDTH, HEIGHT, series, grid, x_labels)
