@@ -8,3 +8,6 @@ class ClinicalConfig(AppConfig):
         from clinical import navigation_plans
 
         navigation_plans.register()
+        from clinical import navigation_meds
+
+        navigation_meds.register()

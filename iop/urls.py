@@ -14,5 +14,6 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("scheduling/", include("scheduling.urls")),
     path("clinical/plans/", include(("clinical.urls_plans", "plans"))),
+    path("clinical/meds/", include(("clinical.urls_meds", "meds"))),
     path("admin/", admin.site.urls),
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from clients import services
 from clients.models import CareTeamRole, InformationCategory, RecipientType
 from clinical import services_plans
+from clinical.services_meds import measure_record, medication_add
 from iop.audit.models import AuditEvent
 from scheduling.services import appointment_book, enrollment_create
 from tests.iop.factories import UserFactory
@@ -46,6 +47,7 @@ POST_ONLY = {
     "scheduling:attendance_mark",
     "scheduling:attendance_all_present",
     "scheduling:appointment_cancel",
+    "meds:measure_acknowledge",
 }
 
 
@@ -127,9 +129,27 @@ def chart(clinician, intake_user):
         of_version=0,
         actor=clinician,
     )
+    medication = medication_add(
+        client=client,
+        mat_agent="buprenorphine",
+        dose="8 mg",
+        schedule="daily",
+        outside_prescriber="Dr Outside",
+        started_on=date.today(),
+        actor=clinician,
+    )
+    measure = measure_record(
+        client=client,
+        instrument="phq9",
+        administered_on=date.today(),
+        items={str(n): 1 for n in range(1, 10)},
+        actor=clinician,
+    )
     return {
         "plan_version_id": plan_version.public_id,
         "relapse_version_id": relapse_version.public_id,
+        "medication_id": medication.public_id,
+        "measure_id": measure.public_id,
         "appointment_id": appointment.public_id,
         "access_id": access.public_id,
         "session_id": session.public_id,

@@ -1,0 +1,84 @@
+"""Chart sections, dashboard section and owned kinds of medications and measures."""
+
+from django.utils import timezone
+
+from clients.access import OwnedKind, Purpose, register_owned
+from clients.chart import ChartSection
+from clients.chart import register as register_chart
+from iop.accounts.models import Role
+from iop.dashboard import DashboardSection
+from iop.dashboard import register as register_section
+
+WRITE = (Purpose.EDIT, Purpose.CLINICAL)
+
+
+def register():
+    from clinical.models import Measure, Medication
+
+    register_owned(
+        OwnedKind(
+            "clinical.medication",
+            "medication_id",
+            lambda: Medication.objects.select_related("client", "prescriber"),
+        )
+    )
+    register_owned(
+        OwnedKind(
+            "clinical.measure",
+            "measure_id",
+            lambda: Measure.objects.select_related("client", "recorded_by", "flag_acknowledged_by"),
+        )
+    )
+    register_chart(
+        ChartSection(
+            "medications",
+            "Medications",
+            Purpose.CLINICAL,
+            "clinical/meds/chart_medications.html",
+            _chart_medications,
+        )
+    )
+    register_chart(
+        ChartSection(
+            "measures",
+            "Outcome measures",
+            Purpose.CLINICAL,
+            "clinical/meds/chart_measures.html",
+            _chart_measures,
+        )
+    )
+    register_section(
+        DashboardSection(
+            "safety_flags",
+            "Safety flags to follow up",
+            (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL),
+            "clinical/meds/dashboard_flags.html",
+            _dashboard_flags,
+        )
+    )
+
+
+def _can_write(request) -> bool:
+    return all(request.client_access.allows(purpose) for purpose in WRITE)
+
+
+def _chart_medications(request, client):
+    from clinical.selectors_meds import medications_for_chart
+
+    return {
+        **medications_for_chart(client, today=timezone.localdate()),
+        "can_write": _can_write(request),
+    }
+
+
+def _chart_measures(request, client):
+    from clinical.selectors_meds import measures_for_chart
+
+    return {**measures_for_chart(client), "can_write": _can_write(request)}
+
+
+def _dashboard_flags(request):
+    from clinical.forms_meds import AcknowledgeForm
+    from clinical.selectors_meds import open_safety_flags
+
+    return {"flags": open_safety_flags(request.user), "form": AcknowledgeForm()}
