@@ -355,3 +355,9 @@ def test_ten_thousand_characters_and_nul_bytes_answer_400(admitted, intake_user,
     )
     assert response.status_code == 400
     assert not SupportContact.objects.exists()
+
+
+def test_the_chart_shows_a_stored_e164_number_as_people_read_it(admitted, clinician, client_as):
+    Client.objects.filter(pk=admitted.pk).update(phone="+16175550134")
+    html = client_as(clinician).get(_chart(admitted)).content.decode()
+    assert "(617) 555-0134" in html

@@ -53,7 +53,7 @@ def test_clinician_writes_a_relapse_plan_saves_a_second_version_and_prints_it(
     copy = page.get_by_test_id("client-copy")
     text = copy.inner_text()
     assert "988 Suicide & Crisis Lifeline" in text
-    assert "+16175550134" in text and "Walk the dog" in text
+    assert "(617) 555-0134" in text and "Walk the dog" in text
     assert "divorce" not in page.content() and "Internal note" not in page.content()
     font_size = copy.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
     assert font_size >= 20  # big readable type from static/css/client_copy.css
