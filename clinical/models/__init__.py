@@ -2,3 +2,5 @@
 
 Each module is imported here so that Django finds every model of the app.
 """
+
+from clinical.models.notes import *  # noqa: F401,F403
