@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class ClinicalConfig(AppConfig):
     name = "clinical"
+
+    def ready(self):
+        from clinical import navigation_notes
+
+        navigation_notes.register()

@@ -12,5 +12,6 @@ urlpatterns = [
     path("audit/", include("iop.audit.urls")),
     path("clients/", include("clients.urls")),
     path("scheduling/", include("scheduling.urls")),
+    path("clinical/notes/", include(("clinical.urls_notes", "notes"))),
     path("admin/", admin.site.urls),
 ]

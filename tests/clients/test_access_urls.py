@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clients import services
 from clients.models import CareTeamRole, InformationCategory, RecipientType
+from clinical.models import ProgressNote
 from iop.audit.models import AuditEvent
 from scheduling.services import appointment_book, enrollment_create
 from tests.iop.factories import UserFactory
@@ -43,6 +44,9 @@ POST_ONLY = {
     "clients:emergency_review_mark",
     "scheduling:attendance_mark",
     "scheduling:appointment_cancel",
+    "notes:group_autosave",
+    "notes:appointment_autosave",
+    "notes:appointment_no_show",
 }
 
 
@@ -91,6 +95,17 @@ def chart(clinician, intake_user):
         ends_at=start + timedelta(hours=1),
         actor=clinician,
     )
+    # Drafts written straight to the table: the walk needs objects, not the note rules.
+    group_note = ProgressNote.objects.create(
+        kind="group", format="BIRP", author=clinician, session=session
+    )
+    note = ProgressNote.objects.create(
+        kind="individual",
+        format="DAP",
+        author=clinician,
+        appointment=appointment,
+        client=client,
+    )
     access = services.emergency_access_open(
         client=client,
         actor=UserFactory(username="glass", roles=["clinician"]),
@@ -104,6 +119,8 @@ def chart(clinician, intake_user):
         "consent_id": consent.public_id,
         "episode_id": episode.public_id,
         "member_id": member.public_id,
+        "note_id": note.public_id,
+        "group_note_id": group_note.public_id,
     }
 
 
