@@ -194,6 +194,10 @@ def session_plan(request, session):
 
 
 def _sign_page(request, note, *, missing, back, title):
+    if request.method == "POST" and note is not None and note.is_signed:
+        # A double submission lands on the first signature (STYLE: idempotent writes).
+        messages.info(request, "This note is already signed.")
+        return redirect(*back)
     form = IdentityForm(request.POST or None, user=request.user)
     is_author = note is not None and note.author_id == request.user.pk
     if request.method == "POST" and form.is_valid():
