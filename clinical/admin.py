@@ -20,6 +20,7 @@ class CurriculumTopicAdmin(admin.ModelAdmin):
     list_display = ("title", "track", "order", "active")
     list_editable = ("order", "active")
     list_filter = ("track", "active")
+    list_select_related = ("track",)
     ordering = ("track__order", "order")
 
 

@@ -59,7 +59,9 @@ class NoteForm(forms.Form):
         self.absent_by_public_id = {str(a["client"].public_id): a["client"] for a in absent}
         if is_group:
             self.fields["topic"] = forms.ModelChoiceField(
-                queryset=CurriculumTopic.objects.filter(track=track, active=True),
+                queryset=CurriculumTopic.objects.filter(track=track, active=True).select_related(
+                    "track"
+                ),
                 required=False,
             )
             self.fields["narrative"] = _text(
@@ -221,7 +223,9 @@ class SessionPlanForm(forms.Form):
 
     def __init__(self, *args, track, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = CurriculumTopic.objects.filter(track=track, active=True)
+        self.fields["topic"].queryset = CurriculumTopic.objects.filter(
+            track=track, active=True
+        ).select_related("track")
         self.fields["modality"].queryset = Modality.objects.filter(active=True).select_related(
             "parent"
         )

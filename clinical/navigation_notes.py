@@ -73,13 +73,11 @@ def _group_note_reach(user, note, purpose):
 
 
 def _chart(request, client):
-    from clinical.selectors_notes import chart_notes, chart_notes_count
+    from clinical.selectors_notes import chart_notes
 
-    return {
-        "notes": chart_notes(client, limit=CHART_NOTES),
-        "total": chart_notes_count(client),
-        "limit": CHART_NOTES,
-    }
+    # One more than shown says whether older notes exist, without a count query.
+    notes = list(chart_notes(client, limit=CHART_NOTES + 1))
+    return {"notes": notes[:CHART_NOTES], "more": len(notes) > CHART_NOTES}
 
 
 def _cosign_queue(request):

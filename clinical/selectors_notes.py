@@ -35,7 +35,7 @@ def group_note_for(session: GroupSession) -> ProgressNote | None:
         ProgressNote.objects.filter(session=session)
         .select_related(*NOTE_RELATED)
         .prefetch_related(
-            Prefetch("sections", queryset=GroupNoteSection.objects.all()),
+            Prefetch("sections", queryset=GroupNoteSection.objects.select_related("client")),
             Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
         )
         .first()
@@ -139,7 +139,7 @@ def chart_notes(client: Client, *, limit: int | None = None):
             # Filtered by client: another client's section never leaves the database.
             Prefetch(
                 "sections",
-                queryset=GroupNoteSection.objects.filter(client=client),
+                queryset=GroupNoteSection.objects.filter(client=client).select_related("client"),
                 to_attr="client_sections",
             ),
             Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
@@ -149,12 +149,6 @@ def chart_notes(client: Client, *, limit: int | None = None):
     if limit is not None:
         notes = notes[:limit]
     return notes
-
-
-def chart_notes_count(client: Client) -> int:
-    return ProgressNote.objects.filter(
-        Q(client=client) | Q(pk__in=GroupNoteSection.objects.filter(client=client).values("note"))
-    ).count()
 
 
 def cosign_queue(supervisor):
