@@ -51,9 +51,15 @@ def _group_context(session, note):
 
 
 def _group_form(request, session, note, rows, absent, plan, *, data=None):
+    initial = note_initial(note, rows=rows, plan=plan)
+    if note is None:  # a group usually runs its slot: start from the session's times
+        initial |= {
+            "time_in": services.local_time(session.starts_at),
+            "time_out": services.local_time(session.ends_at),
+        }
     return NoteForm(
         data,
-        initial=note_initial(note, rows=rows, plan=plan),
+        initial=initial,
         note_format=note.format if note else NoteFormatDefault.for_kind(NoteKind.GROUP),
         is_group=True,
         track=session.group.track,
