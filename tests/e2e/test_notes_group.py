@@ -81,3 +81,18 @@ def test_facilitator_charts_a_ten_client_group_and_each_chart_shows_its_own_sect
     for name in NAMES[1:]:
         assert f"{name} named a trigger" not in text
     assert "Bea" not in page.content()
+
+
+def test_leaving_the_page_right_after_typing_keeps_the_text(
+    page, browser_login, clinician, admin_user
+):
+    modality()
+    session, clients, _ = group_session(clinician, admin_user, 1, names=["Kim"])
+    browser_login("alice")
+    page.goto(f"/clinical/notes/sessions/{session.public_id}/")
+    page.fill("#id_narrative", "Typed just before closing the tab.")
+    page.goto("/")  # sooner than the 2 s autosave: the page's beacon saves it
+    deadline = time.monotonic() + 5
+    while not ProgressNote.objects.filter(narrative__startswith="Typed just").exists():
+        assert time.monotonic() < deadline, "the text typed before leaving was lost"
+        time.sleep(0.1)
