@@ -224,6 +224,7 @@ USE_TZ = True
 TIME_ZONE = os.environ.get("IOP_TIME_ZONE", "America/New_York")  # the clinic's zone; stored UTC
 # Phone numbers typed without a country code are read as this region's, stored in E.164.
 IOP_PHONE_REGION = os.environ.get("IOP_PHONE_REGION", "US")
+IOP_LATE_ENTRY_HOURS = int(os.environ.get("IOP_LATE_ENTRY_HOURS", "72"))
 
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "/static/"
