@@ -290,8 +290,9 @@ def test_chart_query_count_does_not_grow_with_history(
     # EXISTS columns: the one access query (1); the audit row (savepoint, chain lock,
     # head, insert, release: 5); discharges, consents, episodes, emergency flag, care
     # team, episodes, contacts, disclosures (8); enrollment twice, weekly hours, history (4);
-    # readiness: sessions held, attended, weekly minutes (3). Was 30 with five access checks.
-    with django_assert_max_num_queries(25) as first:
+    # readiness: sessions held, attended, weekly minutes (3); progress notes (1, and their
+    # sections and addenda when there are notes). Was 30 with five access checks.
+    with django_assert_max_num_queries(26) as first:
         assert http.get(url).status_code == 200
     attend(14)
     with django_assert_max_num_queries(len(first.captured_queries)):
