@@ -7,6 +7,7 @@ import time
 import pytest
 
 from clinical.models import NoteStatus, ProgressNote
+from iop.audit.models import AuditEvent
 from tests.clinical.notes_factories import group_session, modality
 from tests.iop.factories import PASSWORD
 
@@ -71,6 +72,16 @@ def test_facilitator_charts_a_ten_client_group_and_each_chart_shows_its_own_sect
 
     note = ProgressNote.objects.get(session=session)
     assert note.status == NoteStatus.SIGNED and note.sections.count() == 10
+    # Writes: the draft's creation, the explicit save before signing, one sign row per
+    # client; the autosaves in between wrote no row of their own (throttled).
+    writes = list(
+        AuditEvent.objects.filter(action__startswith="note.").values_list("action", flat=True)
+    )
+    assert writes == ["note.create", "note.save"] + ["note.sign"] * 10
+    reads = AuditEvent.objects.filter(
+        action__startswith="access.", object_id=str(session.public_id)
+    )
+    print(f"audit: {len(writes)} note rows, {reads.count()} access rows for the session's pages")
 
     page.goto(f"/clients/{clients[0].public_id}/")
     notes = page.get_by_test_id("section-notes")
