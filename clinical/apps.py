@@ -11,3 +11,6 @@ class ClinicalConfig(AppConfig):
         from clinical import navigation_meds
 
         navigation_meds.register()
+        from clinical import navigation_notes
+
+        navigation_notes.register()

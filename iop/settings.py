@@ -288,6 +288,8 @@ TIME_ZONE = os.environ.get("IOP_TIME_ZONE", "America/New_York")  # the clinic's 
 IOP_PHONE_REGION = os.environ.get("IOP_PHONE_REGION", "US")
 # Days between treatment-plan reviews; each review is signed and kept as a new version.
 IOP_PLAN_REVIEW_DAYS = int(os.environ.get("IOP_PLAN_REVIEW_DAYS", "30"))
+# A note signed this many hours after its session ends is marked a late entry.
+IOP_LATE_ENTRY_HOURS = int(os.environ.get("IOP_LATE_ENTRY_HOURS", "72"))
 
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -6,6 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [
         ("clinical", "0001_meds"),
+        ("clinical", "0001_notes"),
         ("clinical", "0001_plans"),
     ]
 

@@ -29,14 +29,29 @@
 
   function hide() { banner.classList.add("d-none"); }
 
+  // A note being typed (static/js/notes.js marks it dirty) is saved before the
+  // warning and before the sign-out, so an idle sign-out never loses a word.
+  function saveDrafts() {
+    var forms = document.querySelectorAll("form[data-autosave-url]");
+    return Promise.all(Array.prototype.map.call(forms, function (form) {
+      if (!form.dataset.dirty) { return null; }
+      return fetch(form.dataset.autosaveUrl, {
+        method: "POST", credentials: "same-origin", body: new FormData(form),
+        headers: { "HX-Request": "true" }
+      }).then(function (r) { if (r.ok) { form.dataset.dirty = ""; } }).catch(function () {});
+    }));
+  }
+
   function check() {
     fetch(sessionUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (data) {
         remaining = data.remaining;
         if (remaining <= 0) {
-          window.location.reload();  // the server signs the session out and shows why
+          // the server signs the session out and shows why
+          saveDrafts().then(function () { window.location.reload(); });
         } else if (remaining <= warnAt) {
+          if (banner.classList.contains("d-none")) { saveDrafts(); }
           show(remaining);
           schedule(1);
         } else {

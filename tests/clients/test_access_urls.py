@@ -14,6 +14,7 @@ from django.utils import timezone
 from clients import services
 from clients.models import CareTeamRole, InformationCategory, RecipientType
 from clinical import services_plans
+from clinical.models import ProgressNote
 from clinical.services_meds import measure_record, medication_add
 from iop.audit.models import AuditEvent
 from scheduling.services import appointment_book, enrollment_create
@@ -48,6 +49,9 @@ POST_ONLY = {
     "scheduling:attendance_all_present",
     "scheduling:appointment_cancel",
     "meds:measure_acknowledge",
+    "notes:group_autosave",
+    "notes:appointment_autosave",
+    "notes:appointment_no_show",
 }
 
 
@@ -95,6 +99,17 @@ def chart(clinician, intake_user):
         starts_at=start,
         ends_at=start + timedelta(hours=1),
         actor=clinician,
+    )
+    # Drafts written straight to the table: the walk needs objects, not the note rules.
+    group_note = ProgressNote.objects.create(
+        kind="group", format="BIRP", author=clinician, session=session
+    )
+    note = ProgressNote.objects.create(
+        kind="individual",
+        format="DAP",
+        author=clinician,
+        appointment=appointment,
+        client=client,
     )
     access = services.emergency_access_open(
         client=client,
@@ -157,6 +172,8 @@ def chart(clinician, intake_user):
         "consent_id": consent.public_id,
         "episode_id": episode.public_id,
         "member_id": member.public_id,
+        "note_id": note.public_id,
+        "group_note_id": group_note.public_id,
     }
 
 

@@ -1,0 +1,184 @@
+"""Demo progress notes (fake people only), written through the services.
+
+For each demo facilitator: the group sessions of the last three days are charted
+(the latest left as a draft, the others signed on time), two older sessions are
+signed now and so marked late entries, and two individual appointments of the past
+two weeks are booked and charted. ``clinician`` needs a co-signature: ``supervisor``
+co-signs every note but the newest, which waits in their queue.
+
+Idempotent: a facilitator who already has notes is skipped.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from clients.models import CareTeamRole, Client
+from clinical.models import CosignStatus, CurriculumTopic, Modality, NoteStatus, ProgressNote
+from clinical.services_notes import (
+    NoteContent,
+    appointment_note_save,
+    attending_ids,
+    group_note_save,
+    note_cosign,
+    note_sign,
+    session_plan_set,
+)
+from iop.accounts.models import User
+from scheduling.models import GroupSession, clinic_tz
+from scheduling.services import appointment_book
+
+DEMO_PASSWORD = "demo"  # noqa: S105  (the demo accounts' documented password)
+FACILITATORS = ("clinician", "clinician2")
+
+
+def seed(*, stdout):
+    users = {u.username: u for u in User.objects.filter(username__in=[*FACILITATORS, "supervisor"])}
+    if len(users) < 3 or not Modality.objects.exists():
+        stdout.write("Notes: demo staff or the modality catalogue missing; skipped.")
+        return
+    written = 0
+    for username in FACILITATORS:
+        author = users[username]
+        if ProgressNote.objects.filter(author=author).exists():
+            continue
+        written += _group_notes(author) + _individual_notes(author)
+    cosigned = _cosign_all_but_newest(users["clinician"], users["supervisor"])
+    waiting = ProgressNote.objects.filter(cosign_status=CosignStatus.PENDING).count()
+    stdout.write(
+        f"Notes: {written} written, {cosigned} co-signed, {waiting} awaiting co-signature."
+    )
+
+
+def _content(session_or_none, modality, topic, *, time_in, time_out) -> NoteContent:
+    title = topic.title.lower() if topic else "process group"
+    return NoteContent(
+        modality=modality,
+        topic=topic,
+        interventions=["psychoeducation", "process_facilitation"],
+        time_in=time_in,
+        time_out=time_out,
+        narrative=(
+            f"Psychoeducation on {title}, then process group: members linked the topic to "
+            "the week at work and rehearsed one coping response each."
+        ),
+    )
+
+
+def _section(n: int) -> dict:
+    responses = [
+        "Named a work trigger and a plan to leave early from client dinners.",
+        "Quiet at first; engaged after the role play and gave feedback to peers.",
+        "Reported cravings after a long shift; practised urge surfing in group.",
+        "Shared a relapse warning sign (isolating) and asked the group for check-ins.",
+    ]
+    return {
+        "participation": "Attended the whole session and took part in the exercise.",
+        "response": responses[n % len(responses)],
+        "progress": "Moving toward the goal of 90 days abstinent; attendance steady.",
+        "plan": "Continue IOP; practise the skill twice before the next session.",
+        "risk": "none",
+        "safety_plan_note": "",
+    }
+
+
+def _group_notes(author) -> int:
+    now = timezone.now()
+    sessions = list(
+        GroupSession.objects.held()
+        .filter(group__facilitators=author, date__lt=timezone.localdate())
+        .select_related("group__track")
+        .order_by("-date")
+    )
+    recent = [s for s in sessions if now - s.ends_at < timedelta(hours=72)][:4]
+    older = [s for s in sessions if now - s.ends_at > timedelta(days=14)][:2]
+    modalities = list(Modality.objects.filter(code__in=["cbt", "dbt-distress-tolerance"]))
+    written = 0
+    for n, session in enumerate(recent + older):
+        present = list(Client.objects.filter(pk__in=attending_ids(session)))
+        if not present:
+            continue
+        topic = (
+            CurriculumTopic.objects.filter(track=session.group.track)
+            .order_by("order")[n % 21 : n % 21 + 1]
+            .first()
+        )
+        modality = modalities[n % len(modalities)]
+        session_plan_set(session=session, topic=topic, modality=modality, actor=author)
+        local_start = session.starts_at.astimezone(clinic_tz()).time()
+        local_end = session.ends_at.astimezone(clinic_tz()).time()
+        draft = n == 0
+        sections = {
+            client: _section(i) for i, client in enumerate(present[:2] if draft else present)
+        }
+        note = group_note_save(
+            session=session,
+            content=_content(session, modality, topic, time_in=local_start, time_out=local_end),
+            sections=sections,
+            actor=author,
+        )
+        if not draft:
+            note_sign(note=note, actor=author, password=DEMO_PASSWORD)
+        written += 1
+    return written
+
+
+def _individual_notes(author) -> int:
+    clients = list(
+        Client.objects.filter(
+            care_team__staff=author,
+            care_team__role=CareTeamRole.PRIMARY,
+            care_team__ended_on__isnull=True,
+            status="active",
+        ).order_by("mrn")[:2]
+    )
+    cbt = Modality.objects.get(code="cbt")
+    written = 0
+    for days_ago, client in zip((3, 10), clients, strict=False):
+        day = timezone.localdate() - timedelta(days=days_ago)
+        start = datetime.combine(day, time(15, 0), tzinfo=clinic_tz())
+        try:
+            appointment = appointment_book(
+                client=client,
+                clinician=author,
+                kind="individual",
+                starts_at=start,
+                ends_at=start + timedelta(minutes=50),
+                actor=author,
+            )
+        except ValidationError:
+            continue  # that hour is taken in this demo's calendar
+        note = appointment_note_save(
+            appointment=appointment,
+            content=NoteContent(
+                modality=cbt,
+                interventions=["cognitive_restructuring", "relapse_prevention"],
+                time_in=time(15, 0),
+                time_out=time(15, 50),
+                body={
+                    "data": "Reports 3 weeks abstinent; stress rising before a licensing "
+                    "board interview.",
+                    "assessment": "Engaged; identified all-or-nothing thinking about the "
+                    "interview and reframed it.",
+                },
+                plan="Weekly individual session; thought record daily; call sponsor before "
+                "the interview.",
+                risk="none",
+            ),
+            actor=author,
+        )
+        note_sign(note=note, actor=author, password=DEMO_PASSWORD)
+        written += 1
+    return written
+
+
+def _cosign_all_but_newest(author, supervisor) -> int:
+    pending = list(
+        ProgressNote.objects.filter(
+            author=author, status=NoteStatus.SIGNED, cosign_status=CosignStatus.PENDING
+        ).order_by("-signed_at")
+    )
+    for note in pending[1:]:
+        note_cosign(note=note, actor=supervisor, password=DEMO_PASSWORD)
+    return len(pending[1:])

@@ -1,0 +1,232 @@
+"""Forms of the note pages. They parse and show messages; the rules live in
+clinical/services_notes.py (a section for an absent client, time out before time
+in, an edit of a signed note are refused there, on every path)."""
+
+import re
+
+from django import forms
+from django_otp import devices_for_user
+
+from clinical.models import CurriculumTopic, Intervention, Modality, Risk
+from clinical.models.notes import FORMAT_SECTIONS
+from clinical.services_notes import MAX_FIELD, MAX_NARRATIVE, SECTION_FIELDS, NoteContent
+
+SECTION_KEY = re.compile(r"^([0-9a-fA-F-]{36})-([a-z_]+)$")
+RISK_CHOICES = [("", "— not screened yet —"), *Risk.choices]
+
+
+def _style(form) -> None:
+    """Bootstrap classes on the widgets (the templates lay fields out by hand)."""
+    for bound in form.fields.values():
+        widget = bound.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            continue
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        widget.attrs["class"] = f"{css} form-control-sm" if css == "form-control" else css
+
+
+def _text(label, *, limit=MAX_FIELD, rows=3, **attrs):
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=limit,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": rows, **attrs}),
+    )
+
+
+class NoteForm(forms.Form):
+    """The common fields, the group narrative or the format's sections, and for a group
+    note one section per attending client (field names ``<client public id>-<part>``)."""
+
+    modality = forms.ModelChoiceField(queryset=Modality.objects.none(), required=False)
+    interventions = forms.MultipleChoiceField(
+        choices=Intervention.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    time_in = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    time_out = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def __init__(self, *args, note_format, is_group, track=None, rows=(), absent=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_group = is_group
+        self.note_format = note_format
+        self.rows = list(rows)
+        self.fields["modality"].queryset = Modality.objects.filter(active=True).select_related(
+            "parent"
+        )
+        _style(self)
+        self.by_public_id = {str(r.client.public_id): r.client for r in self.rows}
+        self.absent_by_public_id = {str(a["client"].public_id): a["client"] for a in absent}
+        if is_group:
+            self.fields["topic"] = forms.ModelChoiceField(
+                queryset=CurriculumTopic.objects.filter(track=track, active=True).select_related(
+                    "track"
+                ),
+                required=False,
+            )
+            self.fields["narrative"] = _text(
+                "Group narrative (topic, what the group did, interventions)",
+                limit=MAX_NARRATIVE,
+                rows=6,
+            )
+            for row in self.rows:
+                prefix = str(row.client.public_id)
+                self.fields[f"{prefix}-participation"] = _text("Participation", rows=2)
+                self.fields[f"{prefix}-response"] = _text("Response", rows=2)
+                self.fields[f"{prefix}-progress"] = _text("Progress toward goals", rows=2)
+                self.fields[f"{prefix}-plan"] = _text("Plan", rows=1)
+                self.fields[f"{prefix}-risk"] = forms.ChoiceField(
+                    label="Risk screen", choices=RISK_CHOICES, required=False
+                )
+                self.fields[f"{prefix}-safety_plan_note"] = _text(
+                    "Safety-plan note (required when SI or HI is present)", rows=1
+                )
+        else:
+            for key, label in FORMAT_SECTIONS[note_format]:
+                self.fields[f"body_{key}"] = _text(label, rows=4)
+            self.fields["plan"] = _text("Plan", rows=2)
+            self.fields["risk"] = forms.ChoiceField(
+                label="Risk screen", choices=RISK_CHOICES, required=False
+            )
+            self.fields["safety_plan_note"] = _text(
+                "Safety-plan note (required when SI or HI is present)", rows=2
+            )
+        _style(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.absent_sections = {}
+        if not self.is_group:
+            return cleaned
+        for key in self.data:
+            match = SECTION_KEY.match(key)
+            if not match or key in self.fields:
+                continue
+            public_id, part = match.group(1).lower(), match.group(2)
+            client = self.absent_by_public_id.get(public_id)
+            if client is None or part not in SECTION_FIELDS:
+                raise forms.ValidationError(
+                    "A section was sent for a client who is not on this session's list."
+                )
+            # Passed on so that the service refuses it with its message.
+            self.absent_sections.setdefault(client, {})[part] = str(self.data[key])[:MAX_FIELD]
+        return cleaned
+
+    def content(self) -> NoteContent:
+        data = self.cleaned_data
+        return NoteContent(
+            modality=data.get("modality"),
+            topic=data.get("topic"),
+            interventions=list(data.get("interventions") or []),
+            time_in=data.get("time_in"),
+            time_out=data.get("time_out"),
+            risk=data.get("risk", ""),
+            safety_plan_note=data.get("safety_plan_note", ""),
+            narrative=data.get("narrative", ""),
+            body={
+                key: data.get(f"body_{key}", "")
+                for key, _label in FORMAT_SECTIONS[self.note_format]
+                if not self.is_group
+            },
+            plan=data.get("plan", ""),
+        )
+
+    def sections(self) -> dict:
+        sections = {
+            row.client: {
+                part: self.cleaned_data.get(f"{row.client.public_id}-{part}", "")
+                for part in SECTION_FIELDS
+            }
+            for row in self.rows
+        }
+        return sections | self.absent_sections
+
+    def section_fields(self, row):
+        prefix = str(row.client.public_id)
+        return [self[f"{prefix}-{part}"] for part in SECTION_FIELDS]
+
+    def body_fields(self):
+        return [self[f"body_{key}"] for key, _label in FORMAT_SECTIONS[self.note_format]]
+
+
+def note_initial(note, *, rows=(), plan=None) -> dict:
+    """The form's initial values from a saved draft (or the session's plan)."""
+    if note is None:
+        return {
+            "modality": plan.modality_id if plan else None,
+            "topic": plan.topic_id if plan else None,
+        }
+    initial = {
+        "modality": note.modality_id,
+        "topic": note.topic_id,
+        "interventions": note.interventions,
+        "time_in": note.time_in,
+        "time_out": note.time_out,
+        "risk": note.risk,
+        "safety_plan_note": note.safety_plan_note,
+        "narrative": note.narrative,
+        "plan": note.plan,
+        **{f"body_{key}": text for key, text in note.body.items()},
+    }
+    for row in rows:
+        if row.section is not None:
+            for part in SECTION_FIELDS:
+                initial[f"{row.client.public_id}-{part}"] = getattr(row.section, part)
+    return initial
+
+
+class IdentityForm(forms.Form):
+    """Re-confirms who signs: the authenticator code when the account has one."""
+
+    password = forms.CharField(
+        required=False,
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    otp_token = forms.CharField(
+        label="Authenticator code",
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.uses_otp = any(True for _ in devices_for_user(user, confirmed=True))
+        del self.fields["password" if self.uses_otp else "otp_token"]
+        _style(self)
+
+
+class AddendumForm(IdentityForm):
+    text = forms.CharField(
+        label="Addendum", max_length=MAX_FIELD, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    field_order = ["text", "password", "otp_token"]
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="What should the author add or correct?",
+        max_length=MAX_FIELD,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class SessionPlanForm(forms.Form):
+    topic = forms.ModelChoiceField(queryset=CurriculumTopic.objects.none(), required=False)
+    modality = forms.ModelChoiceField(queryset=Modality.objects.none(), required=False)
+
+    def __init__(self, *args, track, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = CurriculumTopic.objects.filter(
+            track=track, active=True
+        ).select_related("track")
+        self.fields["modality"].queryset = Modality.objects.filter(active=True).select_related(
+            "parent"
+        )
+        _style(self)

@@ -1,0 +1,460 @@
+"""Modalities, curricula, session plans and progress notes (group and individual).
+
+A note is a draft its author edits, then signed and locked: nothing in it changes
+after ``signed_at`` except the co-signature columns; a correction is an
+``Addendum`` with its own author, time and signature. ``save()`` refuses a change
+to a signed note's content, and on PostgreSQL a trigger (``NOTE_LOCK_SQL``) refuses
+the same UPDATE from any path (a queryset ``update()``, the shell, raw SQL).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+__all__ = [
+    "Addendum",
+    "CosignStatus",
+    "CurriculumTopic",
+    "GroupNoteSection",
+    "Intervention",
+    "Modality",
+    "NoteFormat",
+    "NoteFormatDefault",
+    "NoteKind",
+    "NoteStatus",
+    "ProgressNote",
+    "Risk",
+    "SessionPlan",
+    "SignedNoteLocked",
+]
+
+
+class SignedNoteLocked(Exception):
+    """A signed note's content, a signed note's section or an addendum was changed."""
+
+
+class Modality(models.Model):
+    """A treatment approach (CBT, DBT…); a DBT skill module is a child of DBT."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="modules"
+    )
+    active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name_plural = "modalities"
+
+    def __str__(self):
+        return f"{self.parent.name}: {self.name}" if self.parent_id else self.name
+
+
+class CurriculumTopic(models.Model):
+    """A psychoeducation topic of a track's curriculum, in teaching order.
+
+    IOP 6 covers the topics first; IOP 3 returns to them in more depth."""
+
+    track = models.ForeignKey(
+        "scheduling.Track", on_delete=models.PROTECT, related_name="curriculum"
+    )
+    order = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["track__order", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["track", "title"], name="one_topic_title_per_track"),
+        ]
+
+    def __str__(self):
+        return f"{self.track.code.upper()} {self.order}. {self.title}"
+
+
+class SessionPlan(models.Model):
+    """What a group session will cover; the group note starts from it.
+
+    Kept here rather than on scheduling's session: clinical depends on scheduling,
+    never the reverse (DESIGN.md, Architecture)."""
+
+    session = models.OneToOneField(
+        "scheduling.GroupSession", on_delete=models.CASCADE, related_name="plan"
+    )
+    topic = models.ForeignKey(
+        CurriculumTopic, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    modality = models.ForeignKey(
+        Modality, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    planned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Plan of {self.session_id}"
+
+
+class NoteKind(models.TextChoices):
+    GROUP = "group", "Group"
+    INDIVIDUAL = "individual", "Individual"
+    FAMILY = "family", "Family"
+    MEDICATION = "medication", "Medication management"
+    CASE_MANAGEMENT = "case_management", "Case management"
+
+
+class NoteFormat(models.TextChoices):
+    DAP = "DAP", "DAP (data, assessment, plan)"
+    BIRP = "BIRP", "BIRP (behaviour, intervention, response, plan)"
+    SOAP = "SOAP", "SOAP (subjective, objective, assessment, plan)"
+
+
+# The body sections of each format, before the plan (a column of its own, because the
+# next note shows the last one). The response key is where the client's response to
+# the session is written: what the completeness check looks for.
+FORMAT_SECTIONS = {
+    NoteFormat.DAP: [("data", "Data"), ("assessment", "Assessment (client's response)")],
+    NoteFormat.BIRP: [
+        ("behavior", "Behaviour"),
+        ("intervention", "Intervention"),
+        ("response", "Response"),
+    ],
+    NoteFormat.SOAP: [
+        ("subjective", "Subjective"),
+        ("objective", "Objective"),
+        ("assessment", "Assessment (client's response)"),
+    ],
+}
+RESPONSE_KEY = {
+    NoteFormat.DAP: "assessment",
+    NoteFormat.BIRP: "response",
+    NoteFormat.SOAP: "assessment",
+}
+# The program's choice when no NoteFormatDefault row says otherwise.
+DEFAULT_FORMATS = {
+    NoteKind.GROUP: NoteFormat.BIRP,
+    NoteKind.INDIVIDUAL: NoteFormat.DAP,
+    NoteKind.FAMILY: NoteFormat.DAP,
+    NoteKind.MEDICATION: NoteFormat.SOAP,
+    NoteKind.CASE_MANAGEMENT: NoteFormat.DAP,
+}
+
+
+class NoteFormatDefault(models.Model):
+    """The program's format for each kind of note (admin-editable)."""
+
+    kind = models.CharField(max_length=20, choices=NoteKind.choices, unique=True)
+    format = models.CharField(max_length=4, choices=NoteFormat.choices)
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.format}"
+
+    @classmethod
+    def for_kind(cls, kind: str) -> str:
+        chosen = cls.objects.filter(kind=kind).values_list("format", flat=True).first()
+        return chosen or DEFAULT_FORMATS[kind]
+
+
+class Intervention(models.TextChoices):
+    """Interventions a note names (payers ask which were used, not only the modality)."""
+
+    PSYCHOEDUCATION = "psychoeducation", "Psychoeducation"
+    COGNITIVE_RESTRUCTURING = "cognitive_restructuring", "Cognitive restructuring"
+    MOTIVATIONAL_INTERVIEWING = "motivational_interviewing", "Motivational interviewing"
+    SKILLS_TRAINING = "skills_training", "Skills training / rehearsal"
+    ROLE_PLAY = "role_play", "Role play"
+    PROCESS_FACILITATION = "process_facilitation", "Process facilitation"
+    RELAPSE_PREVENTION = "relapse_prevention", "Relapse-prevention planning"
+    MINDFULNESS = "mindfulness", "Mindfulness / grounding exercise"
+    SAFETY_PLANNING = "safety_planning", "Safety planning"
+    MEDICATION_REVIEW = "medication_review", "Medication review"
+    CASE_COORDINATION = "case_coordination", "Case coordination / referral"
+    FAMILY_SYSTEMS = "family_systems", "Family systems work"
+
+
+class Risk(models.TextChoices):
+    """The risk screen: blank means not screened yet (a payer rejects that)."""
+
+    NONE = "none", "Denies SI and HI"
+    SI = "si", "Suicidal ideation"
+    HI = "hi", "Homicidal ideation"
+    BOTH = "both", "Suicidal and homicidal ideation"
+
+
+RISK_PRESENT = {Risk.SI, Risk.HI, Risk.BOTH}
+
+
+class NoteStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+
+
+class CosignStatus(models.TextChoices):
+    NOT_REQUIRED = "", "Not required"
+    PENDING = "pending", "Waiting for co-signature"
+    RETURNED = "returned", "Returned by the supervisor"
+    COSIGNED = "cosigned", "Co-signed"
+
+
+# The columns a signature locks. Everything else on the row is the co-signature's
+# (and the bookkeeping of autosave), which may change after signing. The trigger is
+# generated from this list, so a new content column is locked by adding it here.
+CONTENT_COLUMNS = (
+    "kind",
+    "format",
+    "author_id",
+    "client_id",
+    "session_id",
+    "appointment_id",
+    "modality_id",
+    "topic_id",
+    "interventions",
+    "time_in",
+    "time_out",
+    "risk",
+    "safety_plan_note",
+    "narrative",
+    "body",
+    "plan",
+    "status",
+    "signed_at",
+    "signed_by_id",
+    "attestation",
+    "late_entry",
+    "cosign_required",
+)
+
+
+class ProgressNote(models.Model):
+    """A progress note: of a group session (with a section per attending client) or
+    of an appointment (individual, family, medication or case management)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=NoteKind.choices)
+    format = models.CharField(max_length=4, choices=NoteFormat.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="progress_notes"
+    )
+    # An appointment's note is its client's; a group note belongs to its session and
+    # each section to one client.
+    client = models.ForeignKey(
+        "clients.Client",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="progress_notes",
+    )
+    session = models.OneToOneField(
+        "scheduling.GroupSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="group_note",
+    )
+    appointment = models.OneToOneField(
+        "scheduling.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="note",
+    )
+    modality = models.ForeignKey(
+        Modality, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    topic = models.ForeignKey(
+        CurriculumTopic, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    interventions = models.JSONField(default=list, blank=True)
+    time_in = models.TimeField(null=True, blank=True)
+    time_out = models.TimeField(null=True, blank=True)
+    # Individual notes screen the client here; a group note screens each client in
+    # their section.
+    risk = models.CharField(max_length=4, choices=Risk.choices, blank=True)
+    safety_plan_note = models.TextField(blank=True)
+    # The group narrative (topic, what the group did); unused by appointment notes.
+    narrative = models.TextField(blank=True)
+    # The format's sections (FORMAT_SECTIONS), key -> text.
+    body = models.JSONField(default=dict, blank=True)
+    plan = models.TextField(blank=True)
+
+    status = models.CharField(
+        max_length=6, choices=NoteStatus.choices, default=NoteStatus.DRAFT, db_index=True
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    attestation = models.TextField(blank=True)
+    # Signed more than IOP_LATE_ENTRY_HOURS after the session or appointment ended.
+    late_entry = models.BooleanField(default=False)
+    cosign_required = models.BooleanField(default=False)
+
+    # Co-signature: may change after signing (not in CONTENT_COLUMNS).
+    cosign_status = models.CharField(
+        max_length=8, choices=CosignStatus.choices, blank=True, db_index=True
+    )
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    cosign_attestation = models.TextField(blank=True)
+    returned_comment = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    saved_at = models.DateTimeField(auto_now=True)
+    # When the last note.autosave audit row was written (autosaves are audited at
+    # most once per AUTOSAVE_AUDIT_MINUTES per note).
+    autosave_audited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A group note has a session and no single client; an appointment's note
+            # has the appointment and its client.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="group",
+                        session__isnull=False,
+                        appointment__isnull=True,
+                        client__isnull=True,
+                    )
+                    | (
+                        ~Q(kind="group")
+                        & Q(session__isnull=True, appointment__isnull=False, client__isnull=False)
+                    )
+                ),
+                name="note_belongs_to_session_or_appointment",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="signed_note_has_signature",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_in__isnull=True)
+                | Q(time_out__isnull=True)
+                | Q(time_out__gt=models.F("time_in")),
+                name="note_time_out_after_time_in",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "-signed_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} note ({self.get_status_display().lower()})"
+
+    def save(self, *args, **kwargs):
+        # A signed note changes only in its co-signature columns.
+        if getattr(self, "_loaded_status", None) == NoteStatus.SIGNED:
+            update_fields = kwargs.get("update_fields")
+            changed = {
+                self._meta.get_field(name).attname
+                for name in (update_fields or [f.name for f in self._meta.concrete_fields])
+            }
+            if changed & set(CONTENT_COLUMNS):
+                raise SignedNoteLocked("A signed note cannot change; add an addendum.")
+        super().save(*args, **kwargs)
+        self._loaded_status = self.status
+
+    def delete(self, *args, **kwargs):
+        if self.status == NoteStatus.SIGNED:
+            raise SignedNoteLocked("A signed note cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == NoteStatus.SIGNED
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind == NoteKind.GROUP
+
+    def body_sections(self) -> list[tuple[str, str, str]]:
+        """(key, label, text) of the format's sections, in order."""
+        return [(k, label, self.body.get(k, "")) for k, label in FORMAT_SECTIONS[self.format]]
+
+    def intervention_labels(self) -> list[str]:
+        labels = dict(Intervention.choices)
+        return [labels.get(code, code) for code in self.interventions]
+
+
+class GroupNoteSection(models.Model):
+    """One attending client's part of a group note. A client's chart shows the group
+    narrative and this section only, never another client's (42 CFR 2.13: each
+    client's record discloses nothing about the others in the room)."""
+
+    note = models.ForeignKey(ProgressNote, on_delete=models.PROTECT, related_name="sections")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="group_note_sections"
+    )
+    participation = models.TextField(blank=True)
+    response = models.TextField(blank=True)
+    progress = models.TextField(blank=True)
+    plan = models.TextField(blank=True)
+    risk = models.CharField(max_length=4, choices=Risk.choices, blank=True)
+    safety_plan_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["note", "client"], name="one_section_per_client"),
+        ]
+        indexes = [models.Index(fields=["client", "note"])]
+
+    def __str__(self):
+        return f"Section of note {self.note_id}"
+
+    def save(self, *args, **kwargs):
+        if ProgressNote.objects.filter(pk=self.note_id, status=NoteStatus.SIGNED).exists():
+            raise SignedNoteLocked("A signed group note's sections cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if ProgressNote.objects.filter(pk=self.note_id, status=NoteStatus.SIGNED).exists():
+            raise SignedNoteLocked("A signed group note's sections cannot change.")
+        return super().delete(*args, **kwargs)
+
+
+class Addendum(models.Model):
+    """A correction or late addition to a signed note: written and signed at once,
+    never edited (the trigger refuses UPDATE and DELETE)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    note = models.ForeignKey(ProgressNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    signed_at = models.DateTimeField()
+    attestation = models.TextField()
+
+    class Meta:
+        ordering = ["signed_at"]
+        verbose_name_plural = "addenda"
+
+    def __str__(self):
+        return f"Addendum {self.public_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise SignedNoteLocked("An addendum is signed when written and cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise SignedNoteLocked("An addendum cannot be deleted.")

@@ -1,0 +1,93 @@
+"""How the notes part plugs into the rest: access kinds, chart and dashboard sections."""
+
+from clients.access import AccessDecision, OwnedKind, Purpose, register_owned
+from clients.chart import ChartSection
+from clients.chart import register as register_chart
+from iop.accounts.models import Role
+from iop.dashboard import DashboardSection
+from iop.dashboard import register as register_section
+
+# The chart shows the latest notes; the client's notes page shows them all.
+CHART_NOTES = 20
+
+
+def register():
+    from clinical.models import ProgressNote
+
+    # An appointment's note is its client's: the client's purposes decide.
+    register_owned(
+        OwnedKind(
+            "clinical.progressnote",
+            "note_id",
+            lambda: ProgressNote.objects.filter(client__isnull=False).select_related(
+                "author", "client", "appointment", "modality__parent", "signed_by"
+            ),
+        )
+    )
+    # A group note belongs to no single client: its author and the author's
+    # supervisor (who co-signs it) reach it whole; clients' charts show one section.
+    register_owned(
+        OwnedKind(
+            "clinical.groupnote",
+            "group_note_id",
+            lambda: ProgressNote.objects.filter(session__isnull=False).select_related(
+                "author", "session__group", "modality__parent", "topic", "signed_by"
+            ),
+            client_attr=None,
+            reach=_group_note_reach,
+        )
+    )
+    register_chart(
+        ChartSection(
+            "notes", "Progress notes", Purpose.CLINICAL, "clinical/notes/chart_notes.html", _chart
+        )
+    )
+    register_section(
+        DashboardSection(
+            "cosign",
+            "Notes waiting for your co-signature",
+            (Role.SUPERVISOR,),
+            "clinical/notes/dashboard_cosign.html",
+            _cosign_queue,
+        )
+    )
+    register_section(
+        DashboardSection(
+            "my_notes",
+            "My notes in progress",
+            (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL),
+            "clinical/notes/dashboard_my_notes.html",
+            _my_notes,
+        )
+    )
+
+
+def _group_note_reach(user, note, purpose):
+    if user.is_program_admin:
+        return AccessDecision(True, "admin")
+    if note.author_id == user.pk:
+        return AccessDecision(True, "author")
+    if note.author.clinical_supervisor_id == user.pk:
+        return AccessDecision(True, "supervisor")
+    return AccessDecision(False, "none")
+
+
+def _chart(request, client):
+    from clinical.selectors_notes import chart_notes
+
+    # One more than shown says whether older notes exist, without a count query.
+    notes = list(chart_notes(client, limit=CHART_NOTES + 1))
+    return {"notes": notes[:CHART_NOTES], "more": len(notes) > CHART_NOTES}
+
+
+def _cosign_queue(request):
+    from clinical.selectors_notes import cosign_queue
+
+    return {"notes": list(cosign_queue(request.user))}
+
+
+def _my_notes(request):
+    from clinical.selectors_notes import open_notes
+
+    notes = list(open_notes(request.user))
+    return {"notes": notes} if notes else None

@@ -1,0 +1,701 @@
+"""Writes of progress notes: drafts (typed and autosaved), signing, co-signing,
+addenda, and the appointment's outcome (completed by its note, or a no-show).
+
+Every rule lives here, so the page, an autosave, a task or the shell share it:
+only the author edits a draft; a group section is for a client who attended; a
+signed note never changes (``ProgressNote.save`` and the PostgreSQL trigger back
+this service); a note is signed only when complete and only after its author
+confirms who they are.
+
+Audit: a draft's creation, an explicit save, a signature, a co-signature, a return
+and an addendum each write their own row. Autosaves arrive every few seconds while
+a clinician types; a row per keystroke pause would bury the trail and say nothing
+new, so an autosave writes ``note.autosave`` at most once per note every
+``AUTOSAVE_AUDIT_MINUTES`` (the page's access row is still written on every request
+by ``clients.access``). ``detail`` carries codes and counts, never the words typed.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_otp import devices_for_user
+
+from clients.models import Client
+from clinical.models import (
+    Addendum,
+    CosignStatus,
+    CurriculumTopic,
+    GroupNoteSection,
+    Intervention,
+    Modality,
+    NoteFormatDefault,
+    NoteKind,
+    NoteStatus,
+    ProgressNote,
+    Risk,
+    SessionPlan,
+)
+from clinical.models.notes import FORMAT_SECTIONS, RESPONSE_KEY, RISK_PRESENT
+from iop.audit.models import Outcome
+from iop.audit.services import AuditContext, audit_record
+from scheduling.models import (
+    ATTENDED,
+    Appointment,
+    AppointmentStatus,
+    Attendance,
+    GroupSession,
+    clinic_tz,
+)
+
+AUTOSAVE_AUDIT_MINUTES = 10
+ATTESTATION = (
+    "I attest that I provided the services this note describes, that it is accurate and "
+    "complete, and that I am signing it myself."
+)
+COSIGN_ATTESTATION = (
+    "As clinical supervisor I have reviewed this note and agree with its assessment and plan."
+)
+ADDENDUM_ATTESTATION = "I attest that this addendum is accurate and that I am signing it myself."
+# Room for a full narrative; anything longer is a paste gone wrong, refused with a message.
+MAX_NARRATIVE = 8000
+MAX_FIELD = 4000
+SECTION_FIELDS = ("participation", "response", "progress", "plan", "risk", "safety_plan_note")
+
+
+def late_entry_hours() -> int:
+    return getattr(settings, "IOP_LATE_ENTRY_HOURS", 72)
+
+
+@dataclass
+class NoteContent:
+    """What a clinician types; any part may be blank while the note is a draft."""
+
+    modality: Modality | None = None
+    topic: CurriculumTopic | None = None
+    interventions: list[str] = field(default_factory=list)
+    time_in: time | None = None
+    time_out: time | None = None
+    risk: str = ""
+    safety_plan_note: str = ""
+    narrative: str = ""
+    body: dict[str, str] = field(default_factory=dict)
+    plan: str = ""
+
+
+# --- Checks shared by every write --------------------------------------------------------
+
+
+def _text_problems(name: str, value: str, limit: int) -> dict[str, str]:
+    if "\x00" in value:
+        return {name: "Remove the invisible control characters (NUL) from this text."}
+    if len(value) > limit:
+        return {name: f"At most {limit} characters here (this has {len(value)})."}
+    return {}
+
+
+def _check_content(content: NoteContent, *, note_format: str, is_group: bool) -> None:
+    errors: dict[str, str] = {}
+    if content.time_in and content.time_out and content.time_out <= content.time_in:
+        errors["time_out"] = "Time out is before time in."
+    unknown = [code for code in content.interventions if code not in Intervention.values]
+    if unknown:
+        errors["interventions"] = "Choose interventions from the list."
+    if content.risk and content.risk not in Risk.values:
+        errors["risk"] = "Choose a risk screen answer from the list."
+    if content.modality is not None and not content.modality.active:
+        errors["modality"] = "This modality is no longer offered."
+    allowed = {key for key, _label in FORMAT_SECTIONS[note_format]}
+    if set(content.body) - allowed:
+        errors["body"] = f"A {note_format} note has no such section."
+    errors |= _text_problems("narrative", content.narrative, MAX_NARRATIVE)
+    errors |= _text_problems("safety_plan_note", content.safety_plan_note, MAX_FIELD)
+    errors |= _text_problems("plan", content.plan, MAX_FIELD)
+    for key, text in content.body.items():
+        errors |= _text_problems(key, text, MAX_FIELD)
+    if is_group and (content.body or content.plan or content.risk):
+        errors["body"] = "A group note keeps response, plan and risk in each client's section."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_section(client: Client, values: dict) -> None:
+    errors: dict[str, str] = {}
+    prefix = str(client.public_id)
+    for name in SECTION_FIELDS:
+        text = values.get(name, "")
+        if name == "risk":
+            if text and text not in Risk.values:
+                errors[f"{prefix}-risk"] = "Choose a risk screen answer from the list."
+            continue
+        for _key, message in _text_problems(name, text, MAX_FIELD).items():
+            errors[f"{prefix}-{name}"] = message
+    if set(values) - set(SECTION_FIELDS):
+        errors[prefix] = "A section holds participation, response, progress, plan and risk."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _apply(note: ProgressNote, content: NoteContent) -> None:
+    note.modality = content.modality
+    note.topic = content.topic
+    note.interventions = list(dict.fromkeys(content.interventions))
+    note.time_in = content.time_in
+    note.time_out = content.time_out
+    note.risk = content.risk
+    note.safety_plan_note = content.safety_plan_note
+    note.narrative = content.narrative
+    note.body = {k: v for k, v in content.body.items() if v}
+    note.plan = content.plan
+
+
+def _check_editable(note: ProgressNote, actor) -> None:
+    if note.status != NoteStatus.DRAFT:
+        raise ValidationError("This note is signed and locked: add an addendum instead.")
+    if note.author_id != actor.pk:
+        raise ValidationError("Only the author edits a draft; this one is someone else's.")
+
+
+def _audit_write(note, *, created, autosave, actor, audit, client=None, detail=""):
+    """The write's own audit row: created, saved, or (throttled) autosaved."""
+    now = timezone.now()
+    if created:
+        action = "note.create"
+    elif not autosave:
+        action = "note.save"
+    elif note.autosave_audited_at is None or now - note.autosave_audited_at >= timedelta(
+        minutes=AUTOSAVE_AUDIT_MINUTES
+    ):
+        action = "note.autosave"
+    else:
+        return
+    if autosave or created:
+        ProgressNote.objects.filter(pk=note.pk).update(autosave_audited_at=now)
+        note.autosave_audited_at = now
+    audit_record(action=action, actor=actor, audit=audit, obj=note, client=client, detail=detail)
+
+
+# --- Session plans ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_plan_set(
+    *,
+    session: GroupSession,
+    topic: CurriculumTopic | None,
+    modality: Modality | None,
+    actor,
+    audit: AuditContext | None = None,
+) -> SessionPlan:
+    session = GroupSession.objects.select_for_update().select_related("group").get(pk=session.pk)
+    if session.is_cancelled:
+        raise ValidationError("This session was cancelled: there is nothing to plan.")
+    if topic is not None and topic.track_id != session.group.track_id:
+        raise ValidationError({"topic": "Choose a topic of this group's track."})
+    if modality is not None and not modality.active:
+        raise ValidationError({"modality": "This modality is no longer offered."})
+    plan, _created = SessionPlan.objects.update_or_create(
+        session=session, defaults={"topic": topic, "modality": modality, "planned_by": actor}
+    )
+    audit_record(
+        action="session.plan",
+        actor=actor,
+        audit=audit,
+        obj=session,
+        detail=f"topic={topic.pk if topic else '-'}; modality={modality.code if modality else '-'}",
+    )
+    return plan
+
+
+# --- Group notes ------------------------------------------------------------------------
+
+
+def attending_ids(session: GroupSession) -> set[int]:
+    """Clients whose attendance for this session says they were there."""
+    return set(
+        Attendance.objects.filter(session=session, status__in=ATTENDED).values_list(
+            "client_id", flat=True
+        )
+    )
+
+
+@transaction.atomic
+def group_note_save(
+    *,
+    session: GroupSession,
+    content: NoteContent,
+    sections: dict[Client, dict],
+    actor,
+    audit: AuditContext | None = None,
+    autosave: bool = False,
+) -> ProgressNote:
+    """Create or update the session's draft group note and the given sections.
+
+    The session row is locked first, so two facilitators starting the note at once
+    get one draft (the second sees the first's and is told it is not theirs)."""
+    session = GroupSession.objects.select_for_update().select_related("group").get(pk=session.pk)
+    if session.is_cancelled:
+        raise ValidationError("This session was cancelled: there is no group note to write.")
+    if not session.group.facilitators.filter(pk=actor.pk).exists():
+        raise ValidationError("Only a facilitator of this group writes its group note.")
+    note = ProgressNote.objects.select_for_update().filter(session=session).first()
+    created = note is None
+    if created:
+        planned = SessionPlan.objects.filter(session=session).first()
+        note = ProgressNote(
+            kind=NoteKind.GROUP,
+            format=NoteFormatDefault.for_kind(NoteKind.GROUP),
+            author=actor,
+            session=session,
+        )
+        if planned is not None:  # the note starts from the session's plan
+            content.topic = content.topic or planned.topic
+            content.modality = content.modality or planned.modality
+    else:
+        _check_editable(note, actor)
+    _check_content(content, note_format=note.format, is_group=True)
+    present = attending_ids(session)
+    absent = [client for client in sections if client.pk not in present]
+    if absent:
+        raise ValidationError(
+            "A section was sent for a client who did not attend this session: nothing was "
+            "saved. Absent clients get no section; correct the attendance first if they came."
+        )
+    for client, values in sections.items():
+        _check_section(client, values)
+    _apply(note, content)
+    note.save()
+    existing = {s.client_id: s for s in note.sections.all()} if not created else {}
+    new, changed = [], []
+    for client, values in sections.items():
+        section = existing.get(client.pk) or GroupNoteSection(note=note, client=client)
+        for name in SECTION_FIELDS:
+            setattr(section, name, values.get(name, ""))
+        (changed if section.pk else new).append(section)
+    GroupNoteSection.objects.bulk_create(new)
+    if changed:
+        GroupNoteSection.objects.bulk_update(changed, SECTION_FIELDS)
+    _audit_write(
+        note,
+        created=created,
+        autosave=autosave,
+        actor=actor,
+        audit=audit,
+        detail=f"kind=group; sections={len(sections)}",
+    )
+    return note
+
+
+# --- Appointment notes ------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_note_save(
+    *,
+    appointment: Appointment,
+    content: NoteContent,
+    actor,
+    audit: AuditContext | None = None,
+    autosave: bool = False,
+) -> ProgressNote:
+    """Create or update the appointment's draft note. The first write marks the
+    appointment completed: the note is the record that the session took place."""
+    appointment = (
+        Appointment.objects.select_for_update().select_related("client").get(pk=appointment.pk)
+    )
+    if appointment.clinician_id != actor.pk:
+        raise ValidationError("Only the appointment's clinician writes its note.")
+    note = ProgressNote.objects.select_for_update().filter(appointment=appointment).first()
+    created = note is None
+    if created:
+        _complete(appointment, actor=actor, audit=audit)
+        note = ProgressNote(
+            kind=appointment.kind,
+            format=NoteFormatDefault.for_kind(appointment.kind),
+            author=actor,
+            appointment=appointment,
+            client=appointment.client,
+        )
+    else:
+        _check_editable(note, actor)
+    _check_content(content, note_format=note.format, is_group=False)
+    _apply(note, content)
+    note.save()
+    _audit_write(
+        note,
+        created=created,
+        autosave=autosave,
+        actor=actor,
+        audit=audit,
+        client=appointment.client,
+        detail=f"kind={note.kind}",
+    )
+    return note
+
+
+def _complete(appointment: Appointment, *, actor, audit) -> None:
+    # The caller holds the appointment's row lock.
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        raise ValidationError(
+            f"This appointment is {appointment.get_status_display().lower()}: no note to write."
+        )
+    if appointment.starts_at > timezone.now():
+        raise ValidationError("This appointment has not started yet: write its note afterwards.")
+    appointment.status = AppointmentStatus.COMPLETED
+    appointment.save(update_fields=["status"])
+    audit_record(
+        action="appointment.complete",
+        actor=actor,
+        audit=audit,
+        obj=appointment,
+        client=appointment.client,
+    )
+
+
+@transaction.atomic
+def appointment_no_show(
+    *, appointment: Appointment, actor, audit: AuditContext | None = None
+) -> Appointment:
+    appointment = (
+        Appointment.objects.select_for_update().select_related("client").get(pk=appointment.pk)
+    )
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        raise ValidationError(
+            f"This appointment is already {appointment.get_status_display().lower()}."
+        )
+    if appointment.starts_at > timezone.now():
+        raise ValidationError("This appointment has not started yet: it cannot be a no-show.")
+    appointment.status = AppointmentStatus.NO_SHOW
+    appointment.save(update_fields=["status"])
+    audit_record(
+        action="appointment.no_show",
+        actor=actor,
+        audit=audit,
+        obj=appointment,
+        client=appointment.client,
+    )
+    return appointment
+
+
+# --- Completeness -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Missing:
+    anchor: str  # the id of the field on the note's page
+    message: str
+
+
+def note_missing(
+    note: ProgressNote | None, *, attending: list[Client] | None = None
+) -> list[Missing]:
+    """What a payer or an auditor would reject this note for, each with its field.
+
+    For a group note ``attending`` is the clients who attended (each needs a
+    section); it is read from the attendance when not given."""
+    if note is None:
+        return [Missing("id_narrative", "Nothing is written yet.")]
+    missing = []
+    if note.time_in is None:
+        missing.append(Missing("id_time_in", "Time in"))
+    if note.time_out is None:
+        missing.append(Missing("id_time_out", "Time out"))
+    if note.modality_id is None:
+        missing.append(Missing("id_modality", "Modality"))
+    if not note.interventions:
+        missing.append(Missing("id_interventions", "At least one intervention"))
+    if note.is_group:
+        if not note.narrative.strip():
+            missing.append(Missing("id_narrative", "The group narrative"))
+        if attending is None:
+            attending = list(
+                Client.objects.filter(pk__in=attending_ids(note.session)).order_by(
+                    "legal_last_name", "legal_first_name"
+                )
+            )
+        if not attending:
+            missing.append(Missing("attendance", "Attendance: no client is marked as attending"))
+        sections = {s.client_id: s for s in note.sections.all()}
+        for client in attending:
+            section = sections.get(client.pk)
+            prefix = f"id_{client.public_id}"
+            name = client.display_name
+            for attr, label in (
+                ("participation", "participation"),
+                ("response", "response"),
+                ("plan", "plan"),
+                ("risk", "risk screen"),
+            ):
+                if section is None or not getattr(section, attr).strip():
+                    missing.append(Missing(f"{prefix}-{attr}", f"{name}: {label}"))
+            if (
+                section is not None
+                and section.risk in RISK_PRESENT
+                and not section.safety_plan_note.strip()
+            ):
+                missing.append(Missing(f"{prefix}-safety_plan_note", f"{name}: safety-plan note"))
+    else:
+        key = RESPONSE_KEY[note.format]
+        if not note.body.get(key, "").strip():
+            label = dict(FORMAT_SECTIONS[note.format])[key]
+            missing.append(Missing(f"id_body_{key}", f"Client's response ({label})"))
+        if not note.plan.strip():
+            missing.append(Missing("id_plan", "Plan"))
+        if not note.risk:
+            missing.append(Missing("id_risk", "Risk screen"))
+        elif note.risk in RISK_PRESENT and not note.safety_plan_note.strip():
+            missing.append(Missing("id_safety_plan_note", "Safety-plan note (SI/HI present)"))
+    if note.time_in and note.time_out and note.time_out <= note.time_in:
+        missing.append(Missing("id_time_out", "Time out is before time in"))
+    return missing
+
+
+# --- Identity, signature, co-signature, addenda -----------------------------------------
+
+
+def _confirm_identity(user, *, password: str, otp_token: str, action: str, note, audit) -> None:
+    """A signature is the signer's: re-confirm with the authenticator code when the
+    account has one, else the password. A failure is audited and refused."""
+    device = next(iter(devices_for_user(user, confirmed=True)), None)
+    if device is not None:
+        ok = bool(otp_token) and device.verify_token(otp_token.strip())
+        field_name, message = "otp_token", "That authenticator code is not right."
+    else:
+        ok = bool(password) and check_password(password, user.password)
+        field_name, message = "password", "That password is not right."
+    if not ok:
+        audit_record(
+            action=action,
+            actor=user,
+            audit=audit,
+            obj=note,
+            client=note.client,
+            outcome=Outcome.DENIED,
+            detail="identity not confirmed",
+        )
+        raise ValidationError({field_name: message})
+
+
+def _service_end(note: ProgressNote) -> datetime:
+    if note.session_id:
+        return note.session.ends_at
+    return note.appointment.ends_at
+
+
+def _section_clients(note: ProgressNote) -> list:
+    if not note.is_group:
+        return [note.client]
+    return list(Client.objects.filter(group_note_sections__note=note))
+
+
+def note_sign(
+    *,
+    note: ProgressNote,
+    actor,
+    password: str = "",
+    otp_token: str = "",
+    audit: AuditContext | None = None,
+) -> ProgressNote:
+    """Sign and lock a complete draft (the whole group at once).
+
+    Not one transaction from the top: a failed identity check must leave its denied
+    audit row behind, which a rollback would remove."""
+    if note.author_id != actor.pk:
+        raise ValidationError("Only the author signs a note.")
+    _confirm_identity(
+        actor, password=password, otp_token=otp_token, action="note.sign", note=note, audit=audit
+    )
+    return _sign(note=note, actor=actor, audit=audit)
+
+
+@transaction.atomic
+def _sign(*, note: ProgressNote, actor, audit) -> ProgressNote:
+    note = (
+        ProgressNote.objects.select_for_update(of=("self",))
+        .select_related("session", "appointment", "client")
+        .get(pk=note.pk)
+    )
+    if note.status != NoteStatus.DRAFT:
+        raise ValidationError("This note is already signed.")
+    missing = note_missing(note)
+    if missing:
+        raise ValidationError(
+            ["The note is not complete: " + "; ".join(m.message for m in missing) + "."]
+        )
+    if actor.requires_cosign and actor.clinical_supervisor_id is None:
+        raise ValidationError(
+            "Your notes need a supervisor's co-signature and no supervisor is set on your "
+            "account: ask the program admin."
+        )
+    now = timezone.now()
+    note.status = NoteStatus.SIGNED
+    note.signed_at = now
+    note.signed_by = actor
+    note.attestation = ATTESTATION
+    note.late_entry = now - _service_end(note) > timedelta(hours=late_entry_hours())
+    note.cosign_required = bool(actor.requires_cosign)
+    note.cosign_status = (
+        CosignStatus.PENDING if actor.requires_cosign else CosignStatus.NOT_REQUIRED
+    )
+    note.save()
+    detail = f"kind={note.kind}; late={int(note.late_entry)}; cosign={int(note.cosign_required)}"
+    # One row per client whose record the note enters, so each client's trail shows it.
+    for client in _section_clients(note):
+        audit_record(
+            action="note.sign", actor=actor, audit=audit, obj=note, client=client, detail=detail
+        )
+    return note
+
+
+def note_cosign(
+    *,
+    note: ProgressNote,
+    actor,
+    password: str = "",
+    otp_token: str = "",
+    audit: AuditContext | None = None,
+) -> ProgressNote:
+    _check_cosigner(note, actor)
+    _confirm_identity(
+        actor,
+        password=password,
+        otp_token=otp_token,
+        action="note.cosign",
+        note=note,
+        audit=audit,
+    )
+    return _cosign(note=note, actor=actor, audit=audit)
+
+
+def _locked(note: ProgressNote) -> ProgressNote:
+    return (
+        ProgressNote.objects.select_for_update(of=("self",))
+        .select_related("author")
+        .get(pk=note.pk)
+    )
+
+
+def _check_cosigner(note: ProgressNote, actor) -> None:
+    if note.author.clinical_supervisor_id != actor.pk:
+        raise ValidationError("Only the author's clinical supervisor co-signs this note.")
+
+
+@transaction.atomic
+def _cosign(*, note, actor, audit) -> ProgressNote:
+    note = (
+        ProgressNote.objects.select_for_update(of=("self",))
+        .select_related("author")
+        .get(pk=note.pk)
+    )
+    _check_cosigner(note, actor)
+    if note.cosign_status != CosignStatus.PENDING:
+        raise ValidationError("This note is not waiting for a co-signature.")
+    note.cosign_status = CosignStatus.COSIGNED
+    note.cosigned_at = timezone.now()
+    note.cosigned_by = actor
+    note.cosign_attestation = COSIGN_ATTESTATION
+    note.save(update_fields=["cosign_status", "cosigned_at", "cosigned_by", "cosign_attestation"])
+    audit_record(action="note.cosign", actor=actor, audit=audit, obj=note, client=note.client)
+    return note
+
+
+@transaction.atomic
+def note_return(
+    *, note: ProgressNote, comment: str, actor, audit: AuditContext | None = None
+) -> ProgressNote:
+    """The supervisor sends a signed note back with a comment.
+
+    The note stays signed and locked (what was signed is what the record shows); it
+    is simply not co-signed. The author answers with an addendum, which puts it back
+    in the supervisor's queue."""
+    note = (
+        ProgressNote.objects.select_for_update(of=("self",))
+        .select_related("author")
+        .get(pk=note.pk)
+    )
+    _check_cosigner(note, actor)
+    if note.cosign_status != CosignStatus.PENDING:
+        raise ValidationError("This note is not waiting for a co-signature.")
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError({"comment": "Say what the author should add or correct."})
+    problems = _text_problems("comment", comment, MAX_FIELD)
+    if problems:
+        raise ValidationError(problems)
+    note.cosign_status = CosignStatus.RETURNED
+    note.returned_comment = comment
+    note.save(update_fields=["cosign_status", "returned_comment"])
+    audit_record(action="note.return", actor=actor, audit=audit, obj=note, client=note.client)
+    return note
+
+
+def may_add_addendum(note: ProgressNote, user) -> bool:
+    """The author, or for a group note any facilitator of its session."""
+    if note.author_id == user.pk:
+        return True
+    return bool(note.session_id) and note.session.group.facilitators.filter(pk=user.pk).exists()
+
+
+def addendum_add(
+    *,
+    note: ProgressNote,
+    text: str,
+    actor,
+    password: str = "",
+    otp_token: str = "",
+    audit: AuditContext | None = None,
+) -> Addendum:
+    if note.status != NoteStatus.SIGNED:
+        raise ValidationError(
+            "An addendum is added to a signed note; this one is a draft: edit it."
+        )
+    if not may_add_addendum(note, actor):
+        raise ValidationError("Only the note's author adds an addendum to it.")
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Write the addendum."})
+    problems = _text_problems("text", text, MAX_FIELD)
+    if problems:
+        raise ValidationError(problems)
+    _confirm_identity(
+        actor,
+        password=password,
+        otp_token=otp_token,
+        action="note.addendum",
+        note=note,
+        audit=audit,
+    )
+    return _add_addendum(note=note, text=text, actor=actor, audit=audit)
+
+
+@transaction.atomic
+def _add_addendum(*, note, text, actor, audit) -> Addendum:
+    note = ProgressNote.objects.select_for_update().get(pk=note.pk)
+    addendum = Addendum.objects.create(
+        note=note,
+        author=actor,
+        text=text,
+        signed_at=timezone.now(),
+        attestation=ADDENDUM_ATTESTATION,
+    )
+    if note.cosign_status == CosignStatus.RETURNED and note.author_id == actor.pk:
+        note.cosign_status = CosignStatus.PENDING
+        note.save(update_fields=["cosign_status"])
+    for client in _section_clients(note):
+        audit_record(
+            action="note.addendum",
+            actor=actor,
+            audit=audit,
+            obj=addendum,
+            client=client,
+            detail=f"kind={note.kind}",
+        )
+    return addendum
+
+
+def local_time(value: datetime) -> time:
+    return value.astimezone(clinic_tz()).time().replace(second=0, microsecond=0)

@@ -1,0 +1,116 @@
+"""Builders for the notes tests: a group session with attending clients, a complete
+note's content, a past appointment."""
+
+from datetime import time, timedelta
+
+from django.utils import timezone
+
+from clinical.catalog_notes import seed_catalog
+from clinical.models import Modality
+from clinical.services_notes import NoteContent, group_note_save, note_sign
+from scheduling import services as scheduling
+from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
+from tests.iop.factories import PASSWORD
+from tests.scheduling.factories import GroupFactory, started_session
+
+
+def modality(code="cbt") -> Modality:
+    if not Modality.objects.exists():  # a transactional test's flush removed the seed
+        from django.apps import apps
+
+        seed_catalog(apps)
+    return Modality.objects.get(code=code)
+
+
+def group_session(facilitator, admin_user, n, *, absent=0, care_team=True, names=None):
+    """A session of a group ``facilitator`` runs, begun an hour ago, with ``n``
+    clients marked present and ``absent`` more marked as an unexcused absence."""
+    group = GroupFactory(facilitator=facilitator, capacity=max(30, n + absent))
+    clients = []
+    today = timezone.localdate()
+    for i in range(n + absent):
+        client = ClientFactory(
+            status="active", preferred_name=names[i] if names and i < len(names) else ""
+        )
+        EpisodeFactory(client=client, admitted_on=today - timedelta(days=30))
+        if care_team:
+            with_care_team(client, facilitator)
+        scheduling.enrollment_create(
+            client=client, group=group, start_on=today - timedelta(days=14), actor=admin_user
+        )
+        clients.append(client)
+    session = started_session(group)
+    for i, client in enumerate(clients):
+        scheduling.attendance_record(
+            session=session,
+            client=client,
+            status="present" if i < n else "unexcused",
+            minutes=None,
+            actor=facilitator,
+        )
+    return session, clients[:n], clients[n:]
+
+
+def complete_content(**overrides) -> NoteContent:
+    values = {
+        "modality": modality(),
+        "interventions": ["psychoeducation", "skills_training"],
+        "time_in": time(18, 0),
+        "time_out": time(21, 0),
+        "narrative": "Psychoeducation on identifying triggers; role play of refusal skills.",
+    }
+    return NoteContent(**(values | overrides))
+
+
+def section(client, **overrides) -> dict:
+    name = client.display_name
+    return {
+        "participation": f"{name} took part actively",
+        "response": f"{name} named two triggers",
+        "progress": "On track",
+        "plan": f"{name} practises refusal skills",
+        "risk": "none",
+        "safety_plan_note": "",
+    } | overrides
+
+
+def signed_group_note(session, clients, facilitator, **kwargs):
+    note = group_note_save(
+        session=session,
+        content=complete_content(),
+        sections={c: section(c) for c in clients},
+        actor=facilitator,
+    )
+    return note_sign(note=note, actor=facilitator, password=PASSWORD, **kwargs)
+
+
+def past_appointment(client, clinician, *, hours_ago=2, kind="individual"):
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=hours_ago)
+    return scheduling.appointment_book(
+        client=client,
+        clinician=clinician,
+        kind=kind,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        actor=clinician,
+    )
+
+
+def individual_content(**overrides) -> NoteContent:
+    values = {
+        "modality": modality(),
+        "interventions": ["motivational_interviewing"],
+        "time_in": time(9, 0),
+        "time_out": time(9, 50),
+        "body": {"data": "Reports 20 days abstinent.", "assessment": "Engaged, hopeful."},
+        "plan": "Meet weekly; review triggers log.",
+        "risk": "none",
+    }
+    return NoteContent(**(values | overrides))
+
+
+def client_with_team(clinician):
+    client = ClientFactory(status="active")
+    EpisodeFactory(client=client)
+    with_care_team(client, clinician)
+    return client

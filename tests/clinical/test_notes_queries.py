@@ -1,0 +1,159 @@
+"""Query counts of the group note form and of the notes timeline do not grow with
+the size of the group or the length of the chart (STYLE.md rule 11)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from clinical.models import GroupNoteSection, ProgressNote
+from clinical.services_notes import ATTESTATION, group_note_save
+from scheduling.models import Appointment, GroupSession, local_datetime
+from tests.clients.factories import ClientFactory
+from tests.clinical.notes_factories import (
+    client_with_team,
+    complete_content,
+    group_session,
+    modality,
+    section,
+)
+from tests.scheduling.factories import GroupFactory
+
+pytestmark = pytest.mark.django_db
+
+# Every page: the session row, the user, their authenticator devices, their roles (4);
+# the access row: savepoint, chain lock, chain head, insert, release (5 on PostgreSQL).
+# The group note page adds: the session with its group (1) and the facilitator check
+# of the access path (1); the note with author, modality and topic (1), its sections
+# with their clients and its addenda (2); the roster with each client's last plan (1)
+# and this session's attendance (1); the session plan (1), the page's facilitator
+# check (1), the modality and topic choices (2).
+GROUP_NOTE_QUERIES = 20
+# The notes timeline adds: the client with every grant (1); the notes with author,
+# signer, co-signer, modality, topic, session and appointment (1), this client's
+# sections (1), the addenda with their authors (1).
+TIMELINE_QUERIES = 13
+
+
+def _count(http, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = http.get(url)
+    assert response.status_code == 200
+    return len(queries), response
+
+
+def _group_note_url(session):
+    return reverse("notes:group_note", args=[session.public_id])
+
+
+def test_the_group_note_form_does_not_grow_with_the_group(
+    clinician, admin_user, client_as, django_assert_max_num_queries
+):
+    http = client_as(clinician)
+    counts = {}
+    for size in (2, 12):
+        session, present, _ = group_session(clinician, admin_user, size)
+        group_note_save(
+            session=session,
+            content=complete_content(),
+            sections={c: section(c) for c in present},
+            actor=clinician,
+        )
+        counts[size], response = _count(http, _group_note_url(session))
+        assert (
+            len(re.findall(r'name="[0-9a-f-]{36}-participation"', response.content.decode()))
+            == size
+        )
+        with django_assert_max_num_queries(GROUP_NOTE_QUERIES):
+            http.get(_group_note_url(session))
+    print(f"group note form queries: 2 clients={counts[2]}, 12 clients={counts[12]}")
+    assert counts[2] == counts[12]
+
+
+def _notes_for(client, clinician, count):
+    """``count`` signed notes in ``client``'s chart: half from appointments, half group
+    notes with this client's section and another client's."""
+    now = timezone.now().replace(microsecond=0)
+    other = ClientFactory(status="active")
+    group = GroupFactory(facilitator=clinician)
+    existing = ProgressNote.objects.count()
+    appointments = Appointment.objects.bulk_create(
+        Appointment(
+            kind="individual",
+            client=client,
+            clinician=clinician,
+            starts_at=now - timedelta(days=400 + existing + i),
+            ends_at=now - timedelta(days=400 + existing + i) + timedelta(hours=1),
+            status="completed",
+            booked_by=clinician,
+        )
+        for i in range(count // 2)
+    )
+    today = timezone.localdate()
+    sessions = GroupSession.objects.bulk_create(
+        GroupSession(
+            group=group,
+            date=today - timedelta(days=1 + i),
+            starts_at=local_datetime(today - timedelta(days=1 + i), group.slot.start_time),
+            ends_at=local_datetime(today - timedelta(days=1 + i), group.slot.end_time),
+            room=group.room,
+        )
+        for i in range(count - count // 2)
+    )
+    signed = {
+        "status": "signed",
+        "signed_at": now,
+        "signed_by": clinician,
+        "attestation": ATTESTATION,
+        "author": clinician,
+        "modality": modality(),
+        "interventions": ["psychoeducation"],
+        "plan": "Plan.",
+    }
+    notes = [
+        ProgressNote(kind="individual", format="DAP", appointment=a, client=client, **signed)
+        for a in appointments
+    ]
+    group_notes = [
+        ProgressNote(kind="group", format="BIRP", session=s, narrative="Group.", **signed)
+        for s in sessions
+    ]
+    # Sections go in while the notes are drafts (the trigger refuses sections of a
+    # signed note), so the group notes are written as drafts and signed after.
+    for note in group_notes:
+        note.status, note.signed_at, note.signed_by = "draft", None, None
+    ProgressNote.objects.bulk_create(notes + group_notes)
+    GroupNoteSection.objects.bulk_create(
+        GroupNoteSection(note=n, client=c, response=f"{c.pk} response", plan="p")
+        for n in group_notes
+        for c in (client, other)
+    )
+    ProgressNote.objects.filter(pk__in=[n.pk for n in group_notes]).update(
+        status="signed", signed_at=now, signed_by=clinician
+    )
+    return other
+
+
+def test_the_notes_timeline_does_not_grow_with_the_chart(
+    clinician, client_as, django_assert_max_num_queries
+):
+    client = client_with_team(clinician)
+    http = client_as(clinician)
+    timeline = reverse("notes:client_notes", args=[client.public_id])
+    chart = reverse("clients:chart", args=[client.public_id])
+    counts = {}
+    other = _notes_for(client, clinician, 10)
+    counts[10] = (_count(http, timeline)[0], _count(http, chart)[0])
+    _notes_for(client, clinician, 190)
+    (counts[200], response) = _count(http, timeline)[0], _count(http, timeline)[1]
+    counts[200] = (counts[200], _count(http, chart)[0])
+    assert len(re.findall(r'data-testid="note-[0-9a-f]{8}-', response.content.decode())) == 200
+    assert f"{other.pk} response" not in response.content.decode()
+    with django_assert_max_num_queries(TIMELINE_QUERIES):
+        http.get(timeline)
+    print(f"notes timeline queries (page, chart): 10 notes={counts[10]}, 200 notes={counts[200]}")
+    assert counts[10] == counts[200]

@@ -1,0 +1,109 @@
+"""The facilitator charts a 10-client group in the browser: narrative plus ten
+sections, a reload mid-way loses nothing (autosave), signs with the password, and a
+client's chart shows the group narrative and that client's section only."""
+
+import time
+
+import pytest
+
+from clinical.models import NoteStatus, ProgressNote
+from iop.audit.models import AuditEvent
+from tests.clinical.notes_factories import group_session, modality
+from tests.iop.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NAMES = ["Ari", "Bea", "Cyd", "Dov", "Eli", "Fay", "Gus", "Hal", "Ida", "Jo"]
+
+
+def _fill_section(page, client, name):
+    prefix = f"#id_{client.public_id}"
+    page.fill(f"{prefix}-participation", f"{name} joined the role play")
+    page.fill(f"{prefix}-response", f"{name} named a trigger at work")
+    page.fill(f"{prefix}-plan", f"{name} will call a sponsor before shifts")
+    page.select_option(f"{prefix}-risk", "none")
+
+
+def _wait_saved(page, timeout=15.0):
+    # notes.js clears the mark once the autosave of the last keystroke succeeded.
+    # (Polled from here: wait_for_function evaluates a string, which the CSP forbids.)
+    deadline = time.monotonic() + timeout
+    while page.evaluate("document.getElementById('note-form').dataset.dirty"):
+        assert time.monotonic() < deadline, "the draft was not autosaved"
+        time.sleep(0.1)
+
+
+def test_facilitator_charts_a_ten_client_group_and_each_chart_shows_its_own_section(
+    page, browser_login, clinician, admin_user
+):
+    modality()  # the catalogue, put back after a transactional flush
+    session, clients, _ = group_session(clinician, admin_user, 10, names=NAMES)
+    browser_login("alice")
+    page.goto(f"/scheduling/sessions/{session.public_id}/attendance/")
+    started = time.monotonic()
+    page.get_by_test_id("write-group-note").click()
+    page.wait_for_url("**/clinical/notes/sessions/**")
+
+    page.select_option("#id_modality", label="Cognitive behavioural therapy (CBT)")
+    page.check("input[name=interventions][value=role_play]")
+    page.fill(
+        "#id_narrative", "Identifying triggers: role play of refusing a drink at a work dinner."
+    )
+    for client, name in zip(clients[:5], NAMES[:5], strict=True):
+        _fill_section(page, client, name)
+    _wait_saved(page)
+    assert "Saved" in page.get_by_test_id("autosave-status").inner_text()
+
+    page.reload()  # mid-way: nothing typed is lost
+    assert page.input_value("#id_narrative").startswith("Identifying triggers")
+    assert page.input_value(f"#id_{clients[4].public_id}-plan") == (
+        "Eli will call a sponsor before shifts"
+    )
+    for client, name in zip(clients[5:], NAMES[5:], strict=True):
+        _fill_section(page, client, name)
+    page.get_by_role("button", name="Save and sign…").click()
+    page.wait_for_url("**/sign/")
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Sign and lock").click()
+    page.wait_for_url(f"**/clinical/notes/sessions/{session.public_id}/")
+    assert page.get_by_test_id("note-status").inner_text() == "Signed"
+    elapsed = time.monotonic() - started
+    print(f"charted and signed a 10-client group in {elapsed:.1f} s (incl. 2 s autosave wait)")
+
+    note = ProgressNote.objects.get(session=session)
+    assert note.status == NoteStatus.SIGNED and note.sections.count() == 10
+    # Writes: the draft's creation, the explicit save before signing, one sign row per
+    # client; the autosaves in between wrote no row of their own (throttled).
+    writes = list(
+        AuditEvent.objects.filter(action__startswith="note.").values_list("action", flat=True)
+    )
+    assert writes == ["note.create", "note.save"] + ["note.sign"] * 10
+    reads = AuditEvent.objects.filter(
+        action__startswith="access.", object_id=str(session.public_id)
+    )
+    print(f"audit: {len(writes)} note rows, {reads.count()} access rows for the session's pages")
+
+    page.goto(f"/clients/{clients[0].public_id}/")
+    notes = page.get_by_test_id("section-notes")
+    notes.locator("summary").first.click()
+    text = notes.inner_text()
+    assert "Identifying triggers: role play" in text
+    assert "Ari named a trigger at work" in text
+    for name in NAMES[1:]:
+        assert f"{name} named a trigger" not in text
+    assert "Bea" not in page.content()
+
+
+def test_leaving_the_page_right_after_typing_keeps_the_text(
+    page, browser_login, clinician, admin_user
+):
+    modality()
+    session, clients, _ = group_session(clinician, admin_user, 1, names=["Kim"])
+    browser_login("alice")
+    page.goto(f"/clinical/notes/sessions/{session.public_id}/")
+    page.fill("#id_narrative", "Typed just before closing the tab.")
+    page.goto("/")  # sooner than the 2 s autosave: the page's beacon saves it
+    deadline = time.monotonic() + 5
+    while not ProgressNote.objects.filter(narrative__startswith="Typed just").exists():
+        assert time.monotonic() < deadline, "the text typed before leaving was lost"
+        time.sleep(0.1)
