@@ -156,9 +156,9 @@ def test_dashboard_shows_the_clinicians_caseload(clinician, client_as):
 # dashboard: + the roles listed in the greeting; the caseload section adds its clients,
 #   open episodes and primary clinicians.
 #   The scheduling section "My sessions today" adds today's sessions (with their
-#   facilitators prefetched): 2 more. The clinical sections add plans due for review
-#   (one query) and safety flags to follow up (one query).
-PAGES = [("clients:list", 7), ("clients:caseload", 8), ("dashboard", 11)]
+#   facilitators prefetched): 2 more. The clinical sections add plans due for review,
+#   safety flags to follow up and my notes in progress (one query each).
+PAGES = [("clients:list", 7), ("clients:caseload", 8), ("dashboard", 12)]
 
 
 @pytest.mark.parametrize(("page", "queries"), PAGES)

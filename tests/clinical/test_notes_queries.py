@@ -30,9 +30,10 @@ pytestmark = pytest.mark.django_db
 # The group note page adds: the session with its group (1) and the facilitator check
 # of the access path (1); the note with author, modality and topic (1), its sections
 # with their clients and its addenda (2); the roster with each client's last plan (1)
-# and this session's attendance (1); the session plan (1), the page's facilitator
-# check (1), the modality and topic choices (2).
-GROUP_NOTE_QUERIES = 20
+# and this session's attendance (1); the objectives of every client's plan in force
+# (1, clinical.objectives); the session plan (1), the page's facilitator check (1), the
+# modality and topic choices (2).
+GROUP_NOTE_QUERIES = 21
 # The notes timeline adds: the client with every grant (1); the notes with author,
 # signer, co-signer, modality, topic, session and appointment (1), this client's
 # sections (1), the addenda with their authors (1).
