@@ -239,7 +239,7 @@ def outbox_recover_stuck(*, now: datetime | None = None) -> dict:
         if not_sent is True:
             result["requeued"] += OutboxMessage.objects.filter(
                 pk=message.pk, status=OutboxStatus.SENDING
-            ).update(status=OutboxStatus.PENDING, scheduled_for=now, last_error="recovered")
+            ).update(status=OutboxStatus.PENDING, last_error="recovered")
         elif not_sent is False:
             # The provider has it: the worker died between sending and recording.
             OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING).update(
