@@ -353,10 +353,6 @@ IOP_REMINDER_LEAD_HOURS = tuple(
 IOP_REMINDER_PLACE = os.environ.get("IOP_REMINDER_PLACE", "200 Harbor Street, Suite 410")
 IOP_REMINDER_PHONE = os.environ.get("IOP_REMINDER_PHONE", "(555) 201-0100")
 IOP_PROGRAM_NAME = os.environ.get("IOP_PROGRAM_NAME", "Harbor IOP")
-# PHQ-9 and GAD-7 are due this many days after the last administration.
-IOP_MEASURE_INTERVAL_DAYS = int(os.environ.get("IOP_MEASURE_INTERVAL_DAYS", "14"))
-# Public address of the site, for links in emails (the staff digest).
-IOP_SITE_URL = os.environ.get("IOP_SITE_URL", "http://127.0.0.1:8000")
 
 # --- Security headers ---------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
