@@ -7,7 +7,7 @@ through supervision.
 """
 
 import random
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.utils import timezone
 
@@ -141,6 +141,9 @@ def _plan(rng, i, today):
         "primary": "clinician" if i % 2 == 0 else "clinician2",
         "mat": i % 5 == 1,
         "sms": i % 3 != 0,
+        # A few clients chose detailed wording, a few keep quiet hours overnight.
+        "named": i % 4 == 1,
+        "quiet": i % 5 == 2,
     }
 
 
@@ -161,6 +164,9 @@ def _create(plan, mrn, staff, today):
         referral_source="Employee assistance program" if plan["employer"] else "Self",
         reminder_channel=ReminderChannel.SMS if plan["sms"] else ReminderChannel.EMAIL,
         reminder_consent=True,
+        reminder_may_name_program=plan["named"],
+        quiet_hours_start=time(21, 0) if plan["quiet"] else None,
+        quiet_hours_end=time(7, 0) if plan["quiet"] else None,
     )
     Client.objects.filter(pk=client.pk).update(mrn=mrn)
     client.mrn = mrn

@@ -33,6 +33,7 @@ from clients.signals import episode_discharged
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.notifications.signals import reminders_withdrawn
 
 MINIMUM_AGE = 12
 # Admissions are recorded near the day: a date further ahead is a typing slip.
@@ -174,6 +175,10 @@ def client_update(*, client: Client, actor, audit: AuditContext | None = None, *
     _check_reminders(client)
     client.full_clean()
     client.save()
+    if {"reminder_channel", "reminder_consent"} & set(changed):
+        # An opt-out (or a new channel) stops what was written for the old one at once;
+        # the scheduler writes the new channel's reminders under new keys.
+        reminders_withdrawn.send(sender=Client, client=client.public_id, audit=audit)
     audit_record(
         action="client.update",
         actor=actor,

@@ -159,7 +159,14 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        # Longer than any task may run (hard limit below), so a slow task is not
+        # handed to a second worker; no task is queued with an ETA, rows are the schedule.
+        "visibility_timeout": 3600,
+        # A page that queues work while Redis is down answers within seconds.
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # kombu's filesystem transport needs no server: make run works with Python alone.
@@ -182,11 +189,16 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process died is delivered again (tasks are idempotent).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
-    "deliver-outbox": {"task": "iop.notifications.tasks.deliver_outbox", "schedule": 60.0},
+    # The rows are the schedule: beat only wakes the sweeper (write due reminders,
+    # recover stuck rows, send what is due). See iop/celery.py for why settings.
+    "outbox-sweep": {"task": "iop.notifications.tasks.sweep_outbox", "schedule": 60.0},
     "generate-sessions": {"task": "scheduling.tasks.generate_sessions", "schedule": 6 * 3600.0},
     # Truncation after the last checkpoint goes unseen: keep the window short.
     "audit-checkpoint": {"task": "iop.audit.tasks.audit_checkpoint", "schedule": 300.0},
@@ -321,6 +333,26 @@ EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "clinic@localhost")
+
+# --- Reminders (iop/notifications) ------------------------------------------------------
+IOP_SMS_BACKEND = os.environ.get(
+    "IOP_SMS_BACKEND",
+    "iop.notifications.channels.ConsoleSmsBackend"
+    if DEBUG
+    else "iop.notifications.channels.HttpSmsBackend",
+)
+IOP_SMS_FILE_PATH = os.environ.get("IOP_SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"))
+IOP_SMS_HTTP_URL = os.environ.get("IOP_SMS_HTTP_URL", "")
+IOP_SMS_HTTP_TOKEN = os.environ.get("IOP_SMS_HTTP_TOKEN", "")
+IOP_SMS_FROM = os.environ.get("IOP_SMS_FROM", "")
+# Hours before a session or appointment that a client reminder goes (wall-clock).
+IOP_REMINDER_LEAD_HOURS = tuple(
+    int(h) for h in os.environ.get("IOP_REMINDER_LEAD_HOURS", "24,2").split(",") if h.strip()
+)
+# The place a neutral reminder names, and the number it gives to call.
+IOP_REMINDER_PLACE = os.environ.get("IOP_REMINDER_PLACE", "200 Harbor Street, Suite 410")
+IOP_REMINDER_PHONE = os.environ.get("IOP_REMINDER_PHONE", "(555) 201-0100")
+IOP_PROGRAM_NAME = os.environ.get("IOP_PROGRAM_NAME", "Harbor IOP")
 
 # --- Security headers ---------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -12,6 +12,9 @@ class SchedulingConfig(AppConfig):
 
         episode_discharged.connect(_close_enrollments, dispatch_uid="scheduling-discharge")
         navigation.register()
+        from scheduling.reminders import register_sources
+
+        register_sources()
         # A group session belongs to no single client: its sheet is reached through the
         # facilitator's assignment to its group. An appointment is its client's.
         register_owned(

@@ -21,6 +21,7 @@ from clients.models import CareTeamRole, Client, ClientStatus, Episode
 from clients.services import care_team_add, care_team_end, care_team_end_source
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.notifications.signals import reminders_subject_cancelled
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -406,6 +407,10 @@ def session_cancel(
     session.cancel_reason = reason[:200]
     session.save(update_fields=["cancelled_at", "cancel_reason"])
     audit_record(action="session.cancel", actor=actor, audit=audit, obj=session)
+    # Closures cancel through here too: their sessions' reminders go with them.
+    reminders_subject_cancelled.send(
+        sender=GroupSession, ref=f"session:{session.public_id}", audit=audit
+    )
     return session
 
 
@@ -564,6 +569,9 @@ def appointment_cancel(
         raise ValidationError("Only a scheduled appointment can be cancelled.")
     appointment.status = AppointmentStatus.CANCELLED
     appointment.save(update_fields=["status"])
+    reminders_subject_cancelled.send(
+        sender=Appointment, ref=f"appointment:{appointment.public_id}", audit=audit
+    )
     audit_record(
         action="appointment.cancel",
         actor=actor,

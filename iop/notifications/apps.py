@@ -5,3 +5,6 @@ class NotificationsConfig(AppConfig):
     name = "iop.notifications"
     label = "notifications"
     verbose_name = "Notifications"
+
+    def ready(self):
+        from iop.notifications import signals  # noqa: F401  (connects the receivers)

@@ -1,0 +1,27 @@
+"""Signals the apps send so the outbox follows their changes without the platform
+importing them (DESIGN.md: dependencies point one way).
+
+- ``reminders_subject_cancelled(ref=...)``: a session or appointment was cancelled;
+  its pending reminders are cancelled in the same transaction.
+- ``reminders_withdrawn(client=<public id>)``: a client opted out or changed channel;
+  their pending messages are cancelled at once.
+"""
+
+from django.dispatch import Signal, receiver
+
+reminders_subject_cancelled = Signal()
+reminders_withdrawn = Signal()
+
+
+@receiver(reminders_subject_cancelled, dispatch_uid="outbox-subject-cancelled")
+def _cancel_subject(sender, ref, audit=None, **kwargs):
+    from iop.notifications.services import outbox_cancel_pending
+
+    outbox_cancel_pending(ref=ref, reason="subject-cancelled", audit=audit)
+
+
+@receiver(reminders_withdrawn, dispatch_uid="outbox-withdrawn")
+def _withdrawn(sender, client, audit=None, **kwargs):
+    from iop.notifications.services import outbox_cancel_pending
+
+    outbox_cancel_pending(client=client, reason="opt-out", audit=audit)

@@ -1,0 +1,95 @@
+"""The reminder sources: a registry, so the platform finds what is due without
+importing the apps that know about sessions, notes or screens.
+
+Each app registers its sources from its AppConfig.ready::
+
+    from iop.notifications.sources import Source, register
+    register(Source("screening.call_in", Audience.CLIENT, find_call_ins))
+
+A finder takes the current time and yields ``Planned`` messages: the idempotency key
+(the same thing found again gives the same key, so it is written once), the template,
+the channel and address, when it may go, and the ids it refers to. The scheduler
+(``services.reminders_schedule``) renders and writes them; finders never write.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Planned:
+    key: str
+    template: str
+    channel: str
+    scheduled_for: datetime
+    recipient: str = ""
+    client: uuid.UUID | None = None
+    staff_id: int | None = None
+    # What to cancel it by ("session:<uuid>"), and the ids it refers to.
+    ref: str = ""
+    refs: dict = field(default_factory=dict)
+    # Template values: times, places, counts and links; never words about a client.
+    context: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    audience: str  # Audience.CLIENT or Audience.STAFF
+    finder: Callable[[datetime], Iterable[Planned]]
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def register(source: Source) -> None:
+    SOURCES[source.key] = source
+
+
+# --- Rules every client source shares ----------------------------------------------------
+
+
+def clinic_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def lead_time(starts_at: datetime, hours: int) -> datetime:
+    """When the ``hours``-ahead reminder of something starting at ``starts_at`` goes.
+
+    Wall-clock arithmetic in the clinic's zone: the 24-hour reminder of a 07:00 session
+    goes at 07:00 the day before on both sides of a daylight-saving change (25 or 23
+    real hours then), which is what "the day before, same time" means to a client.
+    """
+    local = starts_at.astimezone(clinic_tz())
+    wall = local.replace(tzinfo=None) - timedelta(hours=hours)
+    return wall.replace(tzinfo=clinic_tz())
+
+
+def defer_for_quiet_hours(when: datetime, start: time | None, end: time | None) -> datetime:
+    """``when`` moved to the end of the client's quiet hours if it falls in them.
+
+    Quiet hours are clinic-local wall times and may wrap midnight (21:00-07:00).
+    """
+    if start is None or end is None or start == end:
+        return when
+    tz = clinic_tz()
+    local = when.astimezone(tz)
+    at = local.time().replace(tzinfo=None)
+    if start < end:
+        inside = start <= at < end
+        end_day = local.date()
+    else:  # wraps midnight
+        inside = at >= start or at < end
+        end_day = local.date() + timedelta(days=1) if at >= start else local.date()
+    if not inside:
+        return when
+    return datetime.combine(end_day, end, tzinfo=tz)
+
+
+def reminder_leads() -> tuple[int, ...]:
+    return tuple(settings.IOP_REMINDER_LEAD_HOURS)
