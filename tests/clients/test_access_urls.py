@@ -60,8 +60,8 @@ def chart(clinician, intake_user):
     """A registered, consented, admitted client with alice as primary clinician."""
     client = services.client_register(
         actor=intake_user,
-        legal_first_name="Robin",
-        legal_last_name="Vale",
+        legal_first_name="Zephyrine",
+        legal_last_name="Quillmarsh",
         date_of_birth=date(1985, 4, 2),
         profession="nurse",
     )
@@ -75,7 +75,7 @@ def chart(clinician, intake_user):
         recipient_name="Board of Nursing",
         purpose="Monitoring",
         expires_on=date.today() + timedelta(days=200),
-        signed_by_name="Robin Vale",
+        signed_by_name="Zephyrine Quillmarsh",
         signed_on=date.today(),
     )
     episode = services.episode_admit(
@@ -246,5 +246,5 @@ def test_unknown_client_id_is_404_and_audited_without_a_client(client_as, clinic
 
 def test_a_404_page_does_not_name_the_client(chart, client_as, other_clinician):
     html = client_as(other_clinician).get(reverse("clients:chart", args=[chart["client_id"]]))
-    assert "Robin" not in html.content.decode()
-    assert "Vale" not in html.content.decode()
+    assert "Zephyrine" not in html.content.decode()
+    assert "Quillmarsh" not in html.content.decode()
