@@ -11,6 +11,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("iop.accounts.urls")),
     path("audit/", include("iop.audit.urls")),
+    path("reports/", include("iop.reports.urls")),
     path("clients/", include("clients.urls")),
     path("scheduling/", include("scheduling.urls")),
     path("clinical/plans/", include(("clinical.urls_plans", "plans"))),
