@@ -311,11 +311,14 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
             SUM(CASE WHEN st IN ({attended}) THEN m ELSE 0 END) AS minutes
         FROM att WHERE r = 1 GROUP BY c),
     sn AS (SELECT c, COUNT(*) AS scheduled FROM sched GROUP BY c),
-    ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM att WHERE r = 1)
+    ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM att WHERE r = 1),
+    last_track AS (
+        SELECT client_id AS c, tc,
+            ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY start_on DESC) AS n
+        FROM enr)
     SELECT cl.id, cl.public_id, cl.mrn, cl.legal_first_name, cl.preferred_name,
         cl.legal_last_name,
-        (SELECT enr.tc FROM enr WHERE enr.client_id = cl.id
-            ORDER BY enr.start_on DESC LIMIT 1) AS track,
+        last_track.tc AS track,
         COALESCE(sn.scheduled, 0) AS scheduled, COALESCE(counts.attended, 0) AS attended,
         COALESCE(counts.late, 0) AS late, COALESCE(counts.left_early, 0) AS left_early,
         COALESCE(counts.telehealth, 0) AS telehealth, COALESCE(counts.excused, 0) AS excused,
@@ -326,6 +329,7 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
     FROM ids JOIN clients_client cl ON cl.id = ids.c
     LEFT JOIN sn ON sn.c = cl.id LEFT JOIN counts ON counts.c = cl.id
     LEFT JOIN floors ON floors.c = cl.id LEFT JOIN bill ON bill.c = cl.id
+    LEFT JOIN last_track ON last_track.c = cl.id AND last_track.n = 1
     ORDER BY cl.mrn"""
     params += [min_days, *[str(s) for s in ATTENDED], *[str(s) for s in ATTENDED]]
     raw = _fetch(sql, params)
