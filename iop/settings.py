@@ -4,6 +4,7 @@ Debug off is the default: a forgotten variable must fail safe, never expose a
 debug page with client data on it.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "iop.accounts",
     "iop.audit",
     "iop.notifications",
+    "iop.reports",
     "clients",
     "scheduling",
     "clinical",
@@ -202,6 +204,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "generate-sessions": {"task": "scheduling.tasks.generate_sessions", "schedule": 6 * 3600.0},
     # Truncation after the last checkpoint goes unseen: keep the window short.
     "audit-checkpoint": {"task": "iop.audit.tasks.audit_checkpoint", "schedule": 300.0},
+    # A report's file lives 24 hours in private storage.
+    "purge-reports": {"task": "iop.reports.tasks.purge_reports", "schedule": 3600.0},
     "care-team-permissions": {
         "task": "clients.tasks.sync_due_care_team_permissions",
         "schedule": 3600.0,
@@ -300,6 +304,18 @@ TIME_ZONE = os.environ.get("IOP_TIME_ZONE", "America/New_York")  # the clinic's 
 IOP_PHONE_REGION = os.environ.get("IOP_PHONE_REGION", "US")
 # Days between treatment-plan reviews; each review is signed and kept as a new version.
 IOP_PLAN_REVIEW_DAYS = int(os.environ.get("IOP_PLAN_REVIEW_DAYS", "30"))
+# Intensive-outpatient per-diem billing (HCPCS H0015): a day counts when the client
+# attended at least min_hours that day, in a Monday-Sunday week with at least
+# min_days such days. Payers that differ are added as JSON in IOP_BILLING_RULES,
+# e.g. {"acme": {"label": "Acme Health", "min_hours": 3, "min_days": 4}}.
+IOP_BILLING_RULES = {
+    "default": {
+        "label": "Default (H0015: 3 h a day, 3 days a week)",
+        "min_hours": 3,
+        "min_days": 3,
+    },
+    **json.loads(os.environ.get("IOP_BILLING_RULES", "{}") or "{}"),
+}
 # A note signed this many hours after its session ends is marked a late entry.
 IOP_LATE_ENTRY_HOURS = int(os.environ.get("IOP_LATE_ENTRY_HOURS", "72"))
 
@@ -308,8 +324,15 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
+REPORTS_DIR = Path(os.environ.get("IOP_REPORTS_DIR", VAR_DIR / "reports"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Report files (CSV of client figures): private, never under MEDIA_URL or static;
+    # served only by iop.reports.views.run_download to the person who asked.
+    "reports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(REPORTS_DIR), "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

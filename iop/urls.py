@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("iop.accounts.urls")),
     path("audit/", include("iop.audit.urls")),
     path("notifications/", include("iop.notifications.urls")),
+    path("reports/", include("iop.reports.urls")),
     path("clients/", include("clients.urls")),
     path("scheduling/", include("scheduling.urls")),
     path("clinical/plans/", include(("clinical.urls_plans", "plans"))),

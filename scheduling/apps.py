@@ -7,14 +7,13 @@ class SchedulingConfig(AppConfig):
     def ready(self):
         from clients.access import OwnedKind, register_owned
         from clients.signals import episode_discharged
-        from scheduling import navigation
+        from scheduling import navigation, reminders, reports
         from scheduling.models import Appointment, GroupSession
 
         episode_discharged.connect(_close_enrollments, dispatch_uid="scheduling-discharge")
         navigation.register()
-        from scheduling.reminders import register_sources
-
-        register_sources()
+        reminders.register_sources()
+        reports.register()
         # A group session belongs to no single client: its sheet is reached through the
         # facilitator's assignment to its group. An appointment is its client's.
         register_owned(

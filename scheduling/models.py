@@ -259,6 +259,24 @@ class EnrollmentStatus(models.TextChoices):
     DISCHARGED = "discharged", "Discharged"
 
 
+def enrolled_during_q(first, last, *, prefix: str = "") -> Q:
+    """Enrolled on at least one day of [first, last]: started on or before ``last``, not
+    ended by ``first`` (``ended_on`` is the first day *off* the track). ``prefix`` reaches
+    an enrollment through a relation (``"group__enrollments__"`` from a session)."""
+    return Q(**{f"{prefix}start_on__lte": last}) & (
+        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gt": first})
+    )
+
+
+def enrolled_during_sql(alias: str, first: str, last: str | None = None) -> str:
+    """The same rule as SQL, for the reports' week calendar (which is no table the ORM
+    knows). tests/scheduling/test_reports.py checks it agrees with ``during()``."""
+    last = last or first
+    return (
+        f"({alias}.start_on <= {last} AND ({alias}.ended_on IS NULL OR {alias}.ended_on > {first}))"
+    )
+
+
 class EnrollmentQuerySet(models.QuerySet):
     """The one statement of "enrolled on a day": started on or before it, not yet ended
     (``ended_on`` is the first day *off* the track). Sheets, counts, conflicts, the
@@ -268,9 +286,7 @@ class EnrollmentQuerySet(models.QuerySet):
     def during(self, first, last):
         """Enrolled on at least one day of [first, last]. Either bound may be a date or
         an expression (``OuterRef("date")``) for a per-row subquery."""
-        return self.filter(start_on__lte=last).filter(
-            Q(ended_on__isnull=True) | Q(ended_on__gt=first)
-        )
+        return self.filter(enrolled_during_q(first, last))
 
     def on(self, day):
         """Enrollments a session on ``day`` counts."""

@@ -60,7 +60,9 @@ def _payload(fields, make):
     return data
 
 
-PAGES = [(name, kwargs) for name, kwargs, _ in ROUTES if name not in POST_ONLY]
+# Routes that answer a file, not a page with a form (a report's CSV).
+FILES = {"reports:download"}
+PAGES = [(name, kwargs) for name, kwargs, _ in ROUTES if name not in POST_ONLY | FILES]
 # Pages known to hold a form: the parser must find it, or the attack proves nothing.
 FORM_PAGES = {
     "clients:edit",

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import UUIDConverter
@@ -17,6 +18,8 @@ from clinical import services_plans
 from clinical.models import ProgressNote
 from clinical.services_meds import measure_record, medication_add
 from iop.audit.models import AuditEvent
+from iop.reports.models import ReportRun, RunStatus
+from iop.reports.services import report_storage
 from scheduling.services import appointment_book, enrollment_create
 from tests.iop.factories import UserFactory
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory
@@ -160,7 +163,18 @@ def chart(clinician, intake_user):
         items={str(n): 1 for n in range(1, 10)},
         actor=clinician,
     )
+    # A finished report run of alice's: a run belongs to its owner, not to a client.
+    run = ReportRun.objects.create(
+        report="attendance",
+        owner=clinician,
+        filters={"start": "2026-09-07", "end": "2026-09-20"},
+        status=RunStatus.DONE,
+        progress=100,
+        file_name=report_storage().save(f"walk/{uuid.uuid4()}.csv", ContentFile(b"mrn\n")),
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
     return {
+        "run_id": run.public_id,
         "plan_version_id": plan_version.public_id,
         "relapse_version_id": relapse_version.public_id,
         "medication_id": medication.public_id,
@@ -200,6 +214,13 @@ def test_every_uuid_route_goes_through_the_access_path(name, kwargs, callback):
     assert getattr(callback, "access_checked", False), f"{name} skips clients.access"
 
 
+def _audit_prefix(callback) -> str:
+    """What the access row is called: ``access.<purpose>``, except where reaching the
+    page is itself the audited act (a report's file: ``report.download``)."""
+    action = getattr(callback, "audit_action", "access.")
+    return "access." if action.startswith("access.") else action.split(".")[0] + "."
+
+
 STRANGER_ROLES = ["clinician", "intake", "medical", "supervisor"]
 
 
@@ -219,7 +240,7 @@ def test_stranger_gets_404_and_the_attempt_is_audited(name, kwargs, callback, ro
     assert [r.status_code for r in attempts] == [404] * len(attempts)
     denied = AuditEvent.objects.filter(actor=stranger, outcome="denied")
     assert denied.count() == len(attempts)
-    assert all(e.action.startswith("access.") for e in denied)
+    assert all(e.action.startswith(_audit_prefix(callback)) for e in denied)
 
 
 @pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
@@ -234,7 +255,10 @@ def test_care_team_gets_the_page_and_the_access_is_audited(
     assert response.status_code == 200
     # Opening a page is one access row and no write.
     rows = AuditEvent.objects.filter(actor=clinician, id__gt=before)
-    assert [(e.action.split(".")[0], e.outcome) for e in rows] == [("access", "allowed")]
+    assert [(e.action, e.outcome) for e in rows if e.action.startswith(_audit_prefix(callback))]
+    assert [(e.action.split(".")[0], e.outcome) for e in rows] == [
+        (_audit_prefix(callback).rstrip("."), "allowed")
+    ]
 
 
 def test_unknown_client_id_is_404_and_audited_without_a_client(client_as, clinician):

@@ -1,0 +1,561 @@
+"""Attendance and billable-days reports: read-only, computed in the database.
+
+The rules are the chart's (scheduling.models): what counts as attended is
+``ATTENDED``, "enrolled on a day" is ``enrolled_during_q`` (the rule behind
+``Enrollment.objects.during()/on()``), a week is Monday to Sunday in clinic time.
+Report rules on top of them:
+
+- a cancelled session is not a scheduled session, and its attendance counts nowhere;
+- scheduled = held sessions of the client's own group on days they were enrolled in it;
+- attended = attendance marked present, late, left early or telehealth, in any held
+  session (a make-up in another group counts as attended);
+- a week counts toward hours required and weeks below the floor only when the client
+  was enrolled every day of it (Monday to Sunday) and the whole week lies in the range;
+  its floor is the track's ``min_hours_per_week`` (ASAM 2.1), the lower one in a
+  step-down week;
+- a billable day (HCPCS H0015) has at least ``min_hours`` attended that day, in a week
+  with at least ``min_days`` such days (the whole week is looked at, even when the
+  range cuts it; only days in the range are counted).
+
+Every figure comes from a few aggregate queries whose number does not depend on the
+clients, weeks or sessions: ORM querysets (scoped by ``clients_for``) compiled as CTEs,
+aggregated by plain SQL that SQLite and PostgreSQL both run.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.functions import TruncWeek
+
+from clients.access import Purpose, clients_for
+from clients.models import CareTeamMember, Client, ClientStatus
+from iop.accounts.models import Role
+from iop.charts import Series, trend
+from iop.reports.forms import ReportForm
+from scheduling.models import (
+    ATTENDED,
+    Attendance,
+    AttendanceStatus,
+    Enrollment,
+    Group,
+    GroupSession,
+    Slot,
+    Track,
+    enrolled_during_q,
+    enrolled_during_sql,
+)
+from scheduling.selectors import week_start
+
+ATTENDANCE_COLUMNS = (
+    "mrn",
+    "track",
+    "sessions_scheduled",
+    "sessions_attended",
+    "sessions_late",
+    "sessions_left_early",
+    "sessions_telehealth",
+    "sessions_excused",
+    "sessions_unexcused",
+    "attendance_rate",
+    "hours_attended",
+    "hours_required",
+    "weeks_enrolled",
+    "weeks_below_floor",
+    "days_3h",
+    "billable_days",
+)
+BILLABLE_COLUMNS = (
+    "mrn",
+    "date",
+    "hours_attended",
+    "meets_day",
+    "qualifying_days_in_week",
+    "billable",
+)
+REPORT_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.CLINICIAN)
+
+
+def billing_rule(code: str = "default") -> dict:
+    return settings.IOP_BILLING_RULES[code]
+
+
+# --- Filters ---------------------------------------------------------------------------
+
+
+class AttendanceReportForm(ReportForm):
+    track = forms.ModelChoiceField(
+        Track.objects.all(), to_field_name="code", required=False, empty_label="All tracks"
+    )
+    slot = forms.ModelChoiceField(
+        Slot.objects.all(), to_field_name="code", required=False, empty_label="All slots"
+    )
+    group = forms.ModelChoiceField(
+        Group.objects.select_related("track", "slot"),
+        to_field_name="public_id",
+        required=False,
+        empty_label="All groups",
+    )
+    clinician = forms.ModelChoiceField(
+        None, to_field_name="pk", required=False, empty_label="Any clinician"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *ClientStatus.choices], required=False, label="Client status"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        self.fields["clinician"].queryset = (
+            get_user_model()
+            .objects.filter(groups__name__in=[Role.CLINICIAN, Role.SUPERVISOR], is_active=True)
+            .distinct()
+            .order_by("last_name", "username")
+        )
+
+    def clean_group(self):
+        # A UUID that is not one makes ModelChoiceField raise ValidationError already;
+        # this only keeps the message plain.
+        return self.cleaned_data.get("group")
+
+
+class BillableReportForm(AttendanceReportForm):
+    payer = forms.ChoiceField(choices=(), required=False, label="Payer rule")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].choices = [
+            (code, rule["label"]) for code, rule in settings.IOP_BILLING_RULES.items()
+        ]
+
+
+# --- The querysets the SQL aggregates -------------------------------------------------
+
+
+def _scope(user, f):
+    """The clients the figures may be about: the viewer's scope, then the filters.
+    ``user=None`` is the command line (``attendance_report``): whoever runs manage.py
+    holds the database already, so it is program-wide, and audited as the system."""
+    clients = Client.objects.all() if user is None else clients_for(user, Purpose.CLINICAL)
+    if f.get("status"):
+        clients = clients.filter(status=f["status"])
+    if f.get("clinician"):
+        clients = clients.filter(
+            pk__in=CareTeamMember.objects.filter(staff=f["clinician"])
+            .filter(started_on__lte=f["end"])
+            .exclude(ended_on__lte=f["start"])
+            .values("client_id")
+        )
+    return clients.values("pk")
+
+
+def _group_filter(f, prefix: str) -> dict:
+    lookups = {}
+    for name in ("track", "slot"):
+        if f.get(name):
+            lookups[f"{prefix}{name}"] = f[name]
+    if f.get("group"):
+        lookups[prefix.rstrip("_") or "group"] = f["group"]
+    return lookups
+
+
+def _ctes(user, f) -> tuple[str, list]:
+    start, end = f["start"], f["end"]
+    ext_start, ext_end = week_start(start), week_start(end) + timedelta(days=6)
+    scope = _scope(user, f)
+    sched = (
+        GroupSession.objects.held()
+        .filter(
+            enrolled_during_q(F("date"), F("date"), prefix="group__enrollments__"),
+            group__enrollments__client__in=scope,
+            date__gte=start,
+            date__lte=end,
+            **_group_filter(f, "group__"),
+        )
+        .values(
+            c=F("group__enrollments__client_id"),
+            g=F("group_id"),
+            sl=F("group__slot_id"),
+            tr=F("group__track_id"),
+            wk=TruncWeek("date"),
+        )
+    )
+    att = Attendance.objects.filter(
+        session__cancelled_at__isnull=True,
+        session__date__gte=ext_start,
+        session__date__lte=ext_end,
+        client__in=scope,
+        **_group_filter(f, "session__group__"),
+    ).values(
+        c=F("client_id"),
+        g=F("session__group_id"),
+        sl=F("session__group__slot_id"),
+        tr=F("session__group__track_id"),
+        d=F("session__date"),
+        wk=TruncWeek("session__date"),
+        st=F("status"),
+        m=F("minutes"),
+        r=Case(
+            When(session__date__gte=start, session__date__lte=end, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+    )
+    enr = (
+        Enrollment.objects.during(start, end)
+        .filter(client__in=scope, **_group_filter(f, "group__"))
+        .values("client_id", "start_on", "ended_on")
+        .annotate(fl=F("track__min_hours_per_week"), tc=F("track__code"))
+    )
+    # The whole Monday-Sunday weeks inside the range, each with its seven days.
+    first_monday = week_start(start) if start.weekday() == 0 else week_start(start) + timedelta(7)
+    weeks = []
+    monday = first_monday
+    while monday + timedelta(days=6) <= end:
+        weeks.append([monday + timedelta(days=n) for n in range(7)])
+        monday += timedelta(days=7)
+    parts, params = [], []
+    for name, qs in (("sched", sched), ("att", att), ("enr", enr)):
+        sql, p = qs.query.sql_with_params()
+        parts.append(f"{name} AS ({sql})")
+        params += list(p)
+    cols = "wk, d0, d1, d2, d3, d4, d5, d6"
+    if weeks:
+        rows = ", ".join("(" + ", ".join(["%s"] * 8) + ")" for _ in weeks)
+        parts.append(f"cal ({cols}) AS (VALUES {rows})")
+        for days in weeks:
+            params += [days[0], *days]
+    else:
+        parts.append(f"cal ({cols}) AS (SELECT {', '.join(['%s'] * 8)} WHERE 1 = 0)")
+        params += [start] * 8
+    on_days = " + ".join(
+        f"MAX(CASE WHEN {enrolled_during_sql('enr', f'cal.d{n}')} THEN 1 ELSE 0 END)"
+        for n in range(7)
+    )
+    parts.append(
+        "cover AS (SELECT enr.client_id AS c, cal.wk AS wk, MIN(enr.fl) AS fl, "
+        f"{on_days} AS days FROM enr JOIN cal ON {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} "
+        "GROUP BY enr.client_id, cal.wk)"
+    )
+    parts.append("whole AS (SELECT c, wk, fl FROM cover WHERE days = 7)")
+    attended = ", ".join(["%s"] * len(ATTENDED))
+    parts.append(
+        "daily AS (SELECT c, wk, d, r, SUM(m) AS m FROM att "
+        f"WHERE st IN ({attended}) GROUP BY c, wk, d, r)"
+    )
+    params += [str(s) for s in ATTENDED]
+    rule = billing_rule(f.get("payer") or "default")
+    day_minutes = int(Decimal(str(rule["min_hours"])) * 60)
+    parts.append(
+        "weekly AS (SELECT c, wk, SUM(m) AS m, "
+        "SUM(CASE WHEN m >= %s THEN 1 ELSE 0 END) AS qd, "
+        "SUM(CASE WHEN m >= %s AND r = 1 THEN 1 ELSE 0 END) AS qd_in "
+        "FROM daily GROUP BY c, wk)"
+    )
+    params += [day_minutes, day_minutes]
+    return "WITH " + ",\n".join(parts), params, int(rule["min_days"]), day_minutes
+
+
+def _fetch(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _hours(minutes) -> Decimal:
+    return (Decimal(minutes or 0) / 60).quantize(Decimal("0.01"))
+
+
+def _decimal(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def _rate(attended, scheduled):
+    return round(100 * attended / scheduled) if scheduled else ""
+
+
+def _status_sum(status) -> str:
+    return f"SUM(CASE WHEN st = '{status}' THEN 1 ELSE 0 END)"
+
+
+# --- Attendance ------------------------------------------------------------------------
+
+
+def attendance_rows(user, f, progress=None) -> list[dict]:
+    """One row per client: the figures of ATTENDANCE_COLUMNS (and names for the page)."""
+    ctes, params, min_days, _ = _ctes(user, f)
+    attended = ", ".join(["%s"] * len(ATTENDED))
+    sql = f"""{ctes},
+    floors AS (
+        SELECT whole.c, COUNT(*) AS weeks, SUM(whole.fl) AS required,
+            SUM(CASE WHEN COALESCE(weekly.m, 0) < whole.fl * 60 THEN 1 ELSE 0 END) AS below
+        FROM whole LEFT JOIN weekly ON weekly.c = whole.c AND weekly.wk = whole.wk
+        GROUP BY whole.c),
+    bill AS (
+        SELECT c, SUM(qd_in) AS days3, SUM(CASE WHEN qd >= %s THEN qd_in ELSE 0 END) AS billable
+        FROM weekly GROUP BY c),
+    counts AS (
+        SELECT c,
+            SUM(CASE WHEN st IN ({attended}) THEN 1 ELSE 0 END) AS attended,
+            {_status_sum(AttendanceStatus.LATE)} AS late,
+            {_status_sum(AttendanceStatus.LEFT_EARLY)} AS left_early,
+            {_status_sum(AttendanceStatus.TELEHEALTH)} AS telehealth,
+            {_status_sum(AttendanceStatus.EXCUSED)} AS excused,
+            {_status_sum(AttendanceStatus.UNEXCUSED)} AS unexcused,
+            SUM(CASE WHEN st IN ({attended}) THEN m ELSE 0 END) AS minutes
+        FROM att WHERE r = 1 GROUP BY c),
+    sn AS (SELECT c, COUNT(*) AS scheduled FROM sched GROUP BY c),
+    ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM att WHERE r = 1),
+    last_track AS (
+        SELECT client_id AS c, tc,
+            ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY start_on DESC) AS n
+        FROM enr)
+    SELECT cl.id, cl.public_id, cl.mrn, cl.legal_first_name, cl.preferred_name,
+        cl.legal_last_name,
+        last_track.tc AS track,
+        COALESCE(sn.scheduled, 0) AS scheduled, COALESCE(counts.attended, 0) AS attended,
+        COALESCE(counts.late, 0) AS late, COALESCE(counts.left_early, 0) AS left_early,
+        COALESCE(counts.telehealth, 0) AS telehealth, COALESCE(counts.excused, 0) AS excused,
+        COALESCE(counts.unexcused, 0) AS unexcused, COALESCE(counts.minutes, 0) AS minutes,
+        COALESCE(floors.weeks, 0) AS weeks, COALESCE(floors.required, 0) AS required,
+        COALESCE(floors.below, 0) AS below, COALESCE(bill.days3, 0) AS days3,
+        COALESCE(bill.billable, 0) AS billable
+    FROM ids JOIN clients_client cl ON cl.id = ids.c
+    LEFT JOIN sn ON sn.c = cl.id LEFT JOIN counts ON counts.c = cl.id
+    LEFT JOIN floors ON floors.c = cl.id LEFT JOIN bill ON bill.c = cl.id
+    LEFT JOIN last_track ON last_track.c = cl.id AND last_track.n = 1
+    ORDER BY cl.mrn"""
+    params += [min_days, *[str(s) for s in ATTENDED], *[str(s) for s in ATTENDED]]
+    raw = _fetch(sql, params)
+    if progress:
+        progress(50)
+    return [
+        {
+            "public_id": r["public_id"],
+            "name": f"{r['preferred_name'] or r['legal_first_name']} {r['legal_last_name']}",
+            "mrn": r["mrn"],
+            "track": r["track"] or "",
+            "sessions_scheduled": int(r["scheduled"]),
+            "sessions_attended": int(r["attended"]),
+            "sessions_late": int(r["late"]),
+            "sessions_left_early": int(r["left_early"]),
+            "sessions_telehealth": int(r["telehealth"]),
+            "sessions_excused": int(r["excused"]),
+            "sessions_unexcused": int(r["unexcused"]),
+            "attendance_rate": _rate(int(r["attended"]), int(r["scheduled"])),
+            "hours_attended": _hours(r["minutes"]),
+            "hours_required": _decimal(r["required"]),
+            "weeks_enrolled": int(r["weeks"]),
+            "weeks_below_floor": int(r["below"]),
+            "days_3h": int(r["days3"]),
+            "billable_days": int(r["billable"]),
+        }
+        for r in raw
+    ]
+
+
+def attendance_totals(user, f) -> dict:
+    """Session figures per group, then per slot and per track (sums of the groups: a
+    group has one slot and one track)."""
+    ctes, params, _, _ = _ctes(user, f)
+    attended = ", ".join(["%s"] * len(ATTENDED))
+    sql = f"""{ctes}
+    SELECT g, sl, tr, COUNT(DISTINCT c) AS clients, SUM(s) AS scheduled, SUM(a) AS attended,
+        SUM(ex) AS excused, SUM(un) AS unexcused, SUM(mins) AS minutes
+    FROM (
+        SELECT c, g, sl, tr, 1 AS s, 0 AS a, 0 AS ex, 0 AS un, 0 AS mins FROM sched
+        UNION ALL
+        SELECT c, g, sl, tr, 0, CASE WHEN st IN ({attended}) THEN 1 ELSE 0 END,
+            CASE WHEN st = %s THEN 1 ELSE 0 END, CASE WHEN st = %s THEN 1 ELSE 0 END,
+            CASE WHEN st IN ({attended}) THEN m ELSE 0 END
+        FROM att WHERE r = 1
+    ) x GROUP BY g, sl, tr"""
+    params += [
+        *[str(s) for s in ATTENDED],
+        str(AttendanceStatus.EXCUSED),
+        str(AttendanceStatus.UNEXCUSED),
+        *[str(s) for s in ATTENDED],
+    ]
+    raw = _fetch(sql, params)
+    groups = {g.pk: g for g in Group.objects.filter(pk__in=[r["g"] for r in raw])}
+    slots = {s.pk: s for s in Slot.objects.all()}
+    tracks = {t.pk: t for t in Track.objects.all()}
+
+    def figures(label, rows):
+        scheduled = sum(int(r["scheduled"]) for r in rows)
+        attended_n = sum(int(r["attended"]) for r in rows)
+        return {
+            "label": label,
+            "sessions_scheduled": scheduled,
+            "sessions_attended": attended_n,
+            "sessions_excused": sum(int(r["excused"]) for r in rows),
+            "sessions_unexcused": sum(int(r["unexcused"]) for r in rows),
+            "attendance_rate": _rate(attended_n, scheduled),
+            "hours_attended": _hours(sum(int(r["minutes"]) for r in rows)),
+        }
+
+    by = {"group": defaultdict(list), "slot": defaultdict(list), "track": defaultdict(list)}
+    for r in raw:
+        by["group"][r["g"]].append(r)
+        by["slot"][r["sl"]].append(r)
+        by["track"][r["tr"]].append(r)
+    return {
+        "groups": [figures(str(groups[k]), v) for k, v in sorted(by["group"].items())],
+        "slots": [figures(str(slots[k].name), v) for k, v in sorted(by["slot"].items())],
+        "tracks": [figures(str(tracks[k]), v) for k, v in sorted(by["track"].items())],
+    }
+
+
+def attendance_weeks(user, f) -> dict:
+    """The weekly trend: mean hours attended by clients enrolled the whole week against
+    their mean floor, and the attendance rate per slot."""
+    ctes, params, _, _ = _ctes(user, f)
+    attended = ", ".join(["%s"] * len(ATTENDED))
+    sql = f"""{ctes}
+    SELECT 'floor' AS kind, whole.wk AS wk, NULL AS sl, COUNT(*) AS n,
+        SUM(COALESCE(weekly.m, 0)) AS a, SUM(whole.fl) AS b,
+        SUM(CASE WHEN COALESCE(weekly.m, 0) < whole.fl * 60 THEN 1 ELSE 0 END) AS below
+    FROM whole LEFT JOIN weekly ON weekly.c = whole.c AND weekly.wk = whole.wk
+    GROUP BY whole.wk
+    UNION ALL
+    SELECT 'slot', wk, sl, 0, SUM(a), SUM(s), 0 FROM (
+        SELECT wk, sl, 1 AS s, 0 AS a FROM sched
+        UNION ALL
+        SELECT wk, sl, 0, CASE WHEN st IN ({attended}) THEN 1 ELSE 0 END FROM att WHERE r = 1
+    ) x GROUP BY wk, sl"""
+    params += [str(s) for s in ATTENDED]
+    raw = _fetch(sql, params)
+    slots = {s.pk: s for s in Slot.objects.all()}
+    weeks = []
+    for r in sorted((r for r in raw if r["kind"] == "floor"), key=lambda r: str(r["wk"])):
+        n = int(r["n"])
+        weeks.append(
+            {
+                "week": _as_date(r["wk"]),
+                "clients": n,
+                "hours": (Decimal(int(r["a"])) / 60 / n).quantize(Decimal("0.1")),
+                "floor": (Decimal(str(r["b"])) / n).quantize(Decimal("0.1")),
+                "below": int(r["below"]),
+            }
+        )
+    slot_weeks = defaultdict(dict)
+    for r in raw:
+        if r["kind"] == "slot" and int(r["b"]):
+            slot_weeks[r["sl"]][_as_date(r["wk"])] = _rate(int(r["a"]), int(r["b"]))
+    slot_rows = [
+        {"slot": slots[pk].name, "rates": sorted(rates.items())}
+        for pk, rates in sorted(slot_weeks.items())
+    ]
+    hours_chart = trend(
+        [
+            Series("hours", "Mean hours attended", [(w["week"], w["hours"]) for w in weeks]),
+            Series("floor", "Mean floor", [(w["week"], w["floor"]) for w in weeks]),
+        ],
+        max_value=max([20, *[int(w["hours"]) + 1 for w in weeks]]),
+        thresholds=(9,),
+    )
+    rate_chart = trend(
+        [Series(s["slot"], s["slot"], s["rates"]) for s in slot_rows][:3],
+        max_value=100,
+        thresholds=(80,),
+    )
+    return {
+        "weeks": weeks,
+        "slot_rates": slot_rows,
+        "hours_chart": hours_chart,
+        "rate_chart": rate_chart,
+    }
+
+
+def _as_date(value):
+    from datetime import date, datetime
+
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def run_attendance(*, user, filters, progress=None) -> dict:
+    rows = attendance_rows(user, filters, progress)
+    result = {"rows": rows, "filters": filters}
+    if progress is None:  # the page shows totals and the trend; the background CSV does not
+        result["totals"] = attendance_totals(user, filters)
+        result.update(attendance_weeks(user, filters))
+    return result
+
+
+# --- Billable days ---------------------------------------------------------------------
+
+
+def billable_day_rows(user, f, progress=None) -> list[dict]:
+    """Per client per day attended in the range: hours and whether the day is billable."""
+    ctes, params, min_days, day_minutes = _ctes(user, f)
+    sql = f"""{ctes}
+    SELECT cl.mrn, daily.d AS d, daily.m AS m, weekly.qd AS qd
+    FROM daily JOIN weekly ON weekly.c = daily.c AND weekly.wk = daily.wk
+    JOIN clients_client cl ON cl.id = daily.c
+    WHERE daily.r = 1 ORDER BY cl.mrn, daily.d"""
+    rows = []
+    for r in _fetch(sql, params):
+        meets = int(r["m"]) >= day_minutes
+        rows.append(
+            {
+                "mrn": r["mrn"],
+                "date": _as_date(r["d"]).isoformat(),
+                "hours_attended": _hours(r["m"]),
+                "meets_day": "yes" if meets else "no",
+                "qualifying_days_in_week": int(r["qd"]),
+                "billable": "yes" if meets and int(r["qd"]) >= min_days else "no",
+            }
+        )
+    return rows
+
+
+def run_billable(*, user, filters, progress=None) -> dict:
+    rows = billable_day_rows(user, filters, progress)
+    rule = billing_rule(filters.get("payer") or "default")
+    return {
+        "rows": rows,
+        "rule": rule,
+        "billable_total": sum(1 for r in rows if r["billable"] == "yes"),
+    }
+
+
+def register():
+    from iop.reports.registry import Report
+    from iop.reports.registry import register as register_report
+
+    register_report(
+        Report(
+            key="attendance",
+            title="Attendance against the hours floor",
+            roles=REPORT_ROLES,
+            form=AttendanceReportForm,
+            runner=run_attendance,
+            template="scheduling/reports/attendance.html",
+            csv_columns=ATTENDANCE_COLUMNS,
+            description="Sessions, hours and weeks below the ASAM floor per client; "
+            "totals per group, slot and track; the weekly trend.",
+        )
+    )
+    register_report(
+        Report(
+            key="billable-days",
+            title="Billable days (H0015 per diem)",
+            roles=(Role.ADMIN,),
+            form=BillableReportForm,
+            runner=run_billable,
+            template="scheduling/reports/billable.html",
+            csv_columns=BILLABLE_COLUMNS,
+            description="Per client per day: hours attended and whether the day is billable.",
+            inline_days=62,
+        )
+    )

@@ -1,0 +1,136 @@
+"""The reports platform: the index by role, background runs with progress, the file
+for its owner only (audited), and the 24-hour purge."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from iop.audit.models import AuditEvent
+from iop.reports.models import ReportRun, RunStatus
+from iop.reports.services import report_runs_purge, report_storage
+from tests.scheduling.test_reports import QUERY, program  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_index_lists_what_the_role_may_run(admin_user, clinician, intake_user, client_as):
+    admin = client_as(admin_user).get(reverse("reports:index")).content.decode()
+    assert "Attendance against the hours floor" in admin and "Billable days" in admin
+    mine = client_as(clinician).get(reverse("reports:index")).content.decode()
+    assert "Attendance against the hours floor" in mine and "Billable days" not in mine
+    assert "No report" in client_as(intake_user).get(reverse("reports:index")).content.decode()
+
+
+def test_a_wide_range_offers_a_background_run_and_computes_nothing(admin_user, client_as):
+    response = client_as(admin_user).get(
+        reverse("reports:report", args=["attendance"]), {"start": "2025-11-01", "end": "2026-10-31"}
+    )
+    assert response.status_code == 200
+    assert "result" not in response.context
+    assert 'data-testid="run-background"' in response.content.decode()
+
+
+def test_a_background_run_writes_the_csv_for_its_owner_only(
+    program,  # noqa: F811
+    admin_user,
+    other_clinician,
+    client_as,
+    django_capture_on_commit_callbacks,
+    settings,
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from iop.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        web = client_as(admin_user)
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = web.post(reverse("reports:background", args=["attendance"]), QUERY)
+        assert len(callbacks) >= 1
+    finally:
+        app.conf.task_always_eager = False
+    run = ReportRun.objects.get()
+    assert response.status_code == 302 and str(run.public_id) in response["Location"]
+    assert (run.status, run.progress, run.row_count) == (RunStatus.DONE, 100, 2)
+    assert run.filters == {"start": "2026-09-07", "end": "2026-09-20"}
+    page = web.get(reverse("reports:run", args=[run.public_id]))
+    assert 'data-testid="run-download"' in page.content.decode()
+    download = web.get(reverse("reports:download", args=[run.public_id]))
+    assert download.status_code == 200
+    body = b"".join(download.streaming_content).decode()
+    assert body.splitlines()[0].startswith("mrn,track,sessions_scheduled")
+    assert program["ada"].mrn in body
+    assert AuditEvent.objects.filter(action="report.download", actor=admin_user).count() == 1
+    # Anyone else: 404, and the attempt audited.
+    other = client_as(other_clinician).get(reverse("reports:download", args=[run.public_id]))
+    assert other.status_code == 404
+    assert AuditEvent.objects.filter(
+        action="report.download", actor=other_clinician, outcome="denied"
+    ).exists()
+
+
+def test_the_progress_partial_polls_until_done(admin_user, client_as):
+    run = ReportRun.objects.create(
+        report="attendance",
+        owner=admin_user,
+        filters={},
+        status=RunStatus.RUNNING,
+        progress=40,
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    html = (
+        client_as(admin_user)
+        .get(reverse("reports:run", args=[run.public_id]), HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
+    assert 'hx-trigger="every 1s"' in html and 'value="40"' in html
+
+
+def test_purge_removes_runs_and_files_after_24_hours(admin_user):
+    storage = report_storage()
+    from django.core.files.base import ContentFile
+
+    name = storage.save("purge-test/old.csv", ContentFile(b"mrn\n"))
+    old = ReportRun.objects.create(
+        report="attendance",
+        owner=admin_user,
+        status=RunStatus.DONE,
+        file_name=name,
+        expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    fresh = ReportRun.objects.create(
+        report="attendance", owner=admin_user, expires_at=timezone.now() + timedelta(hours=23)
+    )
+    assert report_runs_purge() == 1
+    assert not storage.exists(name)
+    assert list(ReportRun.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert old.pk != fresh.pk
+
+
+def test_a_run_is_claimed_once(admin_user):
+    from iop.reports.services import report_run_execute
+
+    run = ReportRun.objects.create(
+        report="attendance",
+        owner=admin_user,
+        filters={"start": "2026-09-07", "end": "2026-09-20"},
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    assert report_run_execute(run_id=run.pk) == "done"
+    assert report_run_execute(run_id=run.pk) == "skipped"
+
+
+def test_a_run_whose_owner_lost_the_role_fails_without_a_file(clinician):
+    from iop.reports.services import report_run_execute
+
+    run = ReportRun.objects.create(
+        report="billable-days",
+        owner=clinician,
+        filters={"start": "2026-09-07", "end": "2026-09-20"},
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    assert report_run_execute(run_id=run.pk) == "failed"
+    run.refresh_from_db()
+    assert (run.status, run.file_name) == (RunStatus.FAILED, "")
