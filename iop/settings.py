@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "generate-sessions": {"task": "scheduling.tasks.generate_sessions", "schedule": 6 * 3600.0},
     # Truncation after the last checkpoint goes unseen: keep the window short.
     "audit-checkpoint": {"task": "iop.audit.tasks.audit_checkpoint", "schedule": 300.0},
+    # Hourly, drawing each clinic day once (SelectionRun.date is unique).
+    "random-screen-selection": {
+        "task": "screening.tasks.draw_random_selections",
+        "schedule": 3600.0,
+    },
     "care-team-permissions": {
         "task": "clients.tasks.sync_due_care_team_permissions",
         "schedule": 3600.0,

@@ -15,5 +15,6 @@ urlpatterns = [
     path("scheduling/", include("scheduling.urls")),
     path("clinical/plans/", include(("clinical.urls_plans", "plans"))),
     path("clinical/meds/", include(("clinical.urls_meds", "meds"))),
+    path("screening/", include("screening.urls")),
     path("admin/", admin.site.urls),
 ]

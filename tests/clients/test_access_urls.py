@@ -17,8 +17,10 @@ from clinical import services_plans
 from clinical.services_meds import measure_record, medication_add
 from iop.audit.models import AuditEvent
 from scheduling.services import appointment_book, enrollment_create
+from screening import services as screening
 from tests.iop.factories import UserFactory
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory
+from tests.screening.factories import all_negative, collect, selection_for
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +50,9 @@ POST_ONLY = {
     "scheduling:attendance_all_present",
     "scheduling:appointment_cancel",
     "meds:measure_acknowledge",
+    "screening:selection_not_collected",
+    "screening:selection_void",
+    "screening:follow_up_acknowledge",
 }
 
 
@@ -145,7 +150,26 @@ def chart(clinician, intake_user):
         items={str(n): 1 for n in range(1, 10)},
         actor=clinician,
     )
+    selection = selection_for(client)
+    urine = collect(client, clinician)  # collected, results not yet in
+    positive = collect(client, clinician)
+    screening.urine_results_record(
+        screen=positive,
+        results=all_negative(positive, cocaine=("positive", 420)),
+        actor=clinician,
+    )
+    breath = screening.breath_record(
+        client=client,
+        tested_at=timezone.now() - timedelta(minutes=5),
+        bac="0.045",
+        device="Alco-Sensor",
+        actor=clinician,
+    )
     return {
+        "selection_id": selection.public_id,
+        "screen_id": urine.public_id,
+        "breath_id": breath.public_id,
+        "follow_up_id": positive.follow_ups.get().public_id,
         "plan_version_id": plan_version.public_id,
         "relapse_version_id": relapse_version.public_id,
         "medication_id": medication.public_id,
