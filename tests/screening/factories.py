@@ -75,9 +75,7 @@ def collect(client, actor, *, at=None, temperature="34.5", observed=False, **kwa
 def all_negative(screen, **positives):
     """Results for every analyte on the screen's panel: negative but the ones named
     (``code=("positive", value)``)."""
-    return {
-        a.code: positives.get(a.code, ("negative", None)) for a in screen.panel.analytes.all()
-    }
+    return {a.code: positives.get(a.code, ("negative", None)) for a in screen.panel.analytes.all()}
 
 
 def screen_with(client, actor, *, creatinine=None, gravity=None, at=None, **positives):
