@@ -80,6 +80,8 @@ class TestingPolicy(models.Model):
     """How often a track's clients are drawn for a random screen (e.g. IOP 6: twice a
     week, IOP 3: once a week) and how many days must pass between two tests."""
 
+    __test__ = False  # a clinic policy, not a pytest test class
+
     track = models.OneToOneField(
         "scheduling.Track", on_delete=models.PROTECT, related_name="testing_policy"
     )
