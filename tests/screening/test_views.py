@@ -374,3 +374,41 @@ def test_the_chart_section_keeps_its_query_count(
     assert 'data-testid="screen-timeline"' in html and "style=" not in html
     assert "14 older screens" in html
     assert RandomSelection.objects.count() == 0
+
+
+def test_the_collection_list_groups_by_slot_and_is_scoped(
+    person, clinician, medical_user, admin_user, client_as
+):
+    from tests.scheduling.factories import GroupFactory, slot
+
+    selection_for(person)  # evening (the factory's slot)
+    morning = enrolled_client(clinician)
+    with_care_team(morning, medical_user, role="prescriber")
+    enrollment = morning.enrollments.get()
+    enrollment.group = GroupFactory(slot=slot("morning"))
+    enrollment.save(update_fields=["group"])
+    selection_for(morning)
+    elsewhere = enrolled_client(UserFactory(username="zoe", roles=["clinician"]))
+    selection_for(elsewhere)
+
+    html = client_as(medical_user).get(reverse("screening:collection_list")).content.decode()
+    assert html.count('data-testid="selection-row"') == 2
+    assert html.index("Morning") < html.index("Evening")
+    assert html.count('data-testid="notice-pending"') == 2
+    assert elsewhere.display_name not in html and "Reason to void" not in html
+
+    admin_html = client_as(admin_user).get(reverse("screening:collection_list")).content.decode()
+    assert admin_html.count('data-testid="selection-row"') == 3
+    assert "Reason to void" in admin_html
+
+    stranger = UserFactory(username="nurse2", roles=["medical"])
+    other = client_as(stranger).get(reverse("screening:collection_list")).content.decode()
+    assert 'data-testid="no-selections"' in other
+
+
+def test_the_chart_shows_the_pending_random_test_and_its_notice(person, clinician, client_as):
+    selection_for(person)
+    html = client_as(clinician).get(reverse("clients:chart", args=[person.public_id]))
+    section = html.content.decode()
+    assert 'data-testid="pending-selection"' in section
+    assert "notice to the client pending" in section
