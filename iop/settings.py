@@ -206,6 +206,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "audit-checkpoint": {"task": "iop.audit.tasks.audit_checkpoint", "schedule": 300.0},
     # A report's file lives 24 hours in private storage.
     "purge-reports": {"task": "iop.reports.tasks.purge_reports", "schedule": 3600.0},
+    # Hourly, drawing each clinic day once (SelectionRun.date is unique).
+    "random-screen-selection": {
+        "task": "screening.tasks.draw_random_selections",
+        "schedule": 3600.0,
+    },
     "care-team-permissions": {
         "task": "clients.tasks.sync_due_care_team_permissions",
         "schedule": 3600.0,

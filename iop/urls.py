@@ -18,5 +18,6 @@ urlpatterns = [
     path("clinical/plans/", include(("clinical.urls_plans", "plans"))),
     path("clinical/meds/", include(("clinical.urls_meds", "meds"))),
     path("clinical/notes/", include(("clinical.urls_notes", "notes"))),
+    path("screening/", include("screening.urls")),
     path("admin/", admin.site.urls),
 ]

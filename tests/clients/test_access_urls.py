@@ -21,8 +21,10 @@ from iop.audit.models import AuditEvent
 from iop.reports.models import ReportRun, RunStatus
 from iop.reports.services import report_storage
 from scheduling.services import appointment_book, enrollment_create
+from screening import services as screening
 from tests.iop.factories import UserFactory
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory
+from tests.screening.factories import all_negative, collect, selection_for
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +57,9 @@ POST_ONLY = {
     "notes:group_autosave",
     "notes:appointment_autosave",
     "notes:appointment_no_show",
+    "screening:selection_not_collected",
+    "screening:selection_void",
+    "screening:follow_up_acknowledge",
 }
 
 
@@ -173,8 +178,27 @@ def chart(clinician, intake_user):
         file_name=report_storage().save(f"walk/{uuid.uuid4()}.csv", ContentFile(b"mrn\n")),
         expires_at=timezone.now() + timedelta(hours=24),
     )
+    selection = selection_for(client)
+    urine = collect(client, clinician)  # collected, results not yet in
+    positive = collect(client, clinician)
+    screening.urine_results_record(
+        screen=positive,
+        results=all_negative(positive, cocaine=("positive", 420)),
+        actor=clinician,
+    )
+    breath = screening.breath_record(
+        client=client,
+        tested_at=timezone.now() - timedelta(minutes=5),
+        bac="0.045",
+        device="Alco-Sensor",
+        actor=clinician,
+    )
     return {
         "run_id": run.public_id,
+        "selection_id": selection.public_id,
+        "screen_id": urine.public_id,
+        "breath_id": breath.public_id,
+        "follow_up_id": positive.follow_ups.get().public_id,
         "plan_version_id": plan_version.public_id,
         "relapse_version_id": relapse_version.public_id,
         "medication_id": medication.public_id,

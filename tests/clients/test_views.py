@@ -157,8 +157,9 @@ def test_dashboard_shows_the_clinicians_caseload(clinician, client_as):
 #   open episodes and primary clinicians.
 #   The scheduling section "My sessions today" adds today's sessions (with their
 #   facilitators prefetched): 2 more. The clinical sections add plans due for review,
-#   safety flags to follow up and my notes in progress (one query each).
-PAGES = [("clients:list", 7), ("clients:caseload", 8), ("dashboard", 12)]
+#   safety flags to follow up and my notes in progress (one query each), and the
+#   screening section its open follow-ups (one): 13.
+PAGES = [("clients:list", 7), ("clients:caseload", 8), ("dashboard", 13)]
 
 
 @pytest.mark.parametrize(("page", "queries"), PAGES)

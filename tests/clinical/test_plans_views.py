@@ -341,13 +341,14 @@ def test_dashboard_lists_plans_due_for_review_without_growing(
     web = client_as(clinician)
     web.get("/")
     # The dashboard's pinned pages (with my notes in progress) plus this section's one
-    # query (the due versions with their clients, scoped by clients_for in a subquery).
-    with django_assert_max_num_queries(12):
+    # query (the due versions with their clients, scoped by clients_for in a subquery),
+    # and the screening section's open follow-ups (one).
+    with django_assert_max_num_queries(13):
         html = web.get("/").content.decode()
     assert mine.display_name in html and theirs.display_name not in html
     assert "overdue since" in html
     for _ in range(5):
         signed_long_ago(clinician)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         html = web.get("/").content.decode()
     assert html.count("overdue since") == 6

@@ -301,9 +301,12 @@ def test_chart_query_count_does_not_grow_with_history(
     # hours, history (4); readiness: sessions held, attended, weekly minutes, planned
     # step-down (4); clinical sections: the treatment plan in force, the current
     # relapse-prevention plan, medications, measures, progress notes (5; a note's
-    # sections and addenda add their prefetches once there are notes). Was 30 before
-    # the clinical sections, with five access checks and the enrollment loaded twice.
-    with django_assert_max_num_queries(31) as first:
+    # sections and addenda add their prefetches once there are notes); the screening
+    # section: urine screens, breath tests, follow-ups, pending random tests, the
+    # program policy (5; the urine results are a sixth once there is a urine screen).
+    # Was 30 before the clinical sections, with five access checks and the enrollment
+    # loaded twice.
+    with django_assert_max_num_queries(36) as first:
         assert http.get(url).status_code == 200
     attend(14)
     with django_assert_max_num_queries(len(first.captured_queries)):

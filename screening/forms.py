@@ -1,0 +1,207 @@
+"""Forms for screens: they parse and show the services' messages; the services own
+the rules (every check here is made again by the service)."""
+
+from decimal import Decimal
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils import timezone
+
+from screening import rules
+from screening.models import OrderKind, Panel, UrineStatus
+from screening.rules import AnalyteOutcome, Confirmation
+
+DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+
+
+def _helper(label: str) -> FormHelper:
+    helper = FormHelper()
+    helper.add_input(Submit("submit", label))
+    return helper
+
+
+def _now_local() -> str:
+    return timezone.localtime().strftime(DATETIME_INPUT)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A ``datetime-local`` input in the clinic's time zone."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
+        )
+        kwargs.setdefault("input_formats", [DATETIME_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+        kwargs.setdefault("initial", _now_local)
+        super().__init__(**kwargs)
+
+
+def _decimal(label, *, digits, places, required=False, **kwargs):
+    return forms.DecimalField(
+        label=label,
+        max_digits=digits,
+        decimal_places=places,
+        required=required,
+        error_messages={
+            "invalid": f"Enter {label.lower()} as a number.",
+            "max_digits": f"That is not a plausible {label.lower()}.",
+            "max_decimal_places": f"{label} has at most {places} decimals.",
+            "max_whole_digits": f"That is not a plausible {label.lower()}.",
+        },
+        **kwargs,
+    )
+
+
+class UrineCollectForm(forms.Form):
+    order_kind = forms.ChoiceField(
+        label="Order",
+        choices=[(OrderKind.SCHEDULED, "Scheduled"), (OrderKind.FOR_CAUSE, "For cause")],
+        initial=OrderKind.SCHEDULED,
+    )
+    cause = forms.CharField(
+        label="Reason for cause", max_length=200, required=False, help_text="Only for cause."
+    )
+    collected_at = LocalDateTimeField(label="Collected at")
+    specimen_id = forms.CharField(
+        label="Specimen / chain-of-custody id",
+        max_length=40,
+        help_text="The form number on the custody form and the specimen label.",
+    )
+    panel = forms.ModelChoiceField(queryset=None, empty_label=None)
+    temperature_c = _decimal(
+        "Temperature (°C)",
+        digits=3,
+        places=1,
+        required=True,
+        help_text="Read within 4 minutes; 32-38 °C is in range, otherwise recollect observed.",
+    )
+    temperature_read_in_time = forms.BooleanField(
+        label="Temperature read within 4 minutes", required=False, initial=True
+    )
+    observed = forms.BooleanField(label="Observed collection", required=False)
+    tampering_suspected = forms.BooleanField(label="Tampering suspected", required=False)
+
+    def __init__(self, *args, selection=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["panel"].queryset = Panel.objects.filter(active=True)
+        default = Panel.objects.filter(active=True, is_default=True).first()
+        if default is not None:
+            self.fields["panel"].initial = default.pk
+        if selection is not None:
+            # The day's random selection is the order.
+            del self.fields["order_kind"]
+            del self.fields["cause"]
+        self.helper = _helper("Record collection")
+
+
+class UrineResultsForm(forms.Form):
+    """One result (and optional measured value) per analyte on the screen's panel."""
+
+    creatinine_mg_dl = _decimal("Creatinine (mg/dL)", digits=6, places=1)
+    specific_gravity = _decimal("Specific gravity", digits=5, places=4)
+
+    def __init__(self, *args, analytes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.analytes = list(analytes)
+        for analyte in self.analytes:
+            self.fields[f"result_{analyte.code}"] = forms.ChoiceField(
+                label=analyte.name,
+                choices=AnalyteOutcome.CHOICES,
+                initial=AnalyteOutcome.NEGATIVE,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                error_messages={"invalid_choice": "Choose negative, positive or invalid."},
+            )
+            self.fields[f"value_{analyte.code}"] = _decimal(
+                "Measured value",
+                digits=10,
+                places=1,
+                widget=forms.NumberInput(
+                    attrs={"class": "form-control form-control-sm", "step": "0.1", "min": "0"}
+                ),
+            )
+
+    def rows(self):
+        return [
+            {
+                "analyte": a,
+                "result": self[f"result_{a.code}"],
+                "value": self[f"value_{a.code}"],
+            }
+            for a in self.analytes
+        ]
+
+    def results(self) -> dict:
+        return {
+            a.code: (
+                self.cleaned_data[f"result_{a.code}"],
+                self.cleaned_data.get(f"value_{a.code}"),
+            )
+            for a in self.analytes
+        }
+
+
+class ConfirmationForm(forms.Form):
+    analyte = forms.ChoiceField(label="Analyte")
+    confirmation = forms.ChoiceField(
+        label="Lab state", choices=[c for c in Confirmation.CHOICES if c[0]]
+    )
+    confirmed_value = _decimal("Confirmed value (ng/mL)", digits=10, places=1)
+
+    def __init__(self, *args, positives, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["analyte"].choices = [(r.analyte.code, r.analyte.name) for r in positives]
+        self.helper = _helper("Record lab state")
+
+
+class BreathForm(forms.Form):
+    tested_at = LocalDateTimeField(label="Tested at")
+    bac = _decimal(
+        "BAC (g/210 L)",
+        digits=4,
+        places=3,
+        required=True,
+        help_text="0.000 to 0.400; 0.020 or more needs a confirmation 15-30 minutes later.",
+    )
+    device = forms.CharField(max_length=80, help_text="Make, model or asset number.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bac"].widget.attrs.update({"step": "0.001", "min": "0", "max": "0.400"})
+        self.helper = _helper("Record breath test")
+
+
+class BreathConfirmForm(forms.Form):
+    confirm_at = LocalDateTimeField(label="Confirmation at")
+    confirm_bac = _decimal("Confirmation BAC (g/210 L)", digits=4, places=3, required=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["confirm_bac"].widget.attrs.update(
+            {"step": "0.001", "min": "0", "max": str(rules.BAC_RANGE[1])}
+        )
+        self.helper = _helper("Record confirmation")
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        label="What was done",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Discussed with the client, plan changed, referred… (stays on the item).",
+    )
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=200)
+
+
+class NotCollectedForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(UrineStatus.NO_SHOW, "No-show"), (UrineStatus.REFUSED, "Refused")]
+    )
+
+
+def bac_display(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.3f}"

@@ -1,0 +1,335 @@
+"""Urine screens with per-analyte results, breath-alcohol tests, and the follow-up
+items an unexpected result opens for the primary clinician.
+
+Every row belongs to one client and is loaded in views only through
+``clients.access.owned_view`` by its ``public_id``. The overall ``outcome`` is stored
+(for lists and statistics) and always written by ``screening.services`` from the
+rules in ``screening.rules``.
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from screening import rules
+from screening.rules import AnalyteOutcome, Confirmation, Outcome, Validity
+
+__all__ = ["AnalyteResult", "BreathTest", "FollowUpReason", "OrderKind", "ScreenFollowUp",
+           "UrineScreen", "UrineStatus"]  # fmt: skip
+
+
+class OrderKind(models.TextChoices):
+    RANDOM = "random", "Random"
+    SCHEDULED = "scheduled", "Scheduled"
+    FOR_CAUSE = "for_cause", "For cause"
+
+
+class UrineStatus(models.TextChoices):
+    COLLECTED = "collected", "Collected"
+    NO_SHOW = "no_show", "No-show"
+    REFUSED = "refused", "Refused"
+
+
+OUTCOME_CHOICES = Outcome.CHOICES
+
+
+class UrineScreenQuerySet(models.QuerySet):
+    def for_history(self):
+        return self.select_related("collector", "panel").prefetch_related("results__analyte")
+
+
+class UrineScreen(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="urine_screens"
+    )
+    order_kind = models.CharField(max_length=10, choices=OrderKind.choices)
+    cause = models.CharField("reason for cause", max_length=200, blank=True)
+    selection = models.OneToOneField(
+        "screening.RandomSelection",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="screen",
+    )
+    status = models.CharField(max_length=10, choices=UrineStatus.choices)
+    # When the specimen was collected (or, for a no-show or refusal, when it was due).
+    collected_at = models.DateTimeField()
+    # Nobody collects a no-show closed by the daily task.
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    observed = models.BooleanField("observed collection", default=False)
+    temperature_c = models.DecimalField(
+        "temperature, °C", max_digits=3, decimal_places=1, null=True, blank=True
+    )
+    temperature_read_in_time = models.BooleanField("read within 4 minutes", default=True)
+    tampering_suspected = models.BooleanField(default=False)
+    # The chain-of-custody form number, printed on the specimen's label.
+    specimen_id = models.CharField("specimen / chain-of-custody id", max_length=40, blank=True)
+    panel = models.ForeignKey(
+        "screening.Panel", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    creatinine_mg_dl = models.DecimalField(
+        "creatinine, mg/dL", max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    specific_gravity = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    validity = models.CharField(max_length=12, default=Validity.NOT_TESTED)
+    outcome = models.CharField(max_length=20, choices=OUTCOME_CHOICES, default=Outcome.PENDING)
+    results_at = models.DateTimeField(null=True, blank=True)
+    results_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = UrineScreenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-collected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["specimen_id"], condition=~Q(specimen_id=""), name="one_specimen_id"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="collected")
+                | (Q(panel__isnull=False, collector__isnull=False) & ~Q(specimen_id="")),
+                name="collected_screen_has_panel_and_specimen",
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature_c__isnull=True)
+                | Q(
+                    temperature_c__gte=rules.TEMPERATURE_PHYSICAL[0],
+                    temperature_c__lte=rules.TEMPERATURE_PHYSICAL[1],
+                ),
+                name="urine_temperature_physical",
+            ),
+            models.CheckConstraint(
+                condition=~Q(order_kind="for_cause") | ~Q(cause=""),
+                name="for_cause_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "collected_at"])]
+
+    def __str__(self):
+        return f"Urine screen {self.collected_at:%Y-%m-%d}"
+
+    @property
+    def outcome_label(self) -> str:
+        return Outcome.LABELS.get(self.outcome, self.outcome)
+
+    @property
+    def temperature_ok(self) -> bool:
+        return rules.temperature_in_range(self.temperature_c, self.temperature_read_in_time)
+
+    @property
+    def needs_observed_next(self) -> bool:
+        """This collection makes the client's next one observed."""
+        return self.status == UrineStatus.COLLECTED and (
+            not self.temperature_ok
+            or self.tampering_suspected
+            or self.validity in (Validity.DILUTE, Validity.SUBSTITUTED)
+        )
+
+
+class AnalyteResult(models.Model):
+    screen = models.ForeignKey(UrineScreen, on_delete=models.PROTECT, related_name="results")
+    analyte = models.ForeignKey("screening.Analyte", on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=10, choices=AnalyteOutcome.CHOICES)
+    value = models.DecimalField(
+        "measured, ng/mL", max_digits=10, decimal_places=1, null=True, blank=True
+    )
+    # The cutoffs in force when the result was recorded (the panel may change later).
+    cutoff = models.DecimalField(max_digits=8, decimal_places=1)
+    confirm_cutoff = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
+    # An active medication of the client made this analyte expected on the day.
+    expected = models.BooleanField(default=False)
+    alcohol_marker = models.BooleanField(default=False)
+    confirmation = models.CharField(
+        max_length=20, choices=Confirmation.CHOICES, blank=True, default=Confirmation.NONE
+    )
+    confirmed_value = models.DecimalField(max_digits=10, decimal_places=1, null=True, blank=True)
+    confirmation_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["analyte__order", "analyte__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["screen", "analyte"], name="one_result_per_analyte"),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | Q(value__gte=0), name="result_value_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmation="") | Q(outcome="positive"),
+                name="only_positives_are_confirmed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.analyte}: {self.get_outcome_display()}"
+
+    def reading(self) -> rules.AnalyteReading:
+        return rules.AnalyteReading(
+            code=self.analyte.code,
+            outcome=self.outcome,
+            expected=self.expected,
+            alcohol_marker=self.alcohol_marker,
+            confirmation=self.confirmation,
+        )
+
+    @property
+    def is_positive(self) -> bool:
+        return rules.reading_is_positive(self.reading())
+
+    @property
+    def unexpected(self) -> bool:
+        return self.is_positive and not self.expected
+
+
+class BreathTest(models.Model):
+    """A breath-alcohol screen and, at 0.020 or more, its confirmation test."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="breath_tests"
+    )
+    tested_at = models.DateTimeField()
+    bac = models.DecimalField("BAC, g/210 L", max_digits=4, decimal_places=3)
+    device = models.CharField(max_length=80)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirm_at = models.DateTimeField(null=True, blank=True)
+    confirm_bac = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    confirm_operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=OUTCOME_CHOICES, default=Outcome.NEGATIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-tested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(bac__gte=rules.BAC_RANGE[0], bac__lte=rules.BAC_RANGE[1]),
+                name="breath_bac_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirm_bac__isnull=True)
+                | Q(confirm_bac__gte=rules.BAC_RANGE[0], confirm_bac__lte=rules.BAC_RANGE[1]),
+                name="breath_confirm_bac_range",
+            ),
+            # 49 CFR 40.251: the confirmation follows the screen by 15 minutes at least.
+            models.CheckConstraint(
+                condition=Q(confirm_at__isnull=True)
+                | Q(
+                    confirm_at__gte=F("tested_at") + timedelta(minutes=15),
+                    confirm_at__lte=F("tested_at") + timedelta(minutes=30),
+                ),
+                name="breath_confirmation_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirm_at__isnull=True, confirm_bac__isnull=True)
+                | Q(confirm_at__isnull=False, confirm_bac__isnull=False),
+                name="breath_confirmation_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "tested_at"])]
+
+    def __str__(self):
+        return f"Breath test {self.tested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def outcome_label(self) -> str:
+        return Outcome.LABELS.get(self.outcome, self.outcome)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.bac >= rules.BAC_POSITIVE and self.confirm_bac is None
+
+    @property
+    def confirm_window(self):
+        low, high = rules.CONFIRM_AFTER_MINUTES
+        return self.tested_at + timedelta(minutes=low), self.tested_at + timedelta(minutes=high)
+
+
+class FollowUpReason(models.TextChoices):
+    UNEXPECTED_POSITIVE = "unexpected_positive", "Unexpected positive"
+    NEEDS_REVIEW = "needs_review", "EtG/EtS alone: clinical review"
+    DILUTE = "dilute", "Dilute specimen"
+    SUBSTITUTED = "substituted", "Substituted specimen"
+    MISSED_RANDOM = "missed_random", "Missed random test"
+    REFUSED = "refused", "Refused a test"
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(acknowledged_at__isnull=True)
+
+
+class ScreenFollowUp(models.Model):
+    """Something the primary clinician must see and answer with a note.
+
+    One per (source, reason): the unique constraints make creating it idempotent, so a
+    result recorded twice or a task run twice opens one item.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="screen_follow_ups"
+    )
+    reason = models.CharField(max_length=24, choices=FollowUpReason.choices)
+    urine_screen = models.ForeignKey(
+        UrineScreen, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+    breath_test = models.ForeignKey(
+        BreathTest, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+    # The day the result or the missed test happened (for lists and order).
+    occurred_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["occurred_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["urine_screen", "reason"],
+                condition=Q(urine_screen__isnull=False),
+                name="one_follow_up_per_screen_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["breath_test", "reason"],
+                condition=Q(breath_test__isnull=False),
+                name="one_follow_up_per_breath_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(urine_screen__isnull=False) | Q(breath_test__isnull=False),
+                name="follow_up_has_a_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | ~Q(note=""),
+                name="follow_up_acknowledged_with_note",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["client"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="follow_up_open_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} of {self.occurred_on:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
