@@ -6,7 +6,7 @@ debug page with client data on it.
 
 import json
 import os
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -381,6 +381,8 @@ IOP_REMINDER_LEAD_HOURS = tuple(
 IOP_REMINDER_PLACE = os.environ.get("IOP_REMINDER_PLACE", "200 Harbor Street, Suite 410")
 IOP_REMINDER_PHONE = os.environ.get("IOP_REMINDER_PHONE", "(555) 201-0100")
 IOP_PROGRAM_NAME = os.environ.get("IOP_PROGRAM_NAME", "Harbor IOP")
+# When a client drawn for a random test is asked to come by (clinic time, HH:MM).
+IOP_CALL_IN_TIME = time.fromisoformat(os.environ.get("IOP_CALL_IN_TIME", "06:30"))
 
 # --- Security headers ---------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -5,6 +5,7 @@ class ScreeningConfig(AppConfig):
     name = "screening"
 
     def ready(self):
-        from screening import navigation
+        from screening import navigation, reminders
 
         navigation.register()
+        reminders.register_sources()

@@ -21,6 +21,7 @@ from clients.services import DUPLICATE_WINDOW
 from clinical.selectors import expected_analytes
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.notifications.signals import reminders_subject_cancelled
 from scheduling.models import ClinicClosure, Enrollment
 from screening import rules
 from screening.models import (
@@ -852,6 +853,10 @@ def selection_void(
     selection.voided_by = actor
     selection.void_reason = reason
     selection.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
+    # A call-in notice not yet sent must not go out for a test that no longer is.
+    reminders_subject_cancelled.send(
+        sender=RandomSelection, ref=f"selection:{selection.public_id}", audit=audit
+    )
     audit_record(
         action="random_selection.void",
         actor=actor,

@@ -137,7 +137,7 @@ def test_reminder_times_across_the_daylight_saving_change(day, slot_code, now_ut
 
 # --- Wording --------------------------------------------------------------------------
 
-CLIENT_TEMPLATES = ("session_reminder", "appointment_reminder", "absence_checkin")
+CLIENT_TEMPLATES = ("session_reminder", "appointment_reminder", "absence_checkin", "screen_call_in")
 CLIENT_CHANNELS = ("email", "sms")
 # No program name and no clinical, treatment or substance word on a lock screen.
 FORBIDDEN = (

@@ -1,0 +1,67 @@
+"""The neutral call-in notice for a random test (issue 11's screening source)."""
+
+import re
+from datetime import datetime, time
+
+import pytest
+from django.utils import timezone
+
+from clients.models import Client, ReminderChannel
+from iop.notifications.models import OutboxMessage
+from iop.notifications.services import reminders_schedule
+from screening import services
+from tests.clients.factories import ClientFactory
+from tests.scheduling.test_reminders import FORBIDDEN
+from tests.screening.factories import selection_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(**overrides):
+    fields = {
+        "reminder_channel": ReminderChannel.SMS,
+        "reminder_consent": True,
+        "phone": "+16175550134",
+    }
+    fields.update(overrides)
+    client = ClientFactory(status="active")
+    Client.objects.filter(pk=client.pk).update(**fields)
+    client.refresh_from_db()
+    return client
+
+
+def _at(hour, minute=0):
+    day = timezone.localdate()
+    return datetime.combine(day, time(hour, minute), tzinfo=timezone.get_current_timezone())
+
+
+def _notices():
+    return OutboxMessage.objects.filter(template="screen_call_in")
+
+
+def test_a_drawn_client_gets_one_neutral_call_in_notice():
+    client = _client()
+    selection_for(client)
+    reminders_schedule(now=_at(5))
+    reminders_schedule(now=_at(5, 30))
+    notice = _notices().get()
+    assert notice.scheduled_for == _at(6, 30)
+    words = set(re.findall(r"[a-z]+", notice.body.lower()))
+    assert [word for word in FORBIDDEN if word in words] == []
+    assert client.legal_last_name not in notice.body
+
+
+def test_no_consent_no_notice_and_quiet_hours_defer_it():
+    selection_for(_client(reminder_consent=False))
+    quiet = _client(quiet_hours_start=time(21), quiet_hours_end=time(8))
+    selection_for(quiet)
+    reminders_schedule(now=_at(5))
+    assert _notices().get().scheduled_for == _at(8)
+
+
+def test_voiding_the_test_cancels_a_notice_not_yet_sent(admin_user):
+    client = _client()
+    selection = selection_for(client)
+    reminders_schedule(now=_at(5))
+    services.selection_void(selection=selection, reason="Court date today", actor=admin_user)
+    assert _notices().get().status == "cancelled"
