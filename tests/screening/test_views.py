@@ -362,10 +362,10 @@ def test_the_chart_section_keeps_its_query_count(
     _history_rows(person, medical_user, 1)
     web.get(url)
     # The chart's own queries for an enrolled client on MAT (their parts are named in
-    # tests/scheduling/test_views.py) = 31, plus the screening section: urine screens,
-    # their results with analytes, breath tests, follow-ups, pending random tests, the
-    # program policy (6) = 37.
-    with django_assert_max_num_queries(37) as few:
+    # tests/scheduling/test_views.py, the notes timeline included) = 32, plus the
+    # screening section: urine screens, their results with analytes, breath tests,
+    # follow-ups, pending random tests, the program policy (6) = 38.
+    with django_assert_max_num_queries(38) as few:
         assert web.get(url).status_code == 200
     _history_rows(person, medical_user, 25)
     with django_assert_max_num_queries(len(few.captured_queries)):
