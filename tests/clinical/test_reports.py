@@ -559,3 +559,10 @@ def test_a_background_run_writes_the_same_csv(census, admin_user, client_as, set
     body = report_storage().open(run.file_name).read().decode()
     parsed = list(csv.DictReader(io.StringIO(body)))
     assert len(parsed) == len(page.context["result"]["rows"]) == run.row_count
+
+
+def test_a_supervisor_finds_reports_in_the_menu(supervisor, intake_user, client_as):
+    page = client_as(supervisor).get(reverse("dashboard")).content.decode()
+    assert f'href="{reverse("reports:index")}"' in page
+    intake = client_as(intake_user).get(reverse("dashboard")).content.decode()
+    assert f'href="{reverse("reports:index")}"' not in intake
