@@ -467,15 +467,28 @@ def run_census(*, user, filters, progress=None) -> dict:
 # --- Documentation compliance ----------------------------------------------------------
 
 
-def team_clinicians(user):
-    """Whose notes ``user`` may count: everyone for an admin, the supervisees of a
+def note_authors(user):
+    """Whose notes ``user`` may count: anyone's for an admin (``None``: no filter, so a
+    departed clinician's or a prescriber's notes still count), the supervisees of a
     supervisor (``clinical_supervisor=user``), nobody else."""
-    staff = get_user_model().objects.filter(is_active=True)
     if user.is_program_admin:
-        return staff.filter(groups__name__in=[Role.CLINICIAN, Role.SUPERVISOR]).distinct()
+        return None
+    staff = get_user_model().objects.all()
     if user.has_role(Role.SUPERVISOR):
         return staff.filter(clinical_supervisor=user)
     return staff.none()
+
+
+def clinician_choices(user):
+    """The clinician filter's choices: those authors who may still write notes."""
+    authors = note_authors(user)
+    if authors is None:
+        authors = (
+            get_user_model()
+            .objects.filter(groups__name__in=[Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL])
+            .distinct()
+        )
+    return authors.filter(is_active=True).order_by("last_name", "username")
 
 
 class DocumentationReportForm(ReportForm):
@@ -488,7 +501,7 @@ class DocumentationReportForm(ReportForm):
         # A clinician outside the viewer's team is "not a valid choice": a 400, and no
         # hint whether the id exists.
         self.fields["clinician"].queryset = (
-            team_clinicians(self.user).order_by("last_name", "username")
+            clinician_choices(self.user)
             if self.user is not None
             else get_user_model().objects.none()
         )
@@ -499,16 +512,17 @@ def _day_start(day: date) -> datetime:
 
 
 def documentation_by_clinician(user, f) -> list[dict]:
-    authors = team_clinicians(user)
-    if f.get("clinician"):
-        authors = authors.filter(pk=f["clinician"].pk)
     notes = ProgressNote.objects.annotate(
         ended=Coalesce("session__ends_at", "appointment__ends_at")
     ).filter(
-        author__in=authors.values("pk"),
         ended__gte=_day_start(f["start"]),
         ended__lt=_day_start(f["end"] + timedelta(days=1)),
     )
+    authors = note_authors(user)
+    if authors is not None:
+        notes = notes.filter(author__in=authors.values("pk"))
+    if f.get("clinician"):
+        notes = notes.filter(author=f["clinician"])
     signed = Q(status=NoteStatus.SIGNED)
     windows = {
         f"signed_{h}h": Count(
@@ -549,18 +563,14 @@ def plans_overdue(user, f, *, today: date | None = None) -> list[dict]:
     """Treatment plans in force whose review date has passed, most overdue first."""
     today = today or timezone.localdate()
     clients = clients_for(user, Purpose.CLINICAL)
+    team = CareTeamMember.objects.active(today)
+    authors = note_authors(user)
     if f.get("clinician"):
+        clients = clients.filter(pk__in=team.filter(staff=f["clinician"]).values("client_id"))
+    elif authors is not None:
+        # A supervisor's team report: the clients their supervisees care for now.
         clients = clients.filter(
-            pk__in=CareTeamMember.objects.filter(
-                staff=f["clinician"], ended_on__isnull=True
-            ).values("client_id")
-        )
-    elif not user.is_program_admin:
-        # A supervisor's team report: the clients their supervisees care for.
-        clients = clients.filter(
-            pk__in=CareTeamMember.objects.filter(
-                staff__in=team_clinicians(user).values("pk"), ended_on__isnull=True
-            ).values("client_id")
+            pk__in=team.filter(staff__in=authors.values("pk")).values("client_id")
         )
     versions = (
         TreatmentPlanVersion.objects.in_force()

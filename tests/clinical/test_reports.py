@@ -39,7 +39,9 @@ Documentation: range 1 to 30 September 2026. Alice (supervised by Carol, needs c
   -> notes 4, signed 3, within 24 h 1 (25 %), within 72 h 2 (50 %), unsigned 1,
   co-signatures waiting 1.
 Bob (no supervisor): one note ending 10 Sep signed 2 h later -> 1, 1, 1 (100 %), 1
-  (100 %), 0, 0.
+  (100 %), 0, 0. Mira (medical, no supervisor): a medication note on Bob's client ending
+  11 Sep, signed 50 h later -> 1, 1, 0 (0 %), 1 (100 %), 0, 0 (admins only).
+  All (admin): 6 notes, 2 within 24 h (33 %), 4 within 72 h (67 %).
 Plans overdue today (review every 30 days): Alice's client signed 45 days ago (due 15
   days ago: overdue 15), Alice's other client signed 10 days ago (not due), Bob's client
   signed 31 days ago (due yesterday: overdue 1). Admin sees 2, Carol sees Alice's 1.
@@ -339,7 +341,7 @@ def _at(month, day, hour=10):
 
 
 @pytest.fixture
-def documentation(admin_user, clinician, other_clinician):
+def documentation(admin_user, clinician, other_clinician, medical_user):
     def note(author, client, ended, signed_after_hours=None, cosign=""):
         appointment = Appointment.objects.create(
             kind="individual", client=client, clinician=author,
@@ -366,6 +368,7 @@ def documentation(admin_user, clinician, other_clinician):
     note(clinician, alices[1], _at(9, 5))
     note(clinician, alices[1], _at(8, 20), 1)  # outside the range
     note(other_clinician, bobs, _at(9, 10), 2)
+    note(medical_user, bobs, _at(9, 11), 50)  # a prescriber's note: admins count it
 
     today = timezone.localdate()
 
@@ -408,8 +411,11 @@ def test_documentation_per_clinician(documentation, admin_user, client_as):
     assert rows == {
         "alice": (4, 3, 1, 25, 2, 50, 1, 1),
         "bob": (1, 1, 1, 100, 1, 100, 0, 0),
+        "mira": (1, 1, 0, 0, 1, 100, 0, 0),
     }
-    assert (result["totals"]["notes"], result["totals"]["pct_24h"]) == (5, 40)
+    # All: 6 notes, 2 within 24 h (33 %), 4 within 72 h (67 %).
+    assert (result["totals"]["notes"], result["totals"]["pct_24h"]) == (6, 33)
+    assert result["totals"]["pct_72h"] == 67
     overdue = [(p["mrn"], p["days_overdue"]) for p in result["plans_overdue"]]
     assert overdue == [
         (documentation["alices"][0].mrn, 15),
