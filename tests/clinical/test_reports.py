@@ -572,3 +572,33 @@ def test_a_supervisor_finds_reports_in_the_menu(supervisor, intake_user, client_
     assert f'href="{reverse("reports:index")}"' in page
     intake = client_as(intake_user).get(reverse("dashboard")).content.decode()
     assert f'href="{reverse("reports:index")}"' not in intake
+
+
+def test_a_group_note_is_measured_from_its_session_end(admin_user, clinician, client_as):
+    from tests.scheduling.factories import GroupSessionFactory
+
+    session = GroupSessionFactory(group=GroupFactory(), date=d(9, 8))
+    ProgressNote.objects.create(
+        kind="group", format="BIRP", author=clinician, session=session,
+        status=NoteStatus.SIGNED, signed_at=session.ends_at + timedelta(hours=25),
+        signed_by=clinician,
+    )  # fmt: skip
+    rows = reports.documentation_by_clinician(admin_user, {"start": d(9, 1), "end": d(9, 30)})
+    assert [(r["clinician"], r["signed_24h"], r["signed_72h"]) for r in rows] == [("alice", 0, 1)]
+
+
+@pytest.mark.parametrize(("key", "query"), [("census", CENSUS), ("documentation", DOCS)])
+def test_the_print_views(census, admin_user, client_as, key, query):
+    response = client_as(admin_user).get(reverse("reports:print", args=[key]), query)
+    assert response.status_code == 200
+    assert 'data-testid="report-filters"' not in response.content.decode()
+
+
+def test_a_repeated_run_gives_the_same_numbers(census, admin_user, client_as):
+    """Double submission: a report is a read; running it twice changes nothing but the
+    audit trail (two report.run rows)."""
+    web = client_as(admin_user)
+    first = web.get(reverse("reports:report", args=["census"]), CENSUS)
+    second = web.get(reverse("reports:report", args=["census"]), CENSUS)
+    assert first.context["result"]["rows"] == second.context["result"]["rows"]
+    assert AuditEvent.objects.filter(action="report.run", actor=admin_user).count() == 2
