@@ -330,14 +330,35 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 REPORTS_DIR = Path(os.environ.get("IOP_REPORTS_DIR", VAR_DIR / "reports"))
+# Several web servers and workers share report files only through object storage:
+# with IOP_REPORTS_S3_BUCKET set, the files go to that S3-compatible bucket
+# (django-storages), private (no ACL, no public URL: run_download streams them);
+# otherwise the file system under IOP_REPORTS_DIR. The keys come from the usual
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the instance's role), never settings.
+IOP_REPORTS_S3_BUCKET = os.environ.get("IOP_REPORTS_S3_BUCKET", "")
+if IOP_REPORTS_S3_BUCKET:
+    REPORTS_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": IOP_REPORTS_S3_BUCKET,
+            "endpoint_url": os.environ.get("IOP_REPORTS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("IOP_REPORTS_S3_REGION") or None,
+            "location": os.environ.get("IOP_REPORTS_S3_PREFIX", "reports"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    REPORTS_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(REPORTS_DIR), "base_url": None},
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Report files (CSV of client figures): private, never under MEDIA_URL or static;
     # served only by iop.reports.views.run_download to the person who asked.
-    "reports": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(REPORTS_DIR), "base_url": None},
-    },
+    "reports": REPORTS_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -112,3 +112,42 @@ def test_filesystem_broker_keeps_its_control_folder_under_var(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "celery-broker" / "control")
     assert not (ROOT / "control").exists()
+
+
+_STORAGE_PROBE = (
+    "from django.core.files.storage import storages; s = storages['reports']; "
+    "print(type(s).__module__ + '.' + type(s).__name__); "
+    "print(getattr(s, 'bucket_name', '-'), getattr(s, 'endpoint_url', '-'), "
+    "getattr(s, 'region_name', '-'), getattr(s, 'default_acl', '-'))"
+)
+
+
+def test_report_files_go_to_the_file_system_by_default():
+    result = _run({"DJANGO_DEBUG": "1"}, "shell", "--no-imports", "-c", _STORAGE_PROBE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "django.core.files.storage.filesystem.FileSystemStorage"
+    )
+
+
+def test_report_files_go_to_s3_compatible_storage_when_configured():
+    """The switch only: the storage is built, nothing is sent (no network in tests)."""
+    result = _run(
+        {
+            "DJANGO_DEBUG": "1",
+            "IOP_REPORTS_S3_BUCKET": "clinic-reports",
+            "IOP_REPORTS_S3_ENDPOINT_URL": "https://objects.example.org",
+            "IOP_REPORTS_S3_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "test-key-id",
+            "AWS_SECRET_ACCESS_KEY": "test-secret",
+        },
+        "shell",
+        "--no-imports",
+        "-c",
+        _STORAGE_PROBE,
+    )
+    assert result.returncode == 0, result.stderr
+    backend, settings_line = result.stdout.splitlines()[:2]
+    assert backend == "storages.backends.s3.S3Storage"
+    # Private: no ACL granted, so the bucket's own (private) policy holds.
+    assert settings_line == "clinic-reports https://objects.example.org us-east-1 None"

@@ -1,0 +1,644 @@
+"""Census and outcomes, and documentation compliance: read-only, computed in the database.
+
+Census and outcomes (admins, program-wide). Three cohorts, each stated once here:
+
+- *admitted*: episodes admitted in the range. Retention and completion by the track and
+  slot they started in (the episode's first enrollment) and by the client's referral
+  profession: ``left_early`` = discharged by the range's end for any reason but
+  ``completed``; retention = (admitted - left early) / admitted; completion =
+  completed / discharged. Admissions by month.
+- *discharged*: episodes discharged in the range. Discharges by month; discharge reasons
+  with length of stay (days from admission to discharge: median and range); completion
+  rate; the step-down rate from a track to the one it ``steps_down_to`` (IOP 6 to IOP 3):
+  of the stays that were on the first, how many later had an enrollment on the second;
+  PHQ-9 and GAD-7 at admission (first administration on or after admission) against
+  discharge (last on or before discharge), over the stays with two or more
+  administrations in that window.
+- *active on a date* (``on``, the range's end by default): enrollments that day
+  (``Enrollment.objects.on``, the chart's rule) by track and slot.
+
+Documentation compliance (admins program-wide, supervisors their team: the clinicians
+whose ``clinical_supervisor`` they are). Notes of sessions and appointments that ended in
+the range, per author: signed within 24 h and within 72 h of the end (of all such notes,
+so an unsigned note counts against both), unsigned, co-signatures waiting; and the
+treatment plans in force whose review is overdue today, of the clients the viewer reaches
+(``clients_for``).
+
+Every figure is an aggregate query whose count does not depend on clients, episodes,
+notes or measures; Python only rolls up the aggregated rows (a handful per group).
+"""
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from clients.access import Purpose, clients_for
+from clients.models import CareTeamMember, DischargeReason, Episode, Profession
+from clinical.models import (
+    CosignStatus,
+    Instrument,
+    Measure,
+    NoteStatus,
+    ProgressNote,
+    TreatmentPlanVersion,
+    review_days,
+)
+from iop.accounts.models import Role
+from iop.charts import Series, trend
+from iop.dates import DateKind, PlausibleDateField
+from iop.reports.forms import MAX_RANGE_DAYS, ReportForm
+from scheduling.models import Enrollment, clinic_tz
+
+CENSUS_COLUMNS = ("figure", "group", "measure", "value")
+DOCUMENTATION_COLUMNS = (
+    "clinician",
+    "notes",
+    "signed",
+    "signed_24h",
+    "pct_24h",
+    "signed_72h",
+    "pct_72h",
+    "unsigned",
+    "cosign_waiting",
+)
+# The two windows the issue names; IOP_LATE_ENTRY_HOURS (72 by default) marks a late
+# entry on the note itself, the report shows both windows whatever it is set to.
+SIGN_WINDOWS_HOURS = (24, 72)
+PHQ_GAD = (Instrument.PHQ9, Instrument.GAD7)
+NO_GROUP = "none"
+
+
+def _pct(part: int, whole: int):
+    """A whole percentage, half up; "" when there is nothing to divide (not 0 %)."""
+    if not whole:
+        return ""
+    return int((Decimal(100 * part) / whole).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def _one_place(value):
+    if value is None:
+        return ""
+    return Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _months(start: date, end: date) -> list[date]:
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+# --- Census and outcomes ---------------------------------------------------------------
+
+
+class CensusReportForm(ReportForm):
+    on = PlausibleDateField(
+        kind=DateKind.VIEW,
+        label="Active on",
+        required=False,
+        help_text="The day the active census counts (the range's end if blank).",
+    )
+    profession = forms.ChoiceField(
+        choices=[("", "Any profession"), *Profession.choices],
+        required=False,
+        label="Referral profession",
+    )
+
+
+def _census_scope(user, f):
+    clients = clients_for(user, Purpose.CLINICAL)
+    if f.get("profession"):
+        clients = clients.filter(profession=f["profession"])
+    return clients.values("pk")
+
+
+def _first_enrollment(field: str) -> Subquery:
+    """The code of the track or slot an episode started in (its first enrollment)."""
+    return Subquery(
+        Enrollment.objects.filter(episode=OuterRef("pk"))
+        .order_by("start_on", "pk")
+        .values(field)[:1]
+    )
+
+
+def census_retention(scope, f) -> list[dict]:
+    """One aggregate row per (start track, start slot, profession) of the admitted."""
+    end = f["end"]
+    discharged = Q(discharged_on__isnull=False, discharged_on__lte=end)
+    rows = (
+        Episode.objects.filter(client__in=scope, admitted_on__gte=f["start"], admitted_on__lte=end)
+        .annotate(
+            tr=_first_enrollment("track__code"),
+            sl=_first_enrollment("group__slot__code"),
+            prof=F("client__profession"),
+        )
+        .values("tr", "sl", "prof")
+        .annotate(
+            admitted=Count("pk"),
+            discharged=Count("pk", filter=discharged),
+            completed=Count(
+                "pk", filter=discharged & Q(discharge_reason=DischargeReason.COMPLETED)
+            ),
+        )
+        .order_by("tr", "sl", "prof")
+    )
+    return [
+        {
+            "track": r["tr"] or NO_GROUP,
+            "slot": r["sl"] or NO_GROUP,
+            "profession": r["prof"],
+            "admitted": r["admitted"],
+            "discharged": r["discharged"],
+            "completed": r["completed"],
+        }
+        for r in rows
+    ]
+
+
+def _retention_figures(rows: list[dict]) -> dict:
+    admitted = sum(r["admitted"] for r in rows)
+    discharged = sum(r["discharged"] for r in rows)
+    completed = sum(r["completed"] for r in rows)
+    left_early = discharged - completed
+    return {
+        "admitted": admitted,
+        "discharged": discharged,
+        "completed": completed,
+        "left_early": left_early,
+        "retention_pct": _pct(admitted - left_early, admitted),
+        "completion_pct": _pct(completed, discharged),
+    }
+
+
+def _roll_up(rows: list[dict], *keys: str) -> list[dict]:
+    """Sum the aggregated rows by ``keys`` (a few rows, never one per client)."""
+    by = defaultdict(list)
+    for r in rows:
+        by[tuple(r[k] for k in keys)].append(r)
+    return [
+        {"key": "/".join(k), "parts": k, **_retention_figures(v)} for k, v in sorted(by.items())
+    ]
+
+
+def census_active(scope, day: date) -> list[dict]:
+    rows = (
+        Enrollment.objects.on(day)
+        .filter(client__in=scope)
+        .values(tr=F("track__code"), sl=F("group__slot__code"))
+        .annotate(clients=Count("client", distinct=True))
+        .order_by("tr", "sl")
+    )
+    return [{"key": f"{r['tr']}/{r['sl']}", "clients": r["clients"]} for r in rows]
+
+
+def census_by_month(scope, f) -> list[dict]:
+    """Admissions and discharges per calendar month of the range (zeros included)."""
+    admitted = (
+        Episode.objects.filter(
+            client__in=scope, admitted_on__gte=f["start"], admitted_on__lte=f["end"]
+        )
+        .annotate(m=TruncMonth("admitted_on"))
+        .values("m")
+        .annotate(n=Count("pk"))
+        .values_list("m", "n")
+    )
+    discharged = (
+        Episode.objects.filter(
+            client__in=scope, discharged_on__gte=f["start"], discharged_on__lte=f["end"]
+        )
+        .annotate(m=TruncMonth("discharged_on"))
+        .values("m")
+        .annotate(n=Count("pk"))
+        .values_list("m", "n")
+    )
+    ins = {_as_date(m): n for m, n in admitted}
+    outs = {_as_date(m): n for m, n in discharged}
+    return [
+        {"month": m, "key": f"{m:%Y-%m}", "admissions": ins.get(m, 0), "discharges": outs.get(m, 0)}
+        for m in _months(f["start"], f["end"])
+    ]
+
+
+def _discharged(scope, f):
+    return Episode.objects.filter(
+        client__in=scope, discharged_on__gte=f["start"], discharged_on__lte=f["end"]
+    )
+
+
+def _los_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "(d - a)"
+    return "CAST(julianday(d) - julianday(a) AS INTEGER)"
+
+
+def length_of_stay(scope, f, *, percentile: bool | None = None) -> list[dict]:
+    """Per discharge reason: stays, and length of stay in days (median, min, max).
+
+    One query. PostgreSQL's ``percentile_cont`` gives the median; elsewhere (SQLite)
+    the same query numbers the stays of each reason with window functions and averages
+    the middle one or two, so no client's row comes back to Python either way."""
+    if percentile is None:
+        percentile = connection.vendor == "postgresql"
+    cohort = _discharged(scope, f).values(
+        reason=F("discharge_reason"), a=F("admitted_on"), d=F("discharged_on")
+    )
+    sql, params = cohort.query.sql_with_params()
+    los = _los_sql()
+    if percentile:
+        query = f"""WITH s AS ({sql})
+        SELECT reason, COUNT(*) AS n,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY {los}) AS median,
+            MIN({los}) AS low, MAX({los}) AS high
+        FROM s GROUP BY reason"""
+    else:
+        query = f"""WITH s AS ({sql}),
+        l AS (SELECT reason, {los} AS los,
+            ROW_NUMBER() OVER (PARTITION BY reason ORDER BY {los}) AS rn,
+            COUNT(*) OVER (PARTITION BY reason) AS cnt FROM s)
+        SELECT reason, MAX(cnt) AS n,
+            AVG(CASE WHEN rn IN ((cnt + 1) / 2, (cnt + 2) / 2) THEN los * 1.0 END) AS median,
+            MIN(los) AS low, MAX(los) AS high
+        FROM l GROUP BY reason"""
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        raw = cursor.fetchall()
+    labels = dict(DischargeReason.choices)
+    order = list(labels)
+    rows = [
+        {
+            "key": reason or "unrecorded",
+            "label": labels.get(reason, "Not recorded"),
+            "stays": int(n),
+            "median_days": _one_place(median),
+            "min_days": int(low),
+            "max_days": int(high),
+        }
+        for reason, n, median, low, high in raw
+    ]
+    return sorted(rows, key=lambda r: order.index(r["key"]) if r["key"] in order else 99)
+
+
+def step_down_rates(scope, f) -> list[dict]:
+    """Of the discharged stays on a track that steps down, how many stepped down."""
+    later = Enrollment.objects.filter(
+        episode=OuterRef("episode"),
+        track=OuterRef("track__steps_down_to"),
+        start_on__gte=OuterRef("start_on"),
+    )
+    rows = (
+        Enrollment.objects.filter(
+            episode__in=_discharged(scope, f), track__steps_down_to__isnull=False
+        )
+        .annotate(stepped=Exists(later))
+        .values(fr=F("track__code"), to=F("track__steps_down_to__code"))
+        .annotate(
+            stays=Count("episode", distinct=True),
+            stepped_down=Count("episode", distinct=True, filter=Q(stepped=True)),
+        )
+        .order_by("fr")
+    )
+    return [
+        {
+            "key": f"{r['fr']}->{r['to']}",
+            "stays": r["stays"],
+            "stepped_down": r["stepped_down"],
+            "rate_pct": _pct(r["stepped_down"], r["stays"]),
+        }
+        for r in rows
+    ]
+
+
+def measure_change(scope, f) -> list[dict]:
+    """PHQ-9 and GAD-7: admission (first on/after admission) against discharge (last
+    on/before discharge), over discharged stays with two or more administrations."""
+    annotations, aggregates = {}, {}
+    for code in PHQ_GAD:
+        window = Measure.objects.filter(
+            client=OuterRef("client"),
+            instrument=code,
+            score__isnull=False,
+            administered_on__gte=OuterRef("admitted_on"),
+            administered_on__lte=OuterRef("discharged_on"),
+        )
+        annotations[f"{code}_a"] = Subquery(
+            window.order_by("administered_on", "pk").values("score")[:1]
+        )
+        annotations[f"{code}_d"] = Subquery(
+            window.order_by("-administered_on", "-pk").values("score")[:1]
+        )
+        annotations[f"{code}_n"] = Subquery(
+            window.order_by().values("client").annotate(n=Count("pk")).values("n")[:1]
+        )
+        paired = Q(**{f"{code}_n__gte": 2})
+        aggregates[f"{code}_pairs"] = Count("pk", filter=paired)
+        aggregates[f"{code}_mean_a"] = Avg(f"{code}_a", filter=paired)
+        aggregates[f"{code}_mean_d"] = Avg(f"{code}_d", filter=paired)
+        aggregates[f"{code}_improved"] = Count(
+            "pk", filter=paired & Q(**{f"{code}_d__lt": F(f"{code}_a")})
+        )
+    totals = _discharged(scope, f).annotate(**annotations).aggregate(**aggregates)
+    labels = dict(Instrument.choices)
+    rows = []
+    for code in PHQ_GAD:
+        mean_a, mean_d = totals[f"{code}_mean_a"], totals[f"{code}_mean_d"]
+        change = None if mean_a is None else Decimal(str(mean_d)) - Decimal(str(mean_a))
+        rows.append(
+            {
+                "key": str(code),
+                "label": labels[code],
+                "pairs": totals[f"{code}_pairs"],
+                "mean_admission": _one_place(mean_a),
+                "mean_discharge": _one_place(mean_d),
+                "mean_change": _one_place(change),
+                "improved": totals[f"{code}_improved"],
+            }
+        )
+    return rows
+
+
+def _census_rows(result: dict) -> list[dict]:
+    """The page's tables as CSV rows (figure, group, measure, value), in page order."""
+    rows = []
+
+    def add(figure, group, measures: dict):
+        for measure, value in measures.items():
+            rows.append({"figure": figure, "group": group, "measure": measure, "value": value})
+
+    retention_measures = (
+        "admitted",
+        "discharged",
+        "completed",
+        "left_early",
+        "retention_pct",
+        "completion_pct",
+    )
+    for name in ("track", "slot", "profession", "slot_profession"):
+        for r in result["retention"][name]:
+            add(f"retention_by_{name}", r["key"], {m: r[m] for m in retention_measures})
+    for r in result["active"]:
+        add("active_on", f"{result['on'].isoformat()} {r['key']}", {"clients": r["clients"]})
+    for r in result["months"]:
+        add("by_month", r["key"], {"admissions": r["admissions"], "discharges": r["discharges"]})
+    for r in result["length_of_stay"]:
+        add(
+            "discharge_reason",
+            r["key"],
+            {k: r[k] for k in ("stays", "median_days", "min_days", "max_days")},
+        )
+    add("completion", "all", result["completion"])
+    for r in result["step_down"]:
+        add("step_down", r["key"], {k: r[k] for k in ("stays", "stepped_down", "rate_pct")})
+    for r in result["measures"]:
+        add(
+            "measure_change",
+            r["key"],
+            {
+                k: r[k]
+                for k in ("pairs", "mean_admission", "mean_discharge", "mean_change", "improved")
+            },
+        )
+    return rows
+
+
+def run_census(*, user, filters, progress=None) -> dict:
+    f = filters
+    scope = _census_scope(user, f)
+    on = f.get("on") or f["end"]
+    base = census_retention(scope, f)
+    retention = {
+        "track": _roll_up(base, "track"),
+        "slot": _roll_up(base, "slot"),
+        "profession": _roll_up(base, "profession"),
+        "slot_profession": _roll_up(base, "slot", "profession"),
+    }
+    if progress:
+        progress(30)
+    los = length_of_stay(scope, f)
+    discharged = sum(r["stays"] for r in los)
+    completed = sum(r["stays"] for r in los if r["key"] == DischargeReason.COMPLETED)
+    months = census_by_month(scope, f)
+    result = {
+        "filters": f,
+        "on": on,
+        "retention": retention,
+        "active": census_active(scope, on),
+        "months": months,
+        "length_of_stay": los,
+        "completion": {
+            "discharged": discharged,
+            "completed": completed,
+            "completion_pct": _pct(completed, discharged),
+        },
+        "step_down": step_down_rates(scope, f),
+        "measures": measure_change(scope, f),
+        "month_chart": trend(
+            [
+                Series("admissions", "Admissions", [(m["month"], m["admissions"]) for m in months]),
+                Series("discharges", "Discharges", [(m["month"], m["discharges"]) for m in months]),
+            ],
+            max_value=max(
+                [5, *[m["admissions"] for m in months], *[m["discharges"] for m in months]]
+            ),
+        ),
+    }
+    result["active_total"] = sum(r["clients"] for r in result["active"])
+    result["rows"] = _census_rows(result)
+    if progress:
+        progress(100)
+    return result
+
+
+# --- Documentation compliance ----------------------------------------------------------
+
+
+def note_authors(user):
+    """Whose notes ``user`` may count: anyone's for an admin (``None``: no filter, so a
+    departed clinician's or a prescriber's notes still count), the supervisees of a
+    supervisor (``clinical_supervisor=user``), nobody else."""
+    if user.is_program_admin:
+        return None
+    staff = get_user_model().objects.all()
+    if user.has_role(Role.SUPERVISOR):
+        return staff.filter(clinical_supervisor=user)
+    return staff.none()
+
+
+def clinician_choices(user):
+    """The clinician filter's choices: those authors who may still write notes."""
+    authors = note_authors(user)
+    if authors is None:
+        authors = (
+            get_user_model()
+            .objects.filter(groups__name__in=[Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL])
+            .distinct()
+        )
+    return authors.filter(is_active=True).order_by("last_name", "username")
+
+
+class DocumentationReportForm(ReportForm):
+    clinician = forms.ModelChoiceField(
+        None, to_field_name="pk", required=False, empty_label="Every clinician"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A clinician outside the viewer's team is "not a valid choice": a 400, and no
+        # hint whether the id exists.
+        self.fields["clinician"].queryset = (
+            clinician_choices(self.user)
+            if self.user is not None
+            else get_user_model().objects.none()
+        )
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=clinic_tz())
+
+
+def documentation_by_clinician(user, f) -> list[dict]:
+    notes = ProgressNote.objects.annotate(
+        ended=Coalesce("session__ends_at", "appointment__ends_at")
+    ).filter(
+        ended__gte=_day_start(f["start"]),
+        ended__lt=_day_start(f["end"] + timedelta(days=1)),
+    )
+    authors = note_authors(user)
+    if authors is not None:
+        notes = notes.filter(author__in=authors.values("pk"))
+    if f.get("clinician"):
+        notes = notes.filter(author=f["clinician"])
+    signed = Q(status=NoteStatus.SIGNED)
+    windows = {
+        f"signed_{h}h": Count(
+            "pk", filter=signed & Q(signed_at__lte=F("ended") + timedelta(hours=h))
+        )
+        for h in SIGN_WINDOWS_HOURS
+    }
+    raw = (
+        notes.values("author_id", "author__username", "author__first_name", "author__last_name")
+        .annotate(
+            notes=Count("pk"),
+            signed=Count("pk", filter=signed),
+            unsigned=Count("pk", filter=Q(status=NoteStatus.DRAFT)),
+            cosign_waiting=Count("pk", filter=signed & Q(cosign_status=CosignStatus.PENDING)),
+            **windows,
+        )
+        .order_by("author__last_name", "author__username")
+    )
+    rows = []
+    for r in raw:
+        name = f"{r['author__first_name']} {r['author__last_name']}".strip()
+        row = {
+            "clinician": r["author__username"],
+            "name": name or r["author__username"],
+            "notes": r["notes"],
+            "signed": r["signed"],
+            "unsigned": r["unsigned"],
+            "cosign_waiting": r["cosign_waiting"],
+        }
+        for h in SIGN_WINDOWS_HOURS:
+            row[f"signed_{h}h"] = r[f"signed_{h}h"]
+            row[f"pct_{h}h"] = _pct(r[f"signed_{h}h"], r["notes"])
+        rows.append(row)
+    return rows
+
+
+def plans_overdue(user, f, *, today: date | None = None) -> list[dict]:
+    """Treatment plans in force whose review date has passed, most overdue first."""
+    today = today or timezone.localdate()
+    clients = clients_for(user, Purpose.CLINICAL)
+    team = CareTeamMember.objects.active(today)
+    authors = note_authors(user)
+    if f.get("clinician"):
+        clients = clients.filter(pk__in=team.filter(staff=f["clinician"]).values("client_id"))
+    elif authors is not None:
+        # A supervisor's team report: the clients their supervisees care for now.
+        clients = clients.filter(
+            pk__in=team.filter(staff__in=authors.values("pk")).values("client_id")
+        )
+    versions = (
+        TreatmentPlanVersion.objects.in_force()
+        .filter(client__in=clients, reviewed_on__lt=today - timedelta(days=review_days()))
+        .select_related("client")
+        .order_by("reviewed_on", "pk")
+    )
+    return [
+        {
+            "public_id": v.client.public_id,
+            "mrn": v.client.mrn,
+            "reviewed_on": v.reviewed_on,
+            "due_on": v.review_due_on,
+            "days_overdue": (today - v.review_due_on).days,
+        }
+        for v in versions
+    ]
+
+
+def run_documentation(*, user, filters, progress=None) -> dict:
+    rows = documentation_by_clinician(user, filters)
+    if progress:
+        progress(60)
+    totals = {
+        k: sum(r[k] for r in rows)
+        for k in ("notes", "signed", "unsigned", "cosign_waiting", "signed_24h", "signed_72h")
+    }
+    totals["pct_24h"] = _pct(totals["signed_24h"], totals["notes"])
+    totals["pct_72h"] = _pct(totals["signed_72h"], totals["notes"])
+    return {
+        "rows": rows,
+        "totals": totals,
+        "plans_overdue": plans_overdue(user, filters),
+        "team_only": not user.is_program_admin,
+    }
+
+
+def register():
+    from iop.reports.registry import Report
+    from iop.reports.registry import register as register_report
+
+    register_report(
+        Report(
+            key="census",
+            title="Census and outcomes",
+            roles=(Role.ADMIN,),
+            form=CensusReportForm,
+            runner=run_census,
+            template="clinical/reports/census.html",
+            csv_columns=CENSUS_COLUMNS,
+            description="Retention and completion by track, slot and profession; active "
+            "census; admissions and discharges by month; length of stay by discharge "
+            "reason; step-down rate; PHQ-9 and GAD-7 change.",
+            # A handful of aggregate queries whatever the range: never worth a worker.
+            inline_days=MAX_RANGE_DAYS + 1,
+        )
+    )
+    register_report(
+        Report(
+            key="documentation",
+            title="Documentation compliance",
+            roles=(Role.ADMIN, Role.SUPERVISOR),
+            form=DocumentationReportForm,
+            runner=run_documentation,
+            template="clinical/reports/documentation.html",
+            csv_columns=DOCUMENTATION_COLUMNS,
+            description="Notes signed within 24 and 72 hours per clinician, unsigned notes, "
+            "co-signatures waiting, treatment plans overdue for review.",
+            inline_days=MAX_RANGE_DAYS + 1,
+        )
+    )
