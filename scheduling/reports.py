@@ -167,18 +167,23 @@ def _group_filter(f, prefix: str) -> dict:
     return lookups
 
 
-def _ctes(user, f) -> tuple[str, list, int, int]:
+def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
     """The shared sub-queries, each computed once per statement:
 
     - ``sess``: held sessions of the weeks the range touches (a few thousand rows a
       year), with their week, weekday and whether they lie in the range, so that the
       per-attendance work is one hash join on a small table;
     - ``att``: attendance at those sessions (the one large scan);
-    - ``sched``: the client's own group's sessions on days enrolled, in the range;
+    - ``sched``: the client's own group's sessions on days enrolled, in the range (from
+      ``sin``, the sessions in the range, a table the planner has statistics for);
     - ``aw``: attendance aggregated once per client and week, the attended minutes of
       each weekday side by side, so that the daily and weekly figures need no second
       aggregation of the large table;
-    - ``weekly``/``counts``: read off ``aw``; ``cover``/``whole``: the whole weeks.
+    - ``weekly``: read off ``aw``; ``whole``: the whole weeks enrolled;
+    - ``daily`` (only when asked: the billable-days page): attended minutes per day.
+
+    A CTE is inlined by PostgreSQL only when one query reads it, so ``att`` is read by
+    ``aw`` alone on the attendance page, and nothing unused is declared.
     """
     start, end = f["start"], f["end"]
     ext_start, ext_end = week_start(start), week_start(end) + timedelta(days=6)
@@ -202,7 +207,7 @@ def _ctes(user, f) -> tuple[str, list, int, int]:
             # A date, not DATE_TRUNC's timestamp: the calendar's weeks are dates, and a
             # join across types cannot hash (it filtered 7.9 M pairs on a year's data).
             wk=Cast(TruncWeek("date"), DateField()),
-            dw=ExtractIsoWeekDay("date"),
+            dw=Cast(ExtractIsoWeekDay("date"), IntegerField()),
             r=in_range,
         )
     )
@@ -214,10 +219,28 @@ def _ctes(user, f) -> tuple[str, list, int, int]:
         .annotate(fl=F("track__min_hours_per_week"), tc=F("track__code"))
     )
     parts, params = [], []
-    for name, qs in (("sess", sess), ("enr", enr)):
+    sin = (
+        GroupSession.objects.held()
+        .filter(date__gte=start, date__lte=end, **_group_filter(f, "group__"))
+        .order_by()
+        .values(
+            g=F("group_id"),
+            sl=F("group__slot_id"),
+            tr=F("group__track_id"),
+            d=F("date"),
+            wk=Cast(TruncWeek("date"), DateField()),
+        )
+    )
+    # PostgreSQL would inline ``sess`` into ``att`` and truncate and extract per
+    # attendance row (468,000 a year) instead of per session: keep it a table.
+    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+    for name, qs in (("sess", sess), ("sin", sin), ("enr", enr)):
         sql, p = qs.query.sql_with_params()
-        parts.append(f"{name} AS ({sql})")
+        parts.append(f"{name} AS {materialized if name == 'sess' else ''}({sql})")
         params += list(p)
+    attended = ", ".join(["%s"] * len(ATTENDED))
+    attended_params = [str(s) for s in ATTENDED]
+    params += attended_params
     att_where = ""
     if scope is not None:
         scope_sql, scope_params = scope.query.sql_with_params()
@@ -225,13 +248,13 @@ def _ctes(user, f) -> tuple[str, list, int, int]:
         params += list(scope_params)
     parts.append(
         "att AS (SELECT a.client_id AS c, sess.g, sess.sl, sess.tr, sess.d, sess.wk, sess.dw, "
-        "a.status AS st, a.minutes AS m, sess.r "
-        f"FROM {Attendance._meta.db_table} a JOIN sess ON sess.sid = a.session_id{att_where})"
+        f"a.status AS st, a.minutes AS m, CASE WHEN a.status IN ({attended}) THEN a.minutes END "
+        f"AS am, sess.r FROM {Attendance._meta.db_table} a JOIN sess ON sess.sid = a.session_id"
+        f"{att_where})"
     )
     parts.append(
-        "sched AS (SELECT enr.client_id AS c, sess.g, sess.sl, sess.tr, sess.wk "
-        "FROM enr JOIN sess ON sess.g = enr.group_id "
-        f"WHERE sess.r = 1 AND {enrolled_during_sql('enr', 'sess.d')})"
+        "sched AS (SELECT enr.client_id AS c, sin.g, sin.sl, sin.tr, sin.wk "
+        f"FROM enr JOIN sin ON sin.g = enr.group_id AND {enrolled_during_sql('enr', 'sin.d')})"
     )
     # The whole Monday-Sunday weeks inside the range, each with its seven days.
     first_monday = week_start(start) if start.weekday() == 0 else week_start(start) + timedelta(7)
@@ -253,51 +276,49 @@ def _ctes(user, f) -> tuple[str, list, int, int]:
         f"MAX(CASE WHEN {enrolled_during_sql('enr', f'cal.d{n}')} THEN 1 ELSE 0 END)"
         for n in range(7)
     )
+    # A client with one enrollment in the range (nearly all) is enrolled the whole week
+    # when enrolled on its Monday and its Sunday: no aggregate over client-weeks. Only
+    # the few with several (a step-down) are looked at day by day, with the lower floor.
+    parts.append("ec AS (SELECT client_id AS c, COUNT(*) AS n FROM enr GROUP BY client_id)")
     parts.append(
         "cover AS (SELECT enr.client_id AS c, cal.wk AS wk, MIN(enr.fl) AS fl, "
-        f"{on_days} AS days FROM enr JOIN cal ON {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} "
+        f"{on_days} AS days FROM enr JOIN ec ON ec.c = enr.client_id AND ec.n > 1 "
+        f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} "
         "GROUP BY enr.client_id, cal.wk)"
     )
-    parts.append("whole AS (SELECT c, wk, fl FROM cover WHERE days = 7)")
-    attended = ", ".join(["%s"] * len(ATTENDED))
-    attended_params = [str(s) for s in ATTENDED]
-    # Per-day detail, for the billable-days page only (a few weeks at most).
     parts.append(
-        "daily AS (SELECT c, wk, d, r, SUM(m) AS m FROM att "
-        f"WHERE st IN ({attended}) GROUP BY c, wk, d, r)"
+        "whole AS (SELECT enr.client_id AS c, cal.wk AS wk, enr.fl AS fl "
+        "FROM enr JOIN ec ON ec.c = enr.client_id AND ec.n = 1 "
+        f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0')} "
+        f"AND {enrolled_during_sql('enr', 'cal.d6')} "
+        "UNION ALL SELECT c, wk, fl FROM cover WHERE days = 7)"
     )
-    params += attended_params
+    if daily:
+        parts.append(
+            "daily AS (SELECT c, wk, d, r, SUM(am) AS m FROM att "
+            "WHERE am IS NOT NULL GROUP BY c, wk, d, r)"
+        )
     # One aggregation of the large table, per client and week: the attended minutes of
-    # each ISO weekday (NULL on a day with no attended session, as ``daily`` has no row
-    # for it) and the in-range session counts.
-    weekday_minutes = ", ".join(
-        f"SUM(CASE WHEN st IN ({attended}) AND dw = {n} THEN m END) AS m{n}" for n in range(1, 8)
+    # each ISO weekday side by side (NULL on a day with no attended session, as ``daily``
+    # has no row for it), and the session figures of the days in the range.
+    weekday_minutes = "".join(f"SUM(CASE WHEN dw = {n} THEN am END) AS m{n}, " for n in range(1, 8))
+    statuses = (
+        AttendanceStatus.LATE,
+        AttendanceStatus.LEFT_EARLY,
+        AttendanceStatus.TELEHEALTH,
+        AttendanceStatus.EXCUSED,
+        AttendanceStatus.UNEXCUSED,
     )
-    params += attended_params * 7
     parts.append(
-        f"aw AS (SELECT c, wk, {weekday_minutes}, "
-        f"SUM(CASE WHEN st IN ({attended}) THEN m ELSE 0 END) AS m, "
-        "SUM(r) AS n_in, "
-        f"SUM(CASE WHEN r = 1 AND st IN ({attended}) THEN 1 ELSE 0 END) AS attended, "
-        + "".join(
-            f"SUM(CASE WHEN r = 1 AND st = %s THEN 1 ELSE 0 END) AS {name}, "
-            for name in ("late", "left_early", "telehealth", "excused", "unexcused")
+        f"aw AS (SELECT c, wk, {weekday_minutes}SUM(am) AS m, SUM(r) AS n_in, "
+        "SUM(CASE WHEN r = 1 AND am IS NOT NULL THEN 1 ELSE 0 END) AS attended, "
+        "SUM(CASE WHEN r = 1 THEN am END) AS minutes, "
+        + ", ".join(
+            f"SUM(CASE WHEN r = 1 AND st = %s THEN 1 ELSE 0 END) AS {status}" for status in statuses
         )
-        + f"SUM(CASE WHEN r = 1 AND st IN ({attended}) THEN m ELSE 0 END) AS minutes "
-        "FROM att GROUP BY c, wk)"
+        + " FROM att GROUP BY c, wk)"
     )
-    params += attended_params * 2
-    params += [
-        str(s)
-        for s in (
-            AttendanceStatus.LATE,
-            AttendanceStatus.LEFT_EARLY,
-            AttendanceStatus.TELEHEALTH,
-            AttendanceStatus.EXCUSED,
-            AttendanceStatus.UNEXCUSED,
-        )
-    ]
-    params += attended_params
+    params += [str(status) for status in statuses]
     rule = billing_rule(f.get("payer") or "default")
     day_minutes = int(Decimal(str(rule["min_hours"])) * 60)
     # A qualifying day counts toward ``qd_in`` only when it lies in the range: only the
@@ -341,10 +362,6 @@ def _decimal(value) -> Decimal:
 
 def _rate(attended, scheduled):
     return round(100 * attended / scheduled) if scheduled else ""
-
-
-def _status_sum(status) -> str:
-    return f"SUM(CASE WHEN st = '{status}' THEN 1 ELSE 0 END)"
 
 
 # --- Attendance ------------------------------------------------------------------------
@@ -554,7 +571,7 @@ def run_attendance(*, user, filters, progress=None) -> dict:
 
 def billable_day_rows(user, f, progress=None) -> list[dict]:
     """Per client per day attended in the range: hours and whether the day is billable."""
-    ctes, params, min_days, day_minutes = _ctes(user, f)
+    ctes, params, min_days, day_minutes = _ctes(user, f, daily=True)
     sql = f"""{ctes}
     SELECT cl.mrn, daily.d AS d, daily.m AS m, weekly.qd AS qd
     FROM daily JOIN weekly ON weekly.c = daily.c AND weekly.wk = daily.wk
