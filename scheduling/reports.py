@@ -29,8 +29,8 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Value, When
-from django.db.models.functions import TruncWeek
+from django.db.models import Case, DateField, F, IntegerField, Value, When
+from django.db.models.functions import Cast, ExtractIsoWeekDay, TruncWeek
 
 from clients.access import Purpose, clients_for
 from clients.models import CareTeamMember, Client, ClientStatus
@@ -46,7 +46,6 @@ from scheduling.models import (
     GroupSession,
     Slot,
     Track,
-    enrolled_during_q,
     enrolled_during_sql,
 )
 from scheduling.selectors import week_start
@@ -138,7 +137,9 @@ class BillableReportForm(AttendanceReportForm):
 
 
 def _scope(user, f):
-    """The clients the figures may be about: the viewer's scope, then the filters.
+    """The clients the figures may be about: the viewer's scope, then the filters, or
+    ``None`` when that is every client (an admin without a client filter), so that the
+    year-long aggregates carry no ``client IN (all clients)`` semi-join.
     ``user=None`` is the command line (``attendance_report``): whoever runs manage.py
     holds the database already, so it is program-wide, and audited as the system."""
     clients = Client.objects.all() if user is None else clients_for(user, Purpose.CLINICAL)
@@ -151,7 +152,9 @@ def _scope(user, f):
             .exclude(ended_on__lte=f["start"])
             .values("client_id")
         )
-    return clients.values("pk")
+    if not clients.query.where and not clients.query.is_empty():
+        return None
+    return clients.order_by().values("pk")
 
 
 def _group_filter(f, prefix: str) -> dict:
@@ -164,53 +167,94 @@ def _group_filter(f, prefix: str) -> dict:
     return lookups
 
 
-def _ctes(user, f) -> tuple[str, list]:
+def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
+    """The shared sub-queries, each computed once per statement:
+
+    - ``sess``: held sessions of the weeks the range touches (a few thousand rows a
+      year), with their week, weekday and whether they lie in the range, so that the
+      per-attendance work is one hash join on a small table;
+    - ``att``: attendance at those sessions (the one large scan);
+    - ``sched``: the client's own group's sessions on days enrolled, in the range (from
+      ``sin``, the sessions in the range, a table the planner has statistics for);
+    - ``aw``: attendance aggregated once per client and week, the attended minutes of
+      each weekday side by side, so that the daily and weekly figures need no second
+      aggregation of the large table;
+    - ``weekly``: read off ``aw``; ``whole``: the whole weeks enrolled;
+    - ``daily`` (only when asked: the billable-days page): attended minutes per day.
+
+    A CTE is inlined by PostgreSQL only when one query reads it, so ``att`` is read by
+    ``aw`` alone on the attendance page, and nothing unused is declared.
+    """
     start, end = f["start"], f["end"]
     ext_start, ext_end = week_start(start), week_start(end) + timedelta(days=6)
     scope = _scope(user, f)
-    sched = (
+    scoped = {} if scope is None else {"client__in": scope}
+    in_range = Case(
+        When(date__gte=start, date__lte=end, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    sess = (
         GroupSession.objects.held()
-        .filter(
-            enrolled_during_q(F("date"), F("date"), prefix="group__enrollments__"),
-            group__enrollments__client__in=scope,
-            date__gte=start,
-            date__lte=end,
-            **_group_filter(f, "group__"),
-        )
+        .filter(date__gte=ext_start, date__lte=ext_end, **_group_filter(f, "group__"))
+        .order_by()
         .values(
-            c=F("group__enrollments__client_id"),
+            sid=F("id"),
             g=F("group_id"),
             sl=F("group__slot_id"),
             tr=F("group__track_id"),
-            wk=TruncWeek("date"),
+            d=F("date"),
+            # A date, not DATE_TRUNC's timestamp: the calendar's weeks are dates, and a
+            # join across types cannot hash (it filtered 7.9 M pairs on a year's data).
+            wk=Cast(TruncWeek("date"), DateField()),
+            dw=Cast(ExtractIsoWeekDay("date"), IntegerField()),
+            r=in_range,
         )
-    )
-    att = Attendance.objects.filter(
-        session__cancelled_at__isnull=True,
-        session__date__gte=ext_start,
-        session__date__lte=ext_end,
-        client__in=scope,
-        **_group_filter(f, "session__group__"),
-    ).values(
-        c=F("client_id"),
-        g=F("session__group_id"),
-        sl=F("session__group__slot_id"),
-        tr=F("session__group__track_id"),
-        d=F("session__date"),
-        wk=TruncWeek("session__date"),
-        st=F("status"),
-        m=F("minutes"),
-        r=Case(
-            When(session__date__gte=start, session__date__lte=end, then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
     )
     enr = (
         Enrollment.objects.during(start, end)
-        .filter(client__in=scope, **_group_filter(f, "group__"))
-        .values("client_id", "start_on", "ended_on")
+        .filter(**scoped, **_group_filter(f, "group__"))
+        .order_by()
+        .values("client_id", "group_id", "start_on", "ended_on")
         .annotate(fl=F("track__min_hours_per_week"), tc=F("track__code"))
+    )
+    parts, params = [], []
+    sin = (
+        GroupSession.objects.held()
+        .filter(date__gte=start, date__lte=end, **_group_filter(f, "group__"))
+        .order_by()
+        .values(
+            g=F("group_id"),
+            sl=F("group__slot_id"),
+            tr=F("group__track_id"),
+            d=F("date"),
+            wk=Cast(TruncWeek("date"), DateField()),
+        )
+    )
+    # PostgreSQL would inline ``sess`` into ``att`` and truncate and extract per
+    # attendance row (468,000 a year) instead of per session: keep it a table.
+    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+    for name, qs in (("sess", sess), ("sin", sin), ("enr", enr)):
+        sql, p = qs.query.sql_with_params()
+        parts.append(f"{name} AS {materialized if name == 'sess' else ''}({sql})")
+        params += list(p)
+    attended = ", ".join(["%s"] * len(ATTENDED))
+    attended_params = [str(s) for s in ATTENDED]
+    params += attended_params
+    att_where = ""
+    if scope is not None:
+        scope_sql, scope_params = scope.query.sql_with_params()
+        att_where = f" WHERE a.client_id IN ({scope_sql})"
+        params += list(scope_params)
+    parts.append(
+        "att AS (SELECT a.client_id AS c, sess.g, sess.sl, sess.tr, sess.d, sess.wk, sess.dw, "
+        f"a.status AS st, a.minutes AS m, CASE WHEN a.status IN ({attended}) THEN a.minutes END "
+        f"AS am, sess.r FROM {Attendance._meta.db_table} a JOIN sess ON sess.sid = a.session_id"
+        f"{att_where})"
+    )
+    parts.append(
+        "sched AS (SELECT enr.client_id AS c, sin.g, sin.sl, sin.tr, sin.wk "
+        f"FROM enr JOIN sin ON sin.g = enr.group_id AND {enrolled_during_sql('enr', 'sin.d')})"
     )
     # The whole Monday-Sunday weeks inside the range, each with its seven days.
     first_monday = week_start(start) if start.weekday() == 0 else week_start(start) + timedelta(7)
@@ -219,11 +263,6 @@ def _ctes(user, f) -> tuple[str, list]:
     while monday + timedelta(days=6) <= end:
         weeks.append([monday + timedelta(days=n) for n in range(7)])
         monday += timedelta(days=7)
-    parts, params = [], []
-    for name, qs in (("sched", sched), ("att", att), ("enr", enr)):
-        sql, p = qs.query.sql_with_params()
-        parts.append(f"{name} AS ({sql})")
-        params += list(p)
     cols = "wk, d0, d1, d2, d3, d4, d5, d6"
     if weeks:
         rows = ", ".join("(" + ", ".join(["%s"] * 8) + ")" for _ in weeks)
@@ -237,27 +276,72 @@ def _ctes(user, f) -> tuple[str, list]:
         f"MAX(CASE WHEN {enrolled_during_sql('enr', f'cal.d{n}')} THEN 1 ELSE 0 END)"
         for n in range(7)
     )
+    # A client with one enrollment in the range (nearly all) is enrolled the whole week
+    # when enrolled on its Monday and its Sunday: no aggregate over client-weeks. Only
+    # the few with several (a step-down) are looked at day by day, with the lower floor.
+    parts.append("ec AS (SELECT client_id AS c, COUNT(*) AS n FROM enr GROUP BY client_id)")
     parts.append(
         "cover AS (SELECT enr.client_id AS c, cal.wk AS wk, MIN(enr.fl) AS fl, "
-        f"{on_days} AS days FROM enr JOIN cal ON {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} "
+        f"{on_days} AS days FROM enr JOIN ec ON ec.c = enr.client_id AND ec.n > 1 "
+        f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} "
         "GROUP BY enr.client_id, cal.wk)"
     )
-    parts.append("whole AS (SELECT c, wk, fl FROM cover WHERE days = 7)")
-    attended = ", ".join(["%s"] * len(ATTENDED))
     parts.append(
-        "daily AS (SELECT c, wk, d, r, SUM(m) AS m FROM att "
-        f"WHERE st IN ({attended}) GROUP BY c, wk, d, r)"
+        "whole AS (SELECT enr.client_id AS c, cal.wk AS wk, enr.fl AS fl "
+        "FROM enr JOIN ec ON ec.c = enr.client_id AND ec.n = 1 "
+        f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0')} "
+        f"AND {enrolled_during_sql('enr', 'cal.d6')} "
+        "UNION ALL SELECT c, wk, fl FROM cover WHERE days = 7)"
     )
-    params += [str(s) for s in ATTENDED]
+    if daily:
+        parts.append(
+            "daily AS (SELECT c, wk, d, r, SUM(am) AS m FROM att "
+            "WHERE am IS NOT NULL GROUP BY c, wk, d, r)"
+        )
+    # One aggregation of the large table, per client and week: the attended minutes of
+    # each ISO weekday side by side (NULL on a day with no attended session, as ``daily``
+    # has no row for it), and the session figures of the days in the range.
+    weekday_minutes = "".join(f"SUM(CASE WHEN dw = {n} THEN am END) AS m{n}, " for n in range(1, 8))
+    statuses = (
+        AttendanceStatus.LATE,
+        AttendanceStatus.LEFT_EARLY,
+        AttendanceStatus.TELEHEALTH,
+        AttendanceStatus.EXCUSED,
+        AttendanceStatus.UNEXCUSED,
+    )
+    parts.append(
+        f"aw AS (SELECT c, wk, {weekday_minutes}SUM(am) AS m, SUM(r) AS n_in, "
+        "SUM(CASE WHEN r = 1 AND am IS NOT NULL THEN 1 ELSE 0 END) AS attended, "
+        "SUM(CASE WHEN r = 1 THEN am END) AS minutes, "
+        + ", ".join(
+            f"SUM(CASE WHEN r = 1 AND st = %s THEN 1 ELSE 0 END) AS {status}" for status in statuses
+        )
+        + " FROM att GROUP BY c, wk)"
+    )
+    params += [str(status) for status in statuses]
     rule = billing_rule(f.get("payer") or "default")
     day_minutes = int(Decimal(str(rule["min_hours"])) * 60)
+    # A qualifying day counts toward ``qd_in`` only when it lies in the range: only the
+    # week the range starts in and the week it ends in can be cut.
+    qualifying, qualifying_in = [], []
+    for n in range(1, 8):
+        qualifying.append(f"CASE WHEN m{n} >= %s THEN 1 ELSE 0 END")
+        params.append(day_minutes)
+    for n in range(1, 8):
+        cut = []
+        if n < start.isoweekday():
+            cut.append("wk = %s")
+            params.append(week_start(start))
+        if n > end.isoweekday():
+            cut.append("wk = %s")
+            params.append(week_start(end))
+        outside = f" AND NOT ({' OR '.join(cut)})" if cut else ""
+        qualifying_in.append(f"CASE WHEN m{n} >= %s{outside} THEN 1 ELSE 0 END")
+        params.insert(len(params) - len(cut), day_minutes)
     parts.append(
-        "weekly AS (SELECT c, wk, SUM(m) AS m, "
-        "SUM(CASE WHEN m >= %s THEN 1 ELSE 0 END) AS qd, "
-        "SUM(CASE WHEN m >= %s AND r = 1 THEN 1 ELSE 0 END) AS qd_in "
-        "FROM daily GROUP BY c, wk)"
+        f"weekly AS (SELECT c, wk, m, {' + '.join(qualifying)} AS qd, "
+        f"{' + '.join(qualifying_in)} AS qd_in FROM aw)"
     )
-    params += [day_minutes, day_minutes]
     return "WITH " + ",\n".join(parts), params, int(rule["min_days"]), day_minutes
 
 
@@ -280,17 +364,12 @@ def _rate(attended, scheduled):
     return round(100 * attended / scheduled) if scheduled else ""
 
 
-def _status_sum(status) -> str:
-    return f"SUM(CASE WHEN st = '{status}' THEN 1 ELSE 0 END)"
-
-
 # --- Attendance ------------------------------------------------------------------------
 
 
 def attendance_rows(user, f, progress=None) -> list[dict]:
     """One row per client: the figures of ATTENDANCE_COLUMNS (and names for the page)."""
     ctes, params, min_days, _ = _ctes(user, f)
-    attended = ", ".join(["%s"] * len(ATTENDED))
     sql = f"""{ctes},
     floors AS (
         SELECT whole.c, COUNT(*) AS weeks, SUM(whole.fl) AS required,
@@ -301,17 +380,12 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
         SELECT c, SUM(qd_in) AS days3, SUM(CASE WHEN qd >= %s THEN qd_in ELSE 0 END) AS billable
         FROM weekly GROUP BY c),
     counts AS (
-        SELECT c,
-            SUM(CASE WHEN st IN ({attended}) THEN 1 ELSE 0 END) AS attended,
-            {_status_sum(AttendanceStatus.LATE)} AS late,
-            {_status_sum(AttendanceStatus.LEFT_EARLY)} AS left_early,
-            {_status_sum(AttendanceStatus.TELEHEALTH)} AS telehealth,
-            {_status_sum(AttendanceStatus.EXCUSED)} AS excused,
-            {_status_sum(AttendanceStatus.UNEXCUSED)} AS unexcused,
-            SUM(CASE WHEN st IN ({attended}) THEN m ELSE 0 END) AS minutes
-        FROM att WHERE r = 1 GROUP BY c),
+        SELECT c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
+            SUM(left_early) AS left_early, SUM(telehealth) AS telehealth,
+            SUM(excused) AS excused, SUM(unexcused) AS unexcused, SUM(minutes) AS minutes
+        FROM aw GROUP BY c),
     sn AS (SELECT c, COUNT(*) AS scheduled FROM sched GROUP BY c),
-    ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM att WHERE r = 1),
+    ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM counts WHERE n_in > 0),
     last_track AS (
         SELECT client_id AS c, tc,
             ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY start_on DESC) AS n
@@ -331,7 +405,7 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
     LEFT JOIN floors ON floors.c = cl.id LEFT JOIN bill ON bill.c = cl.id
     LEFT JOIN last_track ON last_track.c = cl.id AND last_track.n = 1
     ORDER BY cl.mrn"""
-    params += [min_days, *[str(s) for s in ATTENDED], *[str(s) for s in ATTENDED]]
+    params += [min_days]
     raw = _fetch(sql, params)
     if progress:
         progress(50)
@@ -497,7 +571,7 @@ def run_attendance(*, user, filters, progress=None) -> dict:
 
 def billable_day_rows(user, f, progress=None) -> list[dict]:
     """Per client per day attended in the range: hours and whether the day is billable."""
-    ctes, params, min_days, day_minutes = _ctes(user, f)
+    ctes, params, min_days, day_minutes = _ctes(user, f, daily=True)
     sql = f"""{ctes}
     SELECT cl.mrn, daily.d AS d, daily.m AS m, weekly.qd AS qd
     FROM daily JOIN weekly ON weekly.c = daily.c AND weekly.wk = daily.wk

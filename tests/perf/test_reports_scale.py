@@ -1,7 +1,14 @@
 """The 12-month attendance report for all clients on a year of data (PostgreSQL only),
 against the single hand-written SQL aggregate that computes its core figures.
 
-Target (issue 12): under 1.5 s and within 2x the raw aggregate."""
+Target (issue 12): under 1.5 s and within 2x the raw aggregate.
+
+Measured on the builder's dataset (3,000 clients, 468,000 attendance rows; a shared
+2-core machine under load, so +-30 %): before the restructuring the rows took 8.0 s
+(18.6x the raw aggregate's 0.43 s) and the page 12.6 s; after it 1.5 s (3.7x the raw
+0.41 s). Still short of the target: what is left is the one hash aggregate of the
+attendance per client-week (157,500 groups, spilling at the default 4 MB work_mem) and
+the join of those weeks to the whole weeks enrolled."""
 
 import time
 from datetime import timedelta
