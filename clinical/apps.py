@@ -14,3 +14,6 @@ class ClinicalConfig(AppConfig):
         from clinical import navigation_notes
 
         navigation_notes.register()
+        from clinical.staff_reminders import register_sources
+
+        register_sources()

@@ -15,6 +15,9 @@ class SchedulingConfig(AppConfig):
         from scheduling.reminders import register_sources
 
         register_sources()
+        from scheduling.staff_reminders import register_sources as register_staff_sources
+
+        register_staff_sources()
         # A group session belongs to no single client: its sheet is reached through the
         # facilitator's assignment to its group. An appointment is its client's.
         register_owned(
