@@ -11,8 +11,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from iop.accounts.models import Role
@@ -149,7 +150,8 @@ def task_count(request):
     """The navigation's badge, fetched by htmx after the page loaded, so no page's
     pinned query count carries it. One query."""
     count = OutboxMessage.objects.open_tasks_for(request.user).count()
-    return render(request, "notifications/_task_count.html", {"count": count})
+    # Rendered without the request: the menu's context processor is not needed here.
+    return HttpResponse(render_to_string("notifications/_task_count.html", {"count": count}))
 
 
 @require_POST
