@@ -161,6 +161,7 @@ def register_sources():
             Audience.STAFF,
             find_unsigned_notes,
             "Notes unsigned 24 hours after the session",
+            resolves=True,
         )
     )
     register(
@@ -169,6 +170,7 @@ def register_sources():
             Audience.STAFF,
             find_cosign_waiting,
             "Notes waiting for your co-signature",
+            resolves=True,
         )
     )
     register(
@@ -177,8 +179,15 @@ def register_sources():
             Audience.STAFF,
             find_plans_due,
             "Treatment plans due for review",
+            resolves=True,
         )
     )
     register(
-        Source("clinical.measure_due", Audience.STAFF, find_measures_due, "Outcome measures due")
+        Source(
+            "clinical.measure_due",
+            Audience.STAFF,
+            find_measures_due,
+            "Outcome measures due",
+            resolves=True,
+        )
     )

@@ -1,6 +1,8 @@
 """Staff reminder of the scheduling app: clients with two or more unexcused absences
 this week (Monday to Sunday in the clinic's zone), for their primary clinician(s) to
 follow up. One task per client, clinician and ISO week; the words give the count only.
+Nothing in the data says the follow-up happened, so the task stays open until the
+clinician marks it done (it does not close itself when the week ends).
 """
 
 from datetime import datetime, timedelta

@@ -117,6 +117,8 @@ def reminders_schedule(*, now: datetime | None = None) -> int:
     written = 0
     for source in sorted(SOURCES.values(), key=lambda s: s.order):
         planned = {p.key[:200]: p for p in source.finder(now)}
+        if source.resolves:
+            tasks_resolve(source=source.key, still_open=planned.keys())
         if not planned:
             continue
         existing = set(
@@ -148,6 +150,26 @@ def reminders_schedule(*, now: datetime | None = None) -> int:
                 )
         written += count
     return written
+
+
+def tasks_resolve(*, source: str, still_open) -> int:
+    """Close the open in-app tasks of ``source`` whose item is done (the finder no longer
+    yields their key), so the list and the digest count only what is left to do."""
+    count = (
+        OutboxMessage.objects.open_tasks()
+        .filter(refs__kind=source)
+        .exclude(idempotency_key__in=list(still_open))
+        .update(status=OutboxStatus.CANCELLED, last_error="resolved")
+    )
+    if count:
+        audit_record(
+            action="task.resolve",
+            audit=AuditContext.system("reminders"),
+            object_type="notifications.source",
+            object_id=source,
+            detail=f"source={source}; resolved={count}",
+        )
+    return count
 
 
 # --- Claiming and sending -----------------------------------------------------------------

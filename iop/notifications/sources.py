@@ -47,6 +47,9 @@ class Source:
     # Sources run in this order (then registration order): the digest runs last so it
     # counts the tasks written in the same sweep.
     order: int = 0
+    # A staff source whose finder yields every task still to do: an open task it no
+    # longer finds (the note was signed, the measure given) is closed by the sweep.
+    resolves: bool = False
 
 
 SOURCES: dict[str, Source] = {}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from clients.models import CareTeamRole
 from clinical import services_notes
 from clinical.services_meds import measure_record
+from iop.audit.models import AuditEvent
 from iop.notifications.models import Channel, OutboxMessage
 from iop.notifications.services import reminders_schedule
 from tests.clinical.factories_meds import gad7, phq9, treated_client
@@ -150,3 +151,29 @@ def test_only_the_primary_clinician_is_reminded_of_a_client(clinician, other_cli
     bobs = {t.refs["client"] for t in tasks("clinical.measure_due", staff=other_clinician)}
     assert mine == {str(client.public_id)}
     assert str(client.public_id) not in bobs
+
+
+def test_a_task_closes_itself_when_its_item_is_done(clinician, supervisor):
+    client = client_with_team(clinician)
+    _appointment, note = _draft_note(client, clinician)
+    later = timezone.now() + timedelta(hours=25)
+    reminders_schedule(now=later)
+    (unsigned,) = tasks("clinical.note_unsigned")
+    services_notes.note_sign(note=note, actor=clinician, password=PASSWORD)
+    measure_record(
+        client=client,
+        instrument="gad7",
+        administered_on=timezone.localdate(),
+        items=gad7(),
+        actor=clinician,
+    )
+    reminders_schedule(now=later)
+    unsigned.refresh_from_db()
+    assert unsigned.status == "cancelled" and unsigned.last_error == "resolved"
+    open_kinds = sorted(
+        (t.refs["kind"], t.refs["item"].rsplit(":", 1)[-1] if ":" in t.refs["item"] else "")
+        for t in OutboxMessage.objects.open_tasks()
+    )
+    # The co-signature now waits; the PHQ-9 is still due; the GAD-7 was given.
+    assert open_kinds == [("clinical.cosign_waiting", ""), ("clinical.measure_due", "phq9")]
+    assert AuditEvent.objects.filter(action="task.resolve").count() == 2

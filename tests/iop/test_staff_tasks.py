@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from iop.audit.models import AuditEvent
 from iop.notifications.digest import DIGEST
-from iop.notifications.models import Channel, OutboxMessage, OutboxStatus
+from iop.notifications.models import Audience, Channel, OutboxMessage, OutboxStatus
 from iop.notifications.services import outbox_sweep, reminders_schedule
+from iop.notifications.sources import SOURCES, Source
 from scheduling.models import local_datetime
 from tests.clinical.factories_meds import treated_client
 
@@ -162,13 +163,16 @@ def digests(**filters):
 
 
 def test_digest_is_written_once_a_day_at_the_hour_and_names_no_client(
-    settings, clinician, other_clinician
+    settings, monkeypatch, clinician, other_clinician
 ):
     settings.IOP_STAFF_DIGEST_HOUR = 7
+    # Tasks of two sources that never close their own (as the absences source).
+    for key, title in (("tests.unsigned", "Notes unsigned"), ("tests.cosign", "Co-signatures")):
+        monkeypatch.setitem(SOURCES, key, Source(key, Audience.STAFF, lambda now: [], title))
     clients = [treated_client(clinician) for _ in range(3)]
     for client in clients:
-        make_task(clinician, client)
-    make_task(clinician, clients[0], kind="clinical.cosign_waiting")
+        make_task(clinician, client, kind="tests.unsigned")
+    make_task(clinician, clients[0], kind="tests.cosign")
     reminders_schedule(now=_at(6))
     assert not digests().exists()  # before the hour
 
@@ -180,8 +184,8 @@ def test_digest_is_written_once_a_day_at_the_hour_and_names_no_client(
     assert digest.recipient == clinician.email
     text = digest.subject + "\n" + digest.body
     # The PHQ-9 and GAD-7 tasks of the three new clients are counted too.
-    assert "Notes waiting for your co-signature: 1" in text
-    assert "Notes unsigned 24 hours after the session: 3" in text
+    assert "Co-signatures: 1" in text and "Notes unsigned: 3" in text
+    assert "Outcome measures due: 6" in text
     assert "/notifications/tasks/" in text
     for client in clients:
         for word in (
@@ -199,12 +203,15 @@ def test_digest_is_written_once_a_day_at_the_hour_and_names_no_client(
     assert digests(staff=clinician).count() == 2  # the next day's
 
 
-def test_digest_skips_people_without_open_tasks_or_email(settings, clinician, other_clinician):
+def test_digest_skips_people_without_open_tasks_or_email(
+    settings, monkeypatch, clinician, other_clinician
+):
     settings.IOP_STAFF_DIGEST_HOUR = 0
+    monkeypatch.setitem(SOURCES, "tests.k", Source("tests.k", Audience.STAFF, lambda now: []))
     other_clinician.email = ""
     other_clinician.save()
-    make_task(other_clinician)
-    done = make_task(clinician)
+    make_task(other_clinician, kind="tests.k")
+    done = make_task(clinician, kind="tests.k")
     done.read_at = timezone.now()
     done.save()
     reminders_schedule(now=_at(9))
