@@ -24,6 +24,11 @@ class ClientsConfig(AppConfig):
         subjects.register_model(
             "clients.Client", id_field="public_id", mrn_field="mrn", name=lambda c: c.legal_name
         )
+        # The staff task list names and links a client only when the viewer may open it.
+        from clients.selectors import openable_client_labels
+        from iop.notifications.sources import register_openable
+
+        register_openable(openable_client_labels)
 
 
 def _clear_permission_cache(**kwargs):

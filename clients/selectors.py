@@ -73,3 +73,30 @@ def intake_worklist(user):
         .filter(Q(status=ClientStatus.PROSPECT) | ~Exists(has_primary))
         .order_by("-created_at")
     )
+
+
+def primary_clinician_ids(client_ids) -> dict[int, list[int]]:
+    """Client pk -> the user ids of its active primary clinicians (one query): whom a
+    staff reminder about the client goes to. The primary clinician holds the chart
+    grant, so the reminder never points anyone at a client they cannot open."""
+    owners: dict[int, list[int]] = {}
+    rows = (
+        CareTeamMember.objects.active()
+        .filter(role=CareTeamRole.PRIMARY, client_id__in=list(client_ids), staff__is_active=True)
+        .values_list("client_id", "staff_id")
+        .order_by("client_id", "staff_id")
+    )
+    for client_id, staff_id in rows:
+        owners.setdefault(client_id, []).append(staff_id)
+    return owners
+
+
+def openable_client_labels(user, ids) -> dict:
+    """Public id -> "name (MRN)" of the clients among ``ids`` that ``user`` may open
+    for clinical work (one query); the staff task list names only these."""
+    from clients.access import Purpose
+
+    return {
+        client.public_id: str(client)
+        for client in clients_for(user, Purpose.CLINICAL).filter(public_id__in=list(ids))
+    }

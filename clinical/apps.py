@@ -5,15 +5,16 @@ class ClinicalConfig(AppConfig):
     name = "clinical"
 
     def ready(self):
-        from clinical import navigation_plans
+        from clinical import (
+            navigation_meds,
+            navigation_notes,
+            navigation_plans,
+            reports,
+            staff_reminders,
+        )
 
         navigation_plans.register()
-        from clinical import navigation_meds
-
         navigation_meds.register()
-        from clinical import navigation_notes
-
         navigation_notes.register()
-        from clinical import reports
-
         reports.register()
+        staff_reminders.register_sources()

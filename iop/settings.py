@@ -404,6 +404,14 @@ IOP_REMINDER_PHONE = os.environ.get("IOP_REMINDER_PHONE", "(555) 201-0100")
 IOP_PROGRAM_NAME = os.environ.get("IOP_PROGRAM_NAME", "Harbor IOP")
 # When a client drawn for a random test is asked to come by (clinic time, HH:MM).
 IOP_CALL_IN_TIME = time.fromisoformat(os.environ.get("IOP_CALL_IN_TIME", "06:30"))
+# Staff reminders: PHQ-9 and GAD-7 are due this many days after the last one.
+IOP_MEASURE_INTERVAL_DAYS = int(os.environ.get("IOP_MEASURE_INTERVAL_DAYS", "14"))
+# The daily digest email of open tasks goes at this hour (clinic time, 0-23).
+IOP_STAFF_DIGEST_HOUR = int(os.environ.get("IOP_STAFF_DIGEST_HOUR", "7"))
+if not 0 <= IOP_STAFF_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("IOP_STAFF_DIGEST_HOUR must be an hour from 0 to 23.")
+# Public address of the site, for the one link in the digest email.
+IOP_SITE_URL = os.environ.get("IOP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Security headers ---------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

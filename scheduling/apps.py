@@ -7,12 +7,13 @@ class SchedulingConfig(AppConfig):
     def ready(self):
         from clients.access import OwnedKind, register_owned
         from clients.signals import episode_discharged
-        from scheduling import navigation, reminders, reports
+        from scheduling import navigation, reminders, reports, staff_reminders
         from scheduling.models import Appointment, GroupSession
 
         episode_discharged.connect(_close_enrollments, dispatch_uid="scheduling-discharge")
         navigation.register()
         reminders.register_sources()
+        staff_reminders.register_sources()
         reports.register()
         # A group session belongs to no single client: its sheet is reached through the
         # facilitator's assignment to its group. An appointment is its client's.

@@ -8,3 +8,6 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from iop.notifications import signals  # noqa: F401  (connects the receivers)
+        from iop.notifications.digest import register_digest
+
+        register_digest()

@@ -14,3 +14,7 @@ class OutboxFilterForm(forms.Form):
 class OutboxActionForm(forms.Form):
     message = forms.UUIDField()
     action = forms.ChoiceField(choices=[("retry", "Retry"), ("cancel", "Cancel")])
+
+
+class TaskDoneForm(forms.Form):
+    task = forms.UUIDField()

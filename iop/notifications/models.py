@@ -23,6 +23,9 @@ class Audience(models.TextChoices):
     STAFF = "staff", "Staff"
 
 
+OPEN_TASK_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT)
+
+
 class OutboxQuerySet(models.QuerySet):
     def due(self, now):
         return self.filter(status=OutboxStatus.PENDING, scheduled_for__lte=now)
@@ -31,6 +34,19 @@ class OutboxQuerySet(models.QuerySet):
         return self.filter(
             staff=user, channel=Channel.IN_APP, status=OutboxStatus.SENT, read_at__isnull=True
         )
+
+    def open_tasks(self):
+        """Staff tasks not yet marked done: in-app rows written (pending, being shown or
+        shown), neither cancelled nor failed."""
+        return self.filter(
+            audience=Audience.STAFF,
+            channel=Channel.IN_APP,
+            status__in=OPEN_TASK_STATUSES,
+            read_at__isnull=True,
+        )
+
+    def open_tasks_for(self, user):
+        return self.open_tasks().filter(staff=user)
 
 
 class OutboxMessage(models.Model):

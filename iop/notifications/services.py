@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from iop.audit.services import AuditContext, audit_record
 from iop.notifications import channels
-from iop.notifications.models import Audience, OutboxMessage, OutboxStatus
+from iop.notifications.models import Audience, Channel, OutboxMessage, OutboxStatus
 from iop.notifications.sources import SOURCES, Planned
 
 logger = logging.getLogger(__name__)
@@ -115,8 +115,10 @@ def reminders_schedule(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     written = 0
-    for source in SOURCES.values():
+    for source in sorted(SOURCES.values(), key=lambda s: s.order):
         planned = {p.key[:200]: p for p in source.finder(now)}
+        if source.resolves:
+            tasks_resolve(source=source.key, still_open=planned.keys())
         if not planned:
             continue
         existing = set(
@@ -148,6 +150,26 @@ def reminders_schedule(*, now: datetime | None = None) -> int:
                 )
         written += count
     return written
+
+
+def tasks_resolve(*, source: str, still_open) -> int:
+    """Close the open in-app tasks of ``source`` whose item is done (the finder no longer
+    yields their key), so the list and the digest count only what is left to do."""
+    count = (
+        OutboxMessage.objects.open_tasks()
+        .filter(refs__kind=source)
+        .exclude(idempotency_key__in=list(still_open))
+        .update(status=OutboxStatus.CANCELLED, last_error="resolved")
+    )
+    if count:
+        audit_record(
+            action="task.resolve",
+            audit=AuditContext.system("reminders"),
+            object_type="notifications.source",
+            object_id=source,
+            detail=f"source={source}; resolved={count}",
+        )
+    return count
 
 
 # --- Claiming and sending -----------------------------------------------------------------
@@ -359,9 +381,23 @@ def outbox_cancel_pending(
     return count
 
 
-def mark_read(*, user, message_id) -> int:
-    return (
-        OutboxMessage.objects.unread_for(user)
-        .filter(public_id=message_id)
-        .update(read_at=timezone.now())
+@transaction.atomic
+def task_mark_done(*, message: OutboxMessage, actor, audit: AuditContext | None = None):
+    """A staff member marks one of their own tasks done (or read). Done twice is done
+    once: the second call changes nothing and writes no second audit row."""
+    message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+    if message.staff_id != actor.pk or message.channel != Channel.IN_APP:
+        raise ValidationError("No such task.")
+    if message.read_at is not None:
+        return message
+    message.read_at = timezone.now()
+    message.save(update_fields=["read_at"])
+    audit_record(
+        action="task.done",
+        actor=actor,
+        audit=audit,
+        obj=message,
+        client=message.refs.get("client") or None,
+        detail=f"kind={message.refs.get('kind', message.template)}",
     )
+    return message

@@ -42,6 +42,14 @@ class Source:
     key: str
     audience: str  # Audience.CLIENT or Audience.STAFF
     finder: Callable[[datetime], Iterable[Planned]]
+    # A staff source's heading on the task list and line in the digest.
+    title: str = ""
+    # Sources run in this order (then registration order): the digest runs last so it
+    # counts the tasks written in the same sweep.
+    order: int = 0
+    # A staff source whose finder yields every task still to do: an open task it no
+    # longer finds (the note was signed, the measure given) is closed by the sweep.
+    resolves: bool = False
 
 
 SOURCES: dict[str, Source] = {}
@@ -93,3 +101,66 @@ def defer_for_quiet_hours(when: datetime, start: time | None, end: time | None) 
 
 def reminder_leads() -> tuple[int, ...]:
     return tuple(settings.IOP_REMINDER_LEAD_HOURS)
+
+
+# --- Staff tasks ---------------------------------------------------------------------------
+#
+# A staff reminder is an in-app message: one row per item, person and period (the key),
+# naming no client in its words. The client it is about travels as an opaque id in
+# ``refs["client"]``; the task list asks the clients app, at the moment it is shown,
+# which of those the viewer may open (``clients.access.clients_for``) and names and
+# links only those. The platform never imports clients: the app registers the answer.
+
+_openable: Callable[[object, set], dict] | None = None
+
+
+def register_openable(fn: Callable[[object, set], dict]) -> None:
+    """``fn(user, public_ids)`` answers ``{public_id: label}`` for the clients among
+    ``public_ids`` that ``user`` may open for clinical work, in one query."""
+    global _openable
+    _openable = fn
+
+
+def openable_clients(user, ids: set) -> dict:
+    if not ids or _openable is None:
+        return {}
+    return _openable(user, ids)
+
+
+def staff_task(
+    *,
+    source: str,
+    item,
+    staff_id: int,
+    period: str,
+    template: str,
+    now: datetime,
+    url: str = "",
+    client: uuid.UUID | None = None,
+    context: dict | None = None,
+) -> Planned:
+    """The in-app task ``staff_id`` gets about ``item`` once per ``period``.
+
+    ``url`` holds opaque ids only (no client data in URLs); ``context`` holds dates and
+    counts only: the row's words are seen by anyone who can read the outbox.
+    """
+    from iop.notifications.models import Channel
+
+    refs = {"kind": source, "item": str(item), "url": url}
+    if client is not None:
+        refs["client"] = str(client)
+    return Planned(
+        key=f"{source}:{item}:{staff_id}:{period}",
+        template=template,
+        channel=Channel.IN_APP,
+        scheduled_for=now,
+        staff_id=staff_id,
+        ref=f"task:{item}",
+        refs=refs,
+        context=context or {},
+    )
+
+
+def local_day(moment: datetime) -> str:
+    local = moment.astimezone(clinic_tz())
+    return f"{local:%a} {local.day} {local:%b}"

@@ -1,23 +1,27 @@
-"""The admin's outbox page: what went out, what failed and why, retry and cancel.
+"""The admin's outbox page: what went out, what failed and why, retry and cancel; and
+each staff member's task list (their own in-app tasks only).
 
-Program admins only; client message bodies are shown here and nowhere else. Every
-view is audited (``outbox.view``) and every action writes its own row."""
+The outbox page is for program admins only; client message bodies are shown there and
+nowhere else. Every view of it is audited (``outbox.view``) and every action writes
+its own row."""
 
 from datetime import datetime, time, timedelta
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from iop.accounts.models import Role
 from iop.audit.services import audit_context, audit_record
-from iop.notifications.forms import OutboxActionForm, OutboxFilterForm
+from iop.notifications.forms import OutboxActionForm, OutboxFilterForm, TaskDoneForm
 from iop.notifications.models import Channel, OutboxMessage, OutboxStatus
-from iop.notifications.services import outbox_cancel, outbox_retry
-from iop.notifications.sources import clinic_tz
+from iop.notifications.services import outbox_cancel, outbox_retry, task_mark_done
+from iop.notifications.sources import SOURCES, clinic_tz, openable_clients
 from iop.permissions import role_required
 
 PAGE_SIZE = 100
@@ -89,3 +93,79 @@ def outbox_action(request):
         return redirect("notifications:outbox")
     messages.success(request, "Done.")
     return redirect("notifications:outbox")
+
+
+# --- The staff task list ------------------------------------------------------------------
+
+TASK_LIMIT = 200
+
+
+@login_required
+def task_list(request):
+    """The signed-in person's open tasks, grouped by source. A client is named, and the
+    link to act shown, only when ``clients.access`` lets this viewer open the client
+    (asked now, not when the task was written: a care team changes).
+
+    Queries: the tasks (1) and the clients among them the viewer may open (1)."""
+    tasks = list(
+        OutboxMessage.objects.open_tasks_for(request.user).order_by("scheduled_for", "id")[
+            :TASK_LIMIT
+        ]
+    )
+    openable = {
+        str(key): label
+        for key, label in openable_clients(
+            request.user, {t.refs["client"] for t in tasks if t.refs.get("client")}
+        ).items()
+    }
+    groups: dict[str, dict] = {}
+    for task in tasks:
+        kind = task.refs.get("kind", "")
+        source = SOURCES.get(kind)
+        group = groups.setdefault(
+            kind, {"title": source.title if source else "Other", "items": [], "kind": kind}
+        )
+        client = task.refs.get("client")
+        may_open = client is None or client in openable
+        group["items"].append(
+            {
+                "task": task,
+                "client_label": openable.get(client, "") if client else "",
+                "url": task.refs.get("url", "") if may_open else "",
+            }
+        )
+    order = {key: i for i, key in enumerate(SOURCES)}
+    return render(
+        request,
+        "notifications/tasks.html",
+        {
+            "groups": sorted(groups.values(), key=lambda g: order.get(g["kind"], 999)),
+            "total": len(tasks),
+        },
+    )
+
+
+@login_required
+def task_count(request):
+    """The navigation's badge, fetched by htmx after the page loaded, so no page's
+    pinned query count carries it. One query."""
+    count = OutboxMessage.objects.open_tasks_for(request.user).count()
+    # Rendered without the request: the menu's context processor is not needed here.
+    return HttpResponse(render_to_string("notifications/_task_count.html", {"count": count}))
+
+
+@require_POST
+@login_required
+def task_done(request):
+    form = TaskDoneForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Choose a task.")
+    # Only one's own tasks: someone else's answers as a missing one does.
+    message = OutboxMessage.objects.filter(
+        public_id=form.cleaned_data["task"], staff=request.user, channel=Channel.IN_APP
+    ).first()
+    if message is None:
+        raise Http404("No such task.")
+    task_mark_done(message=message, actor=request.user, audit=audit_context(request))
+    messages.success(request, "Marked done.")
+    return redirect("notifications:tasks")
