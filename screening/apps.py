@@ -9,3 +9,4 @@ class ScreeningConfig(AppConfig):
 
         navigation.register()
         reminders.register_sources()
+        reminders.register_staff_sources()

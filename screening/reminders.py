@@ -11,7 +11,9 @@ comes later; voiding the test cancels a notice not yet sent.
 from datetime import datetime
 
 from django.conf import settings
+from django.urls import reverse
 
+from clients.selectors import primary_clinician_ids
 from iop.notifications.models import Audience
 from iop.notifications.sources import (
     Planned,
@@ -19,9 +21,10 @@ from iop.notifications.sources import (
     clinic_tz,
     defer_for_quiet_hours,
     register,
+    staff_task,
 )
 from scheduling.reminders import reminder_route
-from screening.models import RandomSelection, SelectionStatus
+from screening.models import RandomSelection, ScreenFollowUp, SelectionStatus
 
 TEMPLATE = "screen_call_in"
 
@@ -67,3 +70,42 @@ def find_call_ins(now: datetime):
 
 def register_sources() -> None:
     register(Source("screening.call_in", Audience.CLIENT, find_call_ins))
+
+
+def find_open_follow_ups(now: datetime):
+    """Staff task: an open screening follow-up (an unexpected positive, a dilute or
+    substituted specimen, a missed or refused random test) for the client's primary
+    clinician(s), once per follow-up, closed when it is acknowledged. The words carry
+    the day only; which result it was is on the follow-up's page, behind the access path."""
+    follow_ups = ScreenFollowUp.objects.open().select_related("client").order_by("pk")
+    rows = list(follow_ups)
+    primaries = primary_clinician_ids([f.client_id for f in rows])
+    for follow_up in rows:
+        for staff_id in primaries.get(follow_up.client_id, ()):
+            yield staff_task(
+                source="screening.follow_up",
+                item=follow_up.public_id,
+                staff_id=staff_id,
+                period="open",
+                template="screen_follow_up",
+                now=now,
+                url=reverse("screening:follow_up_detail", args=[follow_up.public_id]),
+                client=follow_up.client.public_id,
+                context={"when": local_day_of(follow_up.occurred_on)},
+            )
+
+
+def local_day_of(day) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def register_staff_sources() -> None:
+    register(
+        Source(
+            "screening.follow_up",
+            Audience.STAFF,
+            find_open_follow_ups,
+            title="Screens to follow up",
+            resolves=True,
+        )
+    )

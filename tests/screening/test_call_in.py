@@ -65,3 +65,27 @@ def test_voiding_the_test_cancels_a_notice_not_yet_sent(admin_user):
     reminders_schedule(now=_at(5))
     services.selection_void(selection=selection, reason="Court date today", actor=admin_user)
     assert _notices().get().status == "cancelled"
+
+
+def test_an_unexpected_positive_is_a_task_for_the_primary_clinician_until_acknowledged(
+    clinician, other_clinician
+):
+    from iop.notifications.models import Channel
+    from tests.screening.factories import enrolled_client, screen_with
+
+    client = enrolled_client(clinician)
+    screen_with(client, clinician, cocaine=("positive", 420))
+    follow_up = client.screen_follow_ups.get()
+    reminders_schedule()
+    reminders_schedule()
+    tasks = OutboxMessage.objects.filter(template="screen_follow_up", channel=Channel.IN_APP)
+    task = tasks.get()
+    assert task.staff == clinician
+    assert "cocaine" not in task.body.lower() and client.legal_last_name not in task.body
+    services.follow_up_acknowledge(
+        follow_up=follow_up, note="Discussed with the client today.", actor=clinician
+    )
+    reminders_schedule()
+    task.refresh_from_db()
+    assert task.status == "cancelled"
+    assert not OutboxMessage.objects.filter(staff=other_clinician).exists()
