@@ -5,7 +5,8 @@ class ScreeningConfig(AppConfig):
     name = "screening"
 
     def ready(self):
-        from screening import navigation, reminders
+        from screening import navigation, reminders, reports
 
         navigation.register()
         reminders.register_sources()
+        reports.register()
