@@ -41,92 +41,26 @@ from django.urls import reverse
 from django.utils import timezone
 
 from iop.audit.models import AuditEvent
-from scheduling.models import Enrollment
 from screening.models import (
-    Analyte,
-    AnalyteResult,
     BreathTest,
-    Panel,
-    RandomSelection,
-    UrineScreen,
 )
 from screening.reports import SCREENING_COLUMNS
-from tests.clients.factories import EpisodeFactory, with_care_team
-from tests.scheduling.factories import GroupFactory, track
-from tests.screening.factories import ensure_screening_defaults
+from tests.clients.factories import with_care_team
+from tests.screening.factories import POS, POS_EXPECTED, ReportRows
 
 pytestmark = pytest.mark.django_db
 
 QUERY = {"start": "2026-09-01", "end": "2026-10-31"}
 URL = "reports:report"
-CODES = ("thc", "cocaine", "buprenorphine")
 
 
 def at(month, day, hour=10):
     return timezone.make_aware(datetime(2026, month, day, hour))
 
 
-class Maker:
-    def __init__(self, admin_user):
-        ensure_screening_defaults()
-        self.admin = admin_user
-        self.analytes = {a.code: a for a in Analyte.objects.filter(code__in=CODES)}
-        self.panel = Panel.objects.create(code="report-mini", name="Report test panel")
-        self.panel.analytes.add(*self.analytes.values())
-        self.n = 0
-        self.groups = {code: GroupFactory(track=track(code)) for code in ("iop6", "iop3")}
-
-    def client(self, track_code, status="active"):
-        client = EpisodeFactory(admitted_on=date(2026, 8, 24)).client
-        group = self.groups[track_code]
-        Enrollment.objects.create(
-            client=client, episode=client.episodes.get(), track=group.track, group=group,
-            start_on=date(2026, 8, 24), created_by=self.admin,
-        )  # fmt: skip
-        if status != "active":
-            client.status = status
-            client.save(update_fields=["status"])
-        return client
-
-    def selection(self, client, day, track_code, status):
-        return RandomSelection.objects.create(
-            client=client, date=day, track=track(track_code), probability=Decimal("0.4"),
-            status=status,
-        )  # fmt: skip
-
-    def screen(self, client, when, kind, outcome="negative", selection=None, **results):
-        self.n += 1
-        screen = UrineScreen.objects.create(
-            client=client, order_kind=kind, status="collected", collected_at=when,
-            collector=self.admin, panel=self.panel, specimen_id=f"RPT-{self.n}",
-            outcome=outcome, selection=selection,
-            cause="Observed signs" if kind == "for_cause" else "",
-        )  # fmt: skip
-        for code, analyte in self.analytes.items():
-            outcome_, expected, confirmation = results.get(code, ("negative", False, ""))
-            AnalyteResult.objects.create(
-                screen=screen, analyte=analyte, outcome=outcome_, cutoff=analyte.initial_cutoff,
-                expected=expected, confirmation=confirmation,
-            )  # fmt: skip
-        return screen
-
-    def missed(self, client, day, status, when, track_code):
-        selection = self.selection(
-            client, day, track_code, "missed" if status == "no_show" else status
-        )
-        return UrineScreen.objects.create(
-            client=client, order_kind="random", selection=selection, status=status,
-            collected_at=when, outcome=status,
-        )  # fmt: skip
-
-
-POS_EXPECTED = ("positive", True, "")
-POS = ("positive", False, "")
-
-
 @pytest.fixture
 def program(admin_user, clinician):
-    m = Maker(admin_user)
+    m = ReportRows(admin_user)
     ada, ben, cal = m.client("iop6"), m.client("iop3"), m.client("iop6")
     dee = m.client("iop3", status="discharged")
     m.screen(ada, at(9, 8), "random", "expected_positive",
