@@ -171,6 +171,33 @@ def test_the_print_view(program, admin_user, client_as):
     assert 'data-testid="print-view"' in response.content.decode()
 
 
+def test_a_background_run_writes_the_same_csv(program, admin_user, client_as):
+    from datetime import timedelta
+
+    from iop.reports.models import ReportRun, RunStatus
+    from iop.reports.services import report_run_execute, report_storage
+
+    page = _get(client_as(admin_user), name="reports:csv")
+    run = ReportRun.objects.create(
+        report="screening",
+        owner=admin_user,
+        filters=QUERY,
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    assert report_run_execute(run_id=run.pk) == "done"
+    run.refresh_from_db()
+    assert (run.status, run.row_count) == (RunStatus.DONE, 13)
+    with report_storage().open(run.file_name, "rb") as handle:
+        assert handle.read().decode() == b"".join(page.streaming_content).decode()
+
+
+def test_the_index_lists_the_screening_report(admin_user, clinician, intake_user, client_as):
+    link = reverse("reports:report", args=["screening"])
+    assert link in client_as(admin_user).get(reverse("reports:index")).content.decode()
+    assert link in client_as(clinician).get(reverse("reports:index")).content.decode()
+    assert link not in client_as(intake_user).get(reverse("reports:index")).content.decode()
+
+
 # --- Who sees what ----------------------------------------------------------------------
 
 
