@@ -17,7 +17,7 @@ per-analyte ``expected`` flag are the ones the chart shows):
 
 Scope: ``clients.access.clients_for(user, CLINICAL)`` (admins program-wide, supervisors
 their team's clients, clinicians their caseload), then the track filter (clients
-enrolled on that track at some point of the range). Four queries whatever the number
+enrolled on that track at some point of the range). Three queries whatever the number
 of clients, screens or months.
 """
 
