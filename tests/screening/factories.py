@@ -1,16 +1,25 @@
 """Helpers for screening tests: the seeded panels and policies, clients on a track,
 screens recorded through the services."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from importlib import import_module
 
 from django.apps import apps as django_apps
 from django.utils import timezone
 
+from scheduling.models import Enrollment
 from scheduling.services import enrollment_create
 from screening import services
-from screening.models import Analyte, Panel, RandomSelection, TestingPolicy
+from screening.models import (
+    Analyte,
+    AnalyteResult,
+    Panel,
+    RandomSelection,
+    TestingPolicy,
+    UrineScreen,
+)
+from tests.clients.factories import EpisodeFactory
 from tests.clinical.factories_meds import treated_client
 from tests.scheduling.factories import GroupFactory, _ensure_program_defaults, track
 
@@ -87,3 +96,67 @@ def screen_with(client, actor, *, creatinine=None, gravity=None, at=None, **posi
         specific_gravity=gravity,
         actor=actor,
     )
+
+
+REPORT_CODES = ("thc", "cocaine", "buprenorphine")
+POS_EXPECTED = ("positive", True, "")
+POS = ("positive", False, "")
+
+
+class ReportRows:
+    """Screens written straight to the tables on given days, for the report tests
+    (the services date a collection now); a small panel of THC, cocaine and
+    buprenorphine."""
+
+    def __init__(self, admin_user, *, since=date(2026, 8, 24)):
+        self.since = since
+        ensure_screening_defaults()
+        self.admin = admin_user
+        self.analytes = {a.code: a for a in Analyte.objects.filter(code__in=REPORT_CODES)}
+        self.panel = Panel.objects.create(code="report-mini", name="Report test panel")
+        self.panel.analytes.add(*self.analytes.values())
+        self.n = 0
+        self.groups = {code: GroupFactory(track=track(code)) for code in ("iop6", "iop3")}
+
+    def client(self, track_code, status="active"):
+        client = EpisodeFactory(admitted_on=self.since).client
+        group = self.groups[track_code]
+        Enrollment.objects.create(
+            client=client, episode=client.episodes.get(), track=group.track, group=group,
+            start_on=self.since, created_by=self.admin,
+        )  # fmt: skip
+        if status != "active":
+            client.status = status
+            client.save(update_fields=["status"])
+        return client
+
+    def selection(self, client, day, track_code, status):
+        return RandomSelection.objects.create(
+            client=client, date=day, track=track(track_code), probability=Decimal("0.4"),
+            status=status,
+        )  # fmt: skip
+
+    def screen(self, client, when, kind, outcome="negative", selection=None, **results):
+        self.n += 1
+        screen = UrineScreen.objects.create(
+            client=client, order_kind=kind, status="collected", collected_at=when,
+            collector=self.admin, panel=self.panel, specimen_id=f"RPT-{self.n}",
+            outcome=outcome, selection=selection,
+            cause="Observed signs" if kind == "for_cause" else "",
+        )  # fmt: skip
+        for code, analyte in self.analytes.items():
+            outcome_, expected, confirmation = results.get(code, ("negative", False, ""))
+            AnalyteResult.objects.create(
+                screen=screen, analyte=analyte, outcome=outcome_, cutoff=analyte.initial_cutoff,
+                expected=expected, confirmation=confirmation,
+            )  # fmt: skip
+        return screen
+
+    def missed(self, client, day, status, when, track_code):
+        selection = self.selection(
+            client, day, track_code, "missed" if status == "no_show" else status
+        )
+        return UrineScreen.objects.create(
+            client=client, order_kind="random", selection=selection, status=status,
+            collected_at=when, outcome=status,
+        )  # fmt: skip
