@@ -12,9 +12,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.selectors import primary_clinician_ids
 from iop.notifications.models import Audience
+from iop.notifications.signals import message_sent
 from iop.notifications.sources import (
     Planned,
     Source,
@@ -68,7 +70,16 @@ def find_call_ins(now: datetime):
         )
 
 
+def mark_notified(sender, ref, **kwargs) -> None:
+    """The collection list's "notice pending" ends when the call-in notice has gone."""
+    if ref.startswith("selection:"):
+        RandomSelection.objects.filter(
+            public_id=ref.removeprefix("selection:"), notified_at__isnull=True
+        ).update(notified_at=timezone.now())
+
+
 def register_sources() -> None:
+    message_sent.connect(mark_notified, dispatch_uid="screening-call-in-sent")
     register(Source("screening.call_in", Audience.CLIENT, find_call_ins))
 
 

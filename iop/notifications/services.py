@@ -23,6 +23,7 @@ from django.utils import timezone
 from iop.audit.services import AuditContext, audit_record
 from iop.notifications import channels
 from iop.notifications.models import Audience, Channel, OutboxMessage, OutboxStatus
+from iop.notifications.signals import message_sent
 from iop.notifications.sources import SOURCES, Planned
 
 logger = logging.getLogger(__name__)
@@ -233,6 +234,8 @@ def outbox_send_claimed(*, message_id: int) -> str:
     OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.SENDING).update(
         status=OutboxStatus.SENT, sent_at=now, last_error="", provider_id=provider_id[:120]
     )
+    if message.ref:
+        message_sent.send(sender=OutboxMessage, ref=message.ref)
     if message.audience == Audience.CLIENT:
         _audit(message, "outbox.send")
     return "sent"

@@ -5,12 +5,15 @@ importing them (DESIGN.md: dependencies point one way).
   its pending reminders are cancelled in the same transaction.
 - ``reminders_withdrawn(client=<public id>)``: a client opted out or changed channel;
   their pending messages are cancelled at once.
+- ``message_sent(ref=...)``: the outbox sent a message; the app it refers to may note
+  it (screening marks a random test's call-in notice as sent).
 """
 
 from django.dispatch import Signal, receiver
 
 reminders_subject_cancelled = Signal()
 reminders_withdrawn = Signal()
+message_sent = Signal()
 
 
 @receiver(reminders_subject_cancelled, dispatch_uid="outbox-subject-cancelled")

@@ -89,3 +89,18 @@ def test_an_unexpected_positive_is_a_task_for_the_primary_clinician_until_acknow
     task.refresh_from_db()
     assert task.status == "cancelled"
     assert not OutboxMessage.objects.filter(staff=other_clinician).exists()
+
+
+def test_the_pending_notice_ends_when_the_call_in_has_gone(tmp_path, settings):
+    from iop.notifications.services import outbox_sweep
+
+    settings.IOP_SMS_BACKEND = "iop.notifications.channels.FileSmsBackend"
+    settings.IOP_SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    selection = selection_for(_client())
+    reminders_schedule(now=_at(5))
+    selection.refresh_from_db()
+    assert selection.notified_at is None  # written, not yet sent: the notice is pending
+    outbox_sweep(now=_at(6, 31))
+    selection.refresh_from_db()
+    assert _notices().get().status == "sent"
+    assert selection.notified_at is not None
