@@ -24,6 +24,7 @@ from clients.models import (
     TpoRecipient,
 )
 from clients.services import (
+    DEMOGRAPHIC_FIELDS,
     ROLE_STAFF,
     normalise_phone,
     possible_duplicates,
@@ -62,25 +63,8 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = [
-            "legal_first_name",
-            "legal_last_name",
-            "preferred_name",
-            "pronouns",
-            "date_of_birth",
-            "phone",
-            "email",
-            "profession",
-            "employer",
-            "monitoring_program",
-            "monitoring_contact",
-            "referral_source",
-            "reminder_channel",
-            "reminder_consent",
-            "reminder_may_name_program",
-            "quiet_hours_start",
-            "quiet_hours_end",
-        ]
+        # The one list of what a demographics edit may set; clinical intake is apart.
+        fields = list(DEMOGRAPHIC_FIELDS)
         widgets = {
             "quiet_hours_start": TIME,
             "quiet_hours_end": TIME,

@@ -44,26 +44,24 @@ DUPLICATE_WINDOW = timedelta(minutes=10)
 
 # The fields a registration or a demographics edit may set; clinical intake data
 # (substances, co-occurring conditions) is written by client_clinical_update only.
-DEMOGRAPHIC_FIELDS = frozenset(
-    {
-        "legal_first_name",
-        "legal_last_name",
-        "preferred_name",
-        "pronouns",
-        "date_of_birth",
-        "phone",
-        "email",
-        "profession",
-        "employer",
-        "monitoring_program",
-        "monitoring_contact",
-        "referral_source",
-        "reminder_channel",
-        "reminder_consent",
-        "reminder_may_name_program",
-        "quiet_hours_start",
-        "quiet_hours_end",
-    }
+DEMOGRAPHIC_FIELDS = (
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "pronouns",
+    "date_of_birth",
+    "phone",
+    "email",
+    "profession",
+    "employer",
+    "monitoring_program",
+    "monitoring_contact",
+    "referral_source",
+    "reminder_channel",
+    "reminder_consent",
+    "reminder_may_name_program",
+    "quiet_hours_start",
+    "quiet_hours_end",
 )
 
 # Which staff may hold which care-team role (a facilitator comes from a group roster).
@@ -138,7 +136,7 @@ def possible_duplicates(*, first_name: str, last_name: str, dob: date):
 
 
 def _demographics(fields: dict) -> dict:
-    unknown = set(fields) - DEMOGRAPHIC_FIELDS
+    unknown = set(fields) - set(DEMOGRAPHIC_FIELDS)
     if unknown:
         raise TypeError(f"not demographic fields: {sorted(unknown)}")
     if "phone" in fields:
