@@ -344,8 +344,8 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         qualifying_in.append(f"CASE WHEN m{n} >= %s{outside} THEN 1 ELSE 0 END")
         params.insert(len(params) - len(cut), day_minutes)
     parts.append(
-        f"weekly AS (SELECT c, wk, m, {' + '.join(qualifying)} AS qd, "
-        f"{' + '.join(qualifying_in)} AS qd_in FROM aw)"
+        f"weekly AS (SELECT c, wk, m, n_in, attended, minutes, {', '.join(statuses)}, "
+        f"{' + '.join(qualifying)} AS qd, {' + '.join(qualifying_in)} AS qd_in FROM aw)"
     )
     return "WITH " + ",\n".join(parts), params, int(rule["min_days"]), day_minutes
 
@@ -386,22 +386,28 @@ def _rate(attended, scheduled):
 def attendance_rows(user, f, progress=None) -> list[dict]:
     """One row per client: the figures of ATTENDANCE_COLUMNS (and names for the page)."""
     ctes, params, min_days, _ = _ctes(user, f)
+    # ``weekly`` (and so ``aw``, the one aggregation of the attendance) is read once,
+    # so PostgreSQL inlines it and may aggregate in parallel; everything per client is
+    # summed in that one pass. A whole week is below its floor when COALESCE(m, 0) <
+    # floor: counted over the whole weeks as if none had attendance (``zero_below``),
+    # then corrected on the weeks that have (``adj``), so no join of every whole week.
     sql = f"""{ctes},
-    floors AS (
-        SELECT whole.c, COUNT(*) AS weeks, SUM(whole.fl) AS required,
-            SUM(CASE WHEN COALESCE(weekly.m, 0) < whole.fl * 60 THEN 1 ELSE 0 END) AS below
-        FROM whole LEFT JOIN weekly ON weekly.c = whole.c AND weekly.wk = whole.wk
-        GROUP BY whole.c),
-    bill AS (
-        SELECT c, SUM(qd_in) AS days3, SUM(CASE WHEN qd >= %s THEN qd_in ELSE 0 END) AS billable
-        FROM weekly GROUP BY c),
-    counts AS (
-        SELECT c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
+    per AS (
+        SELECT weekly.c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
             SUM(left_early) AS left_early, SUM(telehealth) AS telehealth,
-            SUM(excused) AS excused, SUM(unexcused) AS unexcused, SUM(minutes) AS minutes
-        FROM aw GROUP BY c),
+            SUM(excused) AS excused, SUM(unexcused) AS unexcused, SUM(minutes) AS minutes,
+            SUM(qd_in) AS days3, SUM(CASE WHEN qd >= %s THEN qd_in ELSE 0 END) AS billable,
+            SUM(CASE WHEN whole.c IS NULL THEN 0
+                ELSE (CASE WHEN COALESCE(weekly.m, 0) < whole.fl * 60 THEN 1 ELSE 0 END)
+                    - (CASE WHEN 0 < whole.fl * 60 THEN 1 ELSE 0 END) END) AS adj
+        FROM weekly LEFT JOIN whole ON whole.c = weekly.c AND whole.wk = weekly.wk
+        GROUP BY weekly.c),
+    floors AS (
+        SELECT c, COUNT(*) AS weeks, SUM(fl) AS required,
+            SUM(CASE WHEN 0 < fl * 60 THEN 1 ELSE 0 END) AS zero_below
+        FROM whole GROUP BY c),
     sn AS (SELECT c, COUNT(*) AS scheduled FROM sched GROUP BY c),
-    ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM counts WHERE n_in > 0),
+    ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM per WHERE n_in > 0),
     last_track AS (
         SELECT client_id AS c, tc,
             ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY start_on DESC) AS n
@@ -409,19 +415,19 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
     SELECT cl.id, cl.public_id, cl.mrn, cl.legal_first_name, cl.preferred_name,
         cl.legal_last_name,
         last_track.tc AS track,
-        COALESCE(sn.scheduled, 0) AS scheduled, COALESCE(counts.attended, 0) AS attended,
-        COALESCE(counts.late, 0) AS late, COALESCE(counts.left_early, 0) AS left_early,
-        COALESCE(counts.telehealth, 0) AS telehealth, COALESCE(counts.excused, 0) AS excused,
-        COALESCE(counts.unexcused, 0) AS unexcused, COALESCE(counts.minutes, 0) AS minutes,
+        COALESCE(sn.scheduled, 0) AS scheduled, COALESCE(per.attended, 0) AS attended,
+        COALESCE(per.late, 0) AS late, COALESCE(per.left_early, 0) AS left_early,
+        COALESCE(per.telehealth, 0) AS telehealth, COALESCE(per.excused, 0) AS excused,
+        COALESCE(per.unexcused, 0) AS unexcused, COALESCE(per.minutes, 0) AS minutes,
         COALESCE(floors.weeks, 0) AS weeks, COALESCE(floors.required, 0) AS required,
-        COALESCE(floors.below, 0) AS below, COALESCE(bill.days3, 0) AS days3,
-        COALESCE(bill.billable, 0) AS billable
+        COALESCE(floors.zero_below, 0) + COALESCE(per.adj, 0) AS below,
+        COALESCE(per.days3, 0) AS days3, COALESCE(per.billable, 0) AS billable
     FROM ids JOIN clients_client cl ON cl.id = ids.c
-    LEFT JOIN sn ON sn.c = cl.id LEFT JOIN counts ON counts.c = cl.id
-    LEFT JOIN floors ON floors.c = cl.id LEFT JOIN bill ON bill.c = cl.id
+    LEFT JOIN sn ON sn.c = cl.id LEFT JOIN per ON per.c = cl.id
+    LEFT JOIN floors ON floors.c = cl.id
     LEFT JOIN last_track ON last_track.c = cl.id AND last_track.n = 1
     ORDER BY cl.mrn"""
-    params += [min_days]
+    params.append(min_days)
     raw = _fetch(sql, params)
     if progress:
         progress(50)
