@@ -386,11 +386,12 @@ def _rate(attended, scheduled):
 def attendance_rows(user, f, progress=None) -> list[dict]:
     """One row per client: the figures of ATTENDANCE_COLUMNS (and names for the page)."""
     ctes, params, min_days, _ = _ctes(user, f)
-    # ``weekly`` (and so ``aw``, the one aggregation of the attendance) is read once,
-    # so PostgreSQL inlines it and may aggregate in parallel; everything per client is
-    # summed in that one pass. A whole week is below its floor when COALESCE(m, 0) <
-    # floor: counted over the whole weeks as if none had attendance (``zero_below``),
-    # then corrected on the weeks that have (``adj``), so no join of every whole week.
+    # ``weekly`` (and so ``aw``, the one aggregation of the attendance) is read once:
+    # everything per client is summed in that one pass (PostgreSQL inlines it into
+    # ``per``; still in the leader only, see tests/perf/test_reports_scale.py). A whole
+    # week is below its floor when COALESCE(m, 0) < floor: counted over the whole weeks
+    # as if none had attendance (``zero_below``), then corrected on the weeks that have
+    # (``adj``), so that every whole week is not joined to its attendance.
     sql = f"""{ctes},
     per AS (
         SELECT weekly.c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
