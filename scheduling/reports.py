@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, DateField, F, IntegerField, Value, When
 from django.db.models.functions import Cast, ExtractIsoWeekDay, TruncWeek
 
@@ -301,7 +301,10 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
     # One aggregation of the large table, per client and week: the attended minutes of
     # each ISO weekday side by side (NULL on a day with no attended session, as ``daily``
     # has no row for it), and the session figures of the days in the range.
-    weekday_minutes = "".join(f"SUM(CASE WHEN dw = {n} THEN am END) AS m{n}, " for n in range(1, 8))
+    # FILTER, not SUM(CASE ...): one transition per matching row instead of one per row
+    # and column (SQLite has it since 3.30); counts cast to INTEGER so that their sums
+    # per client stay BIGINT on PostgreSQL, not NUMERIC.
+    weekday_minutes = "".join(f"SUM(am) FILTER (WHERE dw = {n}) AS m{n}, " for n in range(1, 8))
     statuses = (
         AttendanceStatus.LATE,
         AttendanceStatus.LEFT_EARLY,
@@ -310,11 +313,13 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         AttendanceStatus.UNEXCUSED,
     )
     parts.append(
-        f"aw AS (SELECT c, wk, {weekday_minutes}SUM(am) AS m, SUM(r) AS n_in, "
-        "SUM(CASE WHEN r = 1 AND am IS NOT NULL THEN 1 ELSE 0 END) AS attended, "
-        "SUM(CASE WHEN r = 1 THEN am END) AS minutes, "
+        f"aw AS (SELECT c, wk, {weekday_minutes}SUM(am) AS m, "
+        "CAST(COUNT(*) FILTER (WHERE r = 1) AS INTEGER) AS n_in, "
+        "CAST(COUNT(am) FILTER (WHERE r = 1) AS INTEGER) AS attended, "
+        "SUM(am) FILTER (WHERE r = 1) AS minutes, "
         + ", ".join(
-            f"SUM(CASE WHEN r = 1 AND st = %s THEN 1 ELSE 0 END) AS {status}" for status in statuses
+            f"CAST(COUNT(*) FILTER (WHERE r = 1 AND st = %s) AS INTEGER) AS {status}"
+            for status in statuses
         )
         + " FROM att GROUP BY c, wk)"
     )
@@ -339,14 +344,25 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         qualifying_in.append(f"CASE WHEN m{n} >= %s{outside} THEN 1 ELSE 0 END")
         params.insert(len(params) - len(cut), day_minutes)
     parts.append(
-        f"weekly AS (SELECT c, wk, m, {' + '.join(qualifying)} AS qd, "
-        f"{' + '.join(qualifying_in)} AS qd_in FROM aw)"
+        f"weekly AS (SELECT c, wk, m, n_in, attended, minutes, {', '.join(statuses)}, "
+        f"{' + '.join(qualifying)} AS qd, {' + '.join(qualifying_in)} AS qd_in FROM aw)"
     )
     return "WITH " + ",\n".join(parts), params, int(rule["min_days"]), day_minutes
 
 
+# A year of attendance aggregated per client-week is ~160,000 groups: at the default
+# 4 MB of work_mem the hash aggregate spills to disk and the planner sorts instead; JIT
+# compiles for longer than the query runs. Set for the report's own transaction only,
+# in the same round trip as the query (psycopg returns the last statement's rows).
+PG_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; "
+
+
 def _fetch(sql, params):
-    with connection.cursor() as cursor:
+    # savepoint=False: inside a caller's transaction (a request, a test) no savepoint
+    # round trips; the settings then last until that transaction ends.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = PG_SETTINGS + sql
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -370,22 +386,29 @@ def _rate(attended, scheduled):
 def attendance_rows(user, f, progress=None) -> list[dict]:
     """One row per client: the figures of ATTENDANCE_COLUMNS (and names for the page)."""
     ctes, params, min_days, _ = _ctes(user, f)
+    # ``weekly`` (and so ``aw``, the one aggregation of the attendance) is read once:
+    # everything per client is summed in that one pass (PostgreSQL inlines it into
+    # ``per``; still in the leader only, see tests/perf/test_reports_scale.py). A whole
+    # week is below its floor when COALESCE(m, 0) < floor: counted over the whole weeks
+    # as if none had attendance (``zero_below``), then corrected on the weeks that have
+    # (``adj``), so that every whole week is not joined to its attendance.
     sql = f"""{ctes},
-    floors AS (
-        SELECT whole.c, COUNT(*) AS weeks, SUM(whole.fl) AS required,
-            SUM(CASE WHEN COALESCE(weekly.m, 0) < whole.fl * 60 THEN 1 ELSE 0 END) AS below
-        FROM whole LEFT JOIN weekly ON weekly.c = whole.c AND weekly.wk = whole.wk
-        GROUP BY whole.c),
-    bill AS (
-        SELECT c, SUM(qd_in) AS days3, SUM(CASE WHEN qd >= %s THEN qd_in ELSE 0 END) AS billable
-        FROM weekly GROUP BY c),
-    counts AS (
-        SELECT c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
+    per AS (
+        SELECT weekly.c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
             SUM(left_early) AS left_early, SUM(telehealth) AS telehealth,
-            SUM(excused) AS excused, SUM(unexcused) AS unexcused, SUM(minutes) AS minutes
-        FROM aw GROUP BY c),
+            SUM(excused) AS excused, SUM(unexcused) AS unexcused, SUM(minutes) AS minutes,
+            SUM(qd_in) AS days3, SUM(CASE WHEN qd >= %s THEN qd_in ELSE 0 END) AS billable,
+            SUM(CASE WHEN whole.c IS NULL THEN 0
+                ELSE (CASE WHEN COALESCE(weekly.m, 0) < whole.fl * 60 THEN 1 ELSE 0 END)
+                    - (CASE WHEN 0 < whole.fl * 60 THEN 1 ELSE 0 END) END) AS adj
+        FROM weekly LEFT JOIN whole ON whole.c = weekly.c AND whole.wk = weekly.wk
+        GROUP BY weekly.c),
+    floors AS (
+        SELECT c, COUNT(*) AS weeks, SUM(fl) AS required,
+            SUM(CASE WHEN 0 < fl * 60 THEN 1 ELSE 0 END) AS zero_below
+        FROM whole GROUP BY c),
     sn AS (SELECT c, COUNT(*) AS scheduled FROM sched GROUP BY c),
-    ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM counts WHERE n_in > 0),
+    ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM per WHERE n_in > 0),
     last_track AS (
         SELECT client_id AS c, tc,
             ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY start_on DESC) AS n
@@ -393,19 +416,19 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
     SELECT cl.id, cl.public_id, cl.mrn, cl.legal_first_name, cl.preferred_name,
         cl.legal_last_name,
         last_track.tc AS track,
-        COALESCE(sn.scheduled, 0) AS scheduled, COALESCE(counts.attended, 0) AS attended,
-        COALESCE(counts.late, 0) AS late, COALESCE(counts.left_early, 0) AS left_early,
-        COALESCE(counts.telehealth, 0) AS telehealth, COALESCE(counts.excused, 0) AS excused,
-        COALESCE(counts.unexcused, 0) AS unexcused, COALESCE(counts.minutes, 0) AS minutes,
+        COALESCE(sn.scheduled, 0) AS scheduled, COALESCE(per.attended, 0) AS attended,
+        COALESCE(per.late, 0) AS late, COALESCE(per.left_early, 0) AS left_early,
+        COALESCE(per.telehealth, 0) AS telehealth, COALESCE(per.excused, 0) AS excused,
+        COALESCE(per.unexcused, 0) AS unexcused, COALESCE(per.minutes, 0) AS minutes,
         COALESCE(floors.weeks, 0) AS weeks, COALESCE(floors.required, 0) AS required,
-        COALESCE(floors.below, 0) AS below, COALESCE(bill.days3, 0) AS days3,
-        COALESCE(bill.billable, 0) AS billable
+        COALESCE(floors.zero_below, 0) + COALESCE(per.adj, 0) AS below,
+        COALESCE(per.days3, 0) AS days3, COALESCE(per.billable, 0) AS billable
     FROM ids JOIN clients_client cl ON cl.id = ids.c
-    LEFT JOIN sn ON sn.c = cl.id LEFT JOIN counts ON counts.c = cl.id
-    LEFT JOIN floors ON floors.c = cl.id LEFT JOIN bill ON bill.c = cl.id
+    LEFT JOIN sn ON sn.c = cl.id LEFT JOIN per ON per.c = cl.id
+    LEFT JOIN floors ON floors.c = cl.id
     LEFT JOIN last_track ON last_track.c = cl.id AND last_track.n = 1
     ORDER BY cl.mrn"""
-    params += [min_days]
+    params.append(min_days)
     raw = _fetch(sql, params)
     if progress:
         progress(50)
