@@ -45,7 +45,8 @@ class ClientAgreement(models.TextChoices):
 
 
 class VersionImmutable(Exception):
-    pass
+    """A saved plan version was about to be changed or deleted: versions are kept as
+    written (a review makes a new one), so the model refuses before the database does."""
 
 
 class _Version(models.Model):

@@ -10,6 +10,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from django.conf import settings
@@ -31,11 +32,13 @@ class PermanentError(Exception):
 # --- SMS backends ---------------------------------------------------------------------
 
 
-class BaseSmsBackend:
+class BaseSmsBackend(ABC):
+    """What every SMS backend does; ``IOP_SMS_BACKEND`` names the one in use."""
+
+    @abstractmethod
     def send(self, *, to: str, body: str, reference: str) -> str:
         """Send one text; ``reference`` is the outbox row's public id. Returns the
         provider's message id."""
-        raise NotImplementedError
 
     def confirm_not_sent(self, *, reference: str) -> bool | None:
         return None
