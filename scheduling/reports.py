@@ -277,8 +277,11 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         for n in range(7)
     )
     # A client with one enrollment in the range (nearly all) is enrolled the whole week
-    # when enrolled on its Monday and its Sunday: no aggregate over client-weeks. Only
-    # the few with several (a step-down) are looked at day by day, with the lower floor.
+    # when enrolled on its Monday and its Sunday, and those weeks are consecutive: one
+    # ``span`` row per client (first and last whole week, how many), not one per week.
+    # Only the few with several (a step-down) are looked at day by day (``cover``), with
+    # the lower floor; their whole weeks are ``wmulti``. ``whole`` spells every whole
+    # week out, for the trend only.
     parts.append("ec AS (SELECT client_id AS c, COUNT(*) AS n FROM enr GROUP BY client_id)")
     parts.append(
         "cover AS (SELECT enr.client_id AS c, cal.wk AS wk, MIN(enr.fl) AS fl, "
@@ -286,12 +289,19 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} "
         "GROUP BY enr.client_id, cal.wk)"
     )
+    parts.append("wmulti AS (SELECT c, wk, fl FROM cover WHERE days = 7)")
     parts.append(
-        "whole AS (SELECT enr.client_id AS c, cal.wk AS wk, enr.fl AS fl "
+        "span AS (SELECT enr.client_id AS c, MIN(cal.wk) AS w0, MAX(cal.wk) AS w1, "
+        "COUNT(*) AS n, MIN(enr.fl) AS fl "
         "FROM enr JOIN ec ON ec.c = enr.client_id AND ec.n = 1 "
         f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0')} "
         f"AND {enrolled_during_sql('enr', 'cal.d6')} "
-        "UNION ALL SELECT c, wk, fl FROM cover WHERE days = 7)"
+        "GROUP BY enr.client_id)"
+    )
+    parts.append(
+        "whole AS (SELECT span.c, cal.wk, span.fl FROM span "
+        "JOIN cal ON cal.wk >= span.w0 AND cal.wk <= span.w1 "
+        "UNION ALL SELECT c, wk, fl FROM wmulti)"
     )
     if daily:
         parts.append(
@@ -354,7 +364,7 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
 # 4 MB of work_mem the hash aggregate spills to disk and the planner sorts instead; JIT
 # compiles for longer than the query runs. Set for the report's own transaction only,
 # in the same round trip as the query (psycopg returns the last statement's rows).
-PG_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; "
+PG_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL enable_mergejoin = off; "
 
 
 def _fetch(sql, params):
@@ -398,15 +408,19 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
             SUM(left_early) AS left_early, SUM(telehealth) AS telehealth,
             SUM(excused) AS excused, SUM(unexcused) AS unexcused, SUM(minutes) AS minutes,
             SUM(qd_in) AS days3, SUM(CASE WHEN qd >= %s THEN qd_in ELSE 0 END) AS billable,
-            SUM(CASE WHEN whole.c IS NULL THEN 0
-                ELSE (CASE WHEN COALESCE(weekly.m, 0) < whole.fl * 60 THEN 1 ELSE 0 END)
-                    - (CASE WHEN 0 < whole.fl * 60 THEN 1 ELSE 0 END) END) AS adj
-        FROM weekly LEFT JOIN whole ON whole.c = weekly.c AND whole.wk = weekly.wk
+            SUM(CASE WHEN span.c IS NULL AND wmulti.c IS NULL THEN 0
+                ELSE (CASE WHEN COALESCE(weekly.m, 0) < COALESCE(span.fl, wmulti.fl) * 60
+                    THEN 1 ELSE 0 END)
+                    - (CASE WHEN 0 < COALESCE(span.fl, wmulti.fl) * 60 THEN 1 ELSE 0 END)
+                END) AS adj
+        FROM weekly
+        LEFT JOIN span ON span.c = weekly.c AND weekly.wk >= span.w0 AND weekly.wk <= span.w1
+        LEFT JOIN wmulti ON wmulti.c = weekly.c AND wmulti.wk = weekly.wk
         GROUP BY weekly.c),
     floors AS (
-        SELECT c, COUNT(*) AS weeks, SUM(fl) AS required,
-            SUM(CASE WHEN 0 < fl * 60 THEN 1 ELSE 0 END) AS zero_below
-        FROM whole GROUP BY c),
+        SELECT c, SUM(n) AS weeks, SUM(n * fl) AS required,
+            SUM(CASE WHEN 0 < fl * 60 THEN n ELSE 0 END) AS zero_below
+        FROM (SELECT c, n, fl FROM span UNION ALL SELECT c, 1, fl FROM wmulti) x GROUP BY c),
     sn AS (SELECT c, COUNT(*) AS scheduled FROM sched GROUP BY c),
     ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM per WHERE n_in > 0),
     last_track AS (
