@@ -362,7 +362,8 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
 
 # A year of attendance aggregated per client-week is ~160,000 groups: at the default
 # 4 MB of work_mem the hash aggregate spills to disk and the planner sorts instead; JIT
-# compiles for longer than the query runs. Set for the report's own transaction only,
+# compiles for longer than the query runs; a merge join makes it sort the client-weeks
+# (it did, to join them with the spans). Set for the report's own transaction only,
 # in the same round trip as the query (psycopg returns the last statement's rows).
 PG_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL enable_mergejoin = off; "
 
@@ -398,10 +399,10 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
     ctes, params, min_days, _ = _ctes(user, f)
     # ``weekly`` (and so ``aw``, the one aggregation of the attendance) is read once:
     # everything per client is summed in that one pass (PostgreSQL inlines it into
-    # ``per``; still in the leader only, see tests/perf/test_reports_scale.py). A whole
-    # week is below its floor when COALESCE(m, 0) < floor: counted over the whole weeks
-    # as if none had attendance (``zero_below``), then corrected on the weeks that have
-    # (``adj``), so that every whole week is not joined to its attendance.
+    # ``per``). A whole week is below its floor when COALESCE(m, 0) < floor: counted
+    # over the whole weeks as if none had attendance (``zero_below``, from one ``span``
+    # row per client), then corrected on the weeks that have (``adj``), so that the
+    # client-weeks meet the whole weeks in a hash join on the client alone.
     sql = f"""{ctes},
     per AS (
         SELECT weekly.c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
@@ -477,16 +478,20 @@ def attendance_totals(user, f) -> dict:
     ctes, params, _, _ = _ctes(user, f)
     attended = ", ".join(["%s"] * len(ATTENDED))
     sql = f"""{ctes}
-    SELECT g, sl, tr, COUNT(DISTINCT c) AS clients, SUM(s) AS scheduled, SUM(a) AS attended,
+    SELECT g, sl, tr, COUNT(*) AS clients, SUM(s) AS scheduled, SUM(a) AS attended,
         SUM(ex) AS excused, SUM(un) AS unexcused, SUM(mins) AS minutes
     FROM (
-        SELECT c, g, sl, tr, 1 AS s, 0 AS a, 0 AS ex, 0 AS un, 0 AS mins FROM sched
-        UNION ALL
-        SELECT c, g, sl, tr, 0, CASE WHEN st IN ({attended}) THEN 1 ELSE 0 END,
-            CASE WHEN st = %s THEN 1 ELSE 0 END, CASE WHEN st = %s THEN 1 ELSE 0 END,
-            CASE WHEN st IN ({attended}) THEN m ELSE 0 END
-        FROM att WHERE r = 1
-    ) x GROUP BY g, sl, tr"""
+        SELECT g, sl, tr, c, SUM(s) AS s, SUM(a) AS a, SUM(ex) AS ex, SUM(un) AS un,
+            SUM(mins) AS mins
+        FROM (
+            SELECT c, g, sl, tr, 1 AS s, 0 AS a, 0 AS ex, 0 AS un, 0 AS mins FROM sched
+            UNION ALL
+            SELECT c, g, sl, tr, 0, CASE WHEN st IN ({attended}) THEN 1 ELSE 0 END,
+                CASE WHEN st = %s THEN 1 ELSE 0 END, CASE WHEN st = %s THEN 1 ELSE 0 END,
+                CASE WHEN st IN ({attended}) THEN m ELSE 0 END
+            FROM att WHERE r = 1
+        ) x GROUP BY g, sl, tr, c
+    ) per_client GROUP BY g, sl, tr"""
     params += [
         *[str(s) for s in ATTENDED],
         str(AttendanceStatus.EXCUSED),
