@@ -215,7 +215,7 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         Enrollment.objects.during(start, end)
         .filter(**scoped, **_group_filter(f, "group__"))
         .order_by()
-        .values("client_id", "group_id", "start_on", "ended_on")
+        .values("id", "client_id", "group_id", "start_on", "ended_on")
         .annotate(fl=F("track__min_hours_per_week"), tc=F("track__code"))
     )
     parts, params = [], []
@@ -276,28 +276,31 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         f"MAX(CASE WHEN {enrolled_during_sql('enr', f'cal.d{n}')} THEN 1 ELSE 0 END)"
         for n in range(7)
     )
-    # A client with one enrollment in the range (nearly all) is enrolled the whole week
-    # when enrolled on its Monday and its Sunday, and those weeks are consecutive: one
-    # ``span`` row per client (first and last whole week, how many), not one per week.
-    # Only the few with several (a step-down) are looked at day by day (``cover``), with
-    # the lower floor; their whole weeks are ``wmulti``. ``whole`` spells every whole
-    # week out, for the trend only.
-    parts.append("ec AS (SELECT client_id AS c, COUNT(*) AS n FROM enr GROUP BY client_id)")
-    parts.append(
-        "cover AS (SELECT enr.client_id AS c, cal.wk AS wk, MIN(enr.fl) AS fl, "
-        f"{on_days} AS days FROM enr JOIN ec ON ec.c = enr.client_id AND ec.n > 1 "
-        f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} "
-        "GROUP BY enr.client_id, cal.wk)"
-    )
-    parts.append("wmulti AS (SELECT c, wk, fl FROM cover WHERE days = 7)")
+    # Whole weeks without a row per client-week. A client is in one group at a time
+    # (a step-down ends one enrollment the day the next begins), so a week lies wholly
+    # inside one enrollment, at its floor, or it contains the first or the last day of
+    # one of them. The first kind are consecutive: one ``span`` row per enrollment (its
+    # first and last such week, how many). The second kind (``edge``: a couple per
+    # enrollment) are looked at day by day across the client's enrollments (``cover``),
+    # with the lower floor in a step-down week; those enrolled all seven days are
+    # ``wmulti``. ``whole`` spells every whole week out, for the trend only.
+    inside = f"{enrolled_during_sql('enr', 'cal.d0')} AND {enrolled_during_sql('enr', 'cal.d6')}"
     parts.append(
         "span AS (SELECT enr.client_id AS c, MIN(cal.wk) AS w0, MAX(cal.wk) AS w1, "
-        "COUNT(*) AS n, MIN(enr.fl) AS fl "
-        "FROM enr JOIN ec ON ec.c = enr.client_id AND ec.n = 1 "
-        f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0')} "
-        f"AND {enrolled_during_sql('enr', 'cal.d6')} "
-        "GROUP BY enr.client_id)"
+        f"COUNT(*) AS n, MIN(enr.fl) AS fl FROM enr JOIN cal ON {inside} GROUP BY enr.id, "
+        "enr.client_id)"
     )
+    parts.append(
+        "edge AS (SELECT DISTINCT enr.client_id AS c, cal.wk AS wk FROM enr "
+        f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} AND NOT ({inside}))"
+    )
+    parts.append(
+        "cover AS (SELECT edge.c, edge.wk, MIN(enr.fl) AS fl, "
+        f"{on_days} AS days FROM edge JOIN cal ON cal.wk = edge.wk "
+        f"JOIN enr ON enr.client_id = edge.c AND {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} "
+        "GROUP BY edge.c, edge.wk)"
+    )
+    parts.append("wmulti AS (SELECT c, wk, fl FROM cover WHERE days = 7)")
     parts.append(
         "whole AS (SELECT span.c, cal.wk, span.fl FROM span "
         "JOIN cal ON cal.wk >= span.w0 AND cal.wk <= span.w1 "

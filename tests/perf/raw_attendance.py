@@ -45,25 +45,29 @@ WITH cw AS (
     GROUP BY a.client_id, s.wk),
 enr AS (
     SELECT e.client_id AS c, e.group_id, e.start_on, e.ended_on, t.min_hours_per_week AS fl,
-        t.code, COUNT(*) OVER (PARTITION BY e.client_id) AS k,
+        t.code,
         GREATEST(%(first_monday)s::date,
             e.start_on + (8 - extract(isodow FROM e.start_on)::int) %% 7) AS w0,
         LEAST(%(last_monday)s::date,
             e.ended_on - 6 - extract(isodow FROM e.ended_on)::int) AS w1
     FROM scheduling_enrollment e JOIN scheduling_track t ON t.id = e.track_id
     WHERE e.start_on <= %(end)s AND (e.ended_on IS NULL OR e.ended_on > %(start)s)),
--- Whole weeks: a client with one enrollment has the Mondays w0..w1; one with several
--- (a step-down) is checked day by day, at the lower floor.
-span AS (SELECT c, w0, w1, fl, (w1 - w0) / 7 + 1 AS weeks FROM enr WHERE k = 1 AND w1 >= w0),
+-- Whole weeks. A client is in one group at a time, so a whole week lies inside one
+-- enrollment (the Mondays w0..w1 of each) or spans a step-down: the weeks of an
+-- enrollment's first and last day, covered all seven days by two or more.
+span AS (SELECT c, w0, w1, fl, (w1 - w0) / 7 + 1 AS weeks FROM enr WHERE w1 >= w0),
+edge AS (
+    SELECT DISTINCT enr.c, v.wk
+    FROM enr, LATERAL (VALUES (date_trunc('week', enr.start_on)::date),
+        (date_trunc('week', enr.ended_on - 1)::date)) v(wk)
+    WHERE v.wk BETWEEN %(first_monday)s AND %(last_monday)s),
 multi AS (
-    SELECT enr.c, w.wk::date AS wk, MIN(enr.fl) AS fl
-    FROM enr, generate_series(
-        %(first_monday)s::date, %(last_monday)s::date, interval '7 days') w(wk)
-    WHERE enr.k > 1 AND enr.start_on <= w.wk::date + 6
-        AND (enr.ended_on IS NULL OR enr.ended_on > w.wk::date)
-    GROUP BY enr.c, w.wk
-    HAVING SUM(LEAST(w.wk::date + 7, COALESCE(enr.ended_on, w.wk::date + 7))
-        - GREATEST(w.wk::date, enr.start_on)) = 7),
+    SELECT edge.c, edge.wk, MIN(enr.fl) AS fl
+    FROM edge JOIN enr ON enr.c = edge.c AND enr.start_on <= edge.wk + 6
+        AND (enr.ended_on IS NULL OR enr.ended_on > edge.wk)
+    GROUP BY edge.c, edge.wk
+    HAVING COUNT(*) > 1 AND SUM(LEAST(edge.wk + 7, COALESCE(enr.ended_on, edge.wk + 7))
+        - GREATEST(edge.wk, enr.start_on)) = 7),
 floors AS (
     SELECT c, SUM(weeks) AS weeks, SUM(weeks * fl) AS required,
         SUM(weeks) FILTER (WHERE fl > 0) AS zero_below
