@@ -151,3 +151,32 @@ def test_report_files_go_to_s3_compatible_storage_when_configured():
     assert backend == "storages.backends.s3.S3Storage"
     # Private: no ACL granted, so the bucket's own (private) policy holds.
     assert settings_line == "clinic-reports https://objects.example.org us-east-1 None"
+
+
+_DATABASE_PROBE = (
+    "from django.conf import settings; d = settings.DATABASES['default']; "
+    "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], d['DISABLE_SERVER_SIDE_CURSORS'])"
+)
+
+
+def test_database_connections_are_kept_and_checked_and_cursors_suit_a_pooler():
+    url = "postgres://iop_app:secret@pgbouncer.internal:6432/iop"
+    default = _run(
+        {"DJANGO_DEBUG": "1", "DATABASE_URL": url}, "shell", "--no-imports", "-c", _DATABASE_PROBE
+    )
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.split() == ["60", "True", "False"]
+    pooled = _run(
+        {
+            "DJANGO_DEBUG": "1",
+            "DATABASE_URL": url,
+            "DJANGO_DISABLE_SERVER_SIDE_CURSORS": "1",
+            "DJANGO_CONN_MAX_AGE": "0",
+        },
+        "shell",
+        "--no-imports",
+        "-c",
+        _DATABASE_PROBE,
+    )
+    assert pooled.returncode == 0, pooled.stderr
+    assert pooled.stdout.split() == ["0", "True", "True"]
