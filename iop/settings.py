@@ -212,6 +212,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "audit-checkpoint": {"task": "iop.audit.tasks.audit_checkpoint", "schedule": 300.0},
     # A report's file lives 24 hours in private storage.
     "purge-reports": {"task": "iop.reports.tasks.purge_reports", "schedule": 3600.0},
+    # A report run whose message the broker lost is sent again (claimed once).
+    "requeue-reports": {"task": "iop.reports.tasks.requeue_reports", "schedule": 300.0},
     # Hourly, drawing each clinic day once (SelectionRun.date is unique).
     "random-screen-selection": {
         "task": "screening.tasks.draw_random_selections",
