@@ -135,6 +135,12 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'iop.sqlite3'}",
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        # A kept connection is checked before a request reuses it, so a database
+        # failover or a pooler restart costs a reconnect, not a failed request.
+        conn_health_checks=env_bool("DJANGO_CONN_HEALTH_CHECKS", True),
+        # Behind PgBouncer in transaction mode (docs/deploy.md): a server-side cursor
+        # outside a transaction would be fetched from on another server connection.
+        disable_server_side_cursors=env_bool("DJANGO_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -206,6 +212,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "audit-checkpoint": {"task": "iop.audit.tasks.audit_checkpoint", "schedule": 300.0},
     # A report's file lives 24 hours in private storage.
     "purge-reports": {"task": "iop.reports.tasks.purge_reports", "schedule": 3600.0},
+    # A report run whose message the broker lost is sent again (claimed once).
+    "requeue-reports": {"task": "iop.reports.tasks.requeue_reports", "schedule": 300.0},
     # Hourly, drawing each clinic day once (SelectionRun.date is unique).
     "random-screen-selection": {
         "task": "screening.tasks.draw_random_selections",

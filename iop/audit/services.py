@@ -158,6 +158,24 @@ def _append(event: AuditEvent) -> None:
     event.save(force_insert=True)
 
 
+def _events_in_id_order(batch_size: int):
+    """Every event, oldest first, one keyed page (``id > last``) per query.
+
+    Not ``.iterator()``: on PostgreSQL that is a server-side cursor, which outside a
+    transaction does not survive PgBouncer in transaction mode (the next fetch may
+    reach another server connection), and with DISABLE_SERVER_SIDE_CURSORS psycopg2
+    would load all of a million-row trail into memory at once. Each page is its own
+    short query, through a pooler or not, in bounded memory.
+    """
+    last_id = 0
+    while True:
+        page = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        yield from page
+        if len(page) < batch_size:
+            return
+        last_id = page[-1].id
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     event_id: int
@@ -185,7 +203,7 @@ def audit_verify_chain(
     expected_prev = GENESIS_HASH
     checked = 0
     last_id = 0
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
+    for event in _events_in_id_order(batch_size):
         if event.prev_hash != expected_prev:
             return checked, ChainBreak(event.id, event.at, "previous hash does not match")
         if event.compute_hash() != event.hash:

@@ -24,6 +24,10 @@ from iop.reports.registry import REPORTS, Report
 log = logging.getLogger(__name__)
 
 KEEP_FOR = timedelta(hours=24)
+# A run still queued this long after it was started lost its message: the broker was
+# down when it was started, or restarted without its append-only file. The beat task
+# ``requeue_reports`` sends it again.
+REQUEUE_AFTER = timedelta(minutes=10)
 
 
 def report_storage():
@@ -61,8 +65,6 @@ def report_run_start(
     *, report: Report, filters: dict, actor, audit: AuditContext | None = None
 ) -> ReportRun:
     """Queue a background run of ``report`` for ``actor``; the task starts on commit."""
-    from iop.reports.tasks import run_report
-
     if not actor.has_role(*report.roles):
         raise ValidationError("You may not run this report.")
     bind_form(report, filters, user=actor)  # the service owns the rule, not the view
@@ -79,8 +81,37 @@ def report_run_start(
         obj=run,
         detail=f"format=background; {_filters_detail(filters)}",
     )
-    transaction.on_commit(lambda: run_report.delay(run.pk))
+    transaction.on_commit(lambda: _publish(run.pk))
     return run
+
+
+def _publish(run_id: int) -> None:
+    """Send a run to the workers. A broker that is down costs the page nothing: the
+    run stays queued and ``report_runs_requeue`` sends it when the broker is back."""
+    from iop.reports.tasks import run_report
+
+    try:
+        run_report.apply_async((run_id,), retry=False)
+    except Exception as exc:  # noqa: BLE001  (kombu raises many kinds when the broker is down)
+        log.warning(
+            "broker unavailable (%s); report run %s waits for the requeue sweep",
+            type(exc).__name__,
+            run_id,
+        )
+
+
+def report_runs_requeue(*, now=None) -> int:
+    """Send again every run still queued ``REQUEUE_AFTER`` after it was started.
+    Sending one twice is harmless: the first worker claims it, any other skips it."""
+    now = now or timezone.now()
+    stale = list(
+        ReportRun.objects.filter(
+            status=RunStatus.QUEUED, created_at__lte=now - REQUEUE_AFTER
+        ).values_list("pk", flat=True)
+    )
+    for run_id in stale:
+        _publish(run_id)
+    return len(stale)
 
 
 def csv_lines(columns, rows):

@@ -62,6 +62,19 @@ def test_verify_audit_finds_a_removed_row():
         call_command("verify_audit")
 
 
+def test_verification_reads_the_trail_in_keyed_pages_and_finds_a_break_past_the_first():
+    """Pages of ``id > last`` (no server-side cursor, so it runs through PgBouncer in
+    transaction mode in bounded memory): every row is checked once, across pages, and
+    a break on a later page is still found."""
+    _events(7)
+    assert audit_verify_chain(batch_size=3) == (7, None)
+    assert audit_verify_chain(batch_size=7) == (7, None)  # a full last page, then an empty one
+    victim = AuditEvent.objects.order_by("id")[5]
+    _tamper("UPDATE audit_auditevent SET action = %s WHERE id = %s", ["auth.nothing", victim.id])
+    checked, broken = audit_verify_chain(batch_size=2)
+    assert (checked, broken.event_id) == (5, victim.id)
+
+
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 @pytest.mark.parametrize(
     "sql", ["UPDATE audit_auditevent SET action = 'x'", "DELETE FROM audit_auditevent"]

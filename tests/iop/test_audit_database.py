@@ -8,13 +8,14 @@ app role for each probe, inside a savepoint that also undoes the SET ROLE.
 
 import re
 import secrets
+import threading
 from pathlib import Path
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from iop.audit.models import AuditEvent
-from iop.audit.services import audit_record
+from iop.audit.services import _CHAIN_LOCK_KEY, audit_record
 
 pytestmark = [
     pytest.mark.django_db,
@@ -85,3 +86,42 @@ def test_the_app_role_can_append(app_role):
 def test_the_app_role_reads_and_writes_ordinary_tables(app_role):
     _as_role(app_role, "UPDATE django_session SET expire_date = expire_date")
     _as_role(app_role, "DELETE FROM django_session WHERE session_key = 'none'")
+
+
+def _advisory_locks_held(cursor) -> int:
+    cursor.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    )
+    return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_chain_lock_ends_with_its_transaction_so_a_transaction_pooler_is_safe():
+    """PgBouncer in transaction mode hands the server connection to another client at
+    each commit. A session-level advisory lock would stay behind on that connection
+    (held for a stranger, or released by one); the chain's lock is transaction-level
+    (pg_advisory_xact_lock): held until the audit row commits, gone after."""
+    audit_record(action="test.event", detail="autocommit")
+    with connection.cursor() as cursor:
+        assert _advisory_locks_held(cursor) == 0
+
+    others = []
+
+    def another_writer_tries_the_lock():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+                others.append(cursor.fetchone()[0])
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        audit_record(action="test.event", detail="in a transaction")
+        with connection.cursor() as cursor:
+            assert _advisory_locks_held(cursor) == 1
+        thread = threading.Thread(target=another_writer_tries_the_lock)
+        thread.start()
+        thread.join()
+    assert others == [False]  # held until the row commits: no fork of the chain
+    with connection.cursor() as cursor:
+        assert _advisory_locks_held(cursor) == 0

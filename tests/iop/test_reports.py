@@ -134,3 +134,62 @@ def test_a_run_whose_owner_lost_the_role_fails_without_a_file(clinician):
     assert report_run_execute(run_id=run.pk) == "failed"
     run.refresh_from_db()
     assert (run.status, run.file_name) == (RunStatus.FAILED, "")
+
+
+def _queued_run(owner, *, minutes_ago):
+    run = ReportRun.objects.create(
+        report="attendance",
+        owner=owner,
+        filters={"start": "2026-09-07", "end": "2026-09-20"},
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    ReportRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+    return run
+
+
+def test_a_run_whose_message_was_lost_is_sent_again_and_runs(admin_user):
+    """The broker restarted without its queue: the run would wait forever. The beat
+    sweep sends again what is queued after 10 minutes, and leaves fresh runs alone."""
+    from iop.celery import app
+    from iop.reports.tasks import requeue_reports
+
+    lost = _queued_run(admin_user, minutes_ago=11)
+    fresh = _queued_run(admin_user, minutes_ago=2)
+    app.conf.task_always_eager = True
+    try:
+        assert requeue_reports() == 1
+        assert requeue_reports() == 0  # done now: nothing left to send
+    finally:
+        app.conf.task_always_eager = False
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (lost.status, lost.progress) == (RunStatus.DONE, 100)
+    assert report_storage().exists(lost.file_name)
+    assert fresh.status == RunStatus.QUEUED
+
+
+def test_starting_a_run_while_the_broker_is_down_answers_and_keeps_the_run(
+    admin_user, client_as, django_capture_on_commit_callbacks, monkeypatch
+):
+    import time
+
+    from iop.celery import app
+
+    good_url = app.conf.broker_url
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:9/8")  # nothing listens
+    app._pool = None
+    try:
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_as(admin_user).post(
+                reverse("reports:background", args=["attendance"]), QUERY
+            )
+        assert time.monotonic() - started < 15
+    finally:
+        monkeypatch.setattr(app.conf, "broker_url", good_url)
+        app._pool = None
+    run = ReportRun.objects.get()
+    assert response.status_code == 302 and str(run.public_id) in response["Location"]
+    assert run.status == RunStatus.QUEUED  # for the requeue sweep, not lost

@@ -80,6 +80,48 @@ def test_docker_compose_names_the_services_with_health_checks():
     assert "gunicorn" in " ".join(map(str, services["web"]["command"]))
 
 
+def test_docker_compose_scales_web_behind_one_proxy():
+    """`docker compose up --scale web=2`: nothing pins a web container (name, host
+    port), the migrations run once before any of them, one proxy round-robins to
+    web:8000 and appends X-Forwarded-For for the one proxy the app trusts, and the
+    report files live on a volume every web container shares with the worker."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    web, worker, proxy = services["web"], services["worker"], services["proxy"]
+    assert "container_name" not in web
+    assert "ports" not in web and web["expose"] == ["8000"]
+    assert "migrate" not in " ".join(map(str, web["command"]))
+    assert "migrate" in " ".join(map(str, services["migrate"]["command"]))
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }, name
+    assert proxy["depends_on"]["web"] == {"condition": "service_healthy"}
+    assert proxy["ports"] == ["8000:8000"]
+    assert "beat" not in web["command"] and "deploy" not in services["beat"]
+
+    def mount(service, target):
+        return next(v.split(":")[0] for v in service["volumes"] if v.split(":")[1] == target)
+
+    assert mount(web, "/app/var/reports") == mount(worker, "/app/var/reports") == "reports"
+    assert web["environment"]["IOP_REPORTS_DIR"] == "/app/var/reports"
+    assert "IOP_REPORTS_S3_BUCKET" not in web["environment"]
+    assert web["environment"]["IOP_TRUSTED_PROXY_COUNT"] == "1"
+
+    config_file = mount(proxy, "/etc/nginx/conf.d/default.conf")
+    config = (ROOT / config_file).read_text()
+    assert "proxy_pass $web;" in config and "set $web http://web:8000;" in config
+    assert "resolver 127.0.0.11" in config  # re-resolved: every scaled container
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in config
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in config
+    assert "proxy_set_header Host $http_host;" in config
+    # The broker keeps queued tasks across a restart.
+    assert "--appendonly" in services["redis"]["command"]
+    assert (
+        services["redis"]["command"][services["redis"]["command"].index("--appendonly") + 1]
+        == "yes"
+    )
+
+
 def test_dotenv_gives_defaults_but_never_overrides_the_environment(tmp_path, monkeypatch):
     from iop.settings import _load_dotenv
 
@@ -151,3 +193,32 @@ def test_report_files_go_to_s3_compatible_storage_when_configured():
     assert backend == "storages.backends.s3.S3Storage"
     # Private: no ACL granted, so the bucket's own (private) policy holds.
     assert settings_line == "clinic-reports https://objects.example.org us-east-1 None"
+
+
+_DATABASE_PROBE = (
+    "from django.conf import settings; d = settings.DATABASES['default']; "
+    "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], d['DISABLE_SERVER_SIDE_CURSORS'])"
+)
+
+
+def test_database_connections_are_kept_and_checked_and_cursors_suit_a_pooler():
+    url = "postgres://iop_app:secret@pgbouncer.internal:6432/iop"
+    default = _run(
+        {"DJANGO_DEBUG": "1", "DATABASE_URL": url}, "shell", "--no-imports", "-c", _DATABASE_PROBE
+    )
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.split() == ["60", "True", "False"]
+    pooled = _run(
+        {
+            "DJANGO_DEBUG": "1",
+            "DATABASE_URL": url,
+            "DJANGO_DISABLE_SERVER_SIDE_CURSORS": "1",
+            "DJANGO_CONN_MAX_AGE": "0",
+        },
+        "shell",
+        "--no-imports",
+        "-c",
+        _DATABASE_PROBE,
+    )
+    assert pooled.returncode == 0, pooled.stderr
+    assert pooled.stdout.split() == ["0", "True", "True"]
