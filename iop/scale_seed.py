@@ -312,7 +312,11 @@ RESET_TABLES = (
 
 def reset(*, stdout) -> None:
     with connection.cursor() as cursor:
+        # Inside an open transaction (a test), deferred foreign-key checks pending on
+        # these tables would refuse the TRUNCATE: run them first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {', '.join(RESET_TABLES)} CASCADE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     stdout.write("Reset: clients, groups, sessions and everything hanging off them removed.")
 
 
@@ -953,6 +957,7 @@ class _Seeder:
                 "today": self.today,
             },
         )
+        self.sql("ANALYZE scheduling_groupsession, scheduling_enrollment, clients_client")
         return f"{count} sessions ({cancelled} cancelled), {len(holidays)} closures"
 
     # --- attendance -------------------------------------------------------------------
@@ -992,38 +997,48 @@ class _Seeder:
             """,
             params,
         )
-        # Make-ups: a third of excused absences made up within the week in another
-        # group of the same track, on a day the client had no session of their own.
+        self.sql("ANALYZE scheduling_attendance")
+        # Make-ups: a third of excused absences made up within the week, on the first
+        # day the client had no session of their own, in another group of the track.
         makeups = self.sql(
             """
+            WITH absences AS (
+                SELECT a.client_id, own.date, og.track_id, og.id AS group_id
+                FROM scheduling_attendance a
+                JOIN scheduling_groupsession own ON own.id = a.session_id
+                JOIN scheduling_group og ON og.id = own.group_id AND og.name LIKE %(prefix)s
+                WHERE a.status = 'excused' AND random() < 0.33
+            ), free_days AS (
+                SELECT DISTINCT ON (ab.client_id, ab.date) ab.*, d::date AS day
+                FROM absences ab
+                CROSS JOIN generate_series(ab.date + 1, ab.date + 6, interval '1 day') d
+                WHERE d::date < %(today)s AND NOT EXISTS (
+                    SELECT 1 FROM scheduling_attendance b
+                    JOIN scheduling_groupsession bs ON bs.id = b.session_id
+                    WHERE b.client_id = ab.client_id AND bs.date = d::date)
+                ORDER BY ab.client_id, ab.date, d
+            )
             INSERT INTO scheduling_attendance
                 (session_id, client_id, status, minutes, is_makeup, recorded_by_id,
                  recorded_at, late_entry)
-            SELECT DISTINCT ON (m.session_id, a.client_id)
-                   m.session_id, a.client_id, 'present', m.full, true, m.facilitator,
+            SELECT DISTINCT ON (m.session_id, f.client_id)
+                   m.session_id, f.client_id, 'present', m.full, true, m.facilitator,
                    m.ends_at + interval '15 minutes', false
-            FROM scheduling_attendance a
-            JOIN scheduling_groupsession own ON own.id = a.session_id
-            JOIN scheduling_group og ON og.id = own.group_id AND og.name LIKE %(prefix)s
+            FROM free_days f
             CROSS JOIN LATERAL (
-                SELECT gs.id AS session_id, gs.ends_at, f.user_id AS facilitator,
+                SELECT gs.id AS session_id, gs.ends_at, fac.user_id AS facilitator,
                        (extract(epoch FROM gs.ends_at - gs.starts_at) / 60)::int AS full
                 FROM scheduling_groupsession gs
-                JOIN scheduling_group g ON g.id = gs.group_id AND g.track_id = og.track_id
-                JOIN scheduling_group_facilitators f ON f.group_id = g.id
-                WHERE gs.date > own.date AND gs.date <= own.date + 6 AND gs.date < %(today)s
-                  AND gs.cancelled_at IS NULL AND g.id <> og.id
-                  AND g.name LIKE %(prefix)s
-                  AND NOT EXISTS (
-                      SELECT 1 FROM scheduling_attendance b
-                      JOIN scheduling_groupsession bs ON bs.id = b.session_id
-                      WHERE b.client_id = a.client_id AND bs.date = gs.date)
-                ORDER BY gs.date, gs.id LIMIT 1
+                JOIN scheduling_group g ON g.id = gs.group_id
+                JOIN scheduling_group_facilitators fac ON fac.group_id = g.id
+                WHERE gs.date = f.day AND g.track_id = f.track_id AND g.id <> f.group_id
+                  AND gs.cancelled_at IS NULL AND g.name LIKE %(prefix)s
+                ORDER BY gs.id LIMIT 1
             ) m
-            WHERE a.status = 'excused' AND a.is_makeup = false AND random() < 0.33
             """,
             params,
         )
+        self.sql("ANALYZE scheduling_attendance")
         return f"{count} rows and {makeups} make-ups"
 
     # --- care teams -------------------------------------------------------------------
