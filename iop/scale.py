@@ -38,18 +38,18 @@ def _model(label: str):
     return apps.get_model(label)
 
 
-def _recent_held_session(group_name: str):
-    """The group's latest held session on or before today (its sheet is full)."""
+def _recent_held_session(group_name: str, *, unsigned: bool = False):
+    """The group's latest held session before today (attendance taken); ``unsigned``:
+    the latest whose group note is still a draft (seed_scale leaves the 12-client
+    group's latest so), for a note form that is still editable."""
     GroupSession = _model("scheduling.GroupSession")
     today = timezone.localdate()
-    return (
-        GroupSession.objects.filter(
-            group__name=group_name, date__lte=today, cancelled_at__isnull=True
-        )
-        .order_by("-date")
-        .select_related("group")
-        .first()
+    sessions = GroupSession.objects.filter(
+        group__name=group_name, date__lt=today, cancelled_at__isnull=True
     )
+    if unsigned:
+        sessions = sessions.filter(group_note__status="draft")
+    return sessions.order_by("-date").select_related("group").first()
 
 
 def landmarks() -> dict:
@@ -81,7 +81,7 @@ def landmarks() -> dict:
         .first()
     )
     sheet = _recent_held_session(SHEET_GROUP)
-    note = _recent_held_session(NOTE_GROUP)
+    note = _recent_held_session(NOTE_GROUP, unsigned=True) or _recent_held_session(NOTE_GROUP)
     appointment = (
         Appointment.objects.filter(
             clinician=clinician, status="completed", starts_at__lt=timezone.now()

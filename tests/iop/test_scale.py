@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from clients.models import CareTeamMember, Client, ClientUserObjectPermission
 from clients.services import client_register
+from clinical.models import ProgressNote
 from iop import scale
 from scheduling.models import Attendance, Enrollment, GroupSession
 
@@ -126,6 +127,8 @@ def test_the_landmarks_sign_in_and_open_the_chart_the_sheet_and_the_group_note(c
     assert sheet_page.status_code == 200
     note_page = client.get(reverse("notes:group_note", args=[marks["note_session"]]))
     assert note_page.status_code == 200
+    # Left unsigned on purpose: the benchmark times the form, not a locked note.
+    assert ProgressNote.objects.get(session__public_id=marks["note_session"]).status == "draft"
     assert client.get(reverse("clients:caseload")).status_code == 200
 
     client.logout()
