@@ -40,23 +40,6 @@ def _sign_in(client, username, password):
     assert response.status_code == 302, response.content.decode()[:500]
 
 
-def test_the_seeded_permissions_are_what_the_care_teams_grant_and_the_audit_chain_holds():
-    _seed()
-
-    assert Client.objects.filter(mrn__startswith=scale.MRN_PREFIX).count() == CLIENTS
-    assert ClientUserObjectPermission.objects.exists()
-    # Nothing for the rebuild to grant or revoke: every row has a care team behind it.
-    report = _run("rebuild_client_permissions", "--dry-run")
-    assert "0 clients would change: 0 permissions granted, 0 revoked." in report
-    assert "Audit chain holds" in _run("verify_audit")
-    # A year of history and every attendance status a clinic records.
-    statuses = set(Attendance.objects.values_list("status", flat=True))
-    assert {"present", "late", "left_early", "telehealth", "excused", "unexcused"} <= statuses
-    assert Attendance.objects.filter(is_makeup=True).exists()
-    assert Enrollment.objects.filter(status="stepped_down").exists()
-    assert Enrollment.objects.filter(status="discharged").exists()
-
-
 def test_a_second_run_adds_nothing_and_reset_rebuilds():
     _seed()
     sizes = scale.dataset_size(exact=True)
@@ -103,9 +86,23 @@ def test_refuses_with_debug_off_without_the_explicit_flag(settings):
     assert not Client.objects.exists()
 
 
-def test_the_landmarks_sign_in_and_open_the_chart_the_sheet_and_the_group_note(client, settings):
+def test_a_seeded_clinic_keeps_the_rules_and_its_landmarks_open_real_pages(client, settings):
     settings.IOP_REQUIRE_2FA = False
     _seed()
+
+    assert Client.objects.filter(mrn__startswith=scale.MRN_PREFIX).count() == CLIENTS
+    assert ClientUserObjectPermission.objects.exists()
+    # Nothing for the rebuild to grant or revoke: every row has a care team behind it.
+    report = _run("rebuild_client_permissions", "--dry-run")
+    assert "0 clients would change: 0 permissions granted, 0 revoked." in report
+    assert "Audit chain holds" in _run("verify_audit")
+    # A year of history and every attendance status a clinic records.
+    statuses = set(Attendance.objects.values_list("status", flat=True))
+    assert {"present", "late", "left_early", "telehealth", "excused", "unexcused"} <= statuses
+    assert Attendance.objects.filter(is_makeup=True).exists()
+    assert Enrollment.objects.filter(status="stepped_down").exists()
+    assert Enrollment.objects.filter(status="discharged").exists()
+
     marks = scale.landmarks()
 
     assert marks["clients"] == CLIENTS
