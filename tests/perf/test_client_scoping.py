@@ -50,21 +50,24 @@ def clinic(clinician):
             """,
             [CLIENTS],
         )
-        # Every staff member is primary clinician (the role that grants all four
-        # permissions) of ~625 clients, and alice of 125: the care team is the source of
-        # truth, so the permission rows are derived from it below, never inserted bare
-        # (a rebuild would revoke rows no care team explains).
+        # Every staff member is counsellor and intake coordinator (together the four
+        # permissions) of ~625 clients, and alice primary clinician of 125: the care team
+        # is the source of truth, so the permission rows are derived from it below,
+        # never inserted bare (a rebuild would revoke rows no care team explains). Not
+        # primary for the 400: the list shows each client's primary clinicians, and 50
+        # per client is no clinic's.
         cursor.execute(
             """
             INSERT INTO clients_careteammember
                 (public_id, client_id, staff_id, role, started_on, ended_on, source)
-            SELECT gen_random_uuid(), c.id, u.id, 'primary', current_date - 30, NULL, ''
+            SELECT gen_random_uuid(), c.id, u.id, r.role, current_date - 30, NULL::date, ''
             FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM accounts_user
                   WHERE username LIKE 'staff%%') u
             JOIN LATERAL (SELECT id FROM clients_client
                           ORDER BY (id * 7919 + u.n * 104729) %% 5003 LIMIT 625) c ON true
+            CROSS JOIN (VALUES ('counsellor'), ('intake')) AS r(role)
             UNION ALL
-            SELECT gen_random_uuid(), c.id, %s, 'primary', current_date - 30, NULL, ''
+            SELECT gen_random_uuid(), c.id, %s, 'primary', current_date - 30, NULL::date, ''
             FROM (SELECT id FROM clients_client ORDER BY id LIMIT 125) c
             """,
             [clinician.pk],
