@@ -20,6 +20,9 @@ How it stays true to the rules while skipping the per-row services:
 
 Seeded rows are recognisable: MRNs start with ``S``, staff usernames with ``scale-``,
 groups with ``Scale ``. See ``iop/scale.py`` for the landmarks a benchmark reads.
+
+Like the dashboard, a dataset of the whole clinic looks at every app: this module
+imports from them (it is run only by the command, never imported by the platform).
 """
 
 import io
@@ -44,6 +47,7 @@ from clients.models import (
     CareTeamRole,
     Client,
     DischargeReason,
+    Episode,
     Profession,
 )
 from clients.services import client_permissions_sync_bulk
@@ -847,7 +851,6 @@ class _Seeder:
             ),
             rows,
         )
-        from clients.models import Episode
         from scheduling.models import Track
 
         episode_of = dict(
@@ -1318,9 +1321,9 @@ class _Seeder:
         rng = self.rng
         today = self.today
         episodes = dict(
-            __import__("clients.models", fromlist=["Episode"])
-            .Episode.objects.filter(client__mrn__startswith=scale.MRN_PREFIX)
-            .values_list("client_id", "pk")
+            Episode.objects.filter(client__mrn__startswith=scale.MRN_PREFIX).values_list(
+                "client_id", "pk"
+            )
         )
         plans, versions, measures = [], [], []
         templates = {}
@@ -1648,7 +1651,7 @@ class _Seeder:
                     "actor_username": actor[1],
                     "action": action,
                     "object_type": types[k],
-                    "object_id": client or "",
+                    "object_id": client if action == "client.view" else "",
                     "client_id": client,
                     "ip_address": rng.choice(ips),
                     "outcome": "allowed" if rng.random() > 0.004 else "denied",
