@@ -159,6 +159,60 @@ def _append(event: AuditEvent) -> None:
     event.save(force_insert=True)
 
 
+@dataclass(frozen=True)
+class ChainBreak:
+    event_id: int
+    at: datetime | None
+    reason: str
+
+
+def audit_verify_chain(
+    *, batch_size: int = 2000, checkpoints: list | None = None
+) -> tuple[int, ChainBreak | None]:
+    """Walk the whole chain in id order; return rows checked and the first break.
+
+    Every row's keyed hash is recomputed (a changed, removed or re-hashed row breaks
+    it) and compared with the checkpoints taken outside the database (a checkpointed
+    row with another hash was rewritten by someone holding the key; one that is
+    missing means the tail was cut).
+    """
+    from iop.audit.checkpoints import checkpoints_read
+
+    if checkpoints is None:
+        checkpoints = checkpoints_read()
+    expected = {}
+    for checkpoint in checkpoints:
+        expected.setdefault(checkpoint.event_id, []).append(checkpoint.hash)
+    expected_prev = GENESIS_HASH
+    checked = 0
+    last_id = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
+        if event.prev_hash != expected_prev:
+            return checked, ChainBreak(event.id, event.at, "previous hash does not match")
+        if event.compute_hash() != event.hash:
+            return checked, ChainBreak(
+                event.id,
+                event.at,
+                "content does not match its hash (changed, or hashed without IOP_AUDIT_KEY)",
+            )
+        if any(hash_ != event.hash for hash_ in expected.pop(event.id, [])):
+            return checked, ChainBreak(
+                event.id, event.at, "hash differs from its checkpoint (the chain was rewritten)"
+            )
+        expected_prev = event.hash
+        last_id = event.id
+        checked += 1
+    if expected:
+        missing = max(expected)
+        return checked, ChainBreak(
+            missing,
+            None,
+            f"checkpointed event is missing; the trail ends at event {last_id or 'none'}"
+            " (truncated)",
+        )
+    return checked, None
+
+
 def audit_bulk_append(rows, *, batch_size: int = 10_000) -> int:
     """Append many events at once (seeding a large dataset, an import), chained
     exactly as ``audit_record`` chains one: under the same lock, each row's
@@ -262,57 +316,3 @@ def _csv_field(value) -> str:
     if value is None:
         return ""
     return '"' + str(value).replace('"', '""') + '"'
-
-
-@dataclass(frozen=True)
-class ChainBreak:
-    event_id: int
-    at: datetime | None
-    reason: str
-
-
-def audit_verify_chain(
-    *, batch_size: int = 2000, checkpoints: list | None = None
-) -> tuple[int, ChainBreak | None]:
-    """Walk the whole chain in id order; return rows checked and the first break.
-
-    Every row's keyed hash is recomputed (a changed, removed or re-hashed row breaks
-    it) and compared with the checkpoints taken outside the database (a checkpointed
-    row with another hash was rewritten by someone holding the key; one that is
-    missing means the tail was cut).
-    """
-    from iop.audit.checkpoints import checkpoints_read
-
-    if checkpoints is None:
-        checkpoints = checkpoints_read()
-    expected = {}
-    for checkpoint in checkpoints:
-        expected.setdefault(checkpoint.event_id, []).append(checkpoint.hash)
-    expected_prev = GENESIS_HASH
-    checked = 0
-    last_id = 0
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
-        if event.prev_hash != expected_prev:
-            return checked, ChainBreak(event.id, event.at, "previous hash does not match")
-        if event.compute_hash() != event.hash:
-            return checked, ChainBreak(
-                event.id,
-                event.at,
-                "content does not match its hash (changed, or hashed without IOP_AUDIT_KEY)",
-            )
-        if any(hash_ != event.hash for hash_ in expected.pop(event.id, [])):
-            return checked, ChainBreak(
-                event.id, event.at, "hash differs from its checkpoint (the chain was rewritten)"
-            )
-        expected_prev = event.hash
-        last_id = event.id
-        checked += 1
-    if expected:
-        missing = max(expected)
-        return checked, ChainBreak(
-            missing,
-            None,
-            f"checkpointed event is missing; the trail ends at event {last_id or 'none'}"
-            " (truncated)",
-        )
-    return checked, None
