@@ -401,3 +401,42 @@ def test_a_care_team_planned_ahead_takes_effect_on_its_start_day(intake_user, cl
     assert (event.actor, event.actor_username) == (None, "system:careteam-sync")
     assert event.client_id == client.public_id
     assert event.detail.startswith("granted=")
+
+
+def test_bulk_sync_grants_and_revokes_as_the_per_client_sync_does(
+    clinician, other_clinician, intake_user
+):
+    """client_permissions_sync_bulk (seed_scale, fixtures) is the same rule set-wise:
+    after it, the per-client sync finds nothing to change."""
+    kept = ClientFactory()
+    with_care_team(kept, clinician)
+    ended = ClientFactory()
+    member = with_care_team(ended, other_clinician, "counsellor")
+    # Behind the service's back: a membership ended without a sync, a stray row, and a
+    # membership whose permissions were never written.
+    CareTeamMember.objects.filter(pk=member.pk).update(
+        started_on=TODAY() - timedelta(days=9), ended_on=TODAY() - timedelta(days=1)
+    )
+    stray = ClientUserObjectPermission.objects.filter(content_object=kept, user=clinician).first()
+    ClientUserObjectPermission.objects.create(
+        content_object=kept, user=intake_user, permission=stray.permission
+    )
+    unsynced = ClientFactory()
+    CareTeamMember.objects.create(
+        client=unsynced, staff=clinician, role=CareTeamRole.FACILITATOR, source="group:x"
+    )
+
+    diff = services.client_permissions_sync_bulk()
+
+    assert (diff.granted, diff.revoked) == (1, 4)  # attend on unsynced; 3 ended + 1 stray
+    assert _codenames(kept, clinician) == {
+        "view_client",
+        "change_client",
+        "intake_client",
+        "attend_client",
+    }
+    assert _codenames(kept, intake_user) == set()
+    assert _codenames(ended, other_clinician) == set()
+    assert _codenames(unsynced, clinician) == {"attend_client"}
+    for client in (kept, ended, unsynced):
+        assert not services.client_permissions_sync(client=client)

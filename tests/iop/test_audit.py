@@ -445,3 +445,37 @@ def test_a_failed_sign_in_with_a_forged_header_is_audited(settings, client, clin
     event = AuditEvent.objects.get(action="auth.login_failed")
     assert event.actor_username == "alice"
     assert event.ip_address == (None if proxies else "127.0.0.1")
+
+
+def test_bulk_append_chains_after_the_head_and_verifies(clinician):
+    """The bulk path (seed_scale, imports) chains exactly as audit_record does: the
+    first bulk row follows the existing head, and a later single write follows the
+    last bulk row; verify_audit walks straight through."""
+    from datetime import UTC, datetime
+
+    from iop.audit.services import audit_bulk_append
+
+    _events(2, clinician)
+    head = AuditEvent.objects.order_by("-id").first()
+    rows = [
+        {
+            "at": datetime(2026, 1, 5, 9, n, tzinfo=UTC),
+            "actor_id": clinician.pk,
+            "actor_username": clinician.username,
+            "action": "client.view",
+            "object_type": "" if n % 2 else "clients.client",
+            "client_id": None if n % 2 else "8f2c3cb1-f69c-4406-b89a-b9e11cc26fb3",
+            "ip_address": "10.0.0.7" if n % 2 else None,
+            "detail": 'quoted "text", commas' if n == 1 else "",
+        }
+        for n in range(5)
+    ]
+    assert audit_bulk_append(rows, batch_size=2) == 5
+    _events(1, clinician)
+
+    bulk = list(AuditEvent.objects.filter(action="client.view").order_by("id"))
+    assert bulk[0].prev_hash == head.hash
+    assert bulk[1].detail == 'quoted "text", commas' and bulk[1].client_id is None
+    assert bulk[0].ip_address is None and bulk[0].object_type == "clients.client"
+    assert AuditEvent.objects.order_by("-id").first().prev_hash == bulk[-1].hash
+    assert audit_verify_chain() == (8, None)

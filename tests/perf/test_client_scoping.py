@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from clients.access import clients_for, permission_ids
+from clients.access import clients_for
+from clients.services import client_permissions_sync_bulk
 
 pytestmark = [
     pytest.mark.perf,
@@ -24,7 +25,6 @@ STAFF = 400
 @pytest.fixture
 def clinic(clinician):
     """Bulk-built in SQL: generate_series is ~100x faster than the ORM for a million rows."""
-    ids = permission_ids(("view_client", "change_client", "intake_client", "attend_client"))
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -50,30 +50,30 @@ def clinic(clinician):
             """,
             [CLIENTS],
         )
-        # Every staff member holds all four permissions on ~625 clients: 1,000,000 rows.
+        # Every staff member is counsellor and intake coordinator (together the four
+        # permissions) of ~625 clients, and alice primary clinician of 125: the care team
+        # is the source of truth, so the permission rows are derived from it below,
+        # never inserted bare (a rebuild would revoke rows no care team explains). Not
+        # primary for the 400: the list shows each client's primary clinicians, and 50
+        # per client is no clinic's.
         cursor.execute(
             """
-            INSERT INTO clients_clientuserobjectpermission
-                (user_id, permission_id, content_object_id)
-            SELECT u.id, p.id, c.id
+            INSERT INTO clients_careteammember
+                (public_id, client_id, staff_id, role, started_on, ended_on, source)
+            SELECT gen_random_uuid(), c.id, u.id, r.role, current_date - 30, NULL::date, ''
             FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM accounts_user
                   WHERE username LIKE 'staff%%') u
             JOIN LATERAL (SELECT id FROM clients_client
                           ORDER BY (id * 7919 + u.n * 104729) %% 5003 LIMIT 625) c ON true
-            CROSS JOIN unnest(%s::int[]) AS p(id)
+            CROSS JOIN (VALUES ('counsellor'), ('intake')) AS r(role)
+            UNION ALL
+            SELECT gen_random_uuid(), c.id, %s, 'primary', current_date - 30, NULL::date, ''
+            FROM (SELECT id FROM clients_client ORDER BY id LIMIT 125) c
             """,
-            [list(ids)],
+            [clinician.pk],
         )
-        # alice's caseload: 125 clients.
-        cursor.execute(
-            """
-            INSERT INTO clients_clientuserobjectpermission
-                (user_id, permission_id, content_object_id)
-            SELECT %s, p.id, c.id FROM (SELECT id FROM clients_client ORDER BY id LIMIT 125) c
-            CROSS JOIN unnest(%s::int[]) AS p(id)
-            """,
-            [clinician.pk, list(ids)],
-        )
+    client_permissions_sync_bulk()
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE clients_client; ANALYZE clients_clientuserobjectpermission")
         cursor.execute("SELECT count(*) FROM clients_clientuserobjectpermission")
         rows = cursor.fetchone()[0]
