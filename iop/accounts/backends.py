@@ -3,21 +3,31 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
-from django.db import connection
-from django.db.models import OuterRef
+from django.db.models import Aggregate, JSONField, OuterRef, Subquery
+
+
+class _NamesArray(Aggregate):
+    """The names as one JSON array: jsonb_agg on PostgreSQL, json_group_array on SQLite."""
+
+    function = "JSONB_AGG"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra)
 
 
 def with_roles(users):
-    """``users`` with each person's role names in the same query (PostgreSQL): every
-    request loads its user, and every page asks for the roles (menu, dashboard, access),
-    so folding them in saves one query on every request. Elsewhere (SQLite in
-    development) ``User.roles`` asks for them itself."""
-    if connection.vendor != "postgresql":
-        return users
-    from django.contrib.postgres.expressions import ArraySubquery
-
-    names = Group.objects.filter(user=OuterRef("pk")).order_by().values("name")
-    return users.annotate(_role_names=ArraySubquery(names))
+    """``users`` with each person's role names in the same query. Every request loads its
+    user, and every page asks for the roles (menu, dashboard, access checks): folding
+    them in saves one query on every request."""
+    names = (
+        Group.objects.filter(user=OuterRef("pk"))
+        .order_by()
+        .values("user")
+        .annotate(names=_NamesArray("name"))
+        .values("names")
+    )
+    return users.annotate(_role_names=Subquery(names, output_field=JSONField()))
 
 
 class StaffBackend(ModelBackend):
@@ -27,9 +37,7 @@ class StaffBackend(ModelBackend):
             user = with_roles(user_model._default_manager).get(pk=user_id)
         except user_model.DoesNotExist:
             return None
-        names = getattr(user, "_role_names", None)
-        if names is not None:
-            # Fills the cached property: the roles of this request's user object,
-            # exactly what its own query would have answered.
-            user.__dict__["roles"] = frozenset(names)
+        # Fills the cached property: the roles of this request's user object, exactly
+        # what its own query would have answered (no groups: no row, NULL).
+        user.__dict__["roles"] = frozenset(user._role_names or ())
         return user if self.user_can_authenticate(user) else None

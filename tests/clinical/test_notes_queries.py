@@ -25,7 +25,7 @@ from tests.scheduling.factories import GroupFactory
 
 pytestmark = pytest.mark.django_db
 
-# Every page: the session row, the user, their authenticator devices, their roles (4);
+# Every page: the session row, the user with their roles, their authenticator devices (3);
 # the access row: savepoint, chain lock, chain head, insert, release (5 on PostgreSQL).
 # The group note page adds: the session with its group (1) and the facilitator check
 # of the access path (1); the note with author, modality and topic (1), its sections
@@ -33,11 +33,11 @@ pytestmark = pytest.mark.django_db
 # and this session's attendance (1); the objectives of every client's plan in force
 # (1, clinical.objectives); the session plan (1), the page's facilitator check (1), the
 # modality and topic choices (2).
-GROUP_NOTE_QUERIES = 21
+GROUP_NOTE_QUERIES = 20
 # The notes timeline adds: the client with every grant (1); the notes with author,
 # signer, co-signer, modality, topic, session and appointment (1), this client's
 # sections (1), the addenda with their authors (1).
-TIMELINE_QUERIES = 13
+TIMELINE_QUERIES = 12
 
 
 def _count(http, url):
