@@ -187,7 +187,10 @@ def clinical_edit(request, client):
 def chart(request, client):
     purposes = request.client_access.purposes  # from the one query that loaded the client
     today = timezone.localdate()
-    discharges = services.discharge_dates(client)
+    # One query for the episodes list, the open episode and the discharge dates that
+    # end "end of treatment" consents (the same rows discharge_dates reads).
+    episodes = list(client.episodes.select_related("admitted_by"))
+    discharges = [e.discharged_on for e in episodes if e.discharged_on is not None]
     consents = list(client.consents.select_related("recorded_by"))
     for consent in consents:
         consent.state = consent.state_on(today, discharges=discharges)
@@ -201,8 +204,8 @@ def chart(request, client):
         "consents": consents,
         "disclosures": client.disclosures.select_related("disclosed_by")[:10],
         "care_team": client.care_team.select_related("staff").order_by("ended_on", "role"),
-        "episodes": client.episodes.select_related("admitted_by"),
-        "open_episode": client.episodes.open().first(),
+        "episodes": episodes,
+        "open_episode": next((e for e in episodes if e.discharged_on is None), None),
         "emergency_used": client.emergency_accesses.exists(),
         "chart_sections": extra_sections(request, client, purposes),
     }

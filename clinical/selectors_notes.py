@@ -16,6 +16,7 @@ from clinical.models import (
     SessionPlan,
 )
 from clinical.objectives import current_objectives
+from iop.db import pk_among
 from scheduling.models import ATTENDED, Attendance, Enrollment, GroupSession
 
 NOTE_RELATED = ("author", "signed_by", "cosigned_by", "modality__parent", "topic")
@@ -129,11 +130,20 @@ def chart_notes(client: Client, *, limit: int | None = None):
     of sessions they attended with the group narrative and ONLY their own section.
 
     Queries: the notes (1), this client's sections (1), the addenda (1)."""
+    # A UNION of two index lookups, not "client = x OR id IN (...)": PostgreSQL cannot
+    # answer that OR from an index and read every note in the clinic.
+    # The newest ``limit`` are picked among those ids before the joins the page needs.
+    note_ids = (
+        ProgressNote.objects.filter(client=client)
+        .order_by()
+        .values("pk")
+        .union(GroupNoteSection.objects.filter(client=client).order_by().values("note"))
+    )
+    chosen = ProgressNote.objects.filter(pk_among(note_ids)).order_by("-created_at").values("pk")
+    if limit is not None:
+        chosen = chosen[:limit]
     notes = (
-        ProgressNote.objects.filter(
-            Q(client=client)
-            | Q(pk__in=GroupNoteSection.objects.filter(client=client).values("note"))
-        )
+        ProgressNote.objects.filter(pk_among(chosen))
         .select_related(*NOTE_RELATED, "session__group", "appointment")
         .prefetch_related(
             # Filtered by client: another client's section never leaves the database.
@@ -146,8 +156,6 @@ def chart_notes(client: Client, *, limit: int | None = None):
         )
         .order_by("-created_at")
     )
-    if limit is not None:
-        notes = notes[:limit]
     return notes
 
 

@@ -46,15 +46,22 @@ def _today(request):
 def _chart_program(request, client):
     from scheduling.selectors import (
         attendance_history,
-        current_enrollment,
+        enrollment_facts,
         step_down_readiness,
         weekly_hours,
+        weekly_hours_first_week,
     )
 
-    enrollment = current_enrollment(client)  # once for both rows below
+    today = timezone.localdate()
+    # The client's enrollments once, for both rows below.
+    facts = enrollment_facts(client, today=today, window_first=weekly_hours_first_week(today))
     return {
-        "readiness": step_down_readiness(client, enrollment=enrollment),
-        "weeks": weekly_hours(client, enrollment=enrollment),
+        "readiness": step_down_readiness(
+            client, today=today, enrollment=facts.current, planned=facts.planned
+        ),
+        "weeks": weekly_hours(
+            client, today=today, enrollment=facts.current, placed=facts.placed_on
+        ),
         "history": attendance_history(client, limit=10),
         "can_edit": request.client_access.allows(Purpose.EDIT),
     }

@@ -1,10 +1,21 @@
 """Reads for pages and the chart; aggregates run in the database."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import holidays
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -20,6 +31,7 @@ from scheduling.models import (
     Group,
     GroupSession,
     clinic_tz,
+    enrolled_during_q,
     local_datetime,
 )
 
@@ -33,7 +45,12 @@ _LOOK_UP = object()
 
 
 def weekly_hours(
-    client: Client, *, weeks: int = 8, today: date | None = None, enrollment=_LOOK_UP
+    client: Client,
+    *,
+    weeks: int = 8,
+    today: date | None = None,
+    enrollment=_LOOK_UP,
+    placed=_LOOK_UP,
 ) -> list[dict]:
     """Hours attended per week (Monday start, clinic time) against the track's floor.
 
@@ -41,15 +58,9 @@ def weekly_hours(
     a weekly figure): a week before the placement is "not enrolled", the week of the
     placement "partial", the current week "in progress"."""
     today = today or timezone.localdate()
-    first = week_start(today) - timedelta(weeks=weeks - 1)
-    placed = (
-        Enrollment.objects.filter(client=client)
-        .exclude(status=EnrollmentStatus.PLANNED)
-        .during(first, today)
-        .order_by("start_on")
-        .values_list("start_on", flat=True)
-        .first()
-    )
+    first = weekly_hours_first_week(today, weeks)
+    if placed is _LOOK_UP:
+        placed = enrollment_facts(client, today=today, window_first=first).placed_on
     rows = (
         Attendance.objects.filter(client=client, session__date__gte=first, session__date__lte=today)
         .annotate(week=TruncWeek("session__date"))
@@ -89,30 +100,61 @@ def weekly_hours(
     return list(reversed(result))
 
 
+def weekly_hours_first_week(today: date, weeks: int = 8) -> date:
+    return week_start(today) - timedelta(weeks=weeks - 1)
+
+
 _ENROLLMENT_RELATED = ("track__steps_down_to", "group__slot", "group__room")
+
+
+@dataclass(frozen=True)
+class EnrollmentFacts:
+    """What the chart needs of a client's enrollments, from one query."""
+
+    current: Enrollment | None  # current_enrollment()
+    planned: Enrollment | None  # planned_step_down()
+    placed_on: date | None  # first day on a track within weekly_hours' window
+
+
+def enrollment_facts(
+    client: Client, *, today: date | None = None, window_first: date | None = None
+) -> EnrollmentFacts:
+    """The client's enrollments (a handful) in one query, each marked by the one
+    "enrolled on a day" rule (``enrolled_during_q``, what ``Enrollment.objects.on`` and
+    ``during`` filter by, as boolean columns),
+    and picked here: the current enrollment (on today, the latest start; failing that an
+    active placement that starts later), the planned step-down, and the first day on a
+    track since ``window_first``."""
+    today = today or timezone.localdate()
+    window_first = window_first or today
+    rows = list(
+        Enrollment.objects.filter(client=client)
+        .select_related(*_ENROLLMENT_RELATED)
+        .annotate(
+            _on_today=ExpressionWrapper(enrolled_during_q(today, today), BooleanField()),
+            _in_window=ExpressionWrapper(enrolled_during_q(window_first, today), BooleanField()),
+        )
+        .order_by("-start_on", "-pk")
+    )
+    current = next((e for e in rows if e._on_today), None) or next(
+        (e for e in rows if e.status == EnrollmentStatus.ACTIVE and e.start_on > today), None
+    )
+    planned = next(
+        (e for e in rows if e.status == EnrollmentStatus.PLANNED and e.start_on > today), None
+    )
+    placed = [e.start_on for e in rows if e._in_window and e.status != EnrollmentStatus.PLANNED]
+    return EnrollmentFacts(current, planned, min(placed) if placed else None)
 
 
 def current_enrollment(client: Client, *, today: date | None = None) -> Enrollment | None:
     """The enrollment the client is on today (by date, so a planned step-down takes over
     on its day whether or not the task has run yet); failing that, a placement that
     starts later."""
-    today = today or timezone.localdate()
-    mine = Enrollment.objects.filter(client=client).select_related(*_ENROLLMENT_RELATED)
-    return (
-        mine.on(today).order_by("-start_on").first()
-        or mine.filter(status=EnrollmentStatus.ACTIVE, start_on__gt=today).first()
-    )
+    return enrollment_facts(client, today=today).current
 
 
 def planned_step_down(client: Client, *, today: date | None = None) -> Enrollment | None:
-    today = today or timezone.localdate()
-    return (
-        Enrollment.objects.filter(
-            client=client, status=EnrollmentStatus.PLANNED, start_on__gt=today
-        )
-        .select_related("track", "group")
-        .first()
-    )
+    return enrollment_facts(client, today=today).planned
 
 
 def placed_at(enrollment: Enrollment):
@@ -127,7 +169,7 @@ def placed_at(enrollment: Enrollment):
 
 
 def step_down_readiness(
-    client: Client, *, today: date | None = None, enrollment=_LOOK_UP
+    client: Client, *, today: date | None = None, enrollment=_LOOK_UP, planned=_LOOK_UP
 ) -> dict | None:
     """Weeks on the track, attendance rate and weeks at or above the hours floor."""
     now = timezone.localtime()
@@ -162,7 +204,8 @@ def step_down_readiness(
     floor_minutes = enrollment.track.min_hours_per_week * 60
     weeks_at_floor = sum(1 for row in weekly if row["minutes"] >= floor_minutes)
     full_weeks = max(0, (last_full_week - full_weeks_start).days // 7)
-    planned = planned_step_down(client, today=today)
+    if planned is _LOOK_UP:
+        planned = planned_step_down(client, today=today)
     return {
         "enrollment": enrollment,
         "started": enrollment.start_on <= today,

@@ -53,6 +53,11 @@ class User(AbstractUser):
         # One query per request; every navigation and access decision reads this.
         return frozenset(self.groups.values_list("name", flat=True))
 
+    @property
+    def role_names(self) -> list[str]:
+        """The roles in a stable order, for display (from ``roles``: no query of its own)."""
+        return sorted(self.roles)
+
     def has_role(self, *names: str) -> bool:
         return bool(self.roles.intersection(names))
 

@@ -291,12 +291,13 @@ def test_the_chart_sections_keep_their_query_count_as_rows_grow(
     url = _chart(client_record)
     _history(client_record, clinician, medical_user, 1)
     web.get(url)  # warm the permission-id cache
-    # The chart's own 26 (session, user, OTP device, roles; the access query; the audit
-    # row; the chart's tables; the program section; the plans and notes sections) plus
-    # the medications section (one query, prescribers joined) and the measures section
-    # (one query, acknowledgers joined) = 28; the screening section (urine screens,
-    # breath tests, follow-ups, pending random tests, the program policy) = 33.
-    with django_assert_max_num_queries(33) as few:
+    # The chart's own 21 (session, user with its roles, OTP device; the access query;
+    # the audit row; the chart's tables; the program section; the plans and notes
+    # sections) plus the medications section (one query, prescribers joined) and the
+    # measures section (one query, acknowledgers joined) = 23; the screening section
+    # (urine screens, breath tests, follow-ups, pending random tests, the program
+    # policy) = 28 (33 before issue 13).
+    with django_assert_max_num_queries(28) as few:
         assert web.get(url).status_code == 200
     _history(client_record, clinician, medical_user, 30)
     with django_assert_max_num_queries(len(few.captured_queries)):
@@ -319,8 +320,8 @@ def test_the_dashboard_flags_section_keeps_its_query_count(
 
     flag(1)
     web.get(reverse("dashboard"))
-    # The dashboard's pinned 12 (my notes in progress, screening follow-ups) plus this one.
-    with django_assert_max_num_queries(13) as few:
+    # The dashboard's pinned 11 (tests/clients/test_views.py), this section's query included.
+    with django_assert_max_num_queries(11) as few:
         assert web.get(reverse("dashboard")).status_code == 200
     flag(8)
     with django_assert_max_num_queries(len(few.captured_queries)):

@@ -25,7 +25,7 @@ from tests.scheduling.factories import GroupFactory
 
 pytestmark = pytest.mark.django_db
 
-# Every page: the session row, the user, their authenticator devices, their roles (4);
+# Every page: the session row, the user with their roles, their authenticator devices (3);
 # the access row: savepoint, chain lock, chain head, insert, release (5 on PostgreSQL).
 # The group note page adds: the session with its group (1) and the facilitator check
 # of the access path (1); the note with author, modality and topic (1), its sections
@@ -33,11 +33,11 @@ pytestmark = pytest.mark.django_db
 # and this session's attendance (1); the objectives of every client's plan in force
 # (1, clinical.objectives); the session plan (1), the page's facilitator check (1), the
 # modality and topic choices (2).
-GROUP_NOTE_QUERIES = 21
+GROUP_NOTE_QUERIES = 20
 # The notes timeline adds: the client with every grant (1); the notes with author,
 # signer, co-signer, modality, topic, session and appointment (1), this client's
 # sections (1), the addenda with their authors (1).
-TIMELINE_QUERIES = 13
+TIMELINE_QUERIES = 12
 
 
 def _count(http, url):
@@ -158,3 +158,41 @@ def test_the_notes_timeline_does_not_grow_with_the_chart(
         http.get(timeline)
     print(f"notes timeline queries (page, chart): 10 notes={counts[10]}, 200 notes={counts[200]}")
     assert counts[10] == counts[200]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_the_charts_notes_are_found_by_index_not_by_reading_every_note(clinician):
+    """Issue 13: "client = x OR id IN (x's sections)" cannot be answered from an index,
+    so PostgreSQL read every note in the clinic for each chart. The chart's notes are
+    now the UNION of two index lookups, the newest picked by primary key: no note of
+    another client is read and filtered out."""
+    import json
+
+    from clinical.selectors_notes import chart_notes
+
+    client = client_with_team(clinician)
+    _notes_for(client, clinician, 6)
+    _notes_for(client_with_team(clinician), clinician, 6)  # someone else's notes
+    notes = chart_notes(client, limit=4)
+    sql, params = notes.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+
+    def note_scans(node):
+        if node.get("Relation Name") == "clinical_progressnote":
+            yield node
+        for child in node.get("Plans", []):
+            yield from note_scans(child)
+
+    scans = list(note_scans(plan[0]["Plan"]))
+    # Every read of the notes table finds its rows by key: none is read and thrown away.
+    assert scans and all(scan.get("Rows Removed by Filter", 0) == 0 for scan in scans), [
+        (scan["Node Type"], scan.get("Rows Removed by Filter")) for scan in scans
+    ]
+    mine = set(ProgressNote.objects.filter(client=client).values_list("pk", flat=True))
+    mine |= set(GroupNoteSection.objects.filter(client=client).values_list("note_id", flat=True))
+    newest = ProgressNote.objects.filter(pk__in=mine).order_by("-created_at")
+    assert [n.pk for n in notes] == list(newest.values_list("pk", flat=True)[:4])

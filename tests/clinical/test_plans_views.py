@@ -266,7 +266,7 @@ def test_bad_relapse_input_is_400_with_a_message_and_nothing_saved(
 # --- Query counts --------------------------------------------------------------------------
 
 
-# Every page: session, user, OTP device, roles (4); the client with every purpose's grant
+# Every page: session, user with roles, OTP device (3); the client with every purpose's grant
 # (1); the access audit row (savepoint, chain lock, head, insert, release: 5); then the
 # page's own reads:
 #   treatment history: the versions with their author and episode joined (1);
@@ -274,10 +274,10 @@ def test_bad_relapse_input_is_400_with_a_message_and_nothing_saved(
 #   treatment plan: the open episode's plan, the version in force, the open episode (3);
 #   relapse plan: the current version with its author (1).
 PAGES = [
-    ("treatment_history", 11),
-    ("relapse_history", 11),
-    ("treatment", 13),
-    ("relapse", 11),
+    ("treatment_history", 10),
+    ("relapse_history", 10),
+    ("treatment", 12),
+    ("relapse", 10),
 ]
 
 
@@ -343,7 +343,7 @@ def test_dashboard_lists_plans_due_for_review_without_growing(
     # The dashboard's pinned pages (with my notes in progress) plus this section's one
     # query (the due versions with their clients, scoped by clients_for in a subquery),
     # and the screening section's open follow-ups (one).
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(11):
         html = web.get("/").content.decode()
     assert mine.display_name in html and theirs.display_name not in html
     assert "overdue since" in html

@@ -321,10 +321,10 @@ def test_the_census_query_count_does_not_grow(
 ):
     web = client_as(admin_user)
     url = reverse("reports:report", args=["census"])
-    # session, user, OTP device, roles (4); retention (1); length of stay (1); admissions
-    # and discharges by month (2); active on the day (1); step-down (1); PHQ-9/GAD-7 (1);
-    # the audit row: savepoint, chain lock, head, insert, release (5): 16.
-    with django_assert_max_num_queries(16) as before:
+    # session, user with roles, OTP device (3); retention (1); length of stay (1);
+    # admissions and discharges by month (2); active on the day (1); step-down (1);
+    # PHQ-9/GAD-7 (1); the audit row: savepoint, chain lock, head, insert, release (5): 15.
+    with django_assert_max_num_queries(15) as before:
         assert web.get(url, CENSUS).status_code == 200
     _more_stays(admin_user, census["groups"][("iop6", "evening")], 6)
     with django_assert_max_num_queries(len(before.captured_queries)):
@@ -466,10 +466,10 @@ def test_the_documentation_query_count_does_not_grow(
     documentation, admin_user, clinician, client_as, django_assert_max_num_queries
 ):
     web = client_as(admin_user)
-    # session, user, OTP device, roles (4); per-clinician notes (1); overdue plans with
-    # their clients (1); the audit row (5); the clinician choices rendered (1): 12.
+    # session, user with roles, OTP device (3); per-clinician notes (1); overdue plans
+    # with their clients (1); the audit row (5); the clinician choices rendered (1): 11.
     url = reverse("reports:report", args=["documentation"])
-    with django_assert_max_num_queries(12) as before:
+    with django_assert_max_num_queries(11) as before:
         assert web.get(url, DOCS).status_code == 200
     client = Episode.objects.filter(client__in=documentation["alices"]).first().client
     for day in range(11, 20):

@@ -55,3 +55,24 @@ def test_favicon_is_served_not_404(client):
 def test_pages_link_the_favicon(client_as, clinician):
     html = client_as(clinician).get(reverse("dashboard")).content.decode()
     assert '<link rel="icon" href="/static/favicon.ico"' in html
+
+
+def test_roles_come_with_the_user_and_a_change_shows_on_the_next_request(
+    clinician, client_as, django_assert_max_num_queries
+):
+    """The roles are read with the user row on each request (issue 13: one query less
+    per request), never kept between requests: a role granted or taken away counts on
+    the very next page."""
+    from django.contrib.auth.models import Group
+
+    web = client_as(clinician)
+    html = web.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="roles">Clinician<' in html and 'href="/audit/"' not in html
+    clinician.groups.add(Group.objects.get_or_create(name="admin")[0])
+    html = web.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="roles">Admin · Clinician<' in html and 'href="/audit/"' in html
+    clinician.groups.clear()
+    with django_assert_max_num_queries(4) as queries:
+        html = web.get(reverse("dashboard")).content.decode()
+    assert "No role assigned" in html and 'href="/audit/"' not in html
+    assert not any(q["sql"].startswith('SELECT "auth_group"') for q in queries.captured_queries)

@@ -154,9 +154,9 @@ def test_outbox_page_query_count_does_not_grow(client_as, admin_user, rows,
         _enqueue(f"q{n}")
     browser = client_as(admin_user)
     browser.get("/notifications/outbox/")
-    # session, user, groups (role), counts by status and channel, the page of rows,
+    # session, user with roles, counts by status and channel, the page of rows,
     # failed rows, audit chain head + insert (and its advisory lock)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         assert browser.get("/notifications/outbox/?channel=email").status_code == 200
 
 

@@ -22,9 +22,9 @@ pytestmark = pytest.mark.django_db
 TASKS = "/notifications/tasks/"
 COUNT = "/notifications/tasks/count/"
 DONE = "/notifications/tasks/done/"
-# Session and user (2), the 2FA middleware's device (1), the tasks (1), the viewer's
-# roles for the menu (1), the clients among the tasks the viewer may open (1).
-TASK_LIST_QUERIES = 6
+# Session and user with their roles for the menu (2), the 2FA middleware's device (1),
+# the tasks (1), the clients among the tasks the viewer may open (1).
+TASK_LIST_QUERIES = 5
 
 
 def make_task(staff, client=None, *, kind="clinical.note_unsigned", url="/clinical/x/"):

@@ -101,9 +101,9 @@ def test_scoping_and_the_client_list_at_clinic_scale(
 
     http = client_as(clinician)
     url = reverse("clients:list")
-    # session, user, roles (menu), permission ids (cached after the first), count, page,
-    # primary clinicians with their staff
-    with django_assert_max_num_queries(8):
+    # session, user with roles (menu), permission ids (cached after the first), count,
+    # page, primary clinicians with their staff
+    with django_assert_max_num_queries(7):
         assert http.get(url).status_code == 200
     page_ms = _median_ms(lambda: http.get(url))
     with capsys.disabled():

@@ -135,11 +135,11 @@ def test_schedule_pages_on_a_year_of_data(
     pages = {
         "chart (weekly hours, readiness)": (
             reverse("clients:chart", args=[year["client"].public_id]),
-            40,
+            31,  # named in tests/scheduling/test_views.py (40 before issue 13's pass)
         ),
         "attendance sheet (50 clients)": (
             reverse("scheduling:attendance_sheet", args=[year["session"].public_id]),
-            13,
+            12,
         ),
         "program day (~30 sessions)": (reverse("scheduling:day"), 10),
         "clinician week": (reverse("scheduling:week"), 10),

@@ -357,11 +357,11 @@ def test_the_page_query_count_does_not_grow(
 ):
     web = client_as(admin_user)
     url = reverse("reports:report", args=["attendance"])
-    # session, user, OTP device, roles (4); the per-client aggregate (1); totals (1)
+    # session, user with roles, OTP device (3); the per-client aggregate (1); totals (1)
     # with group, slot and track names (3); the weekly trend (1) with slot names (1);
     # the audit row: savepoint, chain lock, head, insert, release (5); the form's
-    # choices rendered: track, slot, group, clinician (4): 20.
-    with django_assert_max_num_queries(20) as before:
+    # choices rendered: track, slot, group, clinician (4): 19.
+    with django_assert_max_num_queries(19) as before:
         assert web.get(url, QUERY).status_code == 200
     _more_clients(admin_user, program["g3"], 6)
     GroupSessionFactory(group=program["g3"], date=d(20))

@@ -113,12 +113,12 @@ def test_attendance_sheet_query_count_does_not_grow_with_clients(
     session = started_session(evening)
     http = client_as(clinician)
     _enrolled(evening, clinician, admin_user, 2)
-    # session, user, roles, session lookup, facilitator check, audit (lock, last hash,
-    # insert), roster with attendance prefetch
-    with django_assert_max_num_queries(13):
+    # session, user with roles, session lookup, facilitator check, audit (lock, last
+    # hash, insert), roster with attendance prefetch
+    with django_assert_max_num_queries(12):
         assert http.get(_sheet(session)).status_code == 200
     _enrolled(evening, clinician, admin_user, 12)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(12):
         response = http.get(_sheet(session))
     assert response.content.decode().count("list-group-item attendance-row") == 14
 
@@ -131,15 +131,15 @@ def test_calendars_query_count_does_not_grow_with_sessions(
     GroupFactory(facilitator=clinician)
     services.sessions_generate(weeks=1)
     url = reverse(f"scheduling:{page}")
-    # session, user, roles, sessions (facilitators prefetched), appointments or
+    # session, user with roles, sessions (facilitators prefetched), appointments or
     # enrolments, rooms
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         assert http.get(url).status_code == 200
     for _ in range(4):
         group = GroupFactory(facilitator=clinician, capacity=30)
         _enrolled(group, clinician, admin_user, 3)
     services.sessions_generate(weeks=1)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         response = http.get(url)
     assert response.status_code == 200
 
@@ -294,19 +294,20 @@ def test_chart_query_count_does_not_grow_with_history(
             )
 
     attend(2)
-    # session, user, OTP device, roles (4); the client with every purpose's grant as
-    # EXISTS columns: the one access query (1); the audit row (savepoint, chain lock,
-    # head, insert, release: 5); discharges, consents, episodes, emergency flag, care
-    # team, episodes, contacts, disclosures (8); enrollment once, placement week, weekly
-    # hours, history (4); readiness: sessions held, attended, weekly minutes, planned
-    # step-down (4); clinical sections: the treatment plan in force, the current
-    # relapse-prevention plan, medications, measures, progress notes (5; a note's
-    # sections and addenda add their prefetches once there are notes); the screening
-    # section: urine screens, breath tests, follow-ups, pending random tests, the
-    # program policy (5; the urine results are a sixth once there is a urine screen).
-    # Was 30 before the clinical sections, with five access checks and the enrollment
-    # loaded twice.
-    with django_assert_max_num_queries(36) as first:
+    # session, user with its roles, OTP device (3); the client with every purpose's
+    # grant as EXISTS columns: the one access query (1); the audit row (savepoint, chain
+    # lock, head, insert, release: 5); consents, episodes (with the discharge dates and
+    # the open one), emergency flag, care team, contacts, disclosures (6); the client's
+    # enrollments once (current, planned step-down, first day in the window), weekly
+    # hours, history (3); readiness: sessions held, attended, weekly minutes (3);
+    # clinical sections: the treatment plan in force, the current relapse-prevention
+    # plan, medications, measures, progress notes (5; a note's sections and addenda add
+    # their prefetches once there are notes); the screening section: urine screens,
+    # breath tests, follow-ups, pending random tests, the program policy (5; the urine
+    # results are a sixth once there is a urine screen). Was 36 before issue 13: the
+    # roles, the episodes (three times) and the enrollments (three times) each asked
+    # apart.
+    with django_assert_max_num_queries(31) as first:
         assert http.get(url).status_code == 200
     attend(14)
     with django_assert_max_num_queries(len(first.captured_queries)):
@@ -408,9 +409,9 @@ def test_week_query_count_does_not_grow_with_appointments(
     http = client_as(clinician)
     start = {"start": (timezone.localdate() + timedelta(days=1)).isoformat()}
     _appointment_for(ClientFactory(), clinician, hour=9)
-    # session, user, OTP device, roles, appointments (client and room joined), the
+    # session, user with roles, OTP device, appointments (client and room joined), the
     # viewer's openable clients among them, sessions (+ facilitators once there are any)
-    with django_assert_max_num_queries(8) as first:
+    with django_assert_max_num_queries(7) as first:
         assert http.get(reverse("scheduling:week"), start).status_code == 200
     for hour in (10, 13, 14, 15, 16):
         client = ClientFactory()
@@ -466,10 +467,10 @@ def test_day_and_room_week_query_counts_do_not_grow(
     services.sessions_generate(weeks=1, today=monday)
     args = [first_group.room.pk] if page == "room_week" else []
     url = reverse(f"scheduling:{page}", args=args)
-    # session, user, OTP device, roles, sessions with enrolled and marked counts (one
+    # session, user with roles, OTP device, sessions with enrolled and marked counts (one
     # query), their facilitators, rooms; the room week adds the room, its appointments
     # and (once it has any) the viewer's openable clients among them
-    with django_assert_max_num_queries(7 if page == "day" else 10) as first:
+    with django_assert_max_num_queries(6 if page == "day" else 9) as first:
         assert http.get(url).status_code == 200
     for _ in range(4):
         group = GroupFactory(

@@ -255,10 +255,11 @@ def test_the_page_query_count_does_not_grow(
     program, admin_user, client_as, django_assert_max_num_queries
 ):
     web = client_as(admin_user)
-    # session, user, OTP device, roles (4); screens by kind (1); positivity by analyte
-    # and month (1); active clients with their last unexpected positives (1); the audit
-    # row: savepoint, chain lock, head, insert, release (5); the track choices (1): 13.
-    with django_assert_max_num_queries(13) as before:
+    # session, user with roles, OTP device (3); screens by kind (1); positivity by
+    # analyte and month (1); active clients with their last unexpected positives (1); the
+    # audit row: savepoint, chain lock, head, insert, release (5); the track choices
+    # (1): 12.
+    with django_assert_max_num_queries(12) as before:
         assert _get(web).status_code == 200
     m = program["maker"]
     for n in range(5):
