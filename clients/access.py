@@ -19,6 +19,7 @@ every reader asks it:
 """
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache, wraps
 
@@ -137,6 +138,29 @@ def _has_reason(user) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
 
+# The scopes built during the current request, by (user, purpose): a page that lists
+# several things (the dashboard asks six times) builds each scope once. What is kept
+# is the unevaluated queryset, and each caller gets a fresh clone of it, so every use
+# runs its SQL against the grants as they are then; only the clock an emergency
+# access is compared with is the request's start. Outside a request (tasks, commands,
+# the shell) nothing is kept.
+_request_scopes: ContextVar[dict | None] = ContextVar("iop_request_scopes", default=None)
+
+
+class RequestScopeMiddleware:
+    """Gives each request its own, empty store of built scopes (see ``clients_for``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request_scopes.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _request_scopes.reset(token)
+
+
 def clients_for(user, purpose: str = Purpose.CHART):
     """The clients ``user`` has a reason to reach for ``purpose``: the one list scope.
 
@@ -148,12 +172,19 @@ def clients_for(user, purpose: str = Purpose.CHART):
         return Client.objects.none()
     if user.is_program_admin:
         return Client.objects.all()
+    built = _request_scopes.get()
+    key = (user.pk, purpose)
+    if built is not None and key in built:
+        return built[key].all()
     sources = _grant_sources(user)
     condition = Q(pk__in=[])
-    for key, _reason in _purpose_sources(purpose):
-        queryset, column = sources[key]
+    for source, _reason in _purpose_sources(purpose):
+        queryset, column = sources[source]
         condition |= Q(pk__in=queryset.values(column))
-    return Client.objects.filter(condition)
+    scope = Client.objects.filter(condition)
+    if built is not None:
+        built[key] = scope
+    return scope.all()
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,8 @@ MIDDLEWARE = [
     # Before the session limits: their idle sign-out must know an htmx request.
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Each request builds a person's client scope once per purpose (clients.access).
+    "clients.access.RequestScopeMiddleware",
     "iop.accounts.middleware.NoStoreMiddleware",
     "iop.accounts.middleware.HtmxSignInRedirectMiddleware",
     "django_otp.middleware.OTPMiddleware",
