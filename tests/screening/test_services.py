@@ -570,3 +570,28 @@ def test_defaults_are_seeded():
     assert hhs.analytes.count() == 10
     assert Analyte.objects.get(code="thc").confirm_cutoff == Decimal("15.0")
     assert ProgramPolicy.current().missed_counts_positive is True
+
+
+def test_the_charts_history_reads_results_for_the_rows_it_shows(person, medical_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from screening.models import AnalyteResult
+    from screening.selectors import CHART_ROWS
+
+    now = timezone.now()
+    for n in range(CHART_ROWS + 3):
+        screen_with(
+            person, medical_user, at=now - timedelta(days=3 * n + 1), cocaine=("positive", "300")
+        )
+    with CaptureQueriesContext(connection) as queries:
+        history = screen_history(person, limit=CHART_ROWS)
+    # Every screen counts in the statistics; the detail is read for the shown rows only.
+    assert history["stats"].unexpected == CHART_ROWS + 3
+    assert len(history["events"]) == CHART_ROWS and history["more"] == 3
+    assert all("cocaine" in e.detail.lower() for e in history["events"])
+    table = AnalyteResult._meta.db_table
+    read = [q["sql"] for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+    assert len(read) == 1
+    ids = read[0].split(" IN (")[1].split(")")[0].replace(" ", "").split(",")
+    assert {int(pk) for pk in ids} == {e.obj.pk for e in history["events"]}
