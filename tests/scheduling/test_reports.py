@@ -389,3 +389,54 @@ def test_the_sql_rule_agrees_with_the_queryset(program):
             got = {row[0] for row in cursor.fetchall()}
         assert got == expected, day
         day += timedelta(days=1)
+
+
+def test_a_step_down_mid_week_keeps_the_week_whole_and_a_mid_week_end_does_not(program, admin_user):
+    """Cy steps down on Thursday 10 Sep: week 1 is whole across his two enrollments.
+    Dee's enrollment ends on Thursday 17 Sep (her last day is Wednesday 16): only
+    week 1 is whole.
+
+    Cy: IOP 6 Mon 7 present 180, Tue 8 present 180 (Wed 9 cancelled); IOP 3 from Thu 10:
+    Fri 11 present 180, Mon 14 present 180, Wed 16 and Fri 18 unmarked. Scheduled 2 + 4
+    = 6, attended 4, 12.00 h; whole weeks 2, 18.00 h required; week 1 has 9 h (not
+    below), week 2 has 3 h (below): 1; days of 3 h 4; billable: week 1 (3 days) = 3.
+    Dee: IOP 3 present 180 on Mon 7, Wed 9, Fri 11; scheduled 7, 9, 11, 14, 16 = 5;
+    whole weeks 1 (9.00 h, 9 h attended, 0 below); days 3, billable 3."""
+    g6, g3 = program["g6"], program["g3"]
+    s6 = {s.date.day: s for s in g6.sessions.all()}
+    s3 = {s.date.day: s for s in g3.sessions.all()}
+    cy = EpisodeFactory(admitted_on=date(2026, 8, 31)).client
+    dee = EpisodeFactory(admitted_on=date(2026, 8, 31)).client
+    Enrollment.objects.create(
+        client=cy, episode=cy.episodes.get(), track=g6.track, group=g6,
+        start_on=date(2026, 8, 31), ended_on=d(10), status=EnrollmentStatus.STEPPED_DOWN,
+        created_by=admin_user,
+    )  # fmt: skip
+    Enrollment.objects.create(
+        client=cy, episode=cy.episodes.get(), track=g3.track, group=g3, start_on=d(10),
+        created_by=admin_user,
+    )  # fmt: skip
+    Enrollment.objects.create(
+        client=dee, episode=dee.episodes.get(), track=g3.track, group=g3,
+        start_on=date(2026, 8, 31), ended_on=d(17), status=EnrollmentStatus.COMPLETED,
+        created_by=admin_user,
+    )  # fmt: skip
+    for session, client in [(s6[7], cy), (s6[8], cy), (s3[11], cy), (s3[14], cy)] + [
+        (s3[day], dee) for day in (7, 9, 11)
+    ]:
+        Attendance.objects.create(
+            session=session, client=client, status="present", minutes=180,
+            recorded_by=admin_user,
+        )  # fmt: skip
+    rows = {r["mrn"]: r for r in attendance_rows(admin_user, _filters())}
+    figures = ("sessions_scheduled", "sessions_attended", "hours_attended", "hours_required")
+    figures += ("weeks_enrolled", "weeks_below_floor", "days_3h", "billable_days", "track")
+    assert [rows[cy.mrn][k] for k in figures] == [
+        6, 4, Decimal("12.00"), Decimal("18.00"), 2, 1, 4, 3, "iop3",
+    ]  # fmt: skip
+    assert [rows[dee.mrn][k] for k in figures] == [
+        5, 3, Decimal("9.00"), Decimal("9.00"), 1, 0, 3, 3, "iop3",
+    ]  # fmt: skip
+    # The figures for Ada and Ben do not move.
+    assert _figures(rows[program["ada"].mrn]) == ADA
+    assert _figures(rows[program["ben"].mrn]) == BEN
