@@ -137,8 +137,16 @@ class Command(BaseCommand):
         except LookupError:
             lm = None
         if lm is None or lm["clients"] < clients:
+            if not settings.DEBUG:
+                # seed_scale's own guard: staff with a known password never land in a
+                # production database because someone ran the benchmark there.
+                raise CommandError(
+                    f"The database holds {lm['clients'] if lm else 0} clients, fewer than "
+                    f"--clients {clients}: seed it first (make bench, or seed_scale "
+                    "--i-know-this-is-not-production on a benchmark server)."
+                )
             self.stderr.write(f"Seeding {clients} clients with seed_scale...")
-            call_command("seed_scale", clients=clients)
+            call_command("seed_scale", clients=clients, reset=lm is not None)
             lm = landmarks()
         missing = [k for k in ("chart_client", "sheet_session", "note_session") if not lm[k]]
         if missing:
