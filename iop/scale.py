@@ -83,7 +83,9 @@ def landmarks() -> dict:
     sheet = _recent_held_session(SHEET_GROUP)
     note = _recent_held_session(NOTE_GROUP)
     appointment = (
-        Appointment.objects.filter(clinician=clinician, starts_at__date__lte=today)
+        Appointment.objects.filter(
+            clinician=clinician, status="completed", starts_at__lt=timezone.now()
+        )
         .order_by("-starts_at")
         .first()
     )
