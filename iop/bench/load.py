@@ -307,7 +307,7 @@ def run_locust(
             "IOP_BENCH_PAUSE": f"{pause[0]},{pause[1]}",
         }
         cpu_before = server.cpu_seconds()
-        subprocess.run(  # noqa: S603 (our own interpreter and file)
+        done = subprocess.run(  # noqa: S603 (our own interpreter and file)
             [
                 sys.executable,
                 "-m",
@@ -318,7 +318,7 @@ def run_locust(
                 "--users",
                 str(users),
                 "--spawn-rate",
-                str(max(1, users // 5)),
+                str(max(5, users // 5)),
                 "--run-time",
                 f"{seconds}s",
                 "--host",
@@ -334,9 +334,12 @@ def run_locust(
                 "0",
             ],
             env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
+            check=False,
+            capture_output=True,
+            text=True,
         )
+        if done.returncode:
+            raise RuntimeError(f"locust failed: {done.stderr[-2000:]}")
         cpu = server.cpu_seconds() - cpu_before
         with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))

@@ -165,8 +165,9 @@ def measure(call: Callable[[], object], runs: int) -> dict:
     # Each request starts by emptying the query log (request_started -> reset_queries);
     # start from an empty one too, or a full log (DEBUG on) hides the request's queries.
     reset_queries()
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as captured:
         call()
+    queries = len(captured)  # now: the context reads the log when asked, and requests empty it
     wall, cpu = [], []
     for _ in range(runs):
         cpu_start, start = time.process_time(), time.perf_counter()
@@ -177,7 +178,7 @@ def measure(call: Callable[[], object], runs: int) -> dict:
         "median_ms": round(statistics.median(wall), 1),
         "p95_ms": round(percentile(wall, 95), 1),
         "cpu_ms": round(statistics.median(cpu), 1),
-        "queries": len(queries),
+        "queries": queries,
         "runs": runs,
     }
 

@@ -45,6 +45,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-load", action="store_true", help="skip the concurrent runs")
         parser.add_argument(
+            "--no-pages", action="store_true", help="skip the pages and reports (load only)"
+        )
+        parser.add_argument(
             "--as-is",
             action="store_true",
             help="time under this process's settings even with DJANGO_DEBUG on (by default "
@@ -80,15 +83,16 @@ class Command(BaseCommand):
                 "report_range": {k: v.isoformat() for k, v in twelve_months().items()},
             },
         }
-        try:
-            pages = bench_pages(
-                lm, runs=opts["runs"], report_runs=opts["report_runs"], progress=say
-            )
-        except BenchError as exc:
-            raise CommandError(str(exc)) from exc
-        raw = bench_raw_sql(runs=opts["report_runs"], progress=say)
-        reports = {}
-        for key, page_name in REPORT_PAGES.items():
+        pages, raw, reports = {}, {}, {}
+        if not opts["no_pages"]:
+            try:
+                pages = bench_pages(
+                    lm, runs=opts["runs"], report_runs=opts["report_runs"], progress=say
+                )
+            except BenchError as exc:
+                raise CommandError(str(exc)) from exc
+            raw = bench_raw_sql(runs=opts["report_runs"], progress=say)
+        for key, page_name in REPORT_PAGES.items() if pages else ():
             page = pages[page_name]
             raw_ms = raw[key]["median_ms"]
             ratio = round(page["median_ms"] / raw_ms, 1) if raw_ms else None
@@ -120,8 +124,7 @@ class Command(BaseCommand):
         for name in ("clients", "output", "runs", "report_runs", "load_seconds", "users"):
             argv += [f"--{name.replace('_', '-')}", str(opts[name])]
         argv += ["--workers", str(opts["workers"]), "-v", str(opts["verbosity"])]
-        if opts["no_load"]:
-            argv.append("--no-load")
+        argv += [f"--{flag.replace('_', '-')}" for flag in ("no_load", "no_pages") if opts[flag]]
         env = server_env()
         env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
         done = subprocess.run(argv, cwd=settings.BASE_DIR, env=env, check=False)  # noqa: S603
