@@ -69,7 +69,10 @@ class Command(BaseCommand):
         result = {
             "date": timezone.now().isoformat(timespec="seconds"),
             "cores": os.cpu_count(),
+            "commit": self._commit(),
             "machine": {
+                # Other work on the machine makes every timing noisy: say how busy it was.
+                "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
                 "platform": platform.platform(),
                 "python": platform.python_version(),
                 "postgresql": connection.cursor().connection.server_version,
@@ -130,6 +133,16 @@ class Command(BaseCommand):
         done = subprocess.run(argv, cwd=settings.BASE_DIR, env=env, check=False)  # noqa: S603
         if done.returncode:
             raise CommandError(f"the benchmark failed (exit {done.returncode})")
+
+    def _commit(self) -> str:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
 
     def _progress(self, message):
         self.stderr.write(f"  {message}")
