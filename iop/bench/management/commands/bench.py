@@ -184,6 +184,13 @@ class Command(BaseCommand):
             f"\n{result['clients']:,} clients, {size.get('attendance', 0):,} attendance rows, "
             f"{size.get('audit', 0):,} audit rows; {result['cores']} cores; {result['date']}"
         )
+        if result["pages"]:
+            self._pages_table(result)
+        if result["load"]:
+            self._load_table(result)
+
+    def _pages_table(self, result: dict) -> None:
+        out = self.stdout.write
         out(f"\n{'page':32} {'role':10} {'median':>8} {'p95':>8} {'cpu':>8} {'queries':>8}")
         for name, p in result["pages"].items():
             if "skipped" in p:
@@ -199,14 +206,16 @@ class Command(BaseCommand):
                 f"{key:16} {r['page']:32} {r['median_ms']:>7.1f}ms {r['raw_sql_ms']:>7.1f}ms "
                 f"{r['ratio'] if r['ratio'] is not None else '-':>5}x"
             )
-        if result["load"]:
+
+    def _load_table(self, result: dict) -> None:
+        out = self.stdout.write
+        out(
+            f"\n{'load':10} {'users':>5} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
+            f"{'errors':>7} {'cpu/req':>8}"
+        )
+        for name, r in result["load"].items():
             out(
-                f"\n{'load':10} {'users':>5} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
-                f"{'errors':>7} {'cpu/req':>8}"
+                f"{name:10} {r['users']:>5} {r['requests_per_s']:>7.1f} {r['p50_ms']:>5.0f}ms "
+                f"{r['p95_ms']:>5.0f}ms {r['p99_ms']:>5.0f}ms {r['errors']:>7} "
+                f"{r['server_cpu_ms_per_request'] or 0:>6.1f}ms"
             )
-            for name, r in result["load"].items():
-                out(
-                    f"{name:10} {r['users']:>5} {r['requests_per_s']:>7.1f} {r['p50_ms']:>5.0f}ms "
-                    f"{r['p95_ms']:>5.0f}ms {r['p99_ms']:>5.0f}ms {r['errors']:>7} "
-                    f"{r['server_cpu_ms_per_request'] or 0:>6.1f}ms"
-                )
