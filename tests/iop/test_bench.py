@@ -6,6 +6,7 @@ SQL and seed_scale are PostgreSQL's); CI runs it there."""
 import io
 import json
 import time
+from importlib import import_module
 
 import pytest
 from django.core.management import call_command
@@ -47,8 +48,23 @@ def _bench(tmp_path, clients: int, **options) -> dict:
     return json.loads(output.read_text())
 
 
+def _restore_migration_rows() -> None:
+    """An earlier transactional test's flush removed what the migrations seeded (roles,
+    tracks and slots, panels, modalities and topics), which seed_scale builds on: put
+    it back the way the factories do."""
+    from django.apps import apps
+
+    from clinical.catalog_notes import seed_catalog
+    from tests.screening.factories import ensure_screening_defaults
+
+    import_module("iop.accounts.migrations.0002_roles").create_roles(apps, None)
+    ensure_screening_defaults()  # tracks and slots first, then analytes, panels, policies
+    seed_catalog(apps)
+
+
 @pytest.mark.django_db
 def test_every_page_answers_and_no_query_count_grows_with_the_data(tmp_path):
+    _restore_migration_rows()
     _seed(30)
     small = _bench(tmp_path, 30, no_load=True)
 
@@ -79,6 +95,7 @@ def test_every_page_answers_and_no_query_count_grows_with_the_data(tmp_path):
 def test_staff_sign_in_and_click_through_under_gunicorn(tmp_path, settings):
     # The server checks passwords with the project's hashers, not the tests' fast MD5.
     settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    _restore_migration_rows()
     # Committed data: gunicorn's workers read it from their own connections.
     _seed(30)
     result = _bench(tmp_path, 30, no_pages=True, load_seconds=4, users=6, workers=2)
