@@ -1,0 +1,270 @@
+"""The hand-written SQL under each report: the yardstick a report page is compared to.
+
+One statement per report, written by hand against the tables (no ORM, no scoping: the
+benchmark runs them as a program admin would see them, every client), computing the
+report's core figures over the same range. ``bench`` prints the report's time over
+this one's. They answer the same question as the report, not always every column of
+it; each says what it leaves out.
+
+PostgreSQL only. Parameters: ``start`` and ``end`` (dates, inclusive), ``tz`` (the
+clinic's time zone, for figures that cut timestamps into clinic days), and for some the
+extra ones ``EXTRA_PARAMS`` computes from the range.
+"""
+
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+
+# The same session settings the reports give their own transaction
+# (scheduling.reports.PG_SETTINGS), so the ratio measures the report, not work_mem.
+PG_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; "
+
+# Held sessions are those without ``cancelled_at``; attended = present, late, left
+# early, telehealth (scheduling.models.ATTENDED), typed out as a hand-written query would.
+
+RAW_SQL = {
+    # Every column of the per-client CSV (scheduling.reports.ATTENDANCE_COLUMNS) for
+    # every client, written from the rules in scheduling/reports.py's docstring: a
+    # verbatim copy of the statement main keeps in tests/perf/raw_attendance.py (at
+    # 5aa4583), which the perf test checks the report against row by row. Keep one: when
+    # merging, make that module import this one (or the other way round).
+    "attendance": """
+WITH cw AS (
+    SELECT a.client_id AS c, s.wk,
+        COUNT(*) FILTER (WHERE s.r) AS n_in,
+        COUNT(a.am) FILTER (WHERE s.r) AS attended,
+        COUNT(*) FILTER (WHERE s.r AND a.status = 'late') AS late,
+        COUNT(*) FILTER (WHERE s.r AND a.status = 'left_early') AS left_early,
+        COUNT(*) FILTER (WHERE s.r AND a.status = 'telehealth') AS telehealth,
+        COUNT(*) FILTER (WHERE s.r AND a.status = 'excused') AS excused,
+        COUNT(*) FILTER (WHERE s.r AND a.status = 'unexcused') AS unexcused,
+        SUM(a.am) FILTER (WHERE s.r) AS minutes,
+        SUM(a.am) AS week_minutes,
+        SUM(a.am) FILTER (WHERE s.dw = 1) AS m1,
+        SUM(a.am) FILTER (WHERE s.dw = 2) AS m2,
+        SUM(a.am) FILTER (WHERE s.dw = 3) AS m3,
+        SUM(a.am) FILTER (WHERE s.dw = 4) AS m4,
+        SUM(a.am) FILTER (WHERE s.dw = 5) AS m5,
+        SUM(a.am) FILTER (WHERE s.dw = 6) AS m6,
+        SUM(a.am) FILTER (WHERE s.dw = 7) AS m7
+    FROM (
+        -- attended minutes: NULL unless present, late, left early or telehealth
+        SELECT client_id, session_id, status, CASE WHEN status IN
+            ('present', 'late', 'left_early', 'telehealth') THEN minutes END AS am
+        FROM scheduling_attendance
+    ) a JOIN (
+        SELECT id, date_trunc('week', date)::date AS wk, extract(isodow FROM date)::int AS dw,
+            date BETWEEN %(start)s AND %(end)s AS r
+        FROM scheduling_groupsession
+        WHERE cancelled_at IS NULL AND date BETWEEN %(xs)s AND %(xe)s
+    ) s ON s.id = a.session_id
+    GROUP BY a.client_id, s.wk),
+enr AS (
+    SELECT e.client_id AS c, e.group_id, e.start_on, e.ended_on, t.min_hours_per_week AS fl,
+        t.code,
+        GREATEST(%(first_monday)s::date,
+            e.start_on + (8 - extract(isodow FROM e.start_on)::int) %% 7) AS w0,
+        LEAST(%(last_monday)s::date,
+            e.ended_on - 6 - extract(isodow FROM e.ended_on)::int) AS w1
+    FROM scheduling_enrollment e JOIN scheduling_track t ON t.id = e.track_id
+    WHERE e.start_on <= %(end)s AND (e.ended_on IS NULL OR e.ended_on > %(start)s)),
+-- Whole weeks. A client is in one group at a time, so a whole week lies inside one
+-- enrollment (the Mondays w0..w1 of each) or spans a step-down: the weeks of an
+-- enrollment's first and last day, covered all seven days by two or more.
+span AS (SELECT c, w0, w1, fl, (w1 - w0) / 7 + 1 AS weeks FROM enr WHERE w1 >= w0),
+edge AS (
+    SELECT DISTINCT enr.c, v.wk
+    FROM enr, LATERAL (VALUES (date_trunc('week', enr.start_on)::date),
+        (date_trunc('week', enr.ended_on - 1)::date)) v(wk)
+    WHERE v.wk BETWEEN %(first_monday)s AND %(last_monday)s),
+multi AS (
+    SELECT edge.c, edge.wk, MIN(enr.fl) AS fl
+    FROM edge JOIN enr ON enr.c = edge.c AND enr.start_on <= edge.wk + 6
+        AND (enr.ended_on IS NULL OR enr.ended_on > edge.wk)
+    GROUP BY edge.c, edge.wk
+    HAVING COUNT(*) > 1 AND SUM(LEAST(edge.wk + 7, COALESCE(enr.ended_on, edge.wk + 7))
+        - GREATEST(edge.wk, enr.start_on)) = 7),
+floors AS (
+    SELECT c, SUM(weeks) AS weeks, SUM(weeks * fl) AS required,
+        SUM(weeks) FILTER (WHERE fl > 0) AS zero_below
+    FROM (SELECT c, weeks, fl FROM span UNION ALL SELECT c, 1, fl FROM multi) x GROUP BY c),
+per AS (
+    SELECT cw.c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
+        SUM(left_early) AS left_early, SUM(telehealth) AS telehealth, SUM(excused) AS excused,
+        SUM(unexcused) AS unexcused, SUM(minutes) AS minutes, SUM(q.qd_in) AS days3,
+        SUM(q.qd_in) FILTER (WHERE q.qd >= %(min_days)s) AS billable,
+        COUNT(*) FILTER (WHERE COALESCE(span.fl, multi.fl) > 0
+            AND COALESCE(week_minutes, 0) >= COALESCE(span.fl, multi.fl) * 60) AS above
+    FROM cw
+    CROSS JOIN LATERAL (SELECT
+        COALESCE((m1 >= %(day_minutes)s)::int, 0) + COALESCE((m2 >= %(day_minutes)s)::int, 0)
+        + COALESCE((m3 >= %(day_minutes)s)::int, 0) + COALESCE((m4 >= %(day_minutes)s)::int, 0)
+        + COALESCE((m5 >= %(day_minutes)s)::int, 0) + COALESCE((m6 >= %(day_minutes)s)::int, 0)
+        + COALESCE((m7 >= %(day_minutes)s)::int, 0) AS qd,
+        COALESCE((m1 >= %(day_minutes)s AND cw.wk + 0 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m2 >= %(day_minutes)s AND cw.wk + 1 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m3 >= %(day_minutes)s AND cw.wk + 2 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m4 >= %(day_minutes)s AND cw.wk + 3 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m5 >= %(day_minutes)s AND cw.wk + 4 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m6 >= %(day_minutes)s AND cw.wk + 5 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m7 >= %(day_minutes)s AND cw.wk + 6 BETWEEN %(start)s AND %(end)s)::int, 0)
+        AS qd_in) q
+    LEFT JOIN span ON span.c = cw.c AND cw.wk BETWEEN span.w0 AND span.w1
+    LEFT JOIN multi ON multi.c = cw.c AND multi.wk = cw.wk
+    GROUP BY cw.c),
+sched AS (
+    SELECT enr.c, COUNT(*) AS scheduled
+    FROM enr JOIN scheduling_groupsession s ON s.group_id = enr.group_id
+        AND s.cancelled_at IS NULL AND s.date BETWEEN %(start)s AND %(end)s
+        AND s.date >= enr.start_on AND (enr.ended_on IS NULL OR enr.ended_on > s.date)
+    GROUP BY enr.c),
+track AS (SELECT DISTINCT ON (c) c, code FROM enr ORDER BY c, start_on DESC)
+SELECT cl.mrn, track.code AS track, COALESCE(sched.scheduled, 0) AS sessions_scheduled,
+    COALESCE(per.attended, 0) AS sessions_attended, COALESCE(per.late, 0) AS sessions_late,
+    COALESCE(per.left_early, 0) AS sessions_left_early,
+    COALESCE(per.telehealth, 0) AS sessions_telehealth,
+    COALESCE(per.excused, 0) AS sessions_excused, COALESCE(per.unexcused, 0) AS sessions_unexcused,
+    COALESCE(per.minutes, 0) AS minutes, COALESCE(floors.required, 0) AS hours_required,
+    COALESCE(floors.weeks, 0) AS weeks_enrolled,
+    COALESCE(floors.zero_below, 0) - COALESCE(per.above, 0) AS weeks_below_floor,
+    COALESCE(per.days3, 0) AS days_3h, COALESCE(per.billable, 0) AS billable_days
+FROM clients_client cl
+LEFT JOIN per ON per.c = cl.id LEFT JOIN sched ON sched.c = cl.id
+LEFT JOIN floors ON floors.c = cl.id LEFT JOIN track ON track.c = cl.id
+WHERE cl.id IN (SELECT c FROM enr UNION SELECT c FROM per WHERE n_in > 0)
+ORDER BY cl.mrn
+""",
+    # Per client per day attended: minutes, and the days of 3 hours or more in that
+    # Monday-Sunday week (the whole week, even where the range cuts it). The report's
+    # rows; leaves out the payer rule's other thresholds (default: 3 h, 3 days).
+    "billable-days": """
+WITH daily AS (
+    SELECT a.client_id AS c, s.date AS d, date_trunc('week', s.date)::date AS wk,
+        SUM(a.minutes) AS m
+    FROM scheduling_attendance a JOIN scheduling_groupsession s ON s.id = a.session_id
+    WHERE s.cancelled_at IS NULL AND a.status IN ('present', 'late', 'left_early', 'telehealth')
+      AND s.date BETWEEN date_trunc('week', %(start)s::date)::date
+                     AND date_trunc('week', %(end)s::date)::date + 6
+    GROUP BY a.client_id, s.date
+), weekly AS (
+    SELECT c, d, m, COUNT(*) FILTER (WHERE m >= 180) OVER (PARTITION BY c, wk) AS qd
+    FROM daily
+)
+SELECT cl.mrn, weekly.d, weekly.m, weekly.qd,
+    weekly.m >= 180 AND weekly.qd >= 3 AS billable
+FROM weekly JOIN clients_client cl ON cl.id = weekly.c
+WHERE weekly.d BETWEEN %(start)s AND %(end)s
+ORDER BY cl.mrn, weekly.d
+""",
+    # Retention and completion of the episodes admitted in the range by the track and
+    # slot they started in and the client's profession, plus admissions and discharges
+    # by month and length of stay by discharge reason. Leaves out the census on a
+    # date, the step-down rate and the PHQ-9/GAD-7 change.
+    "census": """
+WITH admitted AS (
+    SELECT e.id, e.discharged_on, e.discharge_reason, c.profession,
+        (SELECT t.code FROM scheduling_enrollment en JOIN scheduling_track t ON t.id = en.track_id
+            WHERE en.episode_id = e.id ORDER BY en.start_on, en.id LIMIT 1) AS track,
+        (SELECT sl.code FROM scheduling_enrollment en
+            JOIN scheduling_group g ON g.id = en.group_id
+            JOIN scheduling_slot sl ON sl.id = g.slot_id
+            WHERE en.episode_id = e.id ORDER BY en.start_on, en.id LIMIT 1) AS slot
+    FROM clients_episode e JOIN clients_client c ON c.id = e.client_id
+    WHERE e.admitted_on BETWEEN %(start)s AND %(end)s
+)
+SELECT 'retention' AS figure, track, slot, profession, COUNT(*) AS n,
+    COUNT(*) FILTER (WHERE discharged_on <= %(end)s) AS discharged,
+    COUNT(*) FILTER (WHERE discharged_on <= %(end)s AND discharge_reason = 'completed'),
+    NULL::float AS median_days
+FROM admitted GROUP BY track, slot, profession
+UNION ALL
+SELECT 'by_month', to_char(m, 'YYYY-MM'), NULL, NULL, SUM(adm), SUM(dis), NULL, NULL
+FROM (
+    SELECT date_trunc('month', admitted_on) AS m, 1 AS adm, 0 AS dis FROM clients_episode
+        WHERE admitted_on BETWEEN %(start)s AND %(end)s
+    UNION ALL
+    SELECT date_trunc('month', discharged_on), 0, 1 FROM clients_episode
+        WHERE discharged_on BETWEEN %(start)s AND %(end)s
+) x GROUP BY m
+UNION ALL
+SELECT 'length_of_stay', discharge_reason, NULL, NULL, COUNT(*), MIN(discharged_on - admitted_on),
+    MAX(discharged_on - admitted_on),
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY discharged_on - admitted_on)
+FROM clients_episode WHERE discharged_on BETWEEN %(start)s AND %(end)s
+GROUP BY discharge_reason
+""",
+    # Per author: notes of sessions and appointments that ended in the range, signed,
+    # signed within 24 h and 72 h of the end, unsigned, co-signatures waiting. Leaves
+    # out the treatment plans overdue for review.
+    "documentation": """
+SELECT n.author_id, u.username,
+    COUNT(*) AS notes,
+    COUNT(*) FILTER (WHERE n.status = 'signed') AS signed,
+    COUNT(*) FILTER (WHERE n.status = 'signed' AND n.signed_at <= x.ended + interval '24 hours'),
+    COUNT(*) FILTER (WHERE n.status = 'signed' AND n.signed_at <= x.ended + interval '72 hours'),
+    COUNT(*) FILTER (WHERE n.status = 'draft') AS unsigned,
+    COUNT(*) FILTER (WHERE n.status = 'signed' AND n.cosign_status = 'pending') AS cosign_waiting
+FROM clinical_progressnote n
+LEFT JOIN scheduling_groupsession s ON s.id = n.session_id
+LEFT JOIN scheduling_appointment ap ON ap.id = n.appointment_id
+CROSS JOIN LATERAL (SELECT COALESCE(s.ends_at, ap.ends_at) AS ended) x
+JOIN accounts_user u ON u.id = n.author_id
+WHERE x.ended >= (%(start)s::date)::timestamp AT TIME ZONE %(tz)s
+  AND x.ended < (%(end)s::date + 1)::timestamp AT TIME ZONE %(tz)s
+GROUP BY n.author_id, u.username
+ORDER BY u.username
+""",
+    # Positivity per analyte and month of the screens due in the range (the random
+    # selection's date, else the clinic day of collection): tested, unexpected and
+    # expected positives. Leaves out screens by order kind and the days since each
+    # active client's last unexpected positive.
+    "screening": """
+WITH screens AS (
+    SELECT u.id, COALESCE(sel.date, (u.collected_at AT TIME ZONE %(tz)s)::date) AS day
+    FROM screening_urinescreen u
+    LEFT JOIN screening_randomselection sel ON sel.id = u.selection_id
+    WHERE u.status = 'collected'
+)
+SELECT an.code, date_trunc('month', screens.day) AS month,
+    COUNT(*) FILTER (WHERE r.outcome IN ('negative', 'positive')) AS tested,
+    COUNT(*) FILTER (WHERE r.outcome = 'positive' AND r.confirmation <> 'confirmed_negative'
+        AND NOT r.expected) AS unexpected,
+    COUNT(*) FILTER (WHERE r.outcome = 'positive' AND r.confirmation <> 'confirmed_negative'
+        AND r.expected) AS expected
+FROM screening_analyteresult r
+JOIN screens ON screens.id = r.screen_id
+JOIN screening_analyte an ON an.id = r.analyte_id
+WHERE screens.day BETWEEN %(start)s AND %(end)s
+GROUP BY an.code, an."order", month
+ORDER BY an."order", an.code, month
+""",
+}
+
+
+def attendance_params(start: date, end: date, *, day_minutes=180, min_days=3) -> dict:
+    """The attendance statement's extra parameters: the weeks the range touches, its
+    whole weeks' first and last Mondays, and the default billing rule (3 h, 3 days)."""
+    monday = start - timedelta(days=start.weekday())
+    last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
+    return {
+        "xs": monday,
+        "xe": end + timedelta(days=6 - end.weekday()),
+        "first_monday": monday if start.weekday() == 0 else monday + timedelta(days=7),
+        "last_monday": last_sunday - timedelta(days=6),
+        "day_minutes": day_minutes,
+        "min_days": min_days,
+    }
+
+
+EXTRA_PARAMS = {"attendance": attendance_params}
+
+
+def run_raw(key: str, *, start, end, tz: str) -> int:
+    """Run ``RAW_SQL[key]`` once in its own transaction; the number of rows it answered."""
+    params = {"start": start, "end": end, "tz": tz}
+    if key in EXTRA_PARAMS:
+        params.update(EXTRA_PARAMS[key](start, end))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(PG_SETTINGS)
+        cursor.execute(RAW_SQL[key], params)
+        return len(cursor.fetchall())
