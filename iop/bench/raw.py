@@ -15,9 +15,11 @@ from datetime import date, timedelta
 
 from django.db import connection, transaction
 
-# The same session settings the reports give their own transaction
-# (scheduling.reports.PG_SETTINGS), so the ratio measures the report, not work_mem.
-PG_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; "
+from scheduling.reports import PG_SETTINGS as REPORT_PG_SETTINGS
+
+# The same session settings the reports give their own transaction, so the ratio
+# measures the report, not work_mem or the planner's choices.
+PG_SETTINGS = REPORT_PG_SETTINGS
 
 # Held sessions are those without ``cancelled_at``; attended = present, late, left
 # early, telehealth (scheduling.models.ATTENDED), typed out as a hand-written query would.
@@ -25,9 +27,8 @@ PG_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; "
 RAW_SQL = {
     # Every column of the per-client CSV (scheduling.reports.ATTENDANCE_COLUMNS) for
     # every client, written from the rules in scheduling/reports.py's docstring: a
-    # verbatim copy of the statement main keeps in tests/perf/raw_attendance.py (at
-    # 5aa4583), which the perf test checks the report against row by row. Keep one: when
-    # merging, make that module import this one (or the other way round).
+    # statement tests/perf/test_reports_scale.py checks the report against, row by row
+    # and column by column, on a year of data.
     "attendance": """
 WITH cw AS (
     SELECT a.client_id AS c, s.wk,

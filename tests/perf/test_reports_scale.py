@@ -1,6 +1,7 @@
 """The 12-month attendance report for all clients on a year of data (PostgreSQL only),
 against the single hand-written SQL statement that computes the same figures
-(tests/perf/raw_attendance.py): every column, every client, equal; and the time.
+(``RAW_SQL["attendance"]`` in iop/bench/raw.py, the benchmark's yardstick): every
+column, every client, equal; and the time.
 
 Target (issue 12): under 1.5 s and within 2x that statement.
 
@@ -22,8 +23,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from iop.bench.raw import RAW_SQL, attendance_params
 from scheduling.reports import ATTENDANCE_COLUMNS, PG_SETTINGS, attendance_rows, run_attendance
-from tests.perf.raw_attendance import RAW_ATTENDANCE, raw_attendance_params
 from tests.perf.test_schedule_scale import year  # noqa: F401 (fixture)
 
 pytestmark = [
@@ -77,7 +78,9 @@ def test_twelve_month_attendance_report_against_raw_sql(year, admin_user, capsys
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
     def raw():
-        return fetch(RAW_ATTENDANCE, raw_attendance_params(start, end))
+        return fetch(
+            RAW_SQL["attendance"], {"start": start, "end": end, **attendance_params(start, end)}
+        )
 
     def counts_only():
         return fetch(COUNTS_ONLY, [start, end, start, end])
