@@ -5,7 +5,6 @@ SQL and seed_scale are PostgreSQL's); CI runs it there."""
 
 import io
 import json
-import time
 from importlib import import_module
 
 import pytest
@@ -33,7 +32,6 @@ def _seed(clients: int, *, reset: bool = False) -> None:
 
 
 def _bench(tmp_path, clients: int, **options) -> dict:
-    started = time.monotonic()
     output = tmp_path / f"bench-{clients}.json"
     options = {"runs": 2, "report_runs": 1, **options}
     call_command(
@@ -44,7 +42,6 @@ def _bench(tmp_path, clients: int, **options) -> dict:
         stderr=io.StringIO(),
         **options,
     )
-    print(f"bench at {clients} clients: {time.monotonic() - started:.1f} s")
     return json.loads(output.read_text())
 
 
