@@ -45,7 +45,7 @@ def outbox_list(request):
         messages_qs = messages_qs.filter(scheduled_for__lt=end)
     counts = {
         (row["status"], row["channel"]): row["n"]
-        for row in OutboxMessage.objects.values("status", "channel").annotate(n=Count("id"))
+        for row in OutboxMessage.objects.values("status", "channel").annotate(n=Count("*"))
     }
     table = [
         {
