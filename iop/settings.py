@@ -161,6 +161,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
         ),
     }
+elif DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DJANGO_PG_JIT_OFF", True):
+    # No JIT for the app's short queries: a mis-estimated one (the group note's roster
+    # once) paid 100-600 ms of compilation for a few ms of work. Behind PgBouncer, which
+    # does not pass startup options, set it on the role instead (docs/deploy.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------

@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,3 +223,28 @@ def test_database_connections_are_kept_and_checked_and_cursors_suit_a_pooler():
     )
     assert pooled.returncode == 0, pooled.stderr
     assert pooled.stdout.split() == ["0", "True", "True"]
+
+
+def test_the_apps_postgresql_connections_run_without_jit(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+    probe = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options'))"
+    )
+    url = "postgres://iop_app:secret@db.internal:5432/iop"
+    on = _run({"DJANGO_DEBUG": "1", "DATABASE_URL": url}, "shell", "--no-imports", "-c", probe)
+    assert on.stdout.strip() == "-c jit=off", on.stderr
+    off = _run(
+        {"DJANGO_DEBUG": "1", "DATABASE_URL": url, "DJANGO_PG_JIT_OFF": "0"},
+        "shell",
+        "--no-imports",
+        "-c",
+        probe,
+    )
+    assert off.stdout.strip() == "None", off.stderr
