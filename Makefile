@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migrate seed clean
+.PHONY: install run test lint migrate seed bench clean
 
 install: $(STAMP) .env
 
@@ -31,6 +31,11 @@ run: seed
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The benchmark (issue 13) against the PostgreSQL in DATABASE_URL, seeded with seed_scale
+# when needed; writes var/bench/latest.json. Options: make bench BENCH_ARGS="--clients 1000".
+bench: migrate
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

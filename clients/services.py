@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -264,6 +264,61 @@ def client_permissions_sync(*, client: Client, on: date | None = None) -> Permis
             content_object=client, user_id=user_id, permission_id=permission_id
         ).delete()
     return diff
+
+
+def client_permissions_sync_bulk(*, clients=None, on: date | None = None) -> PermissionDiff:
+    """``client_permissions_sync`` for many clients in two statements: the same rule
+    (ROLE_PERMISSIONS over the care team active ``on``, every other row stray), set
+    based, for seeding a large dataset and for fixtures. ``clients`` is a Client
+    queryset (every client when None). Returns counts only: ``granted`` and
+    ``revoked`` hold the number of rows, not the rows. Not audited: callers that change
+    real access use the care-team services, which audit each change.
+    """
+    on = on or timezone.localdate()
+    ids = permission_id_map()
+    pairs = [
+        (role, ids[codename])
+        for role, codenames in ROLE_PERMISSIONS.items()
+        for codename in codenames
+    ]
+    clients = Client.objects.all() if clients is None else clients
+    scope_sql, scope_params = clients.values("pk").query.sql_with_params()
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    role_params = [value for pair in pairs for value in pair]
+    table = ClientUserObjectPermission._meta.db_table
+    member = CareTeamMember._meta.db_table
+    # Column and table names come from the models; every value is a parameter.
+    wanted = f"""
+        SELECT DISTINCT ct.client_id, ct.staff_id, grants.permission_id
+        FROM {member} ct
+        JOIN (VALUES {values}) AS grants(role, permission_id) ON grants.role = ct.role
+        WHERE ct.started_on <= %s AND (ct.ended_on IS NULL OR ct.ended_on > %s)
+          AND ct.client_id IN ({scope_sql})
+    """  # noqa: S608
+    wanted_params = [*role_params, on, on, *scope_params]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            DELETE FROM {table} p
+            WHERE p.content_object_id IN ({scope_sql})
+              AND (p.content_object_id, p.user_id, p.permission_id) NOT IN ({wanted})
+            """,  # noqa: S608
+            [*scope_params, *wanted_params],
+        )
+        revoked = cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (content_object_id, user_id, permission_id)
+            SELECT w.client_id, w.staff_id, w.permission_id FROM ({wanted}) w
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {table} p WHERE p.content_object_id = w.client_id
+                  AND p.user_id = w.staff_id AND p.permission_id = w.permission_id
+            )
+            """,  # noqa: S608
+            wanted_params,
+        )
+        granted = cursor.rowcount
+    return PermissionDiff(granted=granted, revoked=revoked)
 
 
 def _all_codenames() -> tuple[str, ...]:

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "iop.audit",
     "iop.notifications",
     "iop.reports",
+    "iop.bench",
     "clients",
     "scheduling",
     "clinical",

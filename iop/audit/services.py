@@ -1,9 +1,10 @@
 """The one function that writes the audit trail, and the one that checks it."""
 
+import io
 import ipaddress
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -174,6 +175,111 @@ def _events_in_id_order(batch_size: int):
         if len(page) < batch_size:
             return
         last_id = page[-1].id
+
+
+def audit_bulk_append(rows, *, batch_size: int = 10_000) -> int:
+    """Append many events at once (seeding a large dataset, an import), chained
+    exactly as ``audit_record`` chains one: under the same lock, each row's
+    ``prev_hash`` is the row before's hash and its hash is ``AuditEvent.compute_hash``.
+
+    ``rows`` is an iterable of dicts with AuditEvent's content fields (``at`` an aware
+    datetime, ``actor_id``, ``actor_username``, ``action``, ``object_type``,
+    ``object_id``, ``client_id``, ``ip_address``, ``outcome``, ``detail``), in the order
+    they are to be chained; ``at`` is kept as given (a backfill carries its own times),
+    so on a chain that already has rows, time order and chain order may differ.
+    Writes a checkpoint of the new head when done. Returns the rows appended.
+    """
+    from iop.audit.checkpoints import checkpoint_write
+
+    appended = 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        prev = last or GENESIS_HASH
+        batch = []
+        for row in rows:
+            event = AuditEvent(
+                at=row["at"].astimezone(UTC),
+                actor_id=row.get("actor_id"),
+                actor_username=_clean_text(row.get("actor_username"), 150),
+                action=_clean_text(row["action"], 64),
+                object_type=_clean_text(row.get("object_type"), 64),
+                object_id=_clean_text(row.get("object_id"), 64),
+                client_id=row.get("client_id"),
+                ip_address=valid_ip(row.get("ip_address")),
+                outcome=row.get("outcome") or Outcome.ALLOWED,
+                detail=_clean_text(row.get("detail"), 255),
+                prev_hash=prev,
+            )
+            event.hash = event.compute_hash()
+            prev = event.hash
+            batch.append(event)
+            if len(batch) >= batch_size:
+                _insert_events(batch)
+                appended += len(batch)
+                batch = []
+        if batch:
+            _insert_events(batch)
+            appended += len(batch)
+    if appended:
+        checkpoint_write(source="audit_bulk_append")
+    return appended
+
+
+_COPY_COLUMNS = (
+    "at",
+    "actor_id",
+    "actor_username",
+    "action",
+    "object_type",
+    "object_id",
+    "client_id",
+    "ip_address",
+    "outcome",
+    "detail",
+    "prev_hash",
+    "hash",
+)
+
+
+def _insert_events(events: list[AuditEvent]) -> None:
+    """COPY on PostgreSQL (ten times bulk_create's speed at a million rows)."""
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_create(events)
+        return
+    # CSV: an unquoted empty field is NULL, a quoted one an empty string.
+    buffer = io.StringIO()
+    for event in events:
+        values = (
+            event.at.isoformat(),
+            event.actor_id,
+            event.actor_username,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.client_id,
+            event.ip_address,
+            event.outcome,
+            event.detail,
+            event.prev_hash,
+            event.hash,
+        )
+        buffer.write(",".join(_csv_field(value) for value in values))
+        buffer.write("\n")
+    buffer.seek(0)
+    columns = ", ".join(_COPY_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY audit_auditevent ({columns}) FROM STDIN WITH (FORMAT csv)", buffer
+        )
+
+
+def _csv_field(value) -> str:
+    if value is None:
+        return ""
+    return '"' + str(value).replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
