@@ -619,11 +619,19 @@ def billable_day_tuples(user, f) -> list[tuple]:
     the CSV's rows. A year program-wide is 390,000 of them, so no dict per row and each
     date and hour figure formatted once per distinct value (a few hundred), not per row."""
     ctes, params, min_days, day_minutes = _ctes(user, f, daily=True)
+    # The qualifying days of each day's week counted over ``daily`` itself (a window
+    # per client and week), not by joining ``weekly``: that would aggregate the year's
+    # attendance a second time, per client-week, for a figure the days already hold.
+    # (``weekly`` and the other CTEs stay declared for their parameters; unread, they
+    # are never computed.)
     sql = f"""{ctes}
-    SELECT cl.mrn, daily.d AS d, daily.m AS m, weekly.qd AS qd
-    FROM daily JOIN weekly ON weekly.c = daily.c AND weekly.wk = daily.wk
-    JOIN clients_client cl ON cl.id = daily.c
-    WHERE daily.r = 1 ORDER BY cl.mrn, daily.d"""
+    SELECT cl.mrn, x.d, x.m, x.qd
+    FROM (SELECT c, d, r, m,
+            SUM(CASE WHEN m >= %s THEN 1 ELSE 0 END) OVER (PARTITION BY c, wk) AS qd
+        FROM daily) x
+    JOIN clients_client cl ON cl.id = x.c
+    WHERE x.r = 1 ORDER BY cl.mrn, x.d"""
+    params = [*params, day_minutes]
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             sql = PG_SETTINGS + sql
