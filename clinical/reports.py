@@ -341,9 +341,9 @@ def measure_change(scope, f) -> list[dict]:
     """PHQ-9 and GAD-7: admission (first on/after admission) against discharge (last
     on/before discharge), over discharged stays with two or more administrations.
 
-    One pass over the stays' scored measures, numbered from each end of each stay's
-    window, then one aggregation; not six sub-queries per stay (2,200 stays a year took
-    430 ms, half of it compiling the plan with JIT)."""
+    One pass over the stays' scored measures, numbered in each stay's window (the
+    first is 1, the last is the count), then one aggregation; not six sub-queries per
+    stay (2,200 stays a year took 430 ms, half of it compiling the plan with JIT)."""
     cohort = (
         _discharged(scope, f).order_by().values("id", "client_id", "admitted_on", "discharged_on")
     )
@@ -354,13 +354,13 @@ def measure_change(scope, f) -> list[dict]:
     w AS (
         SELECT ep.id AS e, m.instrument AS i, m.score AS score,
             ROW_NUMBER() OVER ({window} ORDER BY m.administered_on, m.id) AS up,
-            ROW_NUMBER() OVER ({window} ORDER BY m.administered_on DESC, m.id DESC) AS down
+            COUNT(*) OVER ({window}) AS n
         FROM ep JOIN {Measure._meta.db_table} m ON m.client_id = ep.client_id
             AND m.administered_on >= ep.admitted_on AND m.administered_on <= ep.discharged_on
         WHERE m.instrument IN ({codes}) AND m.score IS NOT NULL),
     stay AS (
-        SELECT e, i, COUNT(*) AS n, MAX(CASE WHEN up = 1 THEN score END) AS a,
-            MAX(CASE WHEN down = 1 THEN score END) AS d
+        SELECT e, i, MAX(n) AS n, MAX(CASE WHEN up = 1 THEN score END) AS a,
+            MAX(CASE WHEN up = n THEN score END) AS d
         FROM w GROUP BY e, i)
     SELECT i, COUNT(*), AVG(a), AVG(d), COUNT(*) FILTER (WHERE d < a)
     FROM stay WHERE n >= 2 GROUP BY i"""
