@@ -9,11 +9,12 @@ served only to the person who asked, and is removed 24 hours later by the beat t
 import csv
 import io
 import logging
+import tempfile
 from datetime import timedelta
 from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +24,8 @@ from iop.reports.models import ReportRun, RunStatus
 from iop.reports.registry import REPORTS, Report
 
 log = logging.getLogger(__name__)
+
+SPOOL_BYTES = 4 * 1024 * 1024
 
 KEEP_FOR = timedelta(hours=24)
 # A run still queued this long after it was started lost its message: the broker was
@@ -160,10 +163,13 @@ def report_run_execute(*, run_id: int) -> str:
             filters=form.cleaned_data,
             progress=lambda percent: _set_progress(run.pk, 5 + percent * 0.8),
         )
-        body = "".join(csv_lines(report.csv_columns, result["rows"]))
-        name = report_storage().save(
-            f"{run.public_id}/{report.key}.csv", ContentFile(body.encode("utf-8"))
-        )
+        # Written as it is produced into a spooled file (memory up to a few MB, then a
+        # temporary file): a year of billable days is 390,000 lines, not one string.
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
+            for chunk in csv_lines(report.csv_columns, result["rows"]):
+                body.write(chunk.encode("utf-8"))
+            body.seek(0)
+            name = report_storage().save(f"{run.public_id}/{report.key}.csv", File(body))
     except Exception as exc:  # the run shows failed; the log names the code, not the data
         log.warning("report run %s failed: %s", run.pk, type(exc).__name__)
         ReportRun.objects.filter(pk=run.pk).update(
