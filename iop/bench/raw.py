@@ -2,12 +2,15 @@
 
 One statement per report, written by hand against the tables (no ORM, no scoping: the
 benchmark runs them as a program admin would see them, every client), computing the
-report's core figures over the same range. ``bench`` prints the report's time over
-this one's. They answer the same question as the report, not always every column of
-it; each says what it leaves out.
+report's figures over the same range. ``bench`` prints the report's time over this
+one's. Census, documentation, screening and billable days compute every figure their
+report shows (billable days with the default payer rule), and
+tests/perf/test_program_reports_scale.py checks that they equal the report's; a
+statement that leaves something out says what.
 
-PostgreSQL only. Parameters: ``start`` and ``end`` (dates, inclusive) and ``tz`` (the
-clinic's time zone, for figures that cut timestamps into clinic days).
+PostgreSQL only. Parameters (``raw_params``): ``start`` and ``end`` (dates, inclusive),
+``tz`` (the clinic's time zone, for figures that cut timestamps into clinic days),
+``today`` and ``review_days`` (treatment plans overdue for review).
 """
 
 from django.conf import settings
