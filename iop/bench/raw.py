@@ -10,8 +10,11 @@ statement that leaves something out says what.
 
 PostgreSQL only. Parameters (``raw_params``): ``start`` and ``end`` (dates, inclusive),
 ``tz`` (the clinic's time zone, for figures that cut timestamps into clinic days),
-``today`` and ``review_days`` (treatment plans overdue for review).
+``today`` and ``review_days`` (treatment plans overdue for review), and for some the
+extra ones ``EXTRA_PARAMS`` computes from the range.
 """
+
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -25,30 +28,116 @@ PG_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; "
 # early, telehealth (scheduling.models.ATTENDED), typed out as a hand-written query would.
 
 RAW_SQL = {
-    # Per client: sessions scheduled (own group, days enrolled), attended, excused,
-    # unexcused, minutes attended. Leaves out hours required, weeks below the floor,
-    # days of 3 hours and billable days (the whole-week rules).
-    # From tests/perf/test_reports_scale.py; the attendance report's rewrite replaces it
-    # with a complete one.
+    # Every column of the per-client CSV (scheduling.reports.ATTENDANCE_COLUMNS) for
+    # every client, written from the rules in scheduling/reports.py's docstring: a
+    # verbatim copy of the statement main keeps in tests/perf/raw_attendance.py (at
+    # 5aa4583), which the perf test checks the report against row by row. Keep one: when
+    # merging, make that module import this one (or the other way round).
     "attendance": """
-SELECT c.id, c.mrn,
-    (SELECT COUNT(*) FROM scheduling_enrollment e
-        JOIN scheduling_groupsession s ON s.group_id = e.group_id
-        WHERE e.client_id = c.id AND s.cancelled_at IS NULL
-          AND s.date BETWEEN %(start)s AND %(end)s
-          AND e.start_on <= s.date AND (e.ended_on IS NULL OR e.ended_on > s.date)) AS scheduled,
-    a.attended, a.excused, a.unexcused, a.minutes
-FROM clients_client c JOIN (
-    SELECT a.client_id,
-        COUNT(*) FILTER (WHERE a.status IN ('present', 'late', 'left_early', 'telehealth')),
-        COUNT(*) FILTER (WHERE a.status = 'excused'),
-        COUNT(*) FILTER (WHERE a.status = 'unexcused'),
-        SUM(a.minutes) FILTER (WHERE a.status IN ('present', 'late', 'left_early', 'telehealth'))
-    FROM scheduling_attendance a JOIN scheduling_groupsession s ON s.id = a.session_id
-    WHERE s.cancelled_at IS NULL AND s.date BETWEEN %(start)s AND %(end)s
-    GROUP BY a.client_id
-) a(client_id, attended, excused, unexcused, minutes) ON a.client_id = c.id
-ORDER BY c.mrn
+WITH cw AS (
+    SELECT a.client_id AS c, s.wk,
+        COUNT(*) FILTER (WHERE s.r) AS n_in,
+        COUNT(a.am) FILTER (WHERE s.r) AS attended,
+        COUNT(*) FILTER (WHERE s.r AND a.status = 'late') AS late,
+        COUNT(*) FILTER (WHERE s.r AND a.status = 'left_early') AS left_early,
+        COUNT(*) FILTER (WHERE s.r AND a.status = 'telehealth') AS telehealth,
+        COUNT(*) FILTER (WHERE s.r AND a.status = 'excused') AS excused,
+        COUNT(*) FILTER (WHERE s.r AND a.status = 'unexcused') AS unexcused,
+        SUM(a.am) FILTER (WHERE s.r) AS minutes,
+        SUM(a.am) AS week_minutes,
+        SUM(a.am) FILTER (WHERE s.dw = 1) AS m1,
+        SUM(a.am) FILTER (WHERE s.dw = 2) AS m2,
+        SUM(a.am) FILTER (WHERE s.dw = 3) AS m3,
+        SUM(a.am) FILTER (WHERE s.dw = 4) AS m4,
+        SUM(a.am) FILTER (WHERE s.dw = 5) AS m5,
+        SUM(a.am) FILTER (WHERE s.dw = 6) AS m6,
+        SUM(a.am) FILTER (WHERE s.dw = 7) AS m7
+    FROM (
+        -- attended minutes: NULL unless present, late, left early or telehealth
+        SELECT client_id, session_id, status, CASE WHEN status IN
+            ('present', 'late', 'left_early', 'telehealth') THEN minutes END AS am
+        FROM scheduling_attendance
+    ) a JOIN (
+        SELECT id, date_trunc('week', date)::date AS wk, extract(isodow FROM date)::int AS dw,
+            date BETWEEN %(start)s AND %(end)s AS r
+        FROM scheduling_groupsession
+        WHERE cancelled_at IS NULL AND date BETWEEN %(xs)s AND %(xe)s
+    ) s ON s.id = a.session_id
+    GROUP BY a.client_id, s.wk),
+enr AS (
+    SELECT e.client_id AS c, e.group_id, e.start_on, e.ended_on, t.min_hours_per_week AS fl,
+        t.code,
+        GREATEST(%(first_monday)s::date,
+            e.start_on + (8 - extract(isodow FROM e.start_on)::int) %% 7) AS w0,
+        LEAST(%(last_monday)s::date,
+            e.ended_on - 6 - extract(isodow FROM e.ended_on)::int) AS w1
+    FROM scheduling_enrollment e JOIN scheduling_track t ON t.id = e.track_id
+    WHERE e.start_on <= %(end)s AND (e.ended_on IS NULL OR e.ended_on > %(start)s)),
+-- Whole weeks. A client is in one group at a time, so a whole week lies inside one
+-- enrollment (the Mondays w0..w1 of each) or spans a step-down: the weeks of an
+-- enrollment's first and last day, covered all seven days by two or more.
+span AS (SELECT c, w0, w1, fl, (w1 - w0) / 7 + 1 AS weeks FROM enr WHERE w1 >= w0),
+edge AS (
+    SELECT DISTINCT enr.c, v.wk
+    FROM enr, LATERAL (VALUES (date_trunc('week', enr.start_on)::date),
+        (date_trunc('week', enr.ended_on - 1)::date)) v(wk)
+    WHERE v.wk BETWEEN %(first_monday)s AND %(last_monday)s),
+multi AS (
+    SELECT edge.c, edge.wk, MIN(enr.fl) AS fl
+    FROM edge JOIN enr ON enr.c = edge.c AND enr.start_on <= edge.wk + 6
+        AND (enr.ended_on IS NULL OR enr.ended_on > edge.wk)
+    GROUP BY edge.c, edge.wk
+    HAVING COUNT(*) > 1 AND SUM(LEAST(edge.wk + 7, COALESCE(enr.ended_on, edge.wk + 7))
+        - GREATEST(edge.wk, enr.start_on)) = 7),
+floors AS (
+    SELECT c, SUM(weeks) AS weeks, SUM(weeks * fl) AS required,
+        SUM(weeks) FILTER (WHERE fl > 0) AS zero_below
+    FROM (SELECT c, weeks, fl FROM span UNION ALL SELECT c, 1, fl FROM multi) x GROUP BY c),
+per AS (
+    SELECT cw.c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
+        SUM(left_early) AS left_early, SUM(telehealth) AS telehealth, SUM(excused) AS excused,
+        SUM(unexcused) AS unexcused, SUM(minutes) AS minutes, SUM(q.qd_in) AS days3,
+        SUM(q.qd_in) FILTER (WHERE q.qd >= %(min_days)s) AS billable,
+        COUNT(*) FILTER (WHERE COALESCE(span.fl, multi.fl) > 0
+            AND COALESCE(week_minutes, 0) >= COALESCE(span.fl, multi.fl) * 60) AS above
+    FROM cw
+    CROSS JOIN LATERAL (SELECT
+        COALESCE((m1 >= %(day_minutes)s)::int, 0) + COALESCE((m2 >= %(day_minutes)s)::int, 0)
+        + COALESCE((m3 >= %(day_minutes)s)::int, 0) + COALESCE((m4 >= %(day_minutes)s)::int, 0)
+        + COALESCE((m5 >= %(day_minutes)s)::int, 0) + COALESCE((m6 >= %(day_minutes)s)::int, 0)
+        + COALESCE((m7 >= %(day_minutes)s)::int, 0) AS qd,
+        COALESCE((m1 >= %(day_minutes)s AND cw.wk + 0 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m2 >= %(day_minutes)s AND cw.wk + 1 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m3 >= %(day_minutes)s AND cw.wk + 2 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m4 >= %(day_minutes)s AND cw.wk + 3 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m5 >= %(day_minutes)s AND cw.wk + 4 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m6 >= %(day_minutes)s AND cw.wk + 5 BETWEEN %(start)s AND %(end)s)::int, 0)
+        + COALESCE((m7 >= %(day_minutes)s AND cw.wk + 6 BETWEEN %(start)s AND %(end)s)::int, 0)
+        AS qd_in) q
+    LEFT JOIN span ON span.c = cw.c AND cw.wk BETWEEN span.w0 AND span.w1
+    LEFT JOIN multi ON multi.c = cw.c AND multi.wk = cw.wk
+    GROUP BY cw.c),
+sched AS (
+    SELECT enr.c, COUNT(*) AS scheduled
+    FROM enr JOIN scheduling_groupsession s ON s.group_id = enr.group_id
+        AND s.cancelled_at IS NULL AND s.date BETWEEN %(start)s AND %(end)s
+        AND s.date >= enr.start_on AND (enr.ended_on IS NULL OR enr.ended_on > s.date)
+    GROUP BY enr.c),
+track AS (SELECT DISTINCT ON (c) c, code FROM enr ORDER BY c, start_on DESC)
+SELECT cl.mrn, track.code AS track, COALESCE(sched.scheduled, 0) AS sessions_scheduled,
+    COALESCE(per.attended, 0) AS sessions_attended, COALESCE(per.late, 0) AS sessions_late,
+    COALESCE(per.left_early, 0) AS sessions_left_early,
+    COALESCE(per.telehealth, 0) AS sessions_telehealth,
+    COALESCE(per.excused, 0) AS sessions_excused, COALESCE(per.unexcused, 0) AS sessions_unexcused,
+    COALESCE(per.minutes, 0) AS minutes, COALESCE(floors.required, 0) AS hours_required,
+    COALESCE(floors.weeks, 0) AS weeks_enrolled,
+    COALESCE(floors.zero_below, 0) - COALESCE(per.above, 0) AS weeks_below_floor,
+    COALESCE(per.days3, 0) AS days_3h, COALESCE(per.billable, 0) AS billable_days
+FROM clients_client cl
+LEFT JOIN per ON per.c = cl.id LEFT JOIN sched ON sched.c = cl.id
+LEFT JOIN floors ON floors.c = cl.id LEFT JOIN track ON track.c = cl.id
+WHERE cl.id IN (SELECT c FROM enr UNION SELECT c FROM per WHERE n_in > 0)
+ORDER BY cl.mrn
 """,
     # Per client per day attended: minutes, and the days of 3 hours or more in that
     # Monday-Sunday week (the whole week, even where the range cuts it). The report's
@@ -234,15 +323,34 @@ WHERE c.status = 'active'
 }
 
 
-def raw_params(*, start, end, tz: str) -> dict:
+def attendance_params(start: date, end: date, *, day_minutes=180, min_days=3) -> dict:
+    """The attendance statement's extra parameters: the weeks the range touches, its
+    whole weeks' first and last Mondays, and the default billing rule (3 h, 3 days)."""
+    monday = start - timedelta(days=start.weekday())
+    last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
+    return {
+        "xs": monday,
+        "xe": end + timedelta(days=6 - end.weekday()),
+        "first_monday": monday if start.weekday() == 0 else monday + timedelta(days=7),
+        "last_monday": last_sunday - timedelta(days=6),
+        "day_minutes": day_minutes,
+        "min_days": min_days,
+    }
+
+
+EXTRA_PARAMS = {"attendance": attendance_params}
+
+
+def raw_params(key: str, *, start, end, tz: str) -> dict:
     """The statements' parameters: the range, the clinic's time zone, today (plans
-    overdue, in clinic time) and the days between plan reviews."""
+    overdue, in clinic time), the days between plan reviews, and the key's extra ones."""
     return {
         "start": start,
         "end": end,
         "tz": tz,
         "today": timezone.localdate(),
         "review_days": int(getattr(settings, "IOP_PLAN_REVIEW_DAYS", 30)),
+        **(EXTRA_PARAMS[key](start, end) if key in EXTRA_PARAMS else {}),
     }
 
 
@@ -250,7 +358,7 @@ def fetch_raw(key: str, *, start, end, tz: str) -> list[tuple]:
     """Run ``RAW_SQL[key]`` once in its own transaction; its rows."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(PG_SETTINGS)
-        cursor.execute(RAW_SQL[key], raw_params(start=start, end=end, tz=tz))
+        cursor.execute(RAW_SQL[key], raw_params(key, start=start, end=end, tz=tz))
         return cursor.fetchall()
 
 
