@@ -31,12 +31,14 @@ notes or measures; Python only rolls up the aggregated rows (a handful per group
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from uuid import UUID
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce, TruncMonth
+from django.urls import reverse
 from django.utils import timezone
 
 from clients.access import Purpose, clients_for
@@ -54,7 +56,7 @@ from iop.accounts.models import Role
 from iop.charts import Series, trend
 from iop.dates import DateKind, PlausibleDateField
 from iop.reports.forms import MAX_RANGE_DAYS, ReportForm
-from scheduling.models import Enrollment, clinic_tz
+from scheduling.models import Enrollment, Group, Slot, Track, clinic_tz
 
 CENSUS_COLUMNS = ("figure", "group", "measure", "value")
 DOCUMENTATION_COLUMNS = (
@@ -128,46 +130,51 @@ def _census_scope(user, f):
     return clients.values("pk")
 
 
-def _first_enrollment(field: str) -> Subquery:
-    """The code of the track or slot an episode started in (its first enrollment)."""
-    return Subquery(
-        Enrollment.objects.filter(episode=OuterRef("pk"))
-        .order_by("start_on", "pk")
-        .values(field)[:1]
-    )
+def _fetchall(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _first_enrollments_sql() -> str:
+    """Each episode's first enrollment (by start, then id) with its track and slot code:
+    one pass over the episodes' enrollments numbered per episode, joined by hash, not a
+    sub-query per episode (3,700 of them over a year cost 260 ms at 5,000 clients)."""
+    return f"""SELECT en.episode_id AS e, t.code AS tr, sl.code AS sl,
+            ROW_NUMBER() OVER (PARTITION BY en.episode_id ORDER BY en.start_on, en.id) AS n
+        FROM {Enrollment._meta.db_table} en
+        JOIN {Track._meta.db_table} t ON t.id = en.track_id
+        JOIN {Group._meta.db_table} g ON g.id = en.group_id
+        JOIN {Slot._meta.db_table} sl ON sl.id = g.slot_id
+        WHERE en.episode_id IN (SELECT id FROM ep)"""
 
 
 def census_retention(scope, f) -> list[dict]:
     """One aggregate row per (start track, start slot, profession) of the admitted."""
     end = f["end"]
-    discharged = Q(discharged_on__isnull=False, discharged_on__lte=end)
-    rows = (
-        Episode.objects.filter(client__in=scope, admitted_on__gte=f["start"], admitted_on__lte=end)
-        .annotate(
-            tr=_first_enrollment("track__code"),
-            sl=_first_enrollment("group__slot__code"),
-            prof=F("client__profession"),
-        )
-        .values("tr", "sl", "prof")
-        .annotate(
-            admitted=Count("pk"),
-            discharged=Count("pk", filter=discharged),
-            completed=Count(
-                "pk", filter=discharged & Q(discharge_reason=DischargeReason.COMPLETED)
-            ),
-        )
-        .order_by("tr", "sl", "prof")
-    )
+    cohort = Episode.objects.filter(
+        client__in=scope, admitted_on__gte=f["start"], admitted_on__lte=end
+    ).values("id", "discharged_on", "discharge_reason", prof=F("client__profession"))
+    sql, params = cohort.order_by().query.sql_with_params()
+    discharged = "ep.discharged_on IS NOT NULL AND ep.discharged_on <= %s"
+    query = f"""WITH ep AS ({sql}), first AS ({_first_enrollments_sql()})
+    SELECT first.tr, first.sl, ep.prof, COUNT(*) AS admitted,
+        COUNT(*) FILTER (WHERE {discharged}) AS discharged,
+        COUNT(*) FILTER (WHERE {discharged} AND ep.discharge_reason = %s) AS completed
+    FROM ep LEFT JOIN first ON first.e = ep.id AND first.n = 1
+    GROUP BY first.tr, first.sl, ep.prof
+    ORDER BY first.tr, first.sl, ep.prof"""
+    rows = _fetchall(query, [*params, end, end, str(DischargeReason.COMPLETED)])
     return [
         {
-            "track": r["tr"] or NO_GROUP,
-            "slot": r["sl"] or NO_GROUP,
-            "profession": r["prof"],
-            "admitted": r["admitted"],
-            "discharged": r["discharged"],
-            "completed": r["completed"],
+            "track": tr or NO_GROUP,
+            "slot": sl or NO_GROUP,
+            "profession": prof,
+            "admitted": admitted,
+            "discharged": discharged_n,
+            "completed": completed,
         }
-        for r in rows
+        for tr, sl, prof, admitted, discharged_n, completed in rows
     ]
 
 
@@ -215,8 +222,9 @@ def census_by_month(scope, f) -> list[dict]:
         )
         .annotate(m=TruncMonth("admitted_on"))
         .values("m")
-        .annotate(n=Count("pk"))
-        .values_list("m", "n")
+        .annotate(n=Count("pk"), kind=Value("a"))
+        .values_list("m", "n", "kind")
+        .order_by()
     )
     discharged = (
         Episode.objects.filter(
@@ -224,11 +232,16 @@ def census_by_month(scope, f) -> list[dict]:
         )
         .annotate(m=TruncMonth("discharged_on"))
         .values("m")
-        .annotate(n=Count("pk"))
-        .values_list("m", "n")
+        .annotate(n=Count("pk"), kind=Value("d"))
+        .values_list("m", "n", "kind")
+        .order_by()
     )
-    ins = {_as_date(m): n for m, n in admitted}
-    outs = {_as_date(m): n for m, n in discharged}
+    # One round trip for both (UNION ALL): the census is a handful of small queries,
+    # where each round trip is a visible share of the page.
+    counts = {"a": {}, "d": {}}
+    for m, n, kind in admitted.union(discharged, all=True):
+        counts[kind][_as_date(m)] = n
+    ins, outs = counts["a"], counts["d"]
     return [
         {"month": m, "key": f"{m:%Y-%m}", "admissions": ins.get(m, 0), "discharges": outs.get(m, 0)}
         for m in _months(f["start"], f["end"])
@@ -326,47 +339,54 @@ def step_down_rates(scope, f) -> list[dict]:
 
 def measure_change(scope, f) -> list[dict]:
     """PHQ-9 and GAD-7: admission (first on/after admission) against discharge (last
-    on/before discharge), over discharged stays with two or more administrations."""
-    annotations, aggregates = {}, {}
-    for code in PHQ_GAD:
-        window = Measure.objects.filter(
-            client=OuterRef("client"),
-            instrument=code,
-            score__isnull=False,
-            administered_on__gte=OuterRef("admitted_on"),
-            administered_on__lte=OuterRef("discharged_on"),
+    on/before discharge), over discharged stays with two or more administrations.
+
+    One pass over the stays' scored measures, numbered in each stay's window (the
+    first is 1, the last is the count), then one aggregation; not six sub-queries per
+    stay (2,200 stays a year took 430 ms, half of it compiling the plan with JIT)."""
+    cohort = (
+        _discharged(scope, f).order_by().values("id", "client_id", "admitted_on", "discharged_on")
+    )
+    sql, params = cohort.query.sql_with_params()
+    codes = ", ".join(["%s"] * len(PHQ_GAD))
+    window = "PARTITION BY ep.id, m.instrument"
+    query = f"""WITH ep AS ({sql}),
+    w AS (
+        SELECT ep.id AS e, m.instrument AS i, m.score AS score,
+            ROW_NUMBER() OVER ({window} ORDER BY m.administered_on, m.id) AS up,
+            COUNT(*) OVER ({window}) AS n
+        FROM ep JOIN {Measure._meta.db_table} m ON m.client_id = ep.client_id
+            AND m.administered_on >= ep.admitted_on AND m.administered_on <= ep.discharged_on
+        WHERE m.instrument IN ({codes}) AND m.score IS NOT NULL),
+    stay AS (
+        SELECT e, i, MAX(n) AS n, MAX(CASE WHEN up = 1 THEN score END) AS a,
+            MAX(CASE WHEN up = n THEN score END) AS d
+        FROM w GROUP BY e, i)
+    SELECT i, COUNT(*), AVG(a), AVG(d), COUNT(*) FILTER (WHERE d < a)
+    FROM stay WHERE n >= 2 GROUP BY i"""
+    found = {
+        i: (pairs, mean_a, mean_d, improved)
+        for i, pairs, mean_a, mean_d, improved in _fetchall(
+            query, [*params, *[str(code) for code in PHQ_GAD]]
         )
-        annotations[f"{code}_a"] = Subquery(
-            window.order_by("administered_on", "pk").values("score")[:1]
-        )
-        annotations[f"{code}_d"] = Subquery(
-            window.order_by("-administered_on", "-pk").values("score")[:1]
-        )
-        annotations[f"{code}_n"] = Subquery(
-            window.order_by().values("client").annotate(n=Count("pk")).values("n")[:1]
-        )
-        paired = Q(**{f"{code}_n__gte": 2})
-        aggregates[f"{code}_pairs"] = Count("pk", filter=paired)
-        aggregates[f"{code}_mean_a"] = Avg(f"{code}_a", filter=paired)
-        aggregates[f"{code}_mean_d"] = Avg(f"{code}_d", filter=paired)
-        aggregates[f"{code}_improved"] = Count(
-            "pk", filter=paired & Q(**{f"{code}_d__lt": F(f"{code}_a")})
-        )
-    totals = _discharged(scope, f).annotate(**annotations).aggregate(**aggregates)
+    }
     labels = dict(Instrument.choices)
     rows = []
     for code in PHQ_GAD:
-        mean_a, mean_d = totals[f"{code}_mean_a"], totals[f"{code}_mean_d"]
+        pairs, mean_a, mean_d, improved = found.get(str(code), (0, None, None, 0))
+        # As the ORM's Avg answers: a float (PostgreSQL's AVG is a numeric).
+        mean_a = None if mean_a is None else float(mean_a)
+        mean_d = None if mean_d is None else float(mean_d)
         change = None if mean_a is None else Decimal(str(mean_d)) - Decimal(str(mean_a))
         rows.append(
             {
                 "key": str(code),
                 "label": labels[code],
-                "pairs": totals[f"{code}_pairs"],
+                "pairs": pairs,
                 "mean_admission": _one_place(mean_a),
                 "mean_discharge": _one_place(mean_d),
                 "mean_change": _one_place(change),
-                "improved": totals[f"{code}_improved"],
+                "improved": improved,
             }
         )
     return rows
@@ -530,8 +550,10 @@ def documentation_by_clinician(user, f) -> list[dict]:
         )
         for h in SIGN_WINDOWS_HOURS
     }
-    raw = (
-        notes.values("author_id", "author__username", "author__first_name", "author__last_name")
+    # Counted per author id alone (125 groups: a hash aggregate in memory), then named:
+    # grouped by the names too, PostgreSQL sorted the year's 160,000 notes on disk.
+    counts = (
+        notes.values("author_id")
         .annotate(
             notes=Count("pk"),
             signed=Count("pk", filter=signed),
@@ -539,8 +561,20 @@ def documentation_by_clinician(user, f) -> list[dict]:
             cosign_waiting=Count("pk", filter=signed & Q(cosign_status=CosignStatus.PENDING)),
             **windows,
         )
-        .order_by("author__last_name", "author__username")
+        .order_by()
     )
+    sql, params = counts.query.sql_with_params()
+    users = get_user_model()._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT x.*, u.username AS author__username, u.first_name AS author__first_name,
+                u.last_name AS author__last_name
+            FROM ({sql}) x JOIN {users} u ON u.id = x.author_id
+            ORDER BY u.last_name, u.username""",
+            params,
+        )
+        columns = [c[0] for c in cursor.description]
+        raw = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     rows = []
     for r in raw:
         name = f"{r['author__first_name']} {r['author__last_name']}".strip()
@@ -572,22 +606,31 @@ def plans_overdue(user, f, *, today: date | None = None) -> list[dict]:
         clients = clients.filter(
             pk__in=team.filter(staff__in=authors.values("pk")).values("client_id")
         )
+    due_after = timedelta(days=review_days())
     versions = (
         TreatmentPlanVersion.objects.in_force()
-        .filter(client__in=clients, reviewed_on__lt=today - timedelta(days=review_days()))
-        .select_related("client")
+        .filter(client__in=clients, reviewed_on__lt=today - due_after)
         .order_by("reviewed_on", "pk")
+        .values_list("client__public_id", "client__mrn", "reviewed_on")
     )
-    return [
-        {
-            "public_id": v.client.public_id,
-            "mrn": v.client.mrn,
-            "reviewed_on": v.reviewed_on,
-            "due_on": v.review_due_on,
-            "days_overdue": (today - v.review_due_on).days,
-        }
-        for v in versions
-    ]
+    # Thousands of rows program-wide: tuples, not plan and client instances (their JSON
+    # content decoded for nothing), and the chart's address reversed once.
+    placeholder = UUID(int=0)
+    chart = reverse("clients:chart", args=[placeholder])
+    rows = []
+    for public_id, mrn, reviewed_on in versions:
+        due_on = reviewed_on + due_after
+        rows.append(
+            {
+                "public_id": public_id,
+                "chart_url": chart.replace(str(placeholder), str(public_id)),
+                "mrn": mrn,
+                "reviewed_on": reviewed_on,
+                "due_on": due_on,
+                "days_overdue": (today - due_on).days,
+            }
+        )
+    return rows
 
 
 def run_documentation(*, user, filters, progress=None) -> dict:

@@ -77,6 +77,8 @@ BILLABLE_COLUMNS = (
     "billable",
 )
 REPORT_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.CLINICIAN)
+# Client-days the billable-days page lists; the CSV has them all.
+PAGE_ROWS = 1_000
 
 
 def billing_rule(code: str = "default") -> dict:
@@ -614,37 +616,70 @@ def run_attendance(*, user, filters, progress=None) -> dict:
 # --- Billable days ---------------------------------------------------------------------
 
 
-def billable_day_rows(user, f, progress=None) -> list[dict]:
-    """Per client per day attended in the range: hours and whether the day is billable."""
+def billable_day_tuples(user, f) -> list[tuple]:
+    """Per client per day attended in the range, as tuples in BILLABLE_COLUMNS' order:
+    the CSV's rows. A year program-wide is 390,000 of them, so no dict per row and each
+    date and hour figure formatted once per distinct value (a few hundred), not per row."""
     ctes, params, min_days, day_minutes = _ctes(user, f, daily=True)
+    # The qualifying days of each day's week counted over ``daily`` itself (a window
+    # per client and week), not by joining ``weekly``: that would aggregate the year's
+    # attendance a second time, per client-week, for a figure the days already hold.
+    # (``weekly`` and the other CTEs stay declared for their parameters; unread, they
+    # are never computed.)
     sql = f"""{ctes}
-    SELECT cl.mrn, daily.d AS d, daily.m AS m, weekly.qd AS qd
-    FROM daily JOIN weekly ON weekly.c = daily.c AND weekly.wk = daily.wk
-    JOIN clients_client cl ON cl.id = daily.c
-    WHERE daily.r = 1 ORDER BY cl.mrn, daily.d"""
+    SELECT cl.mrn, x.d, x.m, x.qd
+    FROM (SELECT c, d, r, m,
+            SUM(CASE WHEN m >= %s THEN 1 ELSE 0 END) OVER (PARTITION BY c, wk) AS qd
+        FROM daily) x
+    JOIN clients_client cl ON cl.id = x.c
+    WHERE x.r = 1 ORDER BY cl.mrn, x.d"""
+    params = [*params, day_minutes]
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = PG_SETTINGS + sql
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    days, hours = {}, {}
     rows = []
-    for r in _fetch(sql, params):
-        meets = int(r["m"]) >= day_minutes
-        rows.append(
-            {
-                "mrn": r["mrn"],
-                "date": _as_date(r["d"]).isoformat(),
-                "hours_attended": _hours(r["m"]),
-                "meets_day": "yes" if meets else "no",
-                "qualifying_days_in_week": int(r["qd"]),
-                "billable": "yes" if meets and int(r["qd"]) >= min_days else "no",
-            }
-        )
+    append = rows.append
+    for mrn, d, m, qd in fetched:
+        day = days.get(d)
+        if day is None:
+            day = days[d] = _as_date(d).isoformat()
+        m, qd = int(m), int(qd)
+        hour = hours.get(m)
+        if hour is None:
+            hour = hours[m] = _hours(m)
+        meets = m >= day_minutes
+        billable = "yes" if meets and qd >= min_days else "no"
+        append((mrn, day, hour, "yes" if meets else "no", qd, billable))
     return rows
 
 
+def billable_day_rows(user, f, progress=None) -> list[dict]:
+    """The same rows as dicts keyed by BILLABLE_COLUMNS (the page's table)."""
+    return [dict(zip(BILLABLE_COLUMNS, row, strict=True)) for row in billable_day_tuples(user, f)]
+
+
 def run_billable(*, user, filters, progress=None) -> dict:
-    rows = billable_day_rows(user, filters, progress)
+    """The page (``progress`` None, at most ``inline_days``) gets dicts for its table;
+    a background run (the CSV of a long range) gets the tuples, which the CSV writer
+    takes as they are."""
+    rows = billable_day_tuples(user, filters)
+    if progress is not None:
+        progress(50)
     rule = billing_rule(filters.get("payer") or "default")
+    billable_total = sum(1 for row in rows if row[5] == "yes")
+    if progress is None:
+        rows = [dict(zip(BILLABLE_COLUMNS, row, strict=True)) for row in rows]
+    # The page's table stops at PAGE_ROWS (two months program-wide is 65,000 client-days:
+    # seconds of HTML nobody reads); the total above it and the CSV count every one.
     return {
         "rows": rows,
+        "visible_rows": rows[:PAGE_ROWS],
+        "shown": min(len(rows), PAGE_ROWS),
         "rule": rule,
-        "billable_total": sum(1 for r in rows if r["billable"] == "yes"),
+        "billable_total": billable_total,
     }
 
 

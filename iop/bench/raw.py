@@ -2,18 +2,23 @@
 
 One statement per report, written by hand against the tables (no ORM, no scoping: the
 benchmark runs them as a program admin would see them, every client), computing the
-report's core figures over the same range. ``bench`` prints the report's time over
-this one's. They answer the same question as the report, not always every column of
-it; each says what it leaves out.
+report's figures over the same range. ``bench`` prints the report's time over this
+one's. Census, documentation, screening and billable days compute every figure their
+report shows (billable days with the default payer rule), and
+tests/perf/test_program_reports_scale.py checks that they equal the report's; a
+statement that leaves something out says what.
 
-PostgreSQL only. Parameters: ``start`` and ``end`` (dates, inclusive), ``tz`` (the
-clinic's time zone, for figures that cut timestamps into clinic days), and for some the
+PostgreSQL only. Parameters (``raw_params``): ``start`` and ``end`` (dates, inclusive),
+``tz`` (the clinic's time zone, for figures that cut timestamps into clinic days),
+``today`` and ``review_days`` (treatment plans overdue for review), and for some the
 extra ones ``EXTRA_PARAMS`` computes from the range.
 """
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from scheduling.reports import PG_SETTINGS as REPORT_PG_SETTINGS
 
@@ -157,48 +162,89 @@ FROM weekly JOIN clients_client cl ON cl.id = weekly.c
 WHERE weekly.d BETWEEN %(start)s AND %(end)s
 ORDER BY cl.mrn, weekly.d
 """,
-    # Retention and completion of the episodes admitted in the range by the track and
-    # slot they started in and the client's profession, plus admissions and discharges
-    # by month and length of stay by discharge reason. Leaves out the census on a
-    # date, the step-down rate and the PHQ-9/GAD-7 change.
+    # Every figure of the census page: retention and completion of the episodes
+    # admitted in the range by the track and slot they started in (first enrollment)
+    # and the client's profession; the active census on the range's end by track and
+    # slot; admissions and discharges by month; length of stay by discharge reason;
+    # the step-down rate (of the discharged stays on a track that steps down, those
+    # with a later enrollment on the track below); PHQ-9 and GAD-7 at admission and
+    # discharge over the discharged stays with two or more scores. Columns: figure,
+    # three keys, three counts, three decimals.
     "census": """
 WITH admitted AS (
-    SELECT e.id, e.discharged_on, e.discharge_reason, c.profession,
-        (SELECT t.code FROM scheduling_enrollment en JOIN scheduling_track t ON t.id = en.track_id
-            WHERE en.episode_id = e.id ORDER BY en.start_on, en.id LIMIT 1) AS track,
-        (SELECT sl.code FROM scheduling_enrollment en
-            JOIN scheduling_group g ON g.id = en.group_id
-            JOIN scheduling_slot sl ON sl.id = g.slot_id
-            WHERE en.episode_id = e.id ORDER BY en.start_on, en.id LIMIT 1) AS slot
+    SELECT e.id, e.discharged_on, e.discharge_reason, c.profession
     FROM clients_episode e JOIN clients_client c ON c.id = e.client_id
     WHERE e.admitted_on BETWEEN %(start)s AND %(end)s
+), first AS (
+    SELECT en.episode_id, t.code AS track, sl.code AS slot,
+        ROW_NUMBER() OVER (PARTITION BY en.episode_id ORDER BY en.start_on, en.id) AS n
+    FROM scheduling_enrollment en JOIN scheduling_track t ON t.id = en.track_id
+    JOIN scheduling_group g ON g.id = en.group_id JOIN scheduling_slot sl ON sl.id = g.slot_id
+    WHERE en.episode_id IN (SELECT id FROM admitted)
+), discharged AS (
+    SELECT id, client_id, admitted_on, discharged_on, discharge_reason FROM clients_episode
+    WHERE discharged_on BETWEEN %(start)s AND %(end)s
+), scores AS (
+    SELECT d.id, m.instrument, m.score,
+        ROW_NUMBER() OVER (PARTITION BY d.id, m.instrument ORDER BY m.administered_on, m.id) AS up,
+        ROW_NUMBER() OVER (PARTITION BY d.id, m.instrument
+            ORDER BY m.administered_on DESC, m.id DESC) AS down
+    FROM discharged d JOIN clinical_measure m ON m.client_id = d.client_id
+        AND m.administered_on BETWEEN d.admitted_on AND d.discharged_on
+    WHERE m.instrument IN ('phq9', 'gad7') AND m.score IS NOT NULL
+), stays AS (
+    SELECT id, instrument, COUNT(*) AS n, MAX(score) FILTER (WHERE up = 1) AS a,
+        MAX(score) FILTER (WHERE down = 1) AS d
+    FROM scores GROUP BY id, instrument
 )
-SELECT 'retention' AS figure, track, slot, profession, COUNT(*) AS n,
-    COUNT(*) FILTER (WHERE discharged_on <= %(end)s) AS discharged,
-    COUNT(*) FILTER (WHERE discharged_on <= %(end)s AND discharge_reason = 'completed'),
-    NULL::float AS median_days
-FROM admitted GROUP BY track, slot, profession
+SELECT 'retention' AS figure, f.track, f.slot, a.profession, COUNT(*) AS n,
+    COUNT(*) FILTER (WHERE a.discharged_on <= %(end)s),
+    COUNT(*) FILTER (WHERE a.discharged_on <= %(end)s AND a.discharge_reason = 'completed'),
+    NULL::float, NULL::float, NULL::float
+FROM admitted a LEFT JOIN first f ON f.episode_id = a.id AND f.n = 1
+GROUP BY f.track, f.slot, a.profession
 UNION ALL
-SELECT 'by_month', to_char(m, 'YYYY-MM'), NULL, NULL, SUM(adm), SUM(dis), NULL, NULL
+SELECT 'active_on', t.code, sl.code, NULL, COUNT(DISTINCT en.client_id), NULL, NULL,
+    NULL, NULL, NULL
+FROM scheduling_enrollment en JOIN scheduling_track t ON t.id = en.track_id
+JOIN scheduling_group g ON g.id = en.group_id JOIN scheduling_slot sl ON sl.id = g.slot_id
+WHERE en.start_on <= %(end)s AND (en.ended_on IS NULL OR en.ended_on > %(end)s)
+GROUP BY t.code, sl.code
+UNION ALL
+SELECT 'by_month', to_char(m, 'YYYY-MM'), NULL, NULL, SUM(adm), SUM(dis), NULL, NULL, NULL,
+    NULL
 FROM (
     SELECT date_trunc('month', admitted_on) AS m, 1 AS adm, 0 AS dis FROM clients_episode
         WHERE admitted_on BETWEEN %(start)s AND %(end)s
     UNION ALL
-    SELECT date_trunc('month', discharged_on), 0, 1 FROM clients_episode
-        WHERE discharged_on BETWEEN %(start)s AND %(end)s
+    SELECT date_trunc('month', discharged_on), 0, 1 FROM discharged
 ) x GROUP BY m
 UNION ALL
 SELECT 'length_of_stay', discharge_reason, NULL, NULL, COUNT(*), MIN(discharged_on - admitted_on),
     MAX(discharged_on - admitted_on),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY discharged_on - admitted_on)
-FROM clients_episode WHERE discharged_on BETWEEN %(start)s AND %(end)s
-GROUP BY discharge_reason
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY discharged_on - admitted_on), NULL, NULL
+FROM discharged GROUP BY discharge_reason
+UNION ALL
+SELECT 'step_down', t.code, t2.code, NULL, COUNT(DISTINCT en.episode_id),
+    COUNT(DISTINCT en.episode_id) FILTER (WHERE EXISTS (
+        SELECT 1 FROM scheduling_enrollment later
+        WHERE later.episode_id = en.episode_id AND later.track_id = t.steps_down_to_id
+          AND later.start_on >= en.start_on)), NULL, NULL, NULL, NULL
+FROM scheduling_enrollment en JOIN scheduling_track t ON t.id = en.track_id
+JOIN scheduling_track t2 ON t2.id = t.steps_down_to_id
+WHERE en.episode_id IN (SELECT id FROM discharged)
+GROUP BY t.code, t2.code
+UNION ALL
+SELECT 'measure_change', instrument, NULL, NULL, COUNT(*), COUNT(*) FILTER (WHERE d < a), NULL,
+    AVG(a), AVG(d), AVG(d) - AVG(a)
+FROM stays WHERE n >= 2 GROUP BY instrument
 """,
     # Per author: notes of sessions and appointments that ended in the range, signed,
-    # signed within 24 h and 72 h of the end, unsigned, co-signatures waiting. Leaves
-    # out the treatment plans overdue for review.
+    # signed within 24 h and 72 h of the end, unsigned, co-signatures waiting; then one
+    # row per treatment plan in force (current version, episode open) overdue for
+    # review today (MRN and days overdue), most overdue first.
     "documentation": """
-SELECT n.author_id, u.username,
+(SELECT n.author_id, u.username,
     COUNT(*) AS notes,
     COUNT(*) FILTER (WHERE n.status = 'signed') AS signed,
     COUNT(*) FILTER (WHERE n.status = 'signed' AND n.signed_at <= x.ended + interval '24 hours'),
@@ -213,31 +259,67 @@ JOIN accounts_user u ON u.id = n.author_id
 WHERE x.ended >= (%(start)s::date)::timestamp AT TIME ZONE %(tz)s
   AND x.ended < (%(end)s::date + 1)::timestamp AT TIME ZONE %(tz)s
 GROUP BY n.author_id, u.username
-ORDER BY u.username
+ORDER BY u.username)
+UNION ALL
+(SELECT NULL, c.mrn, %(today)s::date - (v.reviewed_on + %(review_days)s), NULL, NULL, NULL, NULL,
+    NULL
+FROM clinical_treatmentplanversion v
+JOIN clinical_treatmentplan p ON p.id = v.plan_id
+JOIN clients_episode e ON e.id = p.episode_id
+JOIN clients_client c ON c.id = v.client_id
+WHERE v.is_current AND e.discharged_on IS NULL
+  AND v.reviewed_on < %(today)s::date - %(review_days)s
+ORDER BY v.reviewed_on, v.id)
 """,
-    # Positivity per analyte and month of the screens due in the range (the random
-    # selection's date, else the clinic day of collection): tested, unexpected and
-    # expected positives. Leaves out screens by order kind and the days since each
-    # active client's last unexpected positive.
+    # Every figure of the screening report. Screens due in the range (the random
+    # selection's date, else the clinic day of collection) by order kind: screens,
+    # collected, no-shows, refusals; positivity per analyte and month of the collected
+    # ones: tested, unexpected and expected positives; and each active client's days
+    # from their last unexpected positive (urine or breath, clinic day) to the range's
+    # end, blank when none, with the track of their latest enrollment.
+    # Columns: section, key, month, four counts.
     "screening": """
-WITH screens AS (
-    SELECT u.id, COALESCE(sel.date, (u.collected_at AT TIME ZONE %(tz)s)::date) AS day
+WITH screens AS MATERIALIZED (
+    SELECT u.id, u.order_kind, u.status,
+        COALESCE(sel.date, (u.collected_at AT TIME ZONE %(tz)s)::date) AS day
     FROM screening_urinescreen u
     LEFT JOIN screening_randomselection sel ON sel.id = u.selection_id
-    WHERE u.status = 'collected'
+), due AS (
+    SELECT * FROM screens WHERE day BETWEEN %(start)s AND %(end)s
+), per AS (
+    SELECT r.analyte_id, date_trunc('month', due.day) AS month,
+        COUNT(*) FILTER (WHERE r.outcome IN ('negative', 'positive')) AS tested,
+        COUNT(*) FILTER (WHERE r.outcome = 'positive' AND r.confirmation <> 'confirmed_negative'
+            AND NOT r.expected) AS unexpected,
+        COUNT(*) FILTER (WHERE r.outcome = 'positive' AND r.confirmation <> 'confirmed_negative'
+            AND r.expected) AS expected
+    FROM screening_analyteresult r JOIN due ON due.id = r.screen_id
+    WHERE due.status = 'collected'
+    GROUP BY r.analyte_id, month
+), last_positive AS (
+    SELECT client_id, MAX(day) AS day FROM (
+        SELECT client_id, (collected_at AT TIME ZONE %(tz)s)::date AS day
+        FROM screening_urinescreen WHERE outcome = 'unexpected_positive'
+        UNION ALL
+        SELECT client_id, (tested_at AT TIME ZONE %(tz)s)::date
+        FROM screening_breathtest WHERE outcome = 'unexpected_positive'
+    ) x WHERE day <= %(end)s GROUP BY client_id
 )
-SELECT an.code, date_trunc('month', screens.day) AS month,
-    COUNT(*) FILTER (WHERE r.outcome IN ('negative', 'positive')) AS tested,
-    COUNT(*) FILTER (WHERE r.outcome = 'positive' AND r.confirmation <> 'confirmed_negative'
-        AND NOT r.expected) AS unexpected,
-    COUNT(*) FILTER (WHERE r.outcome = 'positive' AND r.confirmation <> 'confirmed_negative'
-        AND r.expected) AS expected
-FROM screening_analyteresult r
-JOIN screens ON screens.id = r.screen_id
-JOIN screening_analyte an ON an.id = r.analyte_id
-WHERE screens.day BETWEEN %(start)s AND %(end)s
-GROUP BY an.code, an."order", month
-ORDER BY an."order", an.code, month
+SELECT * FROM (
+    SELECT 'by_kind' AS section, order_kind AS key, NULL::timestamptz AS month,
+        COUNT(*) AS n1, COUNT(*) FILTER (WHERE status = 'collected') AS n2,
+        COUNT(*) FILTER (WHERE status = 'no_show') AS n3,
+        COUNT(*) FILTER (WHERE status = 'refused') AS n4, 0 AS o
+    FROM due GROUP BY order_kind
+    UNION ALL
+    SELECT 'positivity', an.code, per.month, per.tested, per.unexpected, per.expected, NULL,
+        an."order"
+    FROM per JOIN screening_analyte an ON an.id = per.analyte_id
+) figures
+UNION ALL
+SELECT 'client', c.mrn, NULL, %(end)s::date - lp.day, NULL, NULL, NULL, 0
+FROM clients_client c LEFT JOIN last_positive lp ON lp.client_id = c.id
+WHERE c.status = 'active'
 """,
 }
 
@@ -260,12 +342,27 @@ def attendance_params(start: date, end: date, *, day_minutes=180, min_days=3) ->
 EXTRA_PARAMS = {"attendance": attendance_params}
 
 
-def run_raw(key: str, *, start, end, tz: str) -> int:
-    """Run ``RAW_SQL[key]`` once in its own transaction; the number of rows it answered."""
-    params = {"start": start, "end": end, "tz": tz}
-    if key in EXTRA_PARAMS:
-        params.update(EXTRA_PARAMS[key](start, end))
+def raw_params(key: str, *, start, end, tz: str) -> dict:
+    """The statements' parameters: the range, the clinic's time zone, today (plans
+    overdue, in clinic time), the days between plan reviews, and the key's extra ones."""
+    return {
+        "start": start,
+        "end": end,
+        "tz": tz,
+        "today": timezone.localdate(),
+        "review_days": int(getattr(settings, "IOP_PLAN_REVIEW_DAYS", 30)),
+        **(EXTRA_PARAMS[key](start, end) if key in EXTRA_PARAMS else {}),
+    }
+
+
+def fetch_raw(key: str, *, start, end, tz: str) -> list[tuple]:
+    """Run ``RAW_SQL[key]`` once in its own transaction; its rows."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(PG_SETTINGS)
-        cursor.execute(RAW_SQL[key], params)
-        return len(cursor.fetchall())
+        cursor.execute(RAW_SQL[key], raw_params(key, start=start, end=end, tz=tz))
+        return cursor.fetchall()
+
+
+def run_raw(key: str, *, start, end, tz: str) -> int:
+    """Run ``RAW_SQL[key]`` once in its own transaction; the number of rows it answered."""
+    return len(fetch_raw(key, start=start, end=end, tz=tz))

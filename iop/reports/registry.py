@@ -20,7 +20,9 @@ class Report:
     form: type
     # runner(*, user, filters, progress) -> dict with "rows" (one dict per CSV row,
     # keyed by ``csv_columns``) and whatever else the template shows. ``filters`` is
-    # the form's cleaned data; ``progress(percent)`` may be called on long runs.
+    # the form's cleaned data; ``progress(percent)`` may be called on long runs. A
+    # background run (``progress`` given) may answer tuples in ``csv_columns`` order
+    # instead of dicts: its rows only go to the CSV writer.
     runner: Callable
     template: str
     csv_columns: tuple[str, ...]

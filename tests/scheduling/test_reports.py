@@ -182,6 +182,26 @@ def test_billable_days_per_client_per_day(program, admin_user):
     ]
 
 
+def test_the_billable_page_lists_the_first_rows_and_the_csv_all(
+    program, admin_user, client_as, monkeypatch
+):
+    # Two months program-wide are tens of thousands of client-days: the page's table
+    # stops at PAGE_ROWS (3 here) and says so; the total and the CSV count every day.
+    monkeypatch.setattr("scheduling.reports.PAGE_ROWS", 3)
+    web = client_as(admin_user)
+    page = web.get(reverse("reports:report", args=["billable-days"]), QUERY)
+    every = billable_day_rows(admin_user, _filters())
+    assert len(every) > 3
+    html = page.content.decode()
+    assert html.count("<tr><td>") == 3
+    assert f"The first 3 of {len(every)} client-days" in html
+    response = web.get(reverse("reports:csv", args=["billable-days"]), QUERY)
+    parsed = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["mrn"], r["date"], r["billable"]) for r in parsed] == [
+        (r["mrn"], r["date"], r["billable"]) for r in every
+    ]
+
+
 def test_a_stricter_payer_rule(program, admin_user, settings):
     settings.IOP_BILLING_RULES = {
         **settings.IOP_BILLING_RULES,
