@@ -56,6 +56,7 @@ from iop.accounts.models import Role
 from iop.charts import Series, trend
 from iop.dates import DateKind, PlausibleDateField
 from iop.reports.forms import MAX_RANGE_DAYS, ReportForm
+from iop.reports.values import as_date
 from scheduling.models import Enrollment, Group, Slot, Track, clinic_tz
 
 CENSUS_COLUMNS = ("figure", "group", "measure", "value")
@@ -88,14 +89,6 @@ def _one_place(value):
     if value is None:
         return ""
     return Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def _as_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def _months(start: date, end: date) -> list[date]:
@@ -240,7 +233,7 @@ def census_by_month(scope, f) -> list[dict]:
     # where each round trip is a visible share of the page.
     counts = {"a": {}, "d": {}}
     for m, n, kind in admitted.union(discharged, all=True):
-        counts[kind][_as_date(m)] = n
+        counts[kind][as_date(m)] = n
     ins, outs = counts["a"], counts["d"]
     return [
         {"month": m, "key": f"{m:%Y-%m}", "admissions": ins.get(m, 0), "discharges": outs.get(m, 0)}

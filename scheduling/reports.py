@@ -37,6 +37,7 @@ from clients.models import CareTeamMember, Client, ClientStatus
 from iop.accounts.models import Role
 from iop.charts import Series, trend
 from iop.reports.forms import ReportForm
+from iop.reports.values import as_date
 from scheduling.models import (
     ATTENDED,
     Attendance,
@@ -558,7 +559,7 @@ def attendance_weeks(user, f) -> dict:
         n = int(r["n"])
         weeks.append(
             {
-                "week": _as_date(r["wk"]),
+                "week": as_date(r["wk"]),
                 "clients": n,
                 "hours": (Decimal(int(r["a"])) / 60 / n).quantize(Decimal("0.1")),
                 "floor": (Decimal(str(r["b"])) / n).quantize(Decimal("0.1")),
@@ -568,7 +569,7 @@ def attendance_weeks(user, f) -> dict:
     slot_weeks = defaultdict(dict)
     for r in raw:
         if r["kind"] == "slot" and int(r["b"]):
-            slot_weeks[r["sl"]][_as_date(r["wk"])] = _rate(int(r["a"]), int(r["b"]))
+            slot_weeks[r["sl"]][as_date(r["wk"])] = _rate(int(r["a"]), int(r["b"]))
     slot_rows = [
         {"slot": slots[pk].name, "rates": sorted(rates.items())}
         for pk, rates in sorted(slot_weeks.items())
@@ -592,16 +593,6 @@ def attendance_weeks(user, f) -> dict:
         "hours_chart": hours_chart,
         "rate_chart": rate_chart,
     }
-
-
-def _as_date(value):
-    from datetime import date, datetime
-
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def run_attendance(*, user, filters, progress=None) -> dict:
@@ -645,7 +636,7 @@ def billable_day_tuples(user, f) -> list[tuple]:
     for mrn, d, m, qd in fetched:
         day = days.get(d)
         if day is None:
-            day = days[d] = _as_date(d).isoformat()
+            day = days[d] = as_date(d).isoformat()
         m, qd = int(m), int(qd)
         hour = hours.get(m)
         if hour is None:

@@ -21,7 +21,7 @@ enrolled on that track at some point of the range). Three queries whatever the n
 of clients, screens or months.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.db import connection
@@ -33,6 +33,7 @@ from clients.models import Client, ClientStatus
 from iop.accounts.models import Role
 from iop.charts import Series, trend
 from iop.reports.forms import ReportForm
+from iop.reports.values import as_date
 from scheduling.models import Enrollment, Track
 from screening.models import Analyte, AnalyteResult, BreathTest, OrderKind, UrineScreen, UrineStatus
 from screening.rules import AnalyteOutcome, Confirmation, Outcome
@@ -81,14 +82,6 @@ def _screens(scope, f):
         .annotate(day=Coalesce("selection__date", TruncDate("collected_at")))
         .filter(day__gte=f["start"], day__lte=f["end"])
     )
-
-
-def _as_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def _pct(part, whole):
@@ -165,7 +158,7 @@ def positivity(scope, f) -> list[dict]:
         columns = [c[0] for c in cursor.description]
         raw = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     for r in raw:
-        r["month"] = _as_date(r["month"])
+        r["month"] = as_date(r["month"])
     return [
         _blank(
             "positivity",

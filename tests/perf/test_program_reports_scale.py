@@ -14,7 +14,6 @@ compilation than in the database, which says nothing about scale.
 """
 
 import io
-import time
 from decimal import Decimal
 
 import pytest
@@ -36,6 +35,7 @@ from iop.bench.raw import fetch_raw
 from scheduling.reports import billable_day_tuples, run_billable
 from screening.reports import run_screening
 from tests.iop.test_bench import _restore_migration_rows
+from tests.perf.timing import best_of
 
 pytestmark = [
     pytest.mark.perf,
@@ -65,19 +65,9 @@ def _raw(key: str):
     return fetch_raw(key, tz=settings.TIME_ZONE, **twelve_months())
 
 
-def _best(fn, runs=5) -> float:
-    fn()
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
-
-
 def _within_twice(key: str, runner, capsys):
-    raw_s = _best(lambda: _raw(key))
-    report_s = _best(runner)
+    raw_s = best_of(lambda: _raw(key), runs=5)
+    report_s = best_of(runner, runs=5)
     with capsys.disabled():
         print(f"\n{key}: report {report_s * 1000:.0f} ms, statement {raw_s * 1000:.0f} ms")
     assert report_s <= 2 * raw_s, f"{key}: {report_s / raw_s:.1f}x the statement"

@@ -15,7 +15,6 @@ client, and no merge joins in the report's transaction (the planner sorted 468,0
 to merge-join the client-weeks with the spans).
 """
 
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,6 +25,7 @@ from django.utils import timezone
 from iop.bench.raw import RAW_SQL, attendance_params
 from scheduling.reports import ATTENDANCE_COLUMNS, PG_SETTINGS, attendance_rows, run_attendance
 from tests.perf.test_schedule_scale import year  # noqa: F401 (fixture)
+from tests.perf.timing import best_of
 
 pytestmark = [
     pytest.mark.perf,
@@ -53,16 +53,6 @@ FROM clients_client c JOIN (
 ) a(client_id, attended, excused, unexcused, minutes) ON a.client_id = c.id
 ORDER BY c.mrn
 """
-
-
-def _best(fn, runs=3):
-    fn()
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
 
 
 def test_twelve_month_attendance_report_against_raw_sql(year, admin_user, capsys):  # noqa: F811
@@ -98,10 +88,10 @@ def test_twelve_month_attendance_report_against_raw_sql(year, admin_user, capsys
                 assert r[column] == (Decimal(e["minutes"]) / 60).quantize(Decimal("0.01"))
             else:
                 assert r[column] == e[column], (e["mrn"], column)
-    raw_s = _best(raw)
-    counts_s = _best(counts_only)
-    rows_s = _best(lambda: attendance_rows(admin_user, filters))
-    page_s = _best(lambda: run_attendance(user=admin_user, filters=filters), runs=1)
+    raw_s = best_of(raw)
+    counts_s = best_of(counts_only)
+    rows_s = best_of(lambda: attendance_rows(admin_user, filters))
+    page_s = best_of(lambda: run_attendance(user=admin_user, filters=filters), runs=1)
     with capsys.disabled():
         print(
             f"\n{year['attendance']:,} attendance rows, {len(rows):,} clients, 12 months: "
