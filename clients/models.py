@@ -148,9 +148,6 @@ class ClientUserObjectPermission(UserObjectPermissionBase):
 
     content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
 
-    class Meta(UserObjectPermissionBase.Meta):
-        pass
-
 
 class ClientGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Client, on_delete=models.CASCADE)

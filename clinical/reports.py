@@ -31,17 +31,16 @@ notes or measures; Python only rolls up the aggregated rows (a handful per group
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from uuid import UUID
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce, TruncMonth
-from django.urls import reverse
 from django.utils import timezone
 
 from clients.access import Purpose, clients_for
+from clients.links import chart_url_maker
 from clients.models import CareTeamMember, DischargeReason, Episode, Profession
 from clinical.models import (
     CosignStatus,
@@ -608,15 +607,14 @@ def plans_overdue(user, f, *, today: date | None = None) -> list[dict]:
     )
     # Thousands of rows program-wide: tuples, not plan and client instances (their JSON
     # content decoded for nothing), and the chart's address reversed once.
-    placeholder = UUID(int=0)
-    chart = reverse("clients:chart", args=[placeholder])
+    chart_url = chart_url_maker()
     rows = []
     for public_id, mrn, reviewed_on in versions:
         due_on = reviewed_on + due_after
         rows.append(
             {
                 "public_id": public_id,
-                "chart_url": chart.replace(str(placeholder), str(public_id)),
+                "chart_url": chart_url(public_id),
                 "mrn": mrn,
                 "reviewed_on": reviewed_on,
                 "due_on": due_on,
