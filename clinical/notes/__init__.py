@@ -1,0 +1,1 @@
+"""Progress notes: individual and group notes, session plans, signing, co-signing, addenda."""

@@ -1,0 +1,1 @@
+"""Treatment plans and relapse-prevention plans, their versions and reviews."""
