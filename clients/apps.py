@@ -6,13 +6,13 @@ class ClientsConfig(AppConfig):
     name = "clients"
 
     def ready(self):
-        from clients import navigation
+        from clients import registrations
         from clients.access import OwnedKind, register_owned
         from clients.models import EmergencyAccess
         from iop.audit import subjects
 
         post_migrate.connect(_clear_permission_cache, dispatch_uid="clients-permission-cache")
-        navigation.register()
+        registrations.register()
         register_owned(
             OwnedKind(
                 "clients.emergencyaccess",

@@ -5,7 +5,7 @@ note is locked (ProgressNote.save and the PostgreSQL trigger)."""
 
 from django.contrib import admin
 
-from clinical.models import CurriculumTopic, Modality, NoteFormatDefault
+from clinical.notes.models import CurriculumTopic, Modality, NoteFormatDefault
 
 
 @admin.register(Modality)

@@ -1,6 +1,8 @@
 """Clinical demo data, one part at a time (each part idempotent)."""
 
-from clinical import demo_meds, demo_notes, demo_plans
+from clinical.meds import demo as demo_meds
+from clinical.notes import demo as demo_notes
+from clinical.plans import demo as demo_plans
 
 
 def seed(*, stdout) -> None:

@@ -1,8 +1,8 @@
-"""Clinical records, one module per part: notes, plans, medications and measures.
+"""The clinical app's models live in its parts (``clinical.notes.models``,
+``clinical.plans.models``, ``clinical.meds.models``); importing them here is how Django
+finds them all under the one app label ``clinical``, with the tables and the migration
+history they always had. Import a model from its part, not from here."""
 
-Each module is imported here so that Django finds every model of the app.
-"""
-
-from clinical.models.meds import *  # noqa: F401,F403
-from clinical.models.notes import *  # noqa: F401,F403
-from clinical.models.plans import *  # noqa: F401,F403
+import clinical.meds.models
+import clinical.notes.models
+import clinical.plans.models  # noqa: F401

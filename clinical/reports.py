@@ -42,15 +42,9 @@ from django.utils import timezone
 from clients.access import Purpose, clients_for
 from clients.links import chart_url_maker
 from clients.models import CareTeamMember, DischargeReason, Episode, Profession
-from clinical.models import (
-    CosignStatus,
-    Instrument,
-    Measure,
-    NoteStatus,
-    ProgressNote,
-    TreatmentPlanVersion,
-    review_days,
-)
+from clinical.meds.models import Instrument, Measure
+from clinical.notes.models import CosignStatus, NoteStatus, ProgressNote
+from clinical.plans.models import TreatmentPlanVersion, review_days
 from iop.accounts.models import Role
 from iop.charts import Series, trend
 from iop.dates import DateKind, PlausibleDateField

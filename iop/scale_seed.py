@@ -51,10 +51,10 @@ from clients.models import (
     Profession,
 )
 from clients.services import client_permissions_sync_bulk
-from clinical.measures import GAD7, PHQ9, band_for
-from clinical.models import TreatmentPlan
-from clinical.services_notes import ATTESTATION, COSIGN_ATTESTATION
-from clinical.services_plans import treatment_content_clean
+from clinical.meds.measures import GAD7, PHQ9, band_for
+from clinical.notes.services import ATTESTATION, COSIGN_ATTESTATION
+from clinical.plans.models import TreatmentPlan
+from clinical.plans.services import treatment_content_clean
 from iop import scale
 from iop.accounts.models import Role, User
 from iop.audit.services import audit_bulk_append
@@ -1316,7 +1316,8 @@ class _Seeder:
     # --- treatment plans and measures -------------------------------------------------
 
     def measures(self) -> str:
-        from clinical.models import Measure, TreatmentPlanVersion
+        from clinical.meds.models import Measure
+        from clinical.plans.models import TreatmentPlanVersion
 
         rng = self.rng
         today = self.today

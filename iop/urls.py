@@ -15,9 +15,9 @@ urlpatterns = [
     path("reports/", include("iop.reports.urls")),
     path("clients/", include("clients.urls")),
     path("scheduling/", include("scheduling.urls")),
-    path("clinical/plans/", include(("clinical.urls_plans", "plans"))),
-    path("clinical/meds/", include(("clinical.urls_meds", "meds"))),
-    path("clinical/notes/", include(("clinical.urls_notes", "notes"))),
+    path("clinical/plans/", include(("clinical.plans.urls", "plans"))),
+    path("clinical/meds/", include(("clinical.meds.urls", "meds"))),
+    path("clinical/notes/", include(("clinical.notes.urls", "notes"))),
     path("screening/", include("screening.urls")),
     path("admin/", admin.site.urls),
 ]

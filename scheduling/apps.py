@@ -7,11 +7,11 @@ class SchedulingConfig(AppConfig):
     def ready(self):
         from clients.access import OwnedKind, register_owned
         from clients.signals import episode_discharged
-        from scheduling import navigation, reminders, reports, staff_reminders
+        from scheduling import registrations, reminders, reports, staff_reminders
         from scheduling.models import Appointment, GroupSession
 
         episode_discharged.connect(_close_enrollments, dispatch_uid="scheduling-discharge")
-        navigation.register()
+        registrations.register()
         reminders.register_sources()
         staff_reminders.register_sources()
         reports.register()

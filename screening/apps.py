@@ -5,9 +5,9 @@ class ScreeningConfig(AppConfig):
     name = "screening"
 
     def ready(self):
-        from screening import navigation, reminders, reports
+        from screening import registrations, reminders, reports
 
-        navigation.register()
+        registrations.register()
         reminders.register_sources()
         reminders.register_staff_sources()
         reports.register()

@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from clients.models import CareTeamRole, Client, ClientStatus
-from clinical.selectors import expected_analytes
+from clinical.meds.selectors import expected_analytes
 from iop.accounts.models import User
 from iop.audit.services import AuditContext
 from scheduling.models import Enrollment

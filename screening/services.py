@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from clients.models import CareTeamRole, Client
 from clients.services import DUPLICATE_WINDOW
-from clinical.selectors import expected_analytes
+from clinical.meds.selectors import expected_analytes
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
 from iop.notifications.signals import reminders_subject_cancelled

@@ -17,8 +17,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from clients.models import CareTeamRole, Client, ClientStatus
-from clinical.models import Measure, Medication
-from clinical.services_meds import measure_record, medication_add
+from clinical.meds.models import Measure, Medication
+from clinical.meds.services import measure_record, medication_add
 
 WEEKS = 8
 

@@ -7,8 +7,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from clinical import measures as scoring
-from clinical.models import Analyte, FollowUp, MatAgent
+from clinical.meds import measures as scoring
+from clinical.meds.models import Analyte, FollowUp, MatAgent
 from iop.accounts.models import Role
 from iop.dates import DateKind, PlausibleDateField
 

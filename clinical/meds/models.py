@@ -2,9 +2,9 @@
 
 A medication says which screen analytes it makes expected, so that a positive for a
 prescribed medication (buprenorphine for a MAT client) reads as expected, not as a
-violation; ``clinical.selectors.expected_analytes`` answers that for the screening
+violation; ``clinical.meds.selectors.expected_analytes`` answers that for the screening
 app. A measure keeps its item answers and the scores computed from them by
-``clinical.measures`` when it was recorded.
+``clinical.meds.measures`` when it was recorded.
 """
 
 import uuid

@@ -13,7 +13,7 @@ WRITE = (Purpose.EDIT, Purpose.CLINICAL)
 
 
 def register():
-    from clinical.models import Measure, Medication
+    from clinical.meds.models import Measure, Medication
 
     register_owned(
         OwnedKind(
@@ -63,7 +63,7 @@ def _can_write(request) -> bool:
 
 
 def _chart_medications(request, client):
-    from clinical.selectors_meds import medications_for_chart
+    from clinical.meds.selectors import medications_for_chart
 
     return {
         **medications_for_chart(client, today=timezone.localdate()),
@@ -72,13 +72,13 @@ def _chart_medications(request, client):
 
 
 def _chart_measures(request, client):
-    from clinical.selectors_meds import measures_for_chart
+    from clinical.meds.selectors import measures_for_chart
 
     return {**measures_for_chart(client), "can_write": _can_write(request)}
 
 
 def _dashboard_flags(request):
-    from clinical.forms_meds import AcknowledgeForm
-    from clinical.selectors_meds import open_safety_flags
+    from clinical.meds.forms import AcknowledgeForm
+    from clinical.meds.selectors import open_safety_flags
 
     return {"flags": open_safety_flags(request.user), "form": AcknowledgeForm()}

@@ -5,9 +5,9 @@ from datetime import date
 from django.db.models import Q
 
 from clients.access import Purpose, clients_for
-from clinical import charts
-from clinical import measures as scoring
-from clinical.models import Measure, Medication
+from clinical.meds import measures as scoring
+from clinical.meds.models import Measure, Medication
+from iop import charts
 
 # Points per measure on the chart's trend and in its table (about four months weekly).
 TREND_POINTS = 16

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from clients.models import Client
 from clients.services import DUPLICATE_WINDOW
-from clinical import measures as scoring
-from clinical.models import MAT_ANALYTES, Analyte, FollowUp, MatAgent, Measure, Medication
+from clinical.meds import measures as scoring
+from clinical.meds.models import MAT_ANALYTES, Analyte, FollowUp, MatAgent, Measure, Medication
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date

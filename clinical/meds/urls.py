@@ -3,7 +3,7 @@ namespace. Ids in URLs are opaque public ids; the instrument is a fixed code."""
 
 from django.urls import path
 
-from clinical.views import meds as views
+from clinical.meds import views
 
 urlpatterns = [
     path(

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from clients.access import Purpose, client_view, owned_view
-from clinical import measures as scoring
-from clinical import services_meds as services
-from clinical.forms_meds import AcknowledgeForm, MeasureForm, MedicationForm, MedicationStopForm
+from clinical.meds import measures as scoring
+from clinical.meds import services
+from clinical.meds.forms import AcknowledgeForm, MeasureForm, MedicationForm, MedicationStopForm
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 

@@ -5,8 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
-from clinical.catalog_notes import seed_catalog
-from clinical.notes_lock import apply_note_lock, remove_note_lock
+from clinical.notes.catalog import seed_catalog
+from clinical.notes.lock import apply_note_lock, remove_note_lock
 
 
 class Migration(migrations.Migration):

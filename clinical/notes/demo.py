@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clients.models import CareTeamRole, Client
-from clinical.models import CosignStatus, CurriculumTopic, Modality, NoteStatus, ProgressNote
-from clinical.services_notes import (
+from clinical.notes.models import CosignStatus, CurriculumTopic, Modality, NoteStatus, ProgressNote
+from clinical.notes.services import (
     NoteContent,
     appointment_note_save,
     attending_ids,

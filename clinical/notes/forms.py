@@ -1,5 +1,5 @@
 """Forms of the note pages. They parse and show messages; the rules live in
-clinical/services_notes.py (a section for an absent client, time out before time
+clinical/notes/services.py (a section for an absent client, time out before time
 in, an edit of a signed note are refused there, on every path)."""
 
 import re
@@ -7,9 +7,8 @@ import re
 from django import forms
 from django_otp import devices_for_user
 
-from clinical.models import CurriculumTopic, Intervention, Modality, Risk
-from clinical.models.notes import FORMAT_SECTIONS
-from clinical.services_notes import MAX_FIELD, MAX_NARRATIVE, SECTION_FIELDS, NoteContent
+from clinical.notes.models import FORMAT_SECTIONS, CurriculumTopic, Intervention, Modality, Risk
+from clinical.notes.services import MAX_FIELD, MAX_NARRATIVE, SECTION_FIELDS, NoteContent
 
 SECTION_KEY = re.compile(r"^([0-9a-fA-F-]{36})-([a-z_]+)$")
 RISK_CHOICES = [("", "— not screened yet —"), *Risk.choices]

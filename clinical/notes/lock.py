@@ -6,7 +6,7 @@ The SQL lives here so that a later migration can re-apply it (``CREATE OR REPLAC
 when ``CONTENT_COLUMNS`` grows: plpgsql checks column names only when it runs.
 """
 
-from clinical.models.notes import CONTENT_COLUMNS
+from clinical.notes.models import CONTENT_COLUMNS
 
 
 def _row(prefix: str) -> str:

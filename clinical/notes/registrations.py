@@ -12,7 +12,7 @@ CHART_NOTES = 20
 
 
 def register():
-    from clinical.models import ProgressNote
+    from clinical.notes.models import ProgressNote
 
     # An appointment's note is its client's: the client's purposes decide.
     register_owned(
@@ -73,7 +73,7 @@ def _group_note_reach(user, note, purpose):
 
 
 def _chart(request, client):
-    from clinical.selectors_notes import chart_notes
+    from clinical.notes.selectors import chart_notes
 
     # One more than shown says whether older notes exist, without a count query.
     notes = list(chart_notes(client, limit=CHART_NOTES + 1))
@@ -81,13 +81,13 @@ def _chart(request, client):
 
 
 def _cosign_queue(request):
-    from clinical.selectors_notes import cosign_queue
+    from clinical.notes.selectors import cosign_queue
 
     return {"notes": list(cosign_queue(request.user))}
 
 
 def _my_notes(request):
-    from clinical.selectors_notes import open_notes
+    from clinical.notes.selectors import open_notes
 
     notes = list(open_notes(request.user))
     return {"notes": notes} if notes else None

@@ -8,7 +8,7 @@ from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import JSONObject
 
 from clients.models import Client
-from clinical.models import (
+from clinical.notes.models import (
     Addendum,
     CosignStatus,
     GroupNoteSection,
@@ -17,7 +17,7 @@ from clinical.models import (
     ProgressNote,
     SessionPlan,
 )
-from clinical.objectives import current_objectives
+from clinical.plans.objectives import current_objectives
 from iop.db import pk_among
 from scheduling.models import ATTENDED, Attendance, Enrollment, GroupSession
 

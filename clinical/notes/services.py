@@ -26,7 +26,10 @@ from django.utils import timezone
 from django_otp import devices_for_user
 
 from clients.models import Client
-from clinical.models import (
+from clinical.notes.models import (
+    FORMAT_SECTIONS,
+    RESPONSE_KEY,
+    RISK_PRESENT,
     Addendum,
     CosignStatus,
     CurriculumTopic,
@@ -40,7 +43,6 @@ from clinical.models import (
     Risk,
     SessionPlan,
 )
-from clinical.models.notes import FORMAT_SECTIONS, RESPONSE_KEY, RISK_PRESENT
 from iop.audit.models import Outcome
 from iop.audit.services import AuditContext, audit_record
 from scheduling.models import (

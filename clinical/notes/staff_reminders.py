@@ -1,13 +1,10 @@
-"""Staff reminders of the clinical app: sources for the outbox (iop.notifications).
+"""Staff reminders of the notes part: sources for the outbox (iop.notifications).
 
 Each finder yields one in-app task per item, person and period (the idempotency key),
 so the minute sweep writes it once however often it runs:
 
 - a note still a draft 24 hours after its session or appointment ended: its author;
-- a note waiting for co-signature: the author's clinical supervisor;
-- a treatment plan due for review within ``PLAN_DUE_DAYS``: the primary clinician(s);
-- a PHQ-9 or GAD-7 due (``IOP_MEASURE_INTERVAL_DAYS`` after the last one, or at
-  admission when there is none): the primary clinician(s).
+- a note waiting for co-signature: the author's clinical supervisor.
 
 The words name no client and no clinical content (dates only); the client travels as
 an opaque id and the task list names them only to a viewer ``clients.access`` lets in.
@@ -15,21 +12,14 @@ an opaque id and the task list names them only to a viewer ``clients.access`` le
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.urls import reverse
 
-from clients.models import Episode
-from clients.selectors import primary_clinician_ids
-from clinical.models import CosignStatus, Measure, NoteStatus, ProgressNote
-from clinical.models.meds import Instrument
-from clinical.models.plans import TreatmentPlanVersion
+from clinical.notes.models import CosignStatus, NoteStatus, ProgressNote
 from iop.notifications.models import Audience
-from iop.notifications.sources import Source, clinic_tz, local_day, register, staff_task
+from iop.notifications.sources import Source, local_day, register, staff_task
 
 UNSIGNED_AFTER = timedelta(hours=24)
-PLAN_DUE_DAYS = 7
-DUE_MEASURES = (Instrument.PHQ9, Instrument.GAD7)
 
 
 def _note_target(note, *, cosign: bool) -> tuple[str, object]:
@@ -93,67 +83,6 @@ def find_cosign_waiting(now: datetime):
         )
 
 
-def find_plans_due(now: datetime):
-    today = now.astimezone(clinic_tz()).date()
-    versions = list(
-        TreatmentPlanVersion.objects.due_for_review(by=today + timedelta(days=PLAN_DUE_DAYS))
-        .filter(client__episodes__discharged_on__isnull=True)
-        .select_related("client")
-        .distinct()
-        .order_by("pk")
-    )
-    owners = primary_clinician_ids({v.client_id for v in versions})
-    for version in versions:
-        due_on = version.review_due_on
-        for staff_id in owners.get(version.client_id, ()):
-            yield staff_task(
-                source="clinical.plan_review",
-                item=version.public_id,
-                staff_id=staff_id,
-                period="review",
-                template="plan_review",
-                now=now,
-                url=reverse("plans:treatment", args=[version.client.public_id]),
-                client=version.client.public_id,
-                context={"due": f"{due_on:%a} {due_on.day} {due_on:%b}"},
-            )
-
-
-def find_measures_due(now: datetime):
-    today = now.astimezone(clinic_tz()).date()
-    interval = timedelta(days=settings.IOP_MEASURE_INTERVAL_DAYS)
-    last = {
-        f"last_{code}": Subquery(
-            Measure.objects.filter(client=OuterRef("client"), instrument=code)
-            .values("client")
-            .annotate(last=Max("administered_on"))
-            .values("last")[:1]
-        )
-        for code in DUE_MEASURES
-    }
-    episodes = list(Episode.objects.open().annotate(**last).select_related("client").order_by("pk"))
-    owners = primary_clinician_ids({e.client_id for e in episodes})
-    labels = dict(Instrument.choices)
-    for episode in episodes:
-        for code in DUE_MEASURES:
-            previous = getattr(episode, f"last_{code}")
-            due_on = previous + interval if previous else episode.admitted_on
-            if due_on > today:
-                continue
-            for staff_id in owners.get(episode.client_id, ()):
-                yield staff_task(
-                    source="clinical.measure_due",
-                    item=f"{episode.client.public_id}:{code}",
-                    staff_id=staff_id,
-                    period=due_on.isoformat(),
-                    template="measure_due",
-                    now=now,
-                    url=reverse(f"meds:measure_add_{code}", args=[episode.client.public_id]),
-                    client=episode.client.public_id,
-                    context={"instrument": labels[code]},
-                )
-
-
 def register_sources():
     register(
         Source(
@@ -170,24 +99,6 @@ def register_sources():
             Audience.STAFF,
             find_cosign_waiting,
             "Notes waiting for your co-signature",
-            resolves=True,
-        )
-    )
-    register(
-        Source(
-            "clinical.plan_review",
-            Audience.STAFF,
-            find_plans_due,
-            "Treatment plans due for review",
-            resolves=True,
-        )
-    )
-    register(
-        Source(
-            "clinical.measure_due",
-            Audience.STAFF,
-            find_measures_due,
-            "Outcome measures due",
             resolves=True,
         )
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clinical.views import notes as views
+from clinical.notes import views
 
 urlpatterns = [
     path("sessions/<uuid:session_id>/", views.group_note, name="group_note"),

@@ -14,9 +14,8 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from clients.access import Purpose, client_view, owned_view
-from clinical import selectors_notes as selectors
-from clinical import services_notes as services
-from clinical.forms_notes import (
+from clinical.notes import selectors, services
+from clinical.notes.forms import (
     AddendumForm,
     IdentityForm,
     NoteForm,
@@ -24,8 +23,8 @@ from clinical.forms_notes import (
     SessionPlanForm,
     note_initial,
 )
-from clinical.models import CosignStatus, NoteFormatDefault, NoteKind
-from clinical.services_notes import ATTESTATION, COSIGN_ATTESTATION
+from clinical.notes.models import CosignStatus, NoteFormatDefault, NoteKind
+from clinical.notes.services import ATTESTATION, COSIGN_ATTESTATION
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 from scheduling.models import AppointmentStatus

@@ -13,8 +13,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from clients.models import CareTeamMember, CareTeamRole, Client, ClientStatus
-from clinical import services_plans
-from clinical.models import RelapsePreventionPlan, TreatmentPlan, review_days
+from clinical.plans import services as services_plans
+from clinical.plans.models import RelapsePreventionPlan, TreatmentPlan, review_days
 from iop.audit.services import AuditContext
 
 AUDIT = AuditContext.system("seed_demo")

@@ -1,13 +1,13 @@
 """Forms of the treatment and relapse-prevention plans. They check shape and length
-for the message; the services in ``clinical.services_plans`` own the rules."""
+for the message; the services in ``clinical.plans.services`` own the rules."""
 
 from datetime import date
 
 from django import forms
 
 from clients.models import ASAM_DIMENSIONS
-from clinical import services_plans as rules
-from clinical.models import ClientAgreement
+from clinical.plans import services as rules
+from clinical.plans.models import ClientAgreement
 from iop.dates import DateKind, PlausibleDateField
 
 OBJECTIVE_SLOTS = 3

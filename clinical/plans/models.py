@@ -1,7 +1,7 @@
 """Treatment plans and relapse-prevention plans.
 
 Both are versioned the same way: a version is a whole, immutable snapshot of the
-plan (its content as JSON, shaped by ``clinical.services_plans``), numbered per plan,
+plan (its content as JSON, shaped by ``clinical.plans.services``), numbered per plan,
 with exactly one ``is_current`` row per plan (a partial unique constraint). Saving a
 review or a new relapse-prevention plan inserts a version and moves the current flag;
 it never edits an earlier version, so what the client agreed to on a day stays

@@ -7,7 +7,7 @@ so the clinician writes progress against them; it asks for a whole group at once
 from collections.abc import Iterable
 from datetime import date
 
-from clinical.models import TreatmentPlanVersion
+from clinical.plans.models import TreatmentPlanVersion
 
 
 def current_objectives(client_ids: Iterable[int]) -> dict[int, list[str]]:

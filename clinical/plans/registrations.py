@@ -12,7 +12,7 @@ from iop.dashboard import register as register_section
 
 
 def register():
-    from clinical.models import RelapsePreventionVersion, TreatmentPlanVersion
+    from clinical.plans.models import RelapsePreventionVersion, TreatmentPlanVersion
 
     # A version carries its client, so the one access path decides on that client.
     register_owned(
@@ -66,7 +66,7 @@ def _can_write(request) -> bool:
 
 
 def _chart_treatment(request, client):
-    from clinical.selectors_plans import current_treatment_version, treatment_content_view
+    from clinical.plans.selectors import current_treatment_version, treatment_content_view
 
     current = current_treatment_version(client)
     return {
@@ -78,13 +78,13 @@ def _chart_treatment(request, client):
 
 
 def _chart_relapse(request, client):
-    from clinical.selectors_plans import current_relapse_version
+    from clinical.plans.selectors import current_relapse_version
 
     return {"current": current_relapse_version(client), "can_write": _can_write(request)}
 
 
 def _plans_due(request):
-    from clinical.selectors_plans import DUE_SOON_DAYS, plans_due_for_review
+    from clinical.plans.selectors import DUE_SOON_DAYS, plans_due_for_review
 
     today = timezone.localdate()
     return {

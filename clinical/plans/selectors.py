@@ -4,11 +4,7 @@ from datetime import date, timedelta
 
 from clients.access import Purpose, clients_for
 from clients.models import ASAM_DIMENSIONS, Client
-from clinical.models import (
-    RelapsePreventionVersion,
-    TreatmentPlan,
-    TreatmentPlanVersion,
-)
+from clinical.plans.models import RelapsePreventionVersion, TreatmentPlan, TreatmentPlanVersion
 
 DIMENSIONS = dict(ASAM_DIMENSIONS)
 # The dashboard lists plans due within this many days (overdue ones first).

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from clients.models import ASAM_DIMENSIONS, Client, Episode
 from clients.services import normalise_phone
-from clinical.models import (
+from clinical.plans.models import (
     ClientAgreement,
     RelapsePreventionPlan,
     RelapsePreventionVersion,

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from clinical.views import plans as views
+from clinical.plans import views
 
 urlpatterns = [
     path("clients/<uuid:client_id>/treatment/", views.treatment_plan, name="treatment"),

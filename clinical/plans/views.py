@@ -12,9 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from clients.access import Purpose, client_view, owned_view
-from clinical import selectors_plans as selectors
-from clinical import services_plans as services
-from clinical.forms_plans import (
+from clinical.plans import selectors, services
+from clinical.plans.forms import (
     ContactFormSet,
     ProblemForm,
     ProblemFormSet,
@@ -22,7 +21,7 @@ from clinical.forms_plans import (
     TreatmentDraftForm,
     TreatmentReviewForm,
 )
-from clinical.models import CRISIS_LINE
+from clinical.plans.models import CRISIS_LINE
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 

@@ -2,7 +2,7 @@
 
 HHS Mandatory Guidelines for Federal Workplace Drug Testing Programs (urine, 2017),
 initial/confirmatory cutoffs in ng/mL; the clinical add-ons' cutoffs are the lab's to
-set (these are common defaults). Codes match ``clinical.models.Analyte`` where a
+set (these are common defaults). Codes match ``clinical.meds.models.Analyte`` where a
 medication can make an analyte expected (buprenorphine, methadone, ...).
 """
 

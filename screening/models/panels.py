@@ -18,7 +18,7 @@ __all__ = ["Analyte", "Panel", "ProgramPolicy", "TestingPolicy"]
 
 class Analyte(models.Model):
     """One substance or metabolite a lab reports. ``code`` matches the codes of
-    ``clinical.models.Analyte`` where a medication can make it expected."""
+    ``clinical.meds.models.Analyte`` where a medication can make it expected."""
 
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=80)

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from clients import services
 from clients.models import CareTeamRole, InformationCategory, RecipientType
-from clinical import services_plans
-from clinical.models import ProgressNote
-from clinical.services_meds import measure_record, medication_add
+from clinical.meds.services import measure_record, medication_add
+from clinical.notes.models import ProgressNote
+from clinical.plans import services as services_plans
 from iop.audit.models import AuditEvent
 from iop.reports.models import ReportRun, RunStatus
 from iop.reports.services import report_storage

@@ -5,9 +5,9 @@ from datetime import time, timedelta
 
 from django.utils import timezone
 
-from clinical.catalog_notes import seed_catalog
-from clinical.models import Modality
-from clinical.services_notes import NoteContent, group_note_save, note_sign
+from clinical.notes.catalog import seed_catalog
+from clinical.notes.models import Modality
+from clinical.notes.services import NoteContent, group_note_save, note_sign
 from scheduling import services as scheduling
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.iop.factories import PASSWORD

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from clinical import services_plans
+from clinical.plans import services as services_plans
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 
 

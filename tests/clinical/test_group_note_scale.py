@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clinical import services_notes as services
+from clinical.notes import services
 from scheduling import services as scheduling
 from tests.clients.factories import ClientFactory
 from tests.clinical.notes_factories import (

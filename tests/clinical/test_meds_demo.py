@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from clients.models import Client
-from clinical import demo_meds
-from clinical.models import Measure, Medication
+from clinical.meds import demo as demo_meds
+from clinical.meds.models import Measure, Medication
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 
 pytestmark = pytest.mark.django_db

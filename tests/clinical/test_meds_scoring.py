@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from clinical.measures import BAM, GAD7, PHQ9, band_label, score
+from clinical.meds.measures import BAM, GAD7, PHQ9, band_label, score
 
 
 def _answers(values):

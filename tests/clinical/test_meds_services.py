@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from clinical.models import Measure, Medication
-from clinical.selectors import expected_analytes
-from clinical.services_meds import (
+from clinical.meds.models import Measure, Medication
+from clinical.meds.selectors import expected_analytes
+from clinical.meds.services import (
     measure_flag_acknowledge,
     measure_record,
     medication_add,

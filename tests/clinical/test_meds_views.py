@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clinical.models import Measure, Medication
-from clinical.services_meds import measure_record, medication_add
+from clinical.meds.models import Measure, Medication
+from clinical.meds.services import measure_record, medication_add
 from iop.audit.models import AuditEvent
 from tests.clients.factories import with_care_team
 from tests.clinical.factories_meds import gad7, phq9, phq9_post, treated_client

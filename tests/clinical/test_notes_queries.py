@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clinical.models import GroupNoteSection, ProgressNote
-from clinical.services_notes import ATTESTATION, group_note_save
+from clinical.notes.models import GroupNoteSection, ProgressNote
+from clinical.notes.services import ATTESTATION, group_note_save
 from scheduling.models import Appointment, GroupSession, local_datetime
 from tests.clients.factories import ClientFactory
 from tests.clinical.notes_factories import (
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 # of the access path (1); the note with author, modality and topic (1), its sections
 # with their clients and its addenda (2); the roster with each client's last plan (1)
 # and this session's attendance (1); the objectives of every client's plan in force
-# (1, clinical.objectives); the session plan (1), the page's facilitator check (1), the
+# (1, clinical.plans.objectives); the session plan (1), the page's facilitator check (1), the
 # modality and topic choices (2).
 GROUP_NOTE_QUERIES = 20
 # The notes timeline adds: the client with every grant (1); the notes with author,
@@ -168,7 +168,7 @@ def test_the_charts_notes_are_found_by_index_not_by_reading_every_note(clinician
     another client is read and filtered out."""
     import json
 
-    from clinical.selectors_notes import chart_notes
+    from clinical.notes.selectors import chart_notes
 
     client = client_with_team(clinician)
     _notes_for(client, clinician, 6)

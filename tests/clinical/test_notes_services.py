@@ -11,8 +11,8 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinical import services_notes as services
-from clinical.models import (
+from clinical.notes import services
+from clinical.notes.models import (
     Addendum,
     CosignStatus,
     GroupNoteSection,
@@ -300,7 +300,7 @@ def test_a_pre_licensed_authors_note_waits_for_the_supervisor(group, clinician, 
     session, present, _ = group
     note = signed_group_note(session, present, clinician)
     assert note.cosign_status == CosignStatus.PENDING
-    from clinical.selectors_notes import cosign_queue
+    from clinical.notes.selectors import cosign_queue
 
     assert list(cosign_queue(supervisor)) == [note]
     other = UserFactory(username="sam", roles=["supervisor"])

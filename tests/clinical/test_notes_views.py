@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from clinical.models import CosignStatus, NoteStatus, ProgressNote
+from clinical.notes.models import CosignStatus, NoteStatus, ProgressNote
 from iop.audit.models import AuditEvent
 from tests.clinical.notes_factories import (
     client_with_team,

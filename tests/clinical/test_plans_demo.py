@@ -5,8 +5,8 @@ import io
 import pytest
 from django.utils import timezone
 
-from clinical import demo_plans
-from clinical.models import RelapsePreventionVersion, TreatmentPlanVersion
+from clinical.plans import demo as demo_plans
+from clinical.plans.models import RelapsePreventionVersion, TreatmentPlanVersion
 from tests.clinical.plans_factories import admitted_client
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,9 @@
-"""clinical.objectives.current_objectives: what the group note shows per client."""
+"""clinical.plans.objectives.current_objectives: what the group note shows per client."""
 
 import pytest
 from django.utils import timezone
 
-from clinical.objectives import current_objectives
+from clinical.plans.objectives import current_objectives
 from tests.clinical.plans_factories import admitted_client, signed_plan
 
 pytestmark = pytest.mark.django_db

@@ -7,13 +7,13 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from clinical import services_plans
-from clinical.models import (
+from clinical.plans import services as services_plans
+from clinical.plans.models import (
     RelapsePreventionVersion,
     TreatmentPlanVersion,
+    VersionImmutable,
     review_days,
 )
-from clinical.models.plans import VersionImmutable
 from iop.audit.models import AuditEvent
 from tests.clinical.plans_factories import (
     RELAPSE,

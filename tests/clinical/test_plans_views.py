@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clinical import services_plans
-from clinical.models import RelapsePreventionVersion, TreatmentPlan, TreatmentPlanVersion
+from clinical.plans import services as services_plans
+from clinical.plans.models import RelapsePreventionVersion, TreatmentPlan, TreatmentPlanVersion
 from iop.audit.models import AuditEvent
 from tests.clinical.plans_factories import admitted_client, relapse_version, signed_plan
 

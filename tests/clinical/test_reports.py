@@ -58,13 +58,9 @@ from django.utils import timezone
 
 from clients.models import Client, Episode
 from clinical import reports
-from clinical.models import (
-    Measure,
-    NoteStatus,
-    ProgressNote,
-    TreatmentPlan,
-    TreatmentPlanVersion,
-)
+from clinical.meds.models import Measure
+from clinical.notes.models import NoteStatus, ProgressNote
+from clinical.plans.models import TreatmentPlan, TreatmentPlanVersion
 from iop.audit.models import AuditEvent
 from scheduling.models import Appointment, Enrollment, EnrollmentStatus, clinic_tz
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from clients.models import CareTeamRole
-from clinical import services_notes
-from clinical.services_meds import measure_record
+from clinical.meds.services import measure_record
+from clinical.notes import services as services_notes
 from iop.audit.models import AuditEvent
 from iop.notifications.models import Channel, OutboxMessage
 from iop.notifications.services import reminders_schedule

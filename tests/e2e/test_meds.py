@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from clinical.services_meds import measure_record
+from clinical.meds.services import measure_record
 from tests.clinical.factories_meds import phq9, treated_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from clinical.models import NoteStatus, ProgressNote
+from clinical.notes.models import NoteStatus, ProgressNote
 from iop.audit.models import AuditEvent
 from tests.clinical.notes_factories import group_session, modality
 from tests.iop.factories import PASSWORD

@@ -3,7 +3,7 @@ second version, finds both in the history and opens the client's printable copy.
 
 import pytest
 
-from clinical.models import RelapsePreventionVersion
+from clinical.plans.models import RelapsePreventionVersion
 from tests.clinical.plans_factories import admitted_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from clinical.services_meds import medication_add
+from clinical.meds.services import medication_add
 from screening.models import ScreenFollowUp, UrineScreen
 from tests.clients.factories import with_care_team
 from tests.screening.factories import enrolled_client, selection_for

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from clinical import services_notes
+from clinical.notes import services as services_notes
 from iop.audit.models import AuditEvent
 from iop.notifications.models import Channel, OutboxMessage, OutboxStatus
 from iop.notifications.services import outbox_sweep

@@ -51,7 +51,7 @@ def _restore_migration_rows() -> None:
     it back the way the factories do."""
     from django.apps import apps
 
-    from clinical.catalog_notes import seed_catalog
+    from clinical.notes.catalog import seed_catalog
     from tests.screening.factories import ensure_screening_defaults
 
     import_module("iop.accounts.migrations.0002_roles").create_roles(apps, None)

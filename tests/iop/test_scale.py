@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from clients.models import CareTeamMember, Client, ClientUserObjectPermission
 from clients.services import client_register
-from clinical.models import ProgressNote
+from clinical.notes.models import ProgressNote
 from iop import scale
 from scheduling.models import Attendance, Enrollment, GroupSession
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from clients.models import Client
-from clinical.services_meds import medication_add
+from clinical.meds.services import medication_add
 from screening import demo
 from screening.models import BreathTest, RandomSelection, ScreenFollowUp, UrineScreen
 from screening.rules import Outcome

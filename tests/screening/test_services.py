@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from clinical.services_meds import medication_add
+from clinical.meds.services import medication_add
 from iop.audit.models import AuditEvent
 from scheduling.models import ClinicClosure
 from screening import services

@@ -1,0 +1,72 @@
+"""Staff reminders of the medications and measures part: sources for the outbox (iop.notifications).
+
+Each finder yields one in-app task per item, person and period (the idempotency key),
+so the minute sweep writes it once however often it runs:
+
+- a PHQ-9 or GAD-7 due (``IOP_MEASURE_INTERVAL_DAYS`` after the last one, or at
+  admission when there is none): the primary clinician(s).
+
+The words name no client and no clinical content (dates only); the client travels as
+an opaque id and the task list names them only to a viewer ``clients.access`` lets in.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Max, OuterRef, Subquery
+from django.urls import reverse
+
+from clients.models import Episode
+from clients.selectors import primary_clinician_ids
+from clinical.meds.models import Instrument, Measure
+from iop.notifications.models import Audience
+from iop.notifications.sources import Source, clinic_tz, register, staff_task
+
+DUE_MEASURES = (Instrument.PHQ9, Instrument.GAD7)
+
+
+def find_measures_due(now: datetime):
+    today = now.astimezone(clinic_tz()).date()
+    interval = timedelta(days=settings.IOP_MEASURE_INTERVAL_DAYS)
+    last = {
+        f"last_{code}": Subquery(
+            Measure.objects.filter(client=OuterRef("client"), instrument=code)
+            .values("client")
+            .annotate(last=Max("administered_on"))
+            .values("last")[:1]
+        )
+        for code in DUE_MEASURES
+    }
+    episodes = list(Episode.objects.open().annotate(**last).select_related("client").order_by("pk"))
+    owners = primary_clinician_ids({e.client_id for e in episodes})
+    labels = dict(Instrument.choices)
+    for episode in episodes:
+        for code in DUE_MEASURES:
+            previous = getattr(episode, f"last_{code}")
+            due_on = previous + interval if previous else episode.admitted_on
+            if due_on > today:
+                continue
+            for staff_id in owners.get(episode.client_id, ()):
+                yield staff_task(
+                    source="clinical.measure_due",
+                    item=f"{episode.client.public_id}:{code}",
+                    staff_id=staff_id,
+                    period=due_on.isoformat(),
+                    template="measure_due",
+                    now=now,
+                    url=reverse(f"meds:measure_add_{code}", args=[episode.client.public_id]),
+                    client=episode.client.public_id,
+                    context={"instrument": labels[code]},
+                )
+
+
+def register_sources():
+    register(
+        Source(
+            "clinical.measure_due",
+            Audience.STAFF,
+            find_measures_due,
+            "Outcome measures due",
+            resolves=True,
+        )
+    )
