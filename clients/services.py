@@ -273,6 +273,9 @@ def client_permissions_sync_bulk(*, clients=None, on: date | None = None) -> Per
     queryset (every client when None). Returns counts only: ``granted`` and
     ``revoked`` hold the number of rows, not the rows. Not audited: callers that change
     real access use the care-team services, which audit each change.
+
+    Plain SQL that PostgreSQL and SQLite both run (``make test`` runs on either): the
+    role grants are a UNION ALL of rows, DELETE takes no alias, row values compare.
     """
     on = on or timezone.localdate()
     ids = permission_id_map()
@@ -283,25 +286,26 @@ def client_permissions_sync_bulk(*, clients=None, on: date | None = None) -> Per
     ]
     clients = Client.objects.all() if clients is None else clients
     scope_sql, scope_params = clients.values("pk").query.sql_with_params()
-    values = ", ".join(["(%s, %s)"] * len(pairs))
+    grants = " UNION ALL ".join(["SELECT %s AS role, %s AS permission_id"] * len(pairs))
     role_params = [value for pair in pairs for value in pair]
+    day = connection.ops.adapt_datefield_value(on)
     table = ClientUserObjectPermission._meta.db_table
     member = CareTeamMember._meta.db_table
     # Column and table names come from the models; every value is a parameter.
     wanted = f"""
         SELECT DISTINCT ct.client_id, ct.staff_id, grants.permission_id
         FROM {member} ct
-        JOIN (VALUES {values}) AS grants(role, permission_id) ON grants.role = ct.role
+        JOIN ({grants}) grants ON grants.role = ct.role
         WHERE ct.started_on <= %s AND (ct.ended_on IS NULL OR ct.ended_on > %s)
           AND ct.client_id IN ({scope_sql})
     """  # noqa: S608
-    wanted_params = [*role_params, on, on, *scope_params]
+    wanted_params = [*role_params, day, day, *scope_params]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
-            DELETE FROM {table} p
-            WHERE p.content_object_id IN ({scope_sql})
-              AND (p.content_object_id, p.user_id, p.permission_id) NOT IN ({wanted})
+            DELETE FROM {table}
+            WHERE content_object_id IN ({scope_sql})
+              AND (content_object_id, user_id, permission_id) NOT IN ({wanted})
             """,  # noqa: S608
             [*scope_params, *wanted_params],
         )

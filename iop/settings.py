@@ -84,11 +84,12 @@ INSTALLED_APPS = [
     "iop.audit",
     "iop.notifications",
     "iop.reports",
-    "iop.bench",
     "clients",
     "scheduling",
     "clinical",
     "screening",
+    # Last: seed_demo, seed_scale and bench know every app above (README, "Layout").
+    "tooling",
 ]
 
 MIDDLEWARE = [

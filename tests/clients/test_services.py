@@ -440,3 +440,32 @@ def test_bulk_sync_grants_and_revokes_as_the_per_client_sync_does(
     assert _codenames(unsynced, clinician) == {"attend_client"}
     for client in (kept, ended, unsynced):
         assert not services.client_permissions_sync(client=client)
+
+
+def test_bulk_sync_touches_only_the_clients_given_and_reads_the_day_given(clinician, intake_user):
+    """The bulk sync's scope and day on this database's SQL (CI runs the suite on
+    PostgreSQL and on SQLite): a client outside ``clients`` keeps its rows, and a
+    membership that ends tomorrow still grants ``on`` today but not ``on`` tomorrow."""
+    mine = ClientFactory()
+    member = with_care_team(mine, clinician)
+    CareTeamMember.objects.filter(pk=member.pk).update(ended_on=TODAY() + timedelta(days=1))
+    other = ClientFactory()
+    with_care_team(other, clinician)
+    grant = ClientUserObjectPermission.objects.filter(content_object=other).first()
+    ClientUserObjectPermission.objects.create(
+        content_object=other, user=intake_user, permission=grant.permission
+    )
+    before = _codenames(mine, clinician)
+    only_mine = Client.objects.filter(pk=mine.pk)
+
+    today = services.client_permissions_sync_bulk(clients=only_mine)
+    assert (today.granted, today.revoked) == (0, 0)
+    assert _codenames(mine, clinician) == before != set()
+
+    tomorrow = services.client_permissions_sync_bulk(
+        clients=only_mine, on=TODAY() + timedelta(days=1)
+    )
+    assert (tomorrow.granted, tomorrow.revoked) == (0, len(before))
+    assert _codenames(mine, clinician) == set()
+    # Outside the scope: the stray row stays until a sync covers that client.
+    assert _codenames(other, intake_user) == {grant.permission.codename}

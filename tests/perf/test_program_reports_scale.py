@@ -1,6 +1,6 @@
 """Census, documentation compliance, screening and billable days over 12 months for
 every client of a seeded program (``seed_scale``, 1,000 clients, PostgreSQL only), against the
-hand-written statements the benchmark times (iop/bench/raw.py): every figure equal,
+hand-written statements the benchmark times (tooling/bench/raw.py): every figure equal,
 and each report's runner within 2x its statement.
 
 At 5,000 clients (the benchmark's dataset; before and after measured back to back on
@@ -29,13 +29,13 @@ from clinical.reports import (
     run_census,
     run_documentation,
 )
-from iop import scale
-from iop.bench.pages import twelve_months
-from iop.bench.raw import fetch_raw
 from scheduling.reports import billable_day_tuples, run_billable
 from screening.reports import run_screening
-from tests.iop.test_bench import _restore_migration_rows
 from tests.perf.timing import best_of
+from tests.tooling.test_bench import _restore_migration_rows
+from tooling import scale
+from tooling.bench.pages import twelve_months
+from tooling.bench.raw import fetch_raw
 
 pytestmark = [
     pytest.mark.perf,

@@ -1,6 +1,6 @@
 """The 12-month attendance report for all clients on a year of data (PostgreSQL only),
 against the single hand-written SQL statement that computes the same figures
-(``RAW_SQL["attendance"]`` in iop/bench/raw.py, the benchmark's yardstick): every
+(``RAW_SQL["attendance"]`` in tooling/bench/raw.py, the benchmark's yardstick): every
 column, every client, equal; and the time.
 
 Target (issue 12): under 1.5 s and within 2x that statement.
@@ -22,10 +22,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from iop.bench.raw import RAW_SQL, attendance_params
 from scheduling.reports import ATTENDANCE_COLUMNS, PG_SETTINGS, attendance_rows, run_attendance
 from tests.perf.test_schedule_scale import year  # noqa: F401 (fixture)
 from tests.perf.timing import best_of
+from tooling.bench.raw import RAW_SQL, attendance_params
 
 pytestmark = [
     pytest.mark.perf,

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from iop import settings as project_settings
-from iop.bench.pages import PAGES, RUNNERS
-from iop.bench.raw import RAW_SQL
+from tooling.bench.pages import PAGES, RUNNERS
+from tooling.bench.raw import RAW_SQL
 
 pytestmark = [pytest.mark.skipif("connection.vendor != 'postgresql'")]
 

@@ -17,9 +17,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from iop.bench.load import bench_load, default_workers, server_env
-from iop.bench.pages import REPORT_PAGES, BenchError, bench_pages, bench_raw_sql, twelve_months
-from iop.scale import dataset_size, landmarks
+from tooling.bench.load import bench_load, default_workers, server_env
+from tooling.bench.pages import REPORT_PAGES, BenchError, bench_pages, bench_raw_sql, twelve_months
+from tooling.scale import dataset_size, landmarks
 
 DEFAULT_OUTPUT = "var/bench/latest.json"
 

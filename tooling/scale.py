@@ -1,12 +1,12 @@
 """The large dataset's landmarks: who to sign in as and which pages to open.
 
-``python manage.py seed_scale`` builds the dataset (``iop/scale_seed.py``); the
+``python manage.py seed_scale`` builds the dataset (``tooling/scale_seed.py``); the
 benchmark and anyone timing pages by hand read the landmarks from here. Everything
 is read from the database, never remembered from the seeding run, so a dataset built
 yesterday (or by another process) answers the same.
 
-Like the dashboard, this module looks at every app; it goes through ``apps.get_model``
-so that the platform package still imports nothing to its right.
+It looks at every app (through ``apps.get_model``), as tooling may: nothing imports it
+but the benchmark, seed_scale and their tests.
 """
 
 from django.apps import apps

@@ -13,8 +13,8 @@ from django.urls import reverse
 from clients.models import CareTeamMember, Client, ClientUserObjectPermission
 from clients.services import client_register
 from clinical.notes.models import ProgressNote
-from iop import scale
 from scheduling.models import Attendance, Enrollment, GroupSession
+from tooling import scale
 
 pytestmark = [
     pytest.mark.django_db,

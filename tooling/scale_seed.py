@@ -19,10 +19,10 @@ How it stays true to the rules while skipping the per-row services:
   then signed, as the app does).
 
 Seeded rows are recognisable: MRNs start with ``S``, staff usernames with ``scale-``,
-groups with ``Scale ``. See ``iop/scale.py`` for the landmarks a benchmark reads.
+groups with ``Scale ``. See ``tooling/scale.py`` for the landmarks a benchmark reads.
 
-Like the dashboard, a dataset of the whole clinic looks at every app: this module
-imports from them (it is run only by the command, never imported by the platform).
+A dataset of the whole clinic looks at every app: this module imports from them, which
+is why it lives in tooling, the package above every app (tests/test_architecture.py).
 """
 
 import io
@@ -55,10 +55,10 @@ from clinical.meds.measures import GAD7, PHQ9, band_for
 from clinical.notes.services import ATTESTATION, COSIGN_ATTESTATION
 from clinical.plans.models import TreatmentPlan
 from clinical.plans.services import treatment_content_clean
-from iop import scale
 from iop.accounts.models import Role, User
 from iop.audit.services import audit_bulk_append
 from scheduling import selectors as scheduling_selectors
+from tooling import scale
 
 # Per 5,000 clients (the issue's figures); everything scales linearly with N.
 AUDIT_ROWS_PER_CLIENT = 200

@@ -10,8 +10,8 @@ A report over 12 months runs in a Celery worker (``inline_days`` in its registra
 for those the "page" is the report's runner called as the task calls it, and the
 request that starts the run is timed beside it (``..._start``).
 
-Like the dashboard, this module looks at every app; it reads ``iop.reports.registry``
-and URL names only, so the platform package imports nothing to its right.
+Like the dashboard, this module looks at every app through ``iop.reports.registry``
+and URL names.
 """
 
 import math
@@ -29,7 +29,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from iop.bench.raw import RAW_SQL, run_raw
+from tooling.bench.raw import RAW_SQL, run_raw
 
 
 class BenchError(Exception):

@@ -1,4 +1,4 @@
-"""Simulated staff for the benchmark's concurrent run (run by ``iop.bench.load``).
+"""Simulated staff for the benchmark's concurrent run (run by ``tooling.bench.load``).
 
 Each simulated person signs in through the real sign-in form (CSRF token from the
 form, Argon2 check, lockout bookkeeping, session row), then opens the pages their
@@ -8,7 +8,7 @@ groups' sheets, so every access check is a real one: a page that answers anythin
 200 counts as an error.
 
 The accounts come from the JSON file named by ``IOP_BENCH_ACCOUNTS`` (written by
-``iop.bench.load.accounts``): user name, password and the URLs that account may open.
+``tooling.bench.load.accounts``): user name, password and the URLs that account may open.
 Not imported by Django; locust imports it in its own process.
 """
 

@@ -2,6 +2,9 @@
 ``seed(*, stdout)`` function; they run in INSTALLED_APPS order (platform first,
 then clients, scheduling, clinical, screening), so each can rely on the ones
 before it. Every seeder is idempotent: running the command twice duplicates nothing.
+
+The command reaches every app, so it lives in tooling, above them all; the staff
+accounts are the platform's own part (``iop/accounts/demo.py``).
 """
 
 from importlib import import_module

@@ -1,11 +1,11 @@
-"""``python manage.py seed_scale --clients N``: the large dataset (iop/scale_seed.py)."""
+"""``python manage.py seed_scale --clients N``: the large dataset (tooling/scale_seed.py)."""
 
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from iop import scale, scale_seed
+from tooling import scale, scale_seed
 
 
 class Command(BaseCommand):
