@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clients.access import permission_id_map
 from clients.models import (
+    DUPLICATE_WINDOW,
     REDISCLOSURE_NOTICE,
     ROLE_PERMISSIONS,
     TPO_REDISCLOSURE,
@@ -38,10 +39,6 @@ from iop.notifications.signals import reminders_withdrawn
 MINIMUM_AGE = 12
 # Admissions are recorded near the day: a date further ahead is a typing slip.
 ADMISSION_MAX_DAYS_AHEAD = 30
-# A second identical consent or disclosure within this window is the same submission
-# (a double click, a resent form), not a new record.
-DUPLICATE_WINDOW = timedelta(minutes=10)
-
 # The fields a registration or a demographics edit may set; clinical intake data
 # (substances, co-occurring conditions) is written by client_clinical_update only.
 DEMOGRAPHIC_FIELDS = (
@@ -325,12 +322,6 @@ def _all_codenames() -> tuple[str, ...]:
     return tuple(sorted({c for codes in ROLE_PERMISSIONS.values() for c in codes}))
 
 
-def _lock(client: Client) -> Client:
-    # Serialises care-team changes per client: the "last primary clinician" rule
-    # reads and then writes, and two concurrent removals must not both pass.
-    return Client.objects.select_for_update().get(pk=client.pk)
-
-
 @transaction.atomic
 def care_team_add(
     *,
@@ -342,7 +333,7 @@ def care_team_add(
     source: str = "",
     audit: AuditContext | None = None,
 ) -> CareTeamMember:
-    client = _lock(client)
+    client = Client.objects.lock(client)
     started_on = started_on or timezone.localdate()
     check_date(started_on, DateKind.SCHEDULE, field="started_on")
     if not staff.is_active:
@@ -397,7 +388,7 @@ def care_team_end(
     ended_on: date | None = None,
     audit: AuditContext | None = None,
 ) -> CareTeamMember:
-    client = _lock(member.client)
+    client = Client.objects.lock(member.client)
     member = CareTeamMember.objects.select_for_update().get(pk=member.pk)
     ended_on = ended_on or timezone.localdate()
     if member.ended_on is not None:
@@ -500,7 +491,7 @@ def permissions_rebuild(
 
 @transaction.atomic
 def episode_admit(*, client: Client, actor, audit: AuditContext | None = None, **fields) -> Episode:
-    client = _lock(client)
+    client = Client.objects.lock(client)
     if client.episodes.open().exists():
         raise ValidationError("This client already has an open episode: discharge it first.")
     admitted_on = fields.get("admitted_on")
@@ -534,7 +525,7 @@ def episode_discharge(
     actor,
     audit: AuditContext | None = None,
 ) -> Episode:
-    client = _lock(episode.client)
+    client = Client.objects.lock(episode.client)
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     if episode.discharged_on is not None:
         raise ValidationError("This episode is already discharged.")
@@ -600,7 +591,7 @@ def consent_record(
     check_date(consent.signed_on, DateKind.RECORD, field="signed_on")
     check_date(consent.expires_on, DateKind.EXPIRY, field="expires_on")
     consent.full_clean()
-    _lock(client)  # serialises two submissions of the same form
+    Client.objects.lock(client)  # serialises two submissions of the same form
     earlier = _same_submission(
         Consent.objects.filter(client=client, recorded_by=actor),
         consent,
@@ -708,7 +699,7 @@ def disclosure_record(
         consent_scope=consent.scope_statement(),
     )
     disclosure.full_clean()
-    _lock(client)  # serialises two submissions of the same form
+    Client.objects.lock(client)  # serialises two submissions of the same form
     earlier = _same_submission(
         Disclosure.objects.filter(client=client, disclosed_by=actor, consent=consent),
         disclosure,

@@ -14,8 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clients.models import Client
-from clients.services import DUPLICATE_WINDOW
+from clients.models import DUPLICATE_WINDOW, Client
 from clinical import measures as scoring
 from clinical.models import MAT_ANALYTES, Analyte, FollowUp, MatAgent, Measure, Medication
 from iop.accounts.models import Role
@@ -23,11 +22,6 @@ from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
 
 TEXT_FIELDS = ("name", "dose", "schedule", "outside_prescriber")
-
-
-def _lock_client(client: Client) -> None:
-    # Serialises two submissions of the same form for one client.
-    Client.objects.select_for_update().only("pk").get(pk=client.pk)
 
 
 def _clean_text(fields: dict) -> dict:
@@ -112,7 +106,7 @@ def medication_add(
         **text,
     )
     medication.full_clean()
-    _lock_client(client)
+    Client.objects.lock(client)
     earlier = (
         Medication.objects.filter(
             client=client,
@@ -187,7 +181,7 @@ def measure_record(
     check_date(administered_on, DateKind.RECORD, field="administered_on")
     if administered_on > timezone.localdate():
         raise ValidationError({"administered_on": "A measure is recorded after it is given."})
-    _lock_client(client)
+    Client.objects.lock(client)
     recent = Measure.objects.filter(
         client=client,
         instrument=instrument,

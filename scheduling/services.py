@@ -195,7 +195,7 @@ def enrollment_create(
 ) -> Enrollment:
     check_date(start_on, DateKind.SCHEDULE, field="start_on")
     group = Group.objects.select_for_update().select_related("track").get(pk=group.pk)
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    client = Client.objects.lock(client)
     _begin_due(client_id=client.pk)
     episode = Episode.objects.open().filter(client=client).first()
     if episode is None or client.status != ClientStatus.ACTIVE:
