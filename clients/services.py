@@ -34,6 +34,7 @@ from clients.signals import episode_discharged
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.forms import text_problem
 from iop.notifications.signals import reminders_withdrawn
 
 MINIMUM_AGE = 12
@@ -725,6 +726,7 @@ def disclosure_record(
 # --- Break the glass ----------------------------------------------------------------
 
 MINIMUM_REASON_LENGTH = 15
+MAXIMUM_REASON_LENGTH = 1000  # the form's limit
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -735,13 +737,15 @@ def emergency_reason_problem(reason: str) -> str | None:
     paramedics ask about medications"), not a run of one letter or a keyboard mash.
     """
     reason = " ".join((reason or "").split())
+    problem = text_problem(reason, MAXIMUM_REASON_LENGTH)
+    if problem:
+        return problem
     words = _WORD.findall(reason)
     if (
         len(reason) < MINIMUM_REASON_LENGTH
         or len(words) < 3
         or len({w.casefold() for w in words}) < 3
         or len(set(reason.casefold()) - {" "}) < 6
-        or "\x00" in reason
     ):
         return (
             f"State the emergency in words: at least three words and "

@@ -20,19 +20,20 @@ from clinical.models import MAT_ANALYTES, Analyte, FollowUp, MatAgent, Measure, 
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.forms import clean_text
 
 TEXT_FIELDS = ("name", "dose", "schedule", "outside_prescriber")
 
 
 def _clean_text(fields: dict) -> dict:
-    """Trimmed text; NUL characters refused on every path (PostgreSQL cannot store them)."""
-    cleaned = {}
-    for name in TEXT_FIELDS:
-        value = (fields.get(name) or "").strip()
-        if "\x00" in value:
-            raise ValidationError({name: "Null characters are not allowed."})
-        cleaned[name] = value
-    return cleaned
+    """Trimmed text; NUL characters (PostgreSQL cannot store them) and overlong text
+    refused on every path."""
+    return {
+        name: clean_text(
+            fields.get(name), field=name, limit=Medication._meta.get_field(name).max_length
+        )
+        for name in TEXT_FIELDS
+    }
 
 
 def _check_prescriber(prescriber, outside_prescriber: str) -> None:

@@ -44,6 +44,7 @@ from clinical.models import (
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.forms import clean_text
 
 # Lengths a clinician or a client fills in one sitting; anything longer is a paste
 # gone wrong, refused with a message rather than stored.
@@ -91,15 +92,7 @@ def treating_staff():
 
 def _text(value, *, field: str, max_length: int, label: str) -> str:
     """Trimmed text; refuses NUL characters (PostgreSQL cannot store them) and overlong."""
-    value = "" if value is None else str(value)
-    if "\x00" in value:
-        raise ValidationError({field: f"{label}: remove the null characters."})
-    value = value.strip()
-    if len(value) > max_length:
-        raise ValidationError(
-            {field: f"{label}: at most {max_length} characters (this has {len(value)})."}
-        )
-    return value
+    return clean_text(value, field=field, limit=max_length, label=label)
 
 
 def _lines(values, *, field: str, label: str, max_lines: int = MAX_LINES) -> list[str]:

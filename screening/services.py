@@ -20,6 +20,7 @@ from clients.models import DUPLICATE_WINDOW, CareTeamRole, Client
 from clinical.selectors import expected_analytes
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.forms import clean_text
 from iop.notifications.signals import reminders_subject_cancelled
 from scheduling.models import ClinicClosure, Enrollment
 from screening import rules
@@ -47,11 +48,7 @@ TASK_AUDIT = AuditContext.system("screening.random_selection")
 
 
 def _text(value, *, field: str, limit: int, required: bool = False, label: str = "") -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise ValidationError({field: "Null characters are not allowed."})
-    if len(value) > limit:
-        raise ValidationError({field: f"Keep it under {limit} characters."})
+    value = clean_text(value, field=field, limit=limit)
     if required and not value:
         raise ValidationError({field: label or "This field is required."})
     return value
