@@ -50,14 +50,14 @@ DUPLICATE_WINDOW = timedelta(minutes=10)
 
 
 class ClientQuerySet(models.QuerySet):
-    def lock(self, client: "Client") -> "Client":
-        """The client's row, locked until the transaction ends (``select_for_update``).
+    def lock(self, client: "Client | int") -> "Client":
+        """The client's row (a client or its pk), locked until the transaction ends.
 
         Taken before a write that reads and then writes several rows of one client
         (the last primary clinician, a second identical submission, two tabs saving
         one plan): a second request for the same client waits here and then sees the
         first one's rows. Call it inside ``transaction.atomic``."""
-        return self.select_for_update().get(pk=client.pk)
+        return self.select_for_update().get(pk=getattr(client, "pk", client))
 
     def search(self, text: str) -> "ClientQuerySet":
         text = (text or "").strip()

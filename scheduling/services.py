@@ -46,7 +46,7 @@ def _lock_resources(*, rooms=(), staff=(), clients=()) -> None:
     for user_id in sorted(set(staff)):
         get_user_model().objects.select_for_update().get(pk=user_id)
     for client_id in sorted(set(clients)):
-        Client.objects.select_for_update().get(pk=client_id)
+        Client.objects.lock(client_id)
 
 
 def _overlap(start, end):

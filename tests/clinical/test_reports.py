@@ -602,3 +602,13 @@ def test_a_repeated_run_gives_the_same_numbers(census, admin_user, client_as):
     second = web.get(reverse("reports:report", args=["census"]), CENSUS)
     assert first.context["result"]["rows"] == second.context["result"]["rows"]
     assert AuditEvent.objects.filter(action="report.run", actor=admin_user).count() == 2
+
+
+def test_one_of_eight_is_13_percent_in_the_census_as_in_every_report():
+    """The worked example of the percentages: 1 of 8 is 12.5 %, shown 13 (half up)."""
+    figures = reports._retention_figures([{"admitted": 8, "discharged": 8, "completed": 1}])
+    assert (figures["left_early"], figures["retention_pct"], figures["completion_pct"]) == (
+        7,
+        13,
+        13,
+    )
