@@ -628,12 +628,10 @@ def run_documentation(*, user, filters, progress=None) -> dict:
     }
     totals["pct_24h"] = percent(totals["signed_24h"], totals["notes"])
     totals["pct_72h"] = percent(totals["signed_72h"], totals["notes"])
-    return {
-        "rows": rows,
-        "totals": totals,
-        "plans_overdue": plans_overdue(user, filters),
-        "team_only": not user.is_program_admin,
-    }
+    result = {"rows": rows, "totals": totals, "team_only": not user.is_program_admin}
+    if progress is None:  # the page lists the overdue plans; a CSV (progress given) does not
+        result["plans_overdue"] = plans_overdue(user, filters)
+    return result
 
 
 def register():
