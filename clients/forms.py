@@ -25,6 +25,7 @@ from clients.models import (
 )
 from clients.services import (
     DEMOGRAPHIC_FIELDS,
+    MAXIMUM_REASON_LENGTH,
     ROLE_STAFF,
     normalise_phone,
     possible_duplicates,
@@ -32,6 +33,7 @@ from clients.services import (
 )
 from iop.accounts.models import Role
 from iop.dates import DateKind, PlausibleDateField
+from iop.forms import TextField, text_formfield
 
 DATE = forms.DateInput(attrs={"type": "date"})
 TIME = forms.TimeInput(attrs={"type": "time"})
@@ -63,6 +65,7 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
+        formfield_callback = text_formfield
         # The one list of what a demographics edit may set; clinical intake is apart.
         fields = list(DEMOGRAPHIC_FIELDS)
         widgets = {
@@ -144,7 +147,7 @@ class ClinicalIntakeForm(forms.Form):
     primary_substances = forms.MultipleChoiceField(
         choices=Substance.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    co_occurring_conditions = forms.CharField(
+    co_occurring_conditions = TextField(
         label="Co-occurring conditions",
         required=False,
         max_length=2000,
@@ -159,6 +162,7 @@ class ClinicalIntakeForm(forms.Form):
 class SupportContactForm(forms.ModelForm):
     class Meta:
         model = SupportContact
+        formfield_callback = text_formfield
         fields = ["name", "relationship", "phone", "email", "is_emergency", "notes"]
 
     def __init__(self, *args, **kwargs):
@@ -179,7 +183,7 @@ class ConsentForm(forms.ModelForm):
     information_categories = forms.MultipleChoiceField(
         choices=InformationCategory.choices, widget=forms.CheckboxSelectMultiple
     )
-    expiry_event = forms.CharField(
+    expiry_event = TextField(
         required=False,
         help_text=f"An event instead of (or besides) a date, e.g. '{END_OF_TREATMENT}'.",
     )
@@ -193,6 +197,7 @@ class ConsentForm(forms.ModelForm):
 
     class Meta:
         model = Consent
+        formfield_callback = text_formfield
         fields = [
             "recipient_type",
             "recipient_name",
@@ -235,7 +240,7 @@ class ConsentForm(forms.ModelForm):
 
 class ConsentRevokeForm(forms.Form):
     revoked_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
-    note = forms.CharField(
+    note = TextField(
         max_length=200, required=False, help_text="e.g. 'written revocation received by mail'"
     )
 
@@ -247,7 +252,7 @@ class ConsentRevokeForm(forms.Form):
 class DisclosureForm(forms.Form):
     # Chosen by its public id: no database sequence in forms or URLs.
     consent = forms.ModelChoiceField(queryset=Consent.objects.none(), to_field_name="public_id")
-    recipient_name = forms.CharField(max_length=200)
+    recipient_name = TextField(max_length=200)
     tpo_recipient = forms.ChoiceField(
         choices=[("", "—"), *TpoRecipient.choices],
         required=False,
@@ -256,7 +261,7 @@ class DisclosureForm(forms.Form):
     information_categories = forms.MultipleChoiceField(
         choices=InformationCategory.choices, widget=forms.CheckboxSelectMultiple
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What was sent")
+    description = TextField(widget=forms.Textarea(attrs={"rows": 3}), label="What was sent")
     method = forms.ChoiceField(choices=DisclosureMethod.choices)
     disclosed_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
 
@@ -282,9 +287,7 @@ class AdmitForm(forms.Form):
             self.fields[f"{key}_rating"] = forms.TypedChoiceField(
                 label=label, choices=rating_choices, coerce=int
             )
-            self.fields[f"{key}_note"] = forms.CharField(
-                label="Note", required=False, max_length=300
-            )
+            self.fields[f"{key}_note"] = TextField(label="Note", required=False, max_length=300)
         self.helper = _helper("Admit")
         self.helper.layout = Layout(
             Row(Column("admitted_on"), Column("asam_level"), Column("planned_length_days")),
@@ -313,7 +316,7 @@ class AdmitForm(forms.Form):
 class DischargeForm(forms.Form):
     discharged_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
     reason = forms.ChoiceField(choices=DischargeReason.choices)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    summary = TextField(widget=forms.Textarea(attrs={"rows": 4}))
     continuing_care = forms.ChoiceField(choices=ContinuingCare.choices)
 
     def __init__(self, *args, episode, **kwargs):
@@ -351,9 +354,9 @@ class CareTeamAddForm(forms.Form):
 
 
 class EmergencyAccessForm(forms.Form):
-    mrn = forms.CharField(label="MRN", max_length=12)
-    reason = forms.CharField(
-        max_length=1000,
+    mrn = TextField(label="MRN", max_length=12)
+    reason = TextField(
+        max_length=MAXIMUM_REASON_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Say why you need this chart now. Your access is reviewed by a program admin.",
     )
@@ -364,11 +367,11 @@ class EmergencyAccessForm(forms.Form):
 
 
 class EmergencyReviewForm(forms.Form):
-    note = forms.CharField(max_length=200, required=False)
+    note = TextField(max_length=200, required=False)
 
 
 class ClientSearchForm(forms.Form):
-    q = forms.CharField(required=False, label="Name or MRN", max_length=100)
+    q = TextField(required=False, label="Name or MRN", max_length=100)
     status = forms.ChoiceField(
         required=False,
         choices=[("", "Any status"), *ClientStatus.choices],

@@ -1,6 +1,6 @@
 import secrets
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -43,7 +43,22 @@ class Substance(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# A second identical record for the same client within this window (a consent, a
+# disclosure, a breath test, a measure) is the same submission: a double click or a
+# resent form, not a new record.
+DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
 class ClientQuerySet(models.QuerySet):
+    def lock(self, client: "Client | int") -> "Client":
+        """The client's row (a client or its pk), locked until the transaction ends.
+
+        Taken before a write that reads and then writes several rows of one client
+        (the last primary clinician, a second identical submission, two tabs saving
+        one plan): a second request for the same client waits here and then sees the
+        first one's rows. Call it inside ``transaction.atomic``."""
+        return self.select_for_update().get(pk=getattr(client, "pk", client))
+
     def search(self, text: str) -> "ClientQuerySet":
         text = (text or "").strip()
         if not text:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clients.access import permission_id_map
 from clients.models import (
+    DUPLICATE_WINDOW,
     REDISCLOSURE_NOTICE,
     ROLE_PERMISSIONS,
     TPO_REDISCLOSURE,
@@ -33,15 +34,12 @@ from clients.signals import episode_discharged
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.forms import text_problem
 from iop.notifications.signals import reminders_withdrawn
 
 MINIMUM_AGE = 12
 # Admissions are recorded near the day: a date further ahead is a typing slip.
 ADMISSION_MAX_DAYS_AHEAD = 30
-# A second identical consent or disclosure within this window is the same submission
-# (a double click, a resent form), not a new record.
-DUPLICATE_WINDOW = timedelta(minutes=10)
-
 # The fields a registration or a demographics edit may set; clinical intake data
 # (substances, co-occurring conditions) is written by client_clinical_update only.
 DEMOGRAPHIC_FIELDS = (
@@ -329,12 +327,6 @@ def _all_codenames() -> tuple[str, ...]:
     return tuple(sorted({c for codes in ROLE_PERMISSIONS.values() for c in codes}))
 
 
-def _lock(client: Client) -> Client:
-    # Serialises care-team changes per client: the "last primary clinician" rule
-    # reads and then writes, and two concurrent removals must not both pass.
-    return Client.objects.select_for_update().get(pk=client.pk)
-
-
 @transaction.atomic
 def care_team_add(
     *,
@@ -346,7 +338,7 @@ def care_team_add(
     source: str = "",
     audit: AuditContext | None = None,
 ) -> CareTeamMember:
-    client = _lock(client)
+    client = Client.objects.lock(client)
     started_on = started_on or timezone.localdate()
     check_date(started_on, DateKind.SCHEDULE, field="started_on")
     if not staff.is_active:
@@ -401,7 +393,7 @@ def care_team_end(
     ended_on: date | None = None,
     audit: AuditContext | None = None,
 ) -> CareTeamMember:
-    client = _lock(member.client)
+    client = Client.objects.lock(member.client)
     member = CareTeamMember.objects.select_for_update().get(pk=member.pk)
     ended_on = ended_on or timezone.localdate()
     if member.ended_on is not None:
@@ -504,7 +496,7 @@ def permissions_rebuild(
 
 @transaction.atomic
 def episode_admit(*, client: Client, actor, audit: AuditContext | None = None, **fields) -> Episode:
-    client = _lock(client)
+    client = Client.objects.lock(client)
     if client.episodes.open().exists():
         raise ValidationError("This client already has an open episode: discharge it first.")
     admitted_on = fields.get("admitted_on")
@@ -538,7 +530,7 @@ def episode_discharge(
     actor,
     audit: AuditContext | None = None,
 ) -> Episode:
-    client = _lock(episode.client)
+    client = Client.objects.lock(episode.client)
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     if episode.discharged_on is not None:
         raise ValidationError("This episode is already discharged.")
@@ -604,7 +596,7 @@ def consent_record(
     check_date(consent.signed_on, DateKind.RECORD, field="signed_on")
     check_date(consent.expires_on, DateKind.EXPIRY, field="expires_on")
     consent.full_clean()
-    _lock(client)  # serialises two submissions of the same form
+    Client.objects.lock(client)  # serialises two submissions of the same form
     earlier = _same_submission(
         Consent.objects.filter(client=client, recorded_by=actor),
         consent,
@@ -712,7 +704,7 @@ def disclosure_record(
         consent_scope=consent.scope_statement(),
     )
     disclosure.full_clean()
-    _lock(client)  # serialises two submissions of the same form
+    Client.objects.lock(client)  # serialises two submissions of the same form
     earlier = _same_submission(
         Disclosure.objects.filter(client=client, disclosed_by=actor, consent=consent),
         disclosure,
@@ -738,6 +730,7 @@ def disclosure_record(
 # --- Break the glass ----------------------------------------------------------------
 
 MINIMUM_REASON_LENGTH = 15
+MAXIMUM_REASON_LENGTH = 1000  # the form's limit
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -748,13 +741,15 @@ def emergency_reason_problem(reason: str) -> str | None:
     paramedics ask about medications"), not a run of one letter or a keyboard mash.
     """
     reason = " ".join((reason or "").split())
+    problem = text_problem(reason, MAXIMUM_REASON_LENGTH)
+    if problem:
+        return problem
     words = _WORD.findall(reason)
     if (
         len(reason) < MINIMUM_REASON_LENGTH
         or len(words) < 3
         or len({w.casefold() for w in words}) < 3
         or len(set(reason.casefold()) - {" "}) < 6
-        or "\x00" in reason
     ):
         return (
             f"State the emergency in words: at least three words and "

@@ -48,6 +48,7 @@ from clinical.plans.models import TreatmentPlanVersion, review_days
 from iop.accounts.models import Role
 from iop.charts import Series, trend
 from iop.dates import DateKind, PlausibleDateField
+from iop.numbers import percent
 from iop.reports.forms import MAX_RANGE_DAYS, ReportForm
 from iop.reports.values import as_date
 from scheduling.models import Enrollment, Group, Slot, Track, clinic_tz
@@ -69,13 +70,6 @@ DOCUMENTATION_COLUMNS = (
 SIGN_WINDOWS_HOURS = (24, 72)
 PHQ_GAD = (Instrument.PHQ9, Instrument.GAD7)
 NO_GROUP = "none"
-
-
-def _pct(part: int, whole: int):
-    """A whole percentage, half up; "" when there is nothing to divide (not 0 %)."""
-    if not whole:
-        return ""
-    return int((Decimal(100 * part) / whole).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 def _one_place(value):
@@ -174,8 +168,8 @@ def _retention_figures(rows: list[dict]) -> dict:
         "discharged": discharged,
         "completed": completed,
         "left_early": left_early,
-        "retention_pct": _pct(admitted - left_early, admitted),
-        "completion_pct": _pct(completed, discharged),
+        "retention_pct": percent(admitted - left_early, admitted),
+        "completion_pct": percent(completed, discharged),
     }
 
 
@@ -317,7 +311,7 @@ def step_down_rates(scope, f) -> list[dict]:
             "key": f"{r['fr']}->{r['to']}",
             "stays": r["stays"],
             "stepped_down": r["stepped_down"],
-            "rate_pct": _pct(r["stepped_down"], r["stays"]),
+            "rate_pct": percent(r["stepped_down"], r["stays"]),
         }
         for r in rows
     ]
@@ -449,7 +443,7 @@ def run_census(*, user, filters, progress=None) -> dict:
         "completion": {
             "discharged": discharged,
             "completed": completed,
-            "completion_pct": _pct(completed, discharged),
+            "completion_pct": percent(completed, discharged),
         },
         "step_down": step_down_rates(scope, f),
         "measures": measure_change(scope, f),
@@ -574,7 +568,7 @@ def documentation_by_clinician(user, f) -> list[dict]:
         }
         for h in SIGN_WINDOWS_HOURS:
             row[f"signed_{h}h"] = r[f"signed_{h}h"]
-            row[f"pct_{h}h"] = _pct(r[f"signed_{h}h"], r["notes"])
+            row[f"pct_{h}h"] = percent(r[f"signed_{h}h"], r["notes"])
         rows.append(row)
     return rows
 
@@ -626,14 +620,12 @@ def run_documentation(*, user, filters, progress=None) -> dict:
         k: sum(r[k] for r in rows)
         for k in ("notes", "signed", "unsigned", "cosign_waiting", "signed_24h", "signed_72h")
     }
-    totals["pct_24h"] = _pct(totals["signed_24h"], totals["notes"])
-    totals["pct_72h"] = _pct(totals["signed_72h"], totals["notes"])
-    return {
-        "rows": rows,
-        "totals": totals,
-        "plans_overdue": plans_overdue(user, filters),
-        "team_only": not user.is_program_admin,
-    }
+    totals["pct_24h"] = percent(totals["signed_24h"], totals["notes"])
+    totals["pct_72h"] = percent(totals["signed_72h"], totals["notes"])
+    result = {"rows": rows, "totals": totals, "team_only": not user.is_program_admin}
+    if progress is None:  # the page lists the overdue plans; a CSV (progress given) does not
+        result["plans_overdue"] = plans_overdue(user, filters)
+    return result
 
 
 def register():

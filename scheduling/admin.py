@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from iop.audit.services import audit_context
 from iop.dates import DateKind, PlausibleDateField
+from iop.forms import TextField
 from scheduling import selectors, services
 from scheduling.models import WEEKDAYS, ClinicClosure, Group, Room, Slot, Track
 from scheduling.services import group_clashes
@@ -175,7 +176,7 @@ class ClinicClosureAdmin(admin.ModelAdmin):
 
 class HolidayAcceptForm(forms.Form):
     day = forms.DateField()
-    reason = forms.CharField(max_length=200)
+    reason = TextField(max_length=200)
 
     def clean(self):
         cleaned = super().clean()

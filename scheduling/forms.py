@@ -10,6 +10,7 @@ from django.utils import timezone
 from clients.models import Client
 from iop.accounts.models import Role
 from iop.dates import DateKind, PlausibleDateField
+from iop.forms import TextField
 from scheduling.models import AppointmentKind, AttendanceStatus, Group, Room, clinic_tz
 
 
@@ -58,7 +59,7 @@ class StepDownForm(EnrollForm):
 
 
 class CancelSessionForm(forms.Form):
-    reason = forms.CharField(max_length=200, help_text="Holiday, weather, facilitator ill…")
+    reason = TextField(max_length=200, help_text="Holiday, weather, facilitator ill…")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

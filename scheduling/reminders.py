@@ -6,15 +6,16 @@ consent and an address; the 24- and 2-hour leads (``IOP_REMINDER_LEAD_HOURS``) a
 wall-clock times in the clinic's zone; a moment inside the client's quiet hours moves
 to their end, and is dropped if that is already past the start; a moment more than
 ``STALE`` in the past is not written (a late booking gets only the reminders still
-ahead). Wording is neutral unless ``reminder_may_name_program``.
+ahead). Whether a client gets them, and whether the words may name the program, is the
+client's consent (clients.reminders).
 """
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Q
 
 from clients.models import Client, ReminderChannel
+from clients.reminders import reminder_route, reminder_wording
 from iop.notifications.models import Audience
 from iop.notifications.sources import (
     Planned,
@@ -41,17 +42,6 @@ WRITE_AHEAD = timedelta(hours=6)
 ABSENCE_LOOKBACK_DAYS = 2
 
 
-def reminder_route(client: Client) -> tuple[str, str] | None:
-    """(channel, address) the client agreed to, or None: no consent, no reminders."""
-    if not client.reminder_consent:
-        return None
-    if client.reminder_channel == ReminderChannel.SMS and client.phone:
-        return "sms", client.phone
-    if client.reminder_channel == ReminderChannel.EMAIL and client.email:
-        return "email", client.email
-    return None
-
-
 def _when(moment: datetime) -> str:
     local = moment.astimezone(clinic_tz())
     return f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"
@@ -63,11 +53,8 @@ def _context(client: Client, *, starts_at=None, room=None) -> dict:
         "day": f"{starts_at.astimezone(clinic_tz()):%A} {starts_at.astimezone(clinic_tz()).day}"
         if starts_at
         else "",
-        "place": settings.IOP_REMINDER_PLACE,
         "room": room.name if room else "",
-        "phone": settings.IOP_REMINDER_PHONE,
-        "named": client.reminder_may_name_program,
-        "program": settings.IOP_PROGRAM_NAME,
+        **reminder_wording(client),
     }
 
 

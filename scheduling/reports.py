@@ -36,6 +36,7 @@ from clients.access import Purpose, clients_for
 from clients.models import CareTeamMember, Client, ClientStatus
 from iop.accounts.models import Role
 from iop.charts import Series, trend
+from iop.numbers import percent
 from iop.reports.forms import ReportForm
 from iop.reports.values import as_date
 from scheduling.models import (
@@ -393,10 +394,6 @@ def _decimal(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
-def _rate(attended, scheduled):
-    return round(100 * attended / scheduled) if scheduled else ""
-
-
 # --- Attendance ------------------------------------------------------------------------
 
 
@@ -466,7 +463,7 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
             "sessions_telehealth": int(r["telehealth"]),
             "sessions_excused": int(r["excused"]),
             "sessions_unexcused": int(r["unexcused"]),
-            "attendance_rate": _rate(int(r["attended"]), int(r["scheduled"])),
+            "attendance_rate": percent(int(r["attended"]), int(r["scheduled"])),
             "hours_attended": _hours(r["minutes"]),
             "hours_required": _decimal(r["required"]),
             "weeks_enrolled": int(r["weeks"]),
@@ -518,7 +515,7 @@ def attendance_totals(user, f) -> dict:
             "sessions_attended": attended_n,
             "sessions_excused": sum(int(r["excused"]) for r in rows),
             "sessions_unexcused": sum(int(r["unexcused"]) for r in rows),
-            "attendance_rate": _rate(attended_n, scheduled),
+            "attendance_rate": percent(attended_n, scheduled),
             "hours_attended": _hours(sum(int(r["minutes"]) for r in rows)),
         }
 
@@ -569,7 +566,7 @@ def attendance_weeks(user, f) -> dict:
     slot_weeks = defaultdict(dict)
     for r in raw:
         if r["kind"] == "slot" and int(r["b"]):
-            slot_weeks[r["sl"]][as_date(r["wk"])] = _rate(int(r["a"]), int(r["b"]))
+            slot_weeks[r["sl"]][as_date(r["wk"])] = percent(int(r["a"]), int(r["b"]))
     slot_rows = [
         {"slot": slots[pk].name, "rates": sorted(rates.items())}
         for pk, rates in sorted(slot_weeks.items())
@@ -598,7 +595,7 @@ def attendance_weeks(user, f) -> dict:
 def run_attendance(*, user, filters, progress=None) -> dict:
     rows = attendance_rows(user, filters, progress)
     result = {"rows": rows, "filters": filters}
-    if progress is None:  # the page shows totals and the trend; the background CSV does not
+    if progress is None:  # the page shows totals and the trend; a CSV (progress given) does not
         result["totals"] = attendance_totals(user, filters)
         result.update(attendance_weeks(user, filters))
     return result

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from clients.access import Purpose, clients_for
 from clients.models import Client
+from iop.numbers import percent
 from scheduling.models import (
     ATTENDED,
     Appointment,
@@ -212,9 +213,7 @@ def step_down_readiness(
         "weeks_on_track": max(0, (today - enrollment.start_on).days // 7),
         "sessions_held": sessions_held,
         "attended": counts["attended"],
-        "attendance_rate": round(100 * counts["attended"] / sessions_held)
-        if sessions_held
-        else None,
+        "attendance_rate": percent(counts["attended"], sessions_held, empty=None),
         "weeks_at_floor": weeks_at_floor,
         "full_weeks": full_weeks,
         "planned": planned,

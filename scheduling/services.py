@@ -46,7 +46,7 @@ def _lock_resources(*, rooms=(), staff=(), clients=()) -> None:
     for user_id in sorted(set(staff)):
         get_user_model().objects.select_for_update().get(pk=user_id)
     for client_id in sorted(set(clients)):
-        Client.objects.select_for_update().get(pk=client_id)
+        Client.objects.lock(client_id)
 
 
 def _overlap(start, end):
@@ -195,7 +195,7 @@ def enrollment_create(
 ) -> Enrollment:
     check_date(start_on, DateKind.SCHEDULE, field="start_on")
     group = Group.objects.select_for_update().select_related("track").get(pk=group.pk)
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    client = Client.objects.lock(client)
     _begin_due(client_id=client.pk)
     episode = Episode.objects.open().filter(client=client).first()
     if episode is None or client.status != ClientStatus.ACTIVE:

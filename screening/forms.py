@@ -8,6 +8,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils import timezone
 
+from iop.forms import TextField
 from screening import rules
 from screening.models import OrderKind, Panel, UrineStatus
 from screening.rules import AnalyteOutcome, Confirmation
@@ -60,11 +61,11 @@ class UrineCollectForm(forms.Form):
         choices=[(OrderKind.SCHEDULED, "Scheduled"), (OrderKind.FOR_CAUSE, "For cause")],
         initial=OrderKind.SCHEDULED,
     )
-    cause = forms.CharField(
+    cause = TextField(
         label="Reason for cause", max_length=200, required=False, help_text="Only for cause."
     )
     collected_at = LocalDateTimeField(label="Collected at")
-    specimen_id = forms.CharField(
+    specimen_id = TextField(
         label="Specimen / chain-of-custody id",
         max_length=40,
         help_text="The form number on the custody form and the specimen label.",
@@ -164,7 +165,7 @@ class BreathForm(forms.Form):
         required=True,
         help_text="0.000 to 0.400; 0.020 or more needs a confirmation 15-30 minutes later.",
     )
-    device = forms.CharField(max_length=80, help_text="Make, model or asset number.")
+    device = TextField(max_length=80, help_text="Make, model or asset number.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -185,7 +186,7 @@ class BreathConfirmForm(forms.Form):
 
 
 class AcknowledgeForm(forms.Form):
-    note = forms.CharField(
+    note = TextField(
         label="What was done",
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -194,7 +195,7 @@ class AcknowledgeForm(forms.Form):
 
 
 class VoidForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=200)
+    reason = TextField(label="Reason", max_length=200)
 
 
 class NotCollectedForm(forms.Form):

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.reminders import reminder_route, reminder_wording
 from clients.selectors import primary_clinician_ids
 from iop.notifications.models import Audience
 from iop.notifications.signals import message_sent
@@ -25,7 +26,6 @@ from iop.notifications.sources import (
     register,
     staff_task,
 )
-from scheduling.reminders import reminder_route
 from screening.models import RandomSelection, ScreenFollowUp, SelectionStatus
 
 TEMPLATE = "screen_call_in"
@@ -62,10 +62,7 @@ def find_call_ins(now: datetime):
             refs={"selection": str(selection.public_id)},
             context={
                 "day": f"{today:%A} {today.day}",
-                "place": settings.IOP_REMINDER_PLACE,
-                "phone": settings.IOP_REMINDER_PHONE,
-                "named": client.reminder_may_name_program,
-                "program": settings.IOP_PROGRAM_NAME,
+                **reminder_wording(client),
             },
         )
 

@@ -32,6 +32,7 @@ from clients.access import Purpose, clients_for
 from clients.models import Client, ClientStatus
 from iop.accounts.models import Role
 from iop.charts import Series, trend
+from iop.numbers import percent
 from iop.reports.forms import ReportForm
 from iop.reports.values import as_date
 from scheduling.models import Enrollment, Track
@@ -82,10 +83,6 @@ def _screens(scope, f):
         .annotate(day=Coalesce("selection__date", TruncDate("collected_at")))
         .filter(day__gte=f["start"], day__lte=f["end"])
     )
-
-
-def _pct(part, whole):
-    return round(100 * part / whole) if whole else ""
 
 
 def _blank(section, **values):
@@ -168,7 +165,7 @@ def positivity(scope, f) -> list[dict]:
             tested=int(r["tested"]),
             unexpected_positive=int(r["unexpected"]),
             expected_positive=int(r["expected_n"]),
-            positivity_pct=_pct(int(r["unexpected"]), int(r["tested"])),
+            positivity_pct=percent(int(r["unexpected"]), int(r["tested"])),
         )
         for r in raw
     ]
@@ -252,8 +249,8 @@ def _chart(rows):
             "tested": tested,
             "unexpected": unexpected,
             "expected": expected,
-            "unexpected_pct": _pct(unexpected, tested) or 0,
-            "expected_pct": _pct(expected, tested) or 0,
+            "unexpected_pct": percent(unexpected, tested) or 0,
+            "expected_pct": percent(expected, tested) or 0,
         }
         for day, tested, unexpected, expected in points
     ]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clients.access import Purpose, clients_for
 from clients.models import CareTeamMember, CareTeamRole
+from iop.numbers import percent
 from scheduling.models import Enrollment
 from screening.models import (
     BreathTest,
@@ -109,9 +110,7 @@ class Statistics:
     def percent_negative(self) -> int | None:
         """Negatives over the screens counted, expected positives kept apart (out of
         both); no-shows and refusals count as positives when the policy says so."""
-        if not self.counted:
-            return None
-        return round(100 * self.negative / self.counted)
+        return percent(self.negative, self.counted, empty=None)
 
 
 FINAL_OTHER = {Outcome.DILUTE, Outcome.SUBSTITUTED, Outcome.INVALID, Outcome.RECOLLECT}

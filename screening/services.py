@@ -16,11 +16,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from clients.models import CareTeamRole, Client
-from clients.services import DUPLICATE_WINDOW
+from clients.models import DUPLICATE_WINDOW, CareTeamRole, Client
 from clinical.meds.selectors import expected_analytes
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.forms import clean_text
 from iop.notifications.signals import reminders_subject_cancelled
 from scheduling.models import ClinicClosure, Enrollment
 from screening import rules
@@ -47,17 +47,8 @@ NOTE_MAX = 4000
 TASK_AUDIT = AuditContext.system("screening.random_selection")
 
 
-def _lock_client(client: Client) -> None:
-    # Serialises two submissions of the same form for one client.
-    Client.objects.select_for_update().only("pk").get(pk=client.pk)
-
-
 def _text(value, *, field: str, limit: int, required: bool = False, label: str = "") -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise ValidationError({field: "Null characters are not allowed."})
-    if len(value) > limit:
-        raise ValidationError({field: f"Keep it under {limit} characters."})
+    value = clean_text(value, field=field, limit=limit)
     if required and not value:
         raise ValidationError({field: label or "This field is required."})
     return value
@@ -191,7 +182,7 @@ def urine_collect(
         label="the temperature (°C)",
     )
     temperature_c = temperature_c.quantize(Decimal("0.1"))
-    _lock_client(client)
+    Client.objects.lock(client)
     earlier = UrineScreen.objects.filter(specimen_id=specimen_id).first()
     if earlier is not None:
         if (
@@ -602,7 +593,7 @@ def breath_record(
     bac = _bac(bac, field="bac")
     device = _text(device, field="device", limit=80, required=True, label="Name the device.")
     _check_moment(tested_at, field="tested_at", label="test")
-    _lock_client(client)
+    Client.objects.lock(client)
     earlier = (
         BreathTest.objects.filter(
             client=client,

@@ -11,6 +11,7 @@ from clinical.meds import measures as scoring
 from clinical.meds.models import Analyte, FollowUp, MatAgent
 from iop.accounts.models import Role
 from iop.dates import DateKind, PlausibleDateField
+from iop.forms import TextField
 
 
 def _helper(label: str) -> FormHelper:
@@ -35,18 +36,18 @@ class MedicationForm(forms.Form):
         required=False,
         help_text="Buprenorphine and methadone make their analytes expected on screens.",
     )
-    name = forms.CharField(
+    name = TextField(
         label="Medication",
         max_length=120,
         required=False,
         help_text="Brand or product, e.g. Suboxone film; defaults to the MAT medication.",
     )
-    dose = forms.CharField(max_length=60, help_text="e.g. 8 mg/2 mg film")
-    schedule = forms.CharField(max_length=80, help_text="e.g. once daily, sublingual")
+    dose = TextField(max_length=60, help_text="e.g. 8 mg/2 mg film")
+    schedule = TextField(max_length=80, help_text="e.g. once daily, sublingual")
     prescriber = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="—", help_text="Medical staff of the program."
     )
-    outside_prescriber = forms.CharField(
+    outside_prescriber = TextField(
         max_length=120, required=False, help_text="Or a prescriber outside the program."
     )
     started_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)

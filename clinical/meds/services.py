@@ -14,31 +14,26 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clients.models import Client
-from clients.services import DUPLICATE_WINDOW
+from clients.models import DUPLICATE_WINDOW, Client
 from clinical.meds import measures as scoring
 from clinical.meds.models import MAT_ANALYTES, Analyte, FollowUp, MatAgent, Measure, Medication
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.forms import clean_text
 
 TEXT_FIELDS = ("name", "dose", "schedule", "outside_prescriber")
 
 
-def _lock_client(client: Client) -> None:
-    # Serialises two submissions of the same form for one client.
-    Client.objects.select_for_update().only("pk").get(pk=client.pk)
-
-
 def _clean_text(fields: dict) -> dict:
-    """Trimmed text; NUL characters refused on every path (PostgreSQL cannot store them)."""
-    cleaned = {}
-    for name in TEXT_FIELDS:
-        value = (fields.get(name) or "").strip()
-        if "\x00" in value:
-            raise ValidationError({name: "Null characters are not allowed."})
-        cleaned[name] = value
-    return cleaned
+    """Trimmed text; NUL characters (PostgreSQL cannot store them) and overlong text
+    refused on every path."""
+    return {
+        name: clean_text(
+            fields.get(name), field=name, limit=Medication._meta.get_field(name).max_length
+        )
+        for name in TEXT_FIELDS
+    }
 
 
 def _check_prescriber(prescriber, outside_prescriber: str) -> None:
@@ -112,7 +107,7 @@ def medication_add(
         **text,
     )
     medication.full_clean()
-    _lock_client(client)
+    Client.objects.lock(client)
     earlier = (
         Medication.objects.filter(
             client=client,
@@ -187,7 +182,7 @@ def measure_record(
     check_date(administered_on, DateKind.RECORD, field="administered_on")
     if administered_on > timezone.localdate():
         raise ValidationError({"administered_on": "A measure is recorded after it is given."})
-    _lock_client(client)
+    Client.objects.lock(client)
     recent = Measure.objects.filter(
         client=client,
         instrument=instrument,

@@ -9,6 +9,7 @@ from django_otp import devices_for_user
 
 from clinical.notes.models import FORMAT_SECTIONS, CurriculumTopic, Intervention, Modality, Risk
 from clinical.notes.services import MAX_FIELD, MAX_NARRATIVE, SECTION_FIELDS, NoteContent
+from iop.forms import TextField
 
 SECTION_KEY = re.compile(r"^([0-9a-fA-F-]{36})-([a-z_]+)$")
 RISK_CHOICES = [("", "— not screened yet —"), *Risk.choices]
@@ -25,7 +26,7 @@ def _style(form) -> None:
 
 
 def _text(label, *, limit=MAX_FIELD, rows=3, **attrs):
-    return forms.CharField(
+    return TextField(
         label=label,
         required=False,
         max_length=limit,
@@ -198,14 +199,14 @@ class IdentityForm(forms.Form):
 
 
 class AddendumForm(IdentityForm):
-    text = forms.CharField(
+    text = TextField(
         label="Addendum", max_length=MAX_FIELD, widget=forms.Textarea(attrs={"rows": 4})
     )
     field_order = ["text", "password", "otp_token"]
 
 
 class ReturnForm(forms.Form):
-    comment = forms.CharField(
+    comment = TextField(
         label="What should the author add or correct?",
         max_length=MAX_FIELD,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -45,6 +45,7 @@ from clinical.notes.models import (
 )
 from iop.audit.models import Outcome
 from iop.audit.services import AuditContext, audit_record
+from iop.forms import text_problem
 from scheduling.models import (
     ATTENDED,
     Appointment,
@@ -93,11 +94,8 @@ class NoteContent:
 
 
 def _text_problems(name: str, value: str, limit: int) -> dict[str, str]:
-    if "\x00" in value:
-        return {name: "Remove the invisible control characters (NUL) from this text."}
-    if len(value) > limit:
-        return {name: f"At most {limit} characters here (this has {len(value)})."}
-    return {}
+    problem = text_problem(value, limit)
+    return {name: problem} if problem else {}
 
 
 def _check_content(content: NoteContent, *, note_format: str, is_group: bool) -> None:

@@ -9,6 +9,7 @@ from clients.models import ASAM_DIMENSIONS
 from clinical.plans import services as rules
 from clinical.plans.models import ClientAgreement
 from iop.dates import DateKind, PlausibleDateField
+from iop.forms import TextField
 
 OBJECTIVE_SLOTS = 3
 INTERVENTION_SLOTS = 2
@@ -30,25 +31,25 @@ class ProblemForm(forms.Form):
     dimension = forms.ChoiceField(
         label="ASAM dimension", choices=[("", "—"), *ASAM_DIMENSIONS], required=False
     )
-    problem = forms.CharField(
+    problem = TextField(
         max_length=rules.PROBLEM_MAX, required=False, widget=_area(), label="Problem"
     )
-    goal = forms.CharField(max_length=rules.GOAL_MAX, required=False, widget=_area(1))
+    goal = TextField(max_length=rules.GOAL_MAX, required=False, widget=_area(1))
 
     def __init__(self, *args, staff_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         for n in range(1, OBJECTIVE_SLOTS + 1):
-            self.fields[f"objective_{n}"] = forms.CharField(
+            self.fields[f"objective_{n}"] = TextField(
                 label=f"Measurable objective {n}", max_length=rules.LINE_MAX, required=False
             )
             self.fields[f"target_{n}"] = PlausibleDateField(
                 kind=DateKind.SCHEDULE, label="Target date", required=False
             )
         for n in range(1, INTERVENTION_SLOTS + 1):
-            self.fields[f"modality_{n}"] = forms.CharField(
+            self.fields[f"modality_{n}"] = TextField(
                 label=f"Intervention {n}: modality", max_length=rules.SHORT_MAX, required=False
             )
-            self.fields[f"frequency_{n}"] = forms.CharField(
+            self.fields[f"frequency_{n}"] = TextField(
                 label="Frequency", max_length=rules.SHORT_MAX, required=False
             )
             self.fields[f"staff_{n}"] = forms.TypedChoiceField(
@@ -105,7 +106,7 @@ ProblemFormSet = forms.formset_factory(
 
 class TreatmentDraftForm(forms.Form):
     revision = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    client_words = forms.CharField(
+    client_words = TextField(
         label="The client's own words",
         help_text="What the client wants from treatment, in their words.",
         max_length=rules.CLIENT_WORDS_MAX,
@@ -125,7 +126,7 @@ class TreatmentReviewForm(forms.Form):
         required=False,
         help_text="Leave empty when the client declined to sign.",
     )
-    review_summary = forms.CharField(
+    review_summary = TextField(
         label="What changed and why (staff only)",
         max_length=rules.SUMMARY_MAX,
         required=False,
@@ -139,25 +140,25 @@ class TreatmentReviewForm(forms.Form):
 
 class RelapsePlanForm(forms.Form):
     of_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    triggers_people = forms.CharField(label="People", required=False, max_length=LINES_MAX)
-    triggers_places = forms.CharField(label="Places", required=False, max_length=LINES_MAX)
-    triggers_emotions = forms.CharField(label="Emotions", required=False, max_length=LINES_MAX)
-    triggers_workplace = forms.CharField(
+    triggers_people = TextField(label="People", required=False, max_length=LINES_MAX)
+    triggers_places = TextField(label="Places", required=False, max_length=LINES_MAX)
+    triggers_emotions = TextField(label="Emotions", required=False, max_length=LINES_MAX)
+    triggers_workplace = TextField(
         label="Workplace stressors", required=False, max_length=LINES_MAX
     )
-    warning_signs = forms.CharField(required=False, max_length=LINES_MAX)
-    coping_strategies = forms.CharField(required=False, max_length=LINES_MAX)
-    workplace_strategies = forms.CharField(
+    warning_signs = TextField(required=False, max_length=LINES_MAX)
+    coping_strategies = TextField(required=False, max_length=LINES_MAX)
+    workplace_strategies = TextField(
         label="Strategies for workplace stress", required=False, max_length=LINES_MAX
     )
-    emergency_steps = forms.CharField(
+    emergency_steps = TextField(
         label="When the risk is high, I will",
         help_text="The 988 Suicide & Crisis Lifeline is always printed with these steps.",
         required=False,
         max_length=LINES_MAX,
     )
-    reasons_for_recovery = forms.CharField(required=False, max_length=LINES_MAX)
-    internal_note = forms.CharField(
+    reasons_for_recovery = TextField(required=False, max_length=LINES_MAX)
+    internal_note = TextField(
         label="Internal note (staff only, never printed)",
         required=False,
         max_length=rules.NOTE_MAX,
@@ -200,9 +201,9 @@ class RelapsePlanForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(max_length=rules.NAME_MAX, required=False)
-    relationship = forms.CharField(max_length=rules.RELATIONSHIP_MAX, required=False)
-    phone = forms.CharField(max_length=40, required=False)
+    name = TextField(max_length=rules.NAME_MAX, required=False)
+    relationship = TextField(max_length=rules.RELATIONSHIP_MAX, required=False)
+    phone = TextField(max_length=40, required=False)
 
 
 ContactFormSet = forms.formset_factory(

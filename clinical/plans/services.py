@@ -44,6 +44,7 @@ from clinical.plans.models import (
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
+from iop.forms import clean_text
 
 # Lengths a clinician or a client fills in one sitting; anything longer is a paste
 # gone wrong, refused with a message rather than stored.
@@ -91,15 +92,7 @@ def treating_staff():
 
 def _text(value, *, field: str, max_length: int, label: str) -> str:
     """Trimmed text; refuses NUL characters (PostgreSQL cannot store them) and overlong."""
-    value = "" if value is None else str(value)
-    if "\x00" in value:
-        raise ValidationError({field: f"{label}: remove the null characters."})
-    value = value.strip()
-    if len(value) > max_length:
-        raise ValidationError(
-            {field: f"{label}: at most {max_length} characters (this has {len(value)})."}
-        )
-    return value
+    return clean_text(value, field=field, limit=max_length, label=label)
 
 
 def _lines(values, *, field: str, label: str, max_lines: int = MAX_LINES) -> list[str]:
@@ -230,12 +223,6 @@ def _count_objectives(content: dict) -> int:
     return sum(len(p["objectives"]) for p in content.get("problems", []))
 
 
-def _lock_client(client: Client) -> Client:
-    # Serialises writes to one client's plans: two tabs, or a double click, saving at
-    # once must see each other's row (the unique constraints are the referee).
-    return Client.objects.select_for_update().get(pk=client.pk)
-
-
 @transaction.atomic
 def treatment_plan_save_draft(
     *,
@@ -251,7 +238,7 @@ def treatment_plan_save_draft(
     page is refused (another tab saved meanwhile), unless it carries exactly what is
     already saved (a double submission), which changes nothing.
     """
-    _lock_client(episode.client)
+    Client.objects.lock(episode.client)
     episode = Episode.objects.get(pk=episode.pk)
     if not episode.is_open:
         raise ValidationError("This episode is discharged: its plan is closed.")
@@ -309,7 +296,7 @@ def treatment_plan_review(
     ``today`` is the day of signing (the demo and tests pass an earlier one).
     """
     today = today or timezone.localdate()
-    _lock_client(plan.client)
+    Client.objects.lock(plan.client)
     plan = TreatmentPlan.objects.select_for_update().select_related("episode").get(pk=plan.pk)
     latest = plan.versions.order_by("-number").first()
     summary = _text(
@@ -453,7 +440,7 @@ def relapse_plan_save(
     again lands on the version it made; a post from a page older than another save is
     refused rather than silently replacing it.
     """
-    client = _lock_client(client)
+    client = Client.objects.lock(client)
     cleaned = relapse_content_clean(content)
     note = _text(internal_note, field="internal_note", max_length=NOTE_MAX, label="Internal note")
     plan = RelapsePreventionPlan.objects.filter(client=client).first()

@@ -2,13 +2,14 @@ from django import forms
 
 from iop.audit import subjects
 from iop.audit.models import Outcome
+from iop.forms import TextField
 
 
 class AuditFilterForm(forms.Form):
-    person = forms.CharField(required=False, label="Person (username)")
-    mrn = forms.CharField(required=False, label="Client MRN", max_length=32)
+    person = TextField(required=False, label="Person (username)")
+    mrn = TextField(required=False, label="Client MRN", max_length=32)
     client = forms.UUIDField(required=False, label="Client id", widget=forms.HiddenInput)
-    action = forms.CharField(required=False, help_text="e.g. auth.login, client.view")
+    action = TextField(required=False, help_text="e.g. auth.login, client.view")
     outcome = forms.ChoiceField(required=False, choices=[("", "Any"), *Outcome.choices])
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -21,8 +21,9 @@ class Report:
     # runner(*, user, filters, progress) -> dict with "rows" (one dict per CSV row,
     # keyed by ``csv_columns``) and whatever else the template shows. ``filters`` is
     # the form's cleaned data; ``progress(percent)`` may be called on long runs. A
-    # background run (``progress`` given) may answer tuples in ``csv_columns`` order
-    # instead of dicts: its rows only go to the CSV writer.
+    # CSV (a background run, or the inline CSV: ``progress`` given) uses "rows" only:
+    # the runner then computes nothing else, and may answer tuples in ``csv_columns``
+    # order instead of dicts, which go to the CSV writer as they are.
     runner: Callable
     template: str
     csv_columns: tuple[str, ...]

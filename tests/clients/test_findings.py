@@ -269,7 +269,7 @@ def test_discharge_in_the_future_is_refused_by_the_service(admitted, clinician):
         ("call me maybe", "valid phone number"),
         ("1", "valid phone number"),
         ("555-0100", "valid phone number"),
-        ("\x00", "Null characters are not allowed"),
+        ("\x00", "contains a null character"),
     ],
 )
 def test_a_phone_that_is_not_a_number_is_refused(phone, message, admitted, intake_user, client_as):

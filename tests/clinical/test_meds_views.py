@@ -33,6 +33,18 @@ def _add_phq9(client):
 # --- Entering a PHQ-9 --------------------------------------------------------------------
 
 
+def test_the_measure_trend_is_drawn_by_the_reports_one_trend_template(
+    client_record, clinician, client_as
+):
+    web = client_as(clinician)
+    web.post(_add_phq9(client_record), phq9_post(2, 1, 3, 0, 1, 2, 1, 0, 1))
+    chart = web.get(_chart(client_record))
+    assert "reports/_trend.html" in [t.name for t in chart.templates]
+    html = chart.content.decode()
+    assert '<svg class="measure-trend"' in html and 'data-testid="trend-phq9"' in html
+    assert "PHQ-9 trend; the numbers are in the table beside it." in html
+
+
 def test_the_clinician_enters_a_phq9_and_the_chart_shows_score_band_flag_and_trend(
     client_record, clinician, client_as
 ):
@@ -162,8 +174,8 @@ def test_the_prescriber_on_the_care_team_records_and_stops_mat(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"name": "x" * 10_000}, "Ensure this value has at most 120 characters"),
-        ({"dose": "8 mg\x00"}, "Null characters are not allowed."),
+        ({"name": "x" * 10_000}, "at most 120 characters (it has 10000)"),
+        ({"dose": "8 mg\x00"}, "contains a null character"),
         ({"prescriber": "", "outside_prescriber": ""}, "name an outside prescriber"),
         ({"prescriber": "999999"}, "Select a valid choice."),
         ({"started_on": "0001-01-01"}, "too far in the past"),

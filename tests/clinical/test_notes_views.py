@@ -88,7 +88,7 @@ def test_autosave_keeps_the_draft_and_a_reload_shows_it(group, clinician, client
     ("extra", "message"),
     [
         ({"narrative": "x" * 10_000}, "at most"),
-        ({"narrative": "null\x00byte"}, "Null characters"),
+        ({"narrative": "null\x00byte"}, "contains a null character"),
         ({"time_in": "21:00", "time_out": "18:00"}, "Time out is before time in"),
         ({"time_in": "25:99"}, "valid time"),
         ({"modality": "99999"}, "valid choice"),

@@ -177,7 +177,7 @@ def test_stranger_gets_404_and_is_audited(clinician, other_clinician, client_as)
     [
         ("client_words", "x" * 10_000, "at most 2000 characters"),
         ("problems-0-goal", "x" * 10_000, "at most 500 characters"),
-        ("problems-0-problem", "nul\x00byte", "Null characters are not allowed"),
+        ("problems-0-problem", "nul\x00byte", "contains a null character"),
         ("problems-0-target_1", "0001-01-01", "too far in the past"),
         ("problems-0-target_1", "9999-12-31", "too far ahead"),
         ("problems-0-target_1", "10000-01-01", "Enter a valid date"),
@@ -216,7 +216,7 @@ def test_missing_management_form_is_400(clinician, client_as):
         ({"client_signed_on": "9999-12-31"}, "too far ahead"),
         ({"attest": ""}, "Tick the box"),
         ({"review_summary": "x" * 10_000}, "at most 1000"),
-        ({"review_summary": "a\x00b"}, "Null characters"),
+        ({"review_summary": "a\x00b"}, "contains a null character"),
         ({"client_agreement": "maybe"}, "Select a valid choice"),
         ({"of_version": "-1"}, "incomplete or out of date"),
     ],
@@ -245,7 +245,7 @@ def test_bad_review_input_is_400_with_a_message_and_nothing_saved(
     [
         ({"coping_strategies": "x" * 10_000}, "at most"),
         ({"coping_strategies": ("y" * 400)}, "at most 300 characters"),
-        ({"warning_signs": "a\x00b"}, "Null characters"),
+        ({"warning_signs": "a\x00b"}, "contains a null character"),
         ({"coping_strategies": ""}, "at least one coping strategy"),
         ({"contacts-0-phone": "12"}, "valid phone number"),
         ({"contacts-0-name": "x" * 10_000}, "at most 120"),

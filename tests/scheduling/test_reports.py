@@ -27,6 +27,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from iop.audit.models import AuditEvent
@@ -144,6 +146,30 @@ def test_each_figure_matches_the_hand_worked_fixture(program, admin_user):
     assert _figures(rows[program["ben"].mrn]) == BEN
 
 
+def test_one_of_eight_sessions_is_13_percent_on_the_page_and_in_the_csv(
+    program, admin_user, client_as
+):
+    """The worked example of the percentages: 1 of 8 is 12.5 %, shown 13 as a clinic
+    reads it (half up) in every report, not 12 (half to even)."""
+    ada = program["ada"]
+    Attendance.objects.filter(client=ada, is_makeup=True).delete()
+    Attendance.objects.filter(client=ada).exclude(session__date=d(7)).update(
+        status="unexcused", minutes=0
+    )
+    row = {r["mrn"]: r for r in attendance_rows(admin_user, _filters())}[ada.mrn]
+    assert (row["sessions_scheduled"], row["sessions_attended"]) == (8, 1)
+    assert row["attendance_rate"] == 13
+    web = client_as(admin_user)
+    page = web.get(reverse("reports:report", args=["attendance"]), QUERY)
+    html = page.content.decode()
+    shown = html[html.index(f'<tr data-mrn="{ada.mrn}">') :].split("</tr>")[0]
+    assert "<td>8</td><td>1</td>" in shown and "<td>13</td>" in shown
+    response = web.get(reverse("reports:csv", args=["attendance"]), QUERY)
+    body = b"".join(response.streaming_content).decode()
+    parsed = {r["mrn"]: r for r in csv.DictReader(io.StringIO(body))}
+    assert parsed[ada.mrn]["attendance_rate"] == "13"
+
+
 def test_the_evening_slot_leaves_out_the_midday_make_up(program, admin_user):
     rows = {r["mrn"]: r for r in attendance_rows(admin_user, _filters(slot=slot("evening")))}
     ada = _figures(rows[program["ada"].mrn])
@@ -250,6 +276,27 @@ def test_the_csv_equals_the_page(program, admin_user, client_as):
     assert runs.count() == 2
     assert "start=2026-09-07" in runs.last().detail
     assert program["ada"].legal_last_name not in "".join(e.detail for e in runs)
+
+
+def test_the_inline_csv_runs_only_its_rows_statement(program, admin_user, client_as):
+    """The page runs three report statements (rows, totals, weekly trend); the CSV
+    needs the rows alone and runs only that one, with the same content."""
+    web = client_as(admin_user)
+    with CaptureQueriesContext(connection) as page_queries:
+        page = web.get(reverse("reports:report", args=["attendance"]), QUERY)
+    with CaptureQueriesContext(connection) as csv_queries:
+        response = web.get(reverse("reports:csv", args=["attendance"]), QUERY)
+        body = b"".join(response.streaming_content).decode()
+
+    def report_statements(queries):
+        return [q for q in queries.captured_queries if "sched AS (" in q["sql"]]
+
+    assert len(report_statements(page_queries)) == 3
+    assert len(report_statements(csv_queries)) == 1
+    assert len(csv_queries) < len(page_queries)
+    expected = [{k: str(r[k]) for k in ATTENDANCE_COLUMNS} for r in page.context["result"]["rows"]]
+    assert list(csv.DictReader(io.StringIO(body))) == expected
+    assert {r["mrn"] for r in expected} == {program["ada"].mrn, program["ben"].mrn}
 
 
 def test_the_command_writes_the_csv(program, capsys):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from scheduling import selectors, services
 from scheduling.models import Attendance, Enrollment, EnrollmentStatus, GroupSession, local_datetime
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
-from tests.scheduling.factories import GroupFactory, slot
+from tests.scheduling.factories import GroupFactory, GroupSessionFactory, slot
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +149,22 @@ def test_make_up_offers_only_sessions_in_the_episode_that_have_begun(clinician, 
     )
     assert later_today not in set(selectors.makeup_sessions(client, now=now))
     assert not Attendance.objects.exists()
+
+
+def test_the_charts_attendance_rate_rounds_one_of_eight_up_to_13(tracks, clinician, admin_user):
+    """The chart's readiness line rounds as every report does: 1 of 8 is 13 %."""
+    iop6, _ = tracks
+    today = timezone.localdate()
+    client = _admitted(clinician)
+    services.enrollment_create(
+        client=client, group=iop6, start_on=today - timedelta(days=20), actor=admin_user
+    )
+    sessions = [
+        GroupSessionFactory(group=iop6, date=today - timedelta(days=n)) for n in range(12, 20)
+    ]
+    Attendance.objects.create(
+        session=sessions[0], client=client, status="present", minutes=180, recorded_by=admin_user
+    )
+    readiness = selectors.step_down_readiness(client)
+    assert (readiness["sessions_held"], readiness["attended"]) == (8, 1)
+    assert readiness["attendance_rate"] == 13

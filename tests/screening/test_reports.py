@@ -26,7 +26,8 @@ Positivity (tested / unexpected / expected / %):
   3/1/0/33 (S2's overturned positive is a negative); buprenorphine Sep 3/0/1/0,
   buprenorphine Oct 3/0/1/0 (expected positives never in the rate).
   All analytes: Sep 9 tested, 0 unexpected (0 %), 1 expected (11 %); Oct 8 tested,
-  1 unexpected (12 %: 12.5 rounds half to even), 1 expected (12 %).
+  1 unexpected (13 %: 12.5 rounds half up, as every percentage the app shows), 1
+  expected (13 %).
 Days since the last unexpected positive, as of Oct 31 (active clients only, by MRN):
   Ada none; Ben Oct 13 (S4; S5 is after the range): 18; Cal Oct 1 (breath): 30.
 """
@@ -124,7 +125,7 @@ def test_each_figure_matches_the_hand_worked_fixture(program, admin_user, client
         (m["month"], m["tested"], m["unexpected"], m["unexpected_pct"], m["expected"],
          m["expected_pct"])
         for m in result["monthly"]
-    ] == [(date(2026, 9, 1), 9, 0, 0, 1, 11), (date(2026, 10, 1), 8, 1, 12, 1, 12)]  # fmt: skip
+    ] == [(date(2026, 9, 1), 9, 0, 0, 1, 11), (date(2026, 10, 1), 8, 1, 13, 1, 13)]  # fmt: skip
     since = {r["mrn"]: (r["last_unexpected_positive"], r["days_since"]) for r in result["clients"]}
     assert since == {
         program["ada"].mrn: ("", ""),
@@ -134,6 +135,8 @@ def test_each_figure_matches_the_hand_worked_fixture(program, admin_user, client
     html = response.content.decode()
     assert 'data-testid="trend-positivity"' in html
     assert 'data-testid="table-positivity"' in html
+    # October: 1 of 8 tested unexpected, shown as 13 (half up, as the clinical reports).
+    assert "<td>2026-10</td><td>8</td><td>1</td><td>13</td><td>1</td><td>13</td>" in html
 
 
 def test_the_track_filter_keeps_that_tracks_clients(program, admin_user, client_as):

@@ -81,15 +81,15 @@ def test_a_collection_is_recorded_and_audited_without_words(person, medical_user
     [
         ({"at": timezone.now() + timedelta(hours=2)}, "collected_at", "in the future"),
         ({"at": timezone.now().replace(year=1)}, "collected_at", "too far in the past"),
-        ({"specimen_id": "x" * 10_000}, "specimen_id", "under 40"),
-        ({"specimen_id": "CCF\x00"}, "specimen_id", "Null characters"),
+        ({"specimen_id": "x" * 10_000}, "specimen_id", "at most 40 characters"),
+        ({"specimen_id": "CCF\x00"}, "specimen_id", "contains a null character"),
         ({"specimen_id": "  "}, "specimen_id", "chain-of-custody"),
         ({"temperature": "50.0"}, "temperature_c", "between 15.0 and 45.0"),
         ({"temperature": "-3"}, "temperature_c", "between 15.0 and 45.0"),
         ({"order_kind": "for_cause"}, "cause", "cause"),
         ({"order_kind": "random"}, "order_kind", "random selection"),
         ({"order_kind": "weekly"}, "order_kind", "Choose"),
-        ({"cause": "y" * 10_000, "order_kind": "for_cause"}, "cause", "under 200"),
+        ({"cause": "y" * 10_000, "order_kind": "for_cause"}, "cause", "at most 200 characters"),
     ],
 )
 def test_bad_collections_are_refused_and_nothing_is_saved(

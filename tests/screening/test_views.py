@@ -103,7 +103,7 @@ def test_medical_staff_record_a_urine_screen_and_its_results(person, medical_use
     ("change", "message"),
     [
         ({"specimen_id": "x" * 10_000}, "at most 40 characters"),
-        ({"specimen_id": "CCF\x00"}, "Null characters"),
+        ({"specimen_id": "CCF\x00"}, "contains a null character"),
         ({"temperature_c": "99.9"}, "between 15.0 and 45.0"),
         ({"temperature_c": "x" * 10_000}, "as a number"),
         ({"temperature_c": ""}, "required"),
