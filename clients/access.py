@@ -447,9 +447,7 @@ RELATIONS = {
     # Uses prefetched facilitators when there are some (the program day's sessions).
     FACILITATOR: Relation(
         FACILITATOR,
-        lambda user, obj, path: any(
-            f.pk == user.pk for f in _follow(obj, path).facilitators.all()
-        ),
+        lambda user, obj, path: any(f.pk == user.pk for f in _follow(obj, path).facilitators.all()),
         lambda user, path: Q(**{f"{path}__facilitators": user.pk}),
     ),
     CLINICIAN: Relation(
@@ -626,6 +624,14 @@ def access_to(user, label: str, obj) -> ClientAccess:
     """``user``'s access to ``obj``, of kind ``label``, loaded already: no query for an
     object of no single client (its relations are on it), one for a client's."""
     return with_access(user, label, [obj])[0].access
+
+
+def may(user, label: str, obj, action: str) -> bool:
+    """Whether ``user`` may do ``action`` on ``obj`` (of kind ``label``), for a service
+    checking its actor: no query when the action needs only a relation (sign, co-sign)."""
+    if ACTIONS[action].purposes:
+        return access_to(user, label, obj).can(action)
+    return ClientAccess({}, user, obj, OWNED[label]).can(action)
 
 
 def with_access(user, label: str, objects) -> list:
