@@ -26,7 +26,7 @@ from functools import cache, wraps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from clients.models import Client, ClientUserObjectPermission, EmergencyAccess
@@ -270,13 +270,16 @@ class _Can:
 NO_ACCESS = ClientAccess()
 
 
-def _with_grants(queryset, user):
-    """Annotate each client with one boolean per grant source (one query)."""
+def _with_grants(queryset, user, client_column: str = "pk"):
+    """Annotate each row (a client, or an object whose client is ``client_column``) with
+    one boolean per grant source, in the query that loads the rows."""
     if not _has_reason(user) or user.is_program_admin:
         return queryset
     return queryset.annotate(
         **{
-            f"_grant_{key.replace(':', '_')}": Exists(qs.filter(**{column: OuterRef("pk")}))
+            f"_grant_{key.replace(':', '_')}": Exists(
+                qs.filter(**{column: OuterRef(client_column)})
+            )
             for key, (qs, column) in _grant_sources(user).items()
         }
     )
@@ -636,20 +639,26 @@ def may(user, label: str, obj, action: str) -> bool:
 
 def with_access(user, label: str, objects) -> list:
     """Each object of kind ``label`` with ``obj.access``, the person's ``ClientAccess``
-    to it (one query for all their clients), so a list shows a row's buttons only when
-    ``obj.access.can(...)`` (the screens of the day: a supervisor reads, never collects)."""
+    to it, so a list shows a row's buttons only when ``obj.access.can(...)`` (the
+    screens of the day: a supervisor reads, never collects). Given a queryset, the
+    grants come in its own query; given objects, one more query for all their clients."""
     kind = OWNED[label]
-    objects = list(objects)
     if kind.client_attr is None:
+        objects = list(objects)
         for obj in objects:
             obj.access = ClientAccess(_reach_reasons(user, kind, obj), user, obj, kind)
         return objects
+    if isinstance(objects, QuerySet):
+        objects = list(_with_grants(objects, user, f"{kind.client_attr}_id"))
+        for obj in objects:
+            obj.access = replace(_access_from_row(user, obj), obj=obj, kind=kind)
+        return objects
+    objects = list(objects)
     ids = {getattr(obj, f"{kind.client_attr}_id") for obj in objects}
     rows = {c.pk: c for c in _with_grants(Client.objects.filter(pk__in=ids), user)} if ids else {}
     for obj in objects:
         client = rows.get(getattr(obj, f"{kind.client_attr}_id"))
-        reasons = _access_from_row(user, client).reasons
-        obj.access = ClientAccess(reasons, user, obj, kind)
+        obj.access = replace(_access_from_row(user, client), user=user, obj=obj, kind=kind)
     return objects
 
 
