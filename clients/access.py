@@ -12,10 +12,15 @@ every reader asks it:
   opaque id together with every reason in one query, audits the access (allowed or
   denied) and answers 404 when denied, so that a hidden client and a missing one
   look the same;
-- an object that belongs to a client (an appointment, a group session's sheet, and
-  later a note, a plan, a screen): ``owned_view(kind, purpose)``, loaded by its public
-  id through the kind registered with ``register_owned``;
-- the chart's sections: ``request.client_access.purposes``, from the same query.
+- an object that belongs to a client (an appointment, a note, a plan, a screen) or to
+  no single client (a group session, a group note): ``owned_view(kind, purpose)``,
+  loaded by its public id through the kind registered with ``register_owned``;
+- a list of such objects (a queue, a dashboard section, a calendar, a task list):
+  ``scope(user, kind, purpose, relation=...)``, the page check's twin, so no list
+  shows a row whose page answers 404; ``with_access`` gives each row its access;
+- the chart's sections: ``request.client_access.purposes``, from the same query;
+- what a page offers: ``access.can(Action.X)`` (``{% if access.can.x %}``), from the
+  table ``ACTIONS``; a service checks its actor with ``may(user, kind, obj, action)``.
 """
 
 from collections.abc import Callable
@@ -236,6 +241,8 @@ class ClientAccess:
         return _Can(self)
 
     def _can(self, action: str) -> bool:
+        if action not in ACTIONS:
+            raise UnknownAction(action)
         rule = ACTIONS[action]
         if not self.allows(rule.purposes):
             return False
@@ -263,8 +270,14 @@ class _Can:
 
     def __getitem__(self, action: str) -> bool:
         if action not in ACTIONS:
-            raise KeyError(action)  # a misspelt action in a template fails loudly in tests
+            # Not a KeyError, which a template would swallow as "false": a misspelt
+            # action fails the page (and its test) instead of hiding a button for good.
+            raise UnknownAction(action)
         return self._access._can(action)
+
+
+class UnknownAction(LookupError):
+    pass
 
 
 NO_ACCESS = ClientAccess()

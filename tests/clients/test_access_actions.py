@@ -117,3 +117,17 @@ def test_the_draft_is_editable_only_by_its_author(clinician, intake_user, client
     assert "Save and sign" in client_as(clinician).get(page).content.decode()
     html = client_as(colleague).get(page).content.decode()
     assert "Save and sign" not in html and "only the author edits it" in html
+
+
+def test_a_misspelt_action_fails_the_page_instead_of_hiding_the_button(clinician):
+    from django.template import Context, Template
+
+    from clients.access import ClientAccess, UnknownAction
+
+    access = ClientAccess({Purpose.EDIT: "care team"}, clinician)
+    template = Template("{% if access.can.edit %}edit{% endif %}")
+    assert template.render(Context({"access": access})) == "edit"
+    with pytest.raises(UnknownAction):
+        Template("{% if access.can.edti %}x{% endif %}").render(Context({"access": access}))
+    with pytest.raises(UnknownAction):
+        access.can("edti")
