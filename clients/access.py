@@ -12,21 +12,26 @@ every reader asks it:
   opaque id together with every reason in one query, audits the access (allowed or
   denied) and answers 404 when denied, so that a hidden client and a missing one
   look the same;
-- an object that belongs to a client (an appointment, a group session's sheet, and
-  later a note, a plan, a screen): ``owned_view(kind, purpose)``, loaded by its public
-  id through the kind registered with ``register_owned``;
-- the chart's sections: ``request.client_access.purposes``, from the same query.
+- an object that belongs to a client (an appointment, a note, a plan, a screen) or to
+  no single client (a group session, a group note): ``owned_view(kind, purpose)``,
+  loaded by its public id through the kind registered with ``register_owned``;
+- a list of such objects (a queue, a dashboard section, a calendar, a task list):
+  ``scope(user, kind, purpose, relation=...)``, the page check's twin, so no list
+  shows a row whose page answers 404; ``with_access`` gives each row its access;
+- the chart's sections: ``request.client_access.purposes``, from the same query;
+- what a page offers: ``access.can(Action.X)`` (``{% if access.can.x %}``), from the
+  table ``ACTIONS``; a service checks its actor with ``may(user, kind, obj, action)``.
 """
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, wraps
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from clients.models import Client, ClientUserObjectPermission, EmergencyAccess
@@ -51,6 +56,10 @@ class Purpose:
     REVIEW = "review"
 
     ALL = (CHART, CLINICAL, EDIT, MANAGE, ATTENDANCE, REVIEW)
+
+    # Writing clinical content (plans, medications, measures, screens, clinical intake)
+    # needs both: the care team. A supervisor reads (CLINICAL) and never writes.
+    CLINICAL_WRITE = (EDIT, CLINICAL)
 
 
 # The grant codenames behind each purpose. Care-team roles map to codenames in
@@ -177,11 +186,14 @@ def clients_for(user, purpose: str = Purpose.CHART):
     if built is not None and key in built:
         return built[key].all()
     sources = _grant_sources(user)
-    condition = Q(pk__in=[])
-    for source, _reason in _purpose_sources(purpose):
-        queryset, column = sources[source]
-        condition |= Q(pk__in=queryset.values(column))
-    scope = Client.objects.filter(condition)
+    # A tuple of purposes (Purpose.CLINICAL_WRITE) needs a reason for each of them.
+    scope = Client.objects.all()
+    for one in purpose if isinstance(purpose, tuple) else (purpose,):
+        condition = Q(pk__in=[])
+        for source, _reason in _purpose_sources(one):
+            queryset, column = sources[source]
+            condition |= Q(pk__in=queryset.values(column))
+        scope = scope.filter(condition)
     if built is not None:
         built[key] = scope
     return scope.all()
@@ -195,32 +207,92 @@ class AccessDecision:
 
 @dataclass(frozen=True)
 class ClientAccess:
-    """Every purpose a person holds on one client, with the reason for each."""
+    """Every purpose a person holds on one client (or on one object owned by no single
+    client), with the reason for each; and, for an object loaded through ``owned_view``,
+    the object and the person, so that ``can(action)`` answers for it."""
 
     reasons: dict = field(default_factory=dict)  # purpose -> reason
+    user: object = None
+    obj: object = None
+    kind: "OwnedKind | None" = None
 
     @property
     def purposes(self) -> frozenset:
         return frozenset(self.reasons)
 
-    def allows(self, purpose: str) -> bool:
-        return purpose in self.reasons
+    def allows(self, purpose) -> bool:
+        """One purpose, or a tuple that must all be held (Purpose.CLINICAL_WRITE)."""
+        purposes = purpose if isinstance(purpose, tuple) else (purpose,)
+        return all(p in self.reasons for p in purposes)
 
     def decision(self, purpose: str) -> AccessDecision:
         reason = self.reasons.get(purpose)
         return AccessDecision(reason is not None, reason or REASON_NONE)
 
+    def about(self, label: str, obj) -> "ClientAccess":
+        """The same person's access to ``obj``, an object of kind ``label`` that belongs
+        to the client or object this access is about (the note of a session or of an
+        appointment): the purposes carry over, the relations are the new object's."""
+        return replace(self, obj=obj, kind=OWNED[label])
+
+    @property
+    def can(self) -> "_Can":
+        """``access.can(Action.SIGN)`` in a view, ``{% if access.can.sign %}`` in a template."""
+        return _Can(self)
+
+    def _can(self, action: str) -> bool:
+        if action not in ACTIONS:
+            raise UnknownAction(action)
+        rule = ACTIONS[action]
+        if not self.allows(rule.purposes):
+            return False
+        if not rule.relations:
+            return True
+        if self.obj is None or self.kind is None or self.user is None:
+            return False
+        return any(
+            name in self.kind.relations
+            and RELATIONS[name].holds(self.user, self.obj, self.kind.relations[name])
+            for name in rule.relations
+        )
+
+
+class _Can:
+    """``can`` both called (views) and subscripted (templates); never called by them."""
+
+    do_not_call_in_templates = True
+
+    def __init__(self, access):
+        self._access = access
+
+    def __call__(self, action: str) -> bool:
+        return self._access._can(action)
+
+    def __getitem__(self, action: str) -> bool:
+        if action not in ACTIONS:
+            # Not a KeyError, which a template would swallow as "false": a misspelt
+            # action fails the page (and its test) instead of hiding a button for good.
+            raise UnknownAction(action)
+        return self._access._can(action)
+
+
+class UnknownAction(LookupError):
+    pass
+
 
 NO_ACCESS = ClientAccess()
 
 
-def _with_grants(queryset, user):
-    """Annotate each client with one boolean per grant source (one query)."""
+def _with_grants(queryset, user, client_column: str = "pk"):
+    """Annotate each row (a client, or an object whose client is ``client_column``) with
+    one boolean per grant source, in the query that loads the rows."""
     if not _has_reason(user) or user.is_program_admin:
         return queryset
     return queryset.annotate(
         **{
-            f"_grant_{key.replace(':', '_')}": Exists(qs.filter(**{column: OuterRef("pk")}))
+            f"_grant_{key.replace(':', '_')}": Exists(
+                qs.filter(**{column: OuterRef(client_column)})
+            )
             for key, (qs, column) in _grant_sources(user).items()
         }
     )
@@ -230,14 +302,14 @@ def _access_from_row(user, client) -> ClientAccess:
     if client is None or not _has_reason(user):
         return NO_ACCESS
     if user.is_program_admin:
-        return ClientAccess(dict.fromkeys(Purpose.ALL, REASON_ADMIN))
+        return ClientAccess(dict.fromkeys(Purpose.ALL, REASON_ADMIN), user)
     reasons = {}
     for purpose in Purpose.ALL:
         for key, reason in _purpose_sources(purpose):
             if getattr(client, f"_grant_{key.replace(':', '_')}", False):
                 reasons[purpose] = reason
                 break
-    return ClientAccess(reasons)
+    return ClientAccess(reasons, user)
 
 
 def load_client(user, client_id) -> tuple[Client | None, ClientAccess]:
@@ -334,6 +406,147 @@ def client_view(purpose):
 
 
 # --- Objects that belong to a client -----------------------------------------------
+#
+# An object either belongs to one client (an appointment, a note about an
+# appointment, a plan, a medication, a screen): the client's purposes decide, as on
+# the client's own pages. Or it belongs to no single client (a group session, a group
+# note): a relation between the person and the object decides, by a reach rule below.
+# Each relation and each rule is stated once here, both ways: a check on one loaded
+# object (the page) and a filter for a list (``scope``), so a list never shows a row
+# whose page answers 404. The kinds say only where the staff member or the group is
+# found on their objects (``OwnedKind.relations``), never who counts.
+
+AUTHOR = "author"  # the staff member who wrote it
+SUPERVISOR = "supervisor"  # the clinical supervisor of that staff member (co-signs)
+FACILITATOR = "facilitator"  # a facilitator of its group
+CLINICIAN = "clinician"  # the clinician it is booked with
+
+
+def _follow(obj, path: str):
+    for name in path.split("__"):
+        if obj is None:
+            return None
+        obj = getattr(obj, name)
+    return obj
+
+
+def _staff_id(obj, path: str):
+    """The id of the staff member at ``path`` without loading them when it is a column."""
+    *head, last = path.split("__")
+    owner = _follow(obj, "__".join(head)) if head else obj
+    return getattr(owner, f"{last}_id", None) if owner is not None else None
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How a staff member stands to an object. ``path`` leads from the object to the
+    staff member (AUTHOR, SUPERVISOR, CLINICIAN) or to the group (FACILITATOR)."""
+
+    name: str
+    holds: Callable  # (user, obj, path) -> bool, on a loaded object
+    condition: Callable  # (user, path) -> Q, for a list
+
+
+RELATIONS = {
+    AUTHOR: Relation(
+        AUTHOR,
+        lambda user, obj, path: _staff_id(obj, path) == user.pk,
+        lambda user, path: Q(**{f"{path}_id": user.pk}),
+    ),
+    SUPERVISOR: Relation(
+        SUPERVISOR,
+        lambda user, obj, path: (
+            getattr(_follow(obj, path), "clinical_supervisor_id", None) == user.pk
+        ),
+        lambda user, path: Q(**{f"{path}__clinical_supervisor_id": user.pk}),
+    ),
+    # Uses prefetched facilitators when there are some (the program day's sessions).
+    FACILITATOR: Relation(
+        FACILITATOR,
+        lambda user, obj, path: any(f.pk == user.pk for f in _follow(obj, path).facilitators.all()),
+        lambda user, path: Q(**{f"{path}__facilitators": user.pk}),
+    ),
+    CLINICIAN: Relation(
+        CLINICIAN,
+        lambda user, obj, path: _staff_id(obj, path) == user.pk,
+        lambda user, path: Q(**{f"{path}_id": user.pk}),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ReachRule:
+    """Who reaches an object owned by no single client: a person in one of
+    ``relations`` to it, for ``purposes``; an admin for the same purposes."""
+
+    relations: tuple[str, ...]
+    purposes: frozenset
+
+
+# A group session: its sheet, note and plan are reached by a facilitator of its group,
+# for attendance (and what the facilitator writes from the sheet).
+REACH_FACILITATOR = ReachRule((FACILITATOR,), frozenset({Purpose.ATTENDANCE}))
+# A group note, whole: its author, and the author's clinical supervisor who co-signs
+# it; a client's chart shows that client's own section only (clinical.selectors).
+REACH_AUTHOR = ReachRule((AUTHOR, SUPERVISOR), frozenset(Purpose.ALL))
+
+
+class Action:
+    """What a page offers to do, named once. A view asks ``access.can(Action.SIGN)``,
+    a template ``{% if access.can.sign %}``; neither works out who may."""
+
+    EDIT = "edit"  # a client's record: demographics, contacts, consents, enrolment
+    MANAGE = "manage"  # admission, discharge, the care team
+    WRITE_CLINICAL = "write_clinical"  # plans, medications, measures, clinical intake
+    RECORD_SCREEN = "record_screen"  # collect, breath test, no-show, refused, results
+    TAKE_ATTENDANCE = "take_attendance"  # a session's sheet
+    WRITE_NOTE = "write_note"  # start a session's or appointment's note
+    EDIT_NOTE = "edit_note"  # change a note's draft
+    SIGN = "sign"  # sign a note
+    COSIGN = "cosign"  # co-sign a note, or return it
+    ADDENDUM = "addendum"  # add an addendum to a signed note
+    VOID = "void"  # void a random selection (admins)
+
+    ALL = (
+        EDIT,
+        MANAGE,
+        WRITE_CLINICAL,
+        RECORD_SCREEN,
+        TAKE_ATTENDANCE,
+        WRITE_NOTE,
+        EDIT_NOTE,
+        SIGN,
+        COSIGN,
+        ADDENDUM,
+        VOID,
+    )
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """The purposes needed (all of them), and when ``relations`` is not empty, one of
+    those relations to the object too (an admin holds no relation: an admin reads a
+    note but never signs another's)."""
+
+    purposes: tuple = ()
+    relations: tuple[str, ...] = ()
+
+
+ACTIONS = {
+    Action.EDIT: ActionRule((Purpose.EDIT,)),
+    Action.MANAGE: ActionRule((Purpose.MANAGE,)),
+    Action.WRITE_CLINICAL: ActionRule(Purpose.CLINICAL_WRITE),
+    Action.RECORD_SCREEN: ActionRule(Purpose.CLINICAL_WRITE),
+    Action.TAKE_ATTENDANCE: ActionRule((Purpose.ATTENDANCE,)),
+    # The session's facilitator writes its group note, the appointment's clinician its note.
+    Action.WRITE_NOTE: ActionRule((), (FACILITATOR, CLINICIAN)),
+    Action.EDIT_NOTE: ActionRule((), (AUTHOR,)),
+    Action.SIGN: ActionRule((), (AUTHOR,)),
+    Action.COSIGN: ActionRule((), (SUPERVISOR,)),
+    # The author, or for a group note any facilitator of its session.
+    Action.ADDENDUM: ActionRule((), (AUTHOR, FACILITATOR)),
+    Action.VOID: ActionRule((Purpose.REVIEW,)),
+}
 
 
 @dataclass(frozen=True)
@@ -341,22 +554,125 @@ class OwnedKind:
     """How to load one kind of client-owned object and whose it is.
 
     ``client_attr`` names the owning client on the object. A kind owned by no single
-    client (a group session) gives ``reach(user, obj, purpose) -> AccessDecision``
-    instead: for a session, the facilitator's grant on its group.
+    client gives ``client_attr=None`` and a ``reach`` rule of this module instead.
+    ``relations`` says where each relation's staff member (or group) is found on the
+    object, e.g. ``{AUTHOR: "author", SUPERVISOR: "author"}`` for a note.
     """
 
     label: str
     url_kwarg: str
     queryset: Callable  # () -> QuerySet, with what the page needs selected
     client_attr: str | None = "client"
-    reach: Callable | None = None
+    reach: ReachRule | None = None
+    relations: dict = field(default_factory=dict)
 
 
 OWNED: dict[str, OwnedKind] = {}
 
 
 def register_owned(kind: OwnedKind) -> None:
+    if kind.client_attr is None and kind.reach is None:
+        raise ValueError(f"{kind.label}: a kind owned by no single client needs a reach rule.")
+    unknown = set(kind.relations) - set(RELATIONS)
+    if unknown:
+        raise ValueError(f"{kind.label}: unknown relations {sorted(unknown)}.")
     OWNED[kind.label] = kind
+
+
+def _reach_reasons(user, kind: OwnedKind, obj) -> dict:
+    """Purpose -> reason on an object owned by no single client (its reach rule)."""
+    rule = kind.reach
+    if obj is None or not _has_reason(user):
+        return {}
+    if user.is_program_admin:
+        return dict.fromkeys(rule.purposes, REASON_ADMIN)
+    for name in rule.relations:
+        path = kind.relations.get(name)
+        if path is not None and RELATIONS[name].holds(user, obj, path):
+            return dict.fromkeys(rule.purposes, name)
+    return {}
+
+
+def _relation_condition(user, kind: OwnedKind, names) -> Q:
+    condition = Q(pk__in=[])
+    for name in names:
+        path = kind.relations.get(name)
+        if path is not None:
+            condition |= RELATIONS[name].condition(user, path)
+    return condition
+
+
+def scope(user, label: str, purpose=Purpose.CHART, *, relation: str | None = None):
+    """The objects of kind ``label`` that ``user`` may reach for ``purpose``: the list
+    twin of ``owned_view(label, purpose)``, so a list shows only rows whose page opens.
+
+    A client's object: those of the clients in ``clients_for(user, purpose)``. An object
+    of no single client: those its reach rule lets the person reach. ``relation``
+    narrows to the objects the person stands to in that way (the notes they wrote,
+    the notes waiting for their co-signature), inside the scope, never instead of it.
+    """
+    kind = OWNED[label]
+    objects = kind.queryset()
+    if not _has_reason(user):
+        return objects.none()
+    if kind.client_attr is not None:
+        objects = objects.filter(**{f"{kind.client_attr}__in": clients_for(user, purpose)})
+    else:
+        purposes = purpose if isinstance(purpose, tuple) else (purpose,)
+        if not set(purposes) <= kind.reach.purposes:
+            return objects.none()
+        if not user.is_program_admin:
+            objects = objects.filter(_relation_condition(user, kind, kind.reach.relations))
+    if relation is not None:
+        objects = objects.filter(_relation_condition(user, kind, (relation,)))
+    return objects
+
+
+def staff_relation(user, label: str, relation: str) -> Q:
+    """The objects of kind ``label`` that ``user`` stands to in ``relation``, whoever
+    their client: a person's own time on a calendar (their appointments), which names
+    a client only where ``with_access`` says the viewer may open them. Never a list of
+    clients or their content: that is ``scope``."""
+    return _relation_condition(user, OWNED[label], (relation,))
+
+
+def access_to(user, label: str, obj) -> ClientAccess:
+    """``user``'s access to ``obj``, of kind ``label``, loaded already: no query for an
+    object of no single client (its relations are on it), one for a client's."""
+    return with_access(user, label, [obj])[0].access
+
+
+def may(user, label: str, obj, action: str) -> bool:
+    """Whether ``user`` may do ``action`` on ``obj`` (of kind ``label``), for a service
+    checking its actor: no query when the action needs only a relation (sign, co-sign)."""
+    if ACTIONS[action].purposes:
+        return access_to(user, label, obj).can(action)
+    return ClientAccess({}, user, obj, OWNED[label]).can(action)
+
+
+def with_access(user, label: str, objects) -> list:
+    """Each object of kind ``label`` with ``obj.access``, the person's ``ClientAccess``
+    to it, so a list shows a row's buttons only when ``obj.access.can(...)`` (the
+    screens of the day: a supervisor reads, never collects). Given a queryset, the
+    grants come in its own query; given objects, one more query for all their clients."""
+    kind = OWNED[label]
+    if kind.client_attr is None:
+        objects = list(objects)
+        for obj in objects:
+            obj.access = ClientAccess(_reach_reasons(user, kind, obj), user, obj, kind)
+        return objects
+    if isinstance(objects, QuerySet):
+        objects = list(_with_grants(objects, user, f"{kind.client_attr}_id"))
+        for obj in objects:
+            obj.access = replace(_access_from_row(user, obj), obj=obj, kind=kind)
+        return objects
+    objects = list(objects)
+    ids = {getattr(obj, f"{kind.client_attr}_id") for obj in objects}
+    rows = {c.pk: c for c in _with_grants(Client.objects.filter(pk__in=ids), user)} if ids else {}
+    for obj in objects:
+        client = rows.get(getattr(obj, f"{kind.client_attr}_id"))
+        obj.access = replace(_access_from_row(user, client), user=user, obj=obj, kind=kind)
+    return objects
 
 
 def get_owned_for_user(
@@ -380,13 +696,9 @@ def get_owned_for_user(
         if owner_id is not None:
             client = _with_grants(Client.objects.filter(pk=owner_id), user).first()
             access = _access_from_row(user, client)
-        decision = _decide(access, purpose)
     else:
-        decision = (
-            kind.reach(user, obj, purpose)
-            if obj is not None and _has_reason(user)
-            else AccessDecision(False, REASON_NONE)
-        )
+        access = ClientAccess(_reach_reasons(user, kind, obj), user)
+    decision = _decide(access, purpose)
     if client_id is not None:
         client, access = load_client(user, client_id)
         client_decision = _decide(access, client_purpose or purpose)
@@ -403,7 +715,7 @@ def get_owned_for_user(
     )
     if not decision.allowed:
         raise Http404("Nothing here.")
-    request.client_access = access
+    request.client_access = replace(access, user=user, obj=obj, kind=kind)
     return obj, client
 
 

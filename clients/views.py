@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients import services
-from clients.access import Purpose, client_view, owned_view
+from clients.access import Action, Purpose, client_view, owned_view
 from clients.chart import extra_sections
 from clients.forms import (
     AdmitForm,
@@ -152,7 +152,7 @@ def edit(request, client):
     )
 
 
-@client_view((Purpose.EDIT, Purpose.CLINICAL))
+@client_view(Purpose.CLINICAL_WRITE)
 def clinical_edit(request, client):
     """Substances and co-occurring conditions: clinical intake data, apart from demographics."""
     form = ClinicalIntakeForm(
@@ -197,8 +197,8 @@ def chart(request, client):
     context = {
         "client": client,
         "purposes": purposes,
-        "can_edit": Purpose.EDIT in purposes,
-        "can_manage": Purpose.MANAGE in purposes,
+        "can_edit": request.client_access.can(Action.EDIT),
+        "can_manage": request.client_access.can(Action.MANAGE),
         "access": request.client_access.decision(Purpose.CHART),
         "contacts": client.contacts.all(),
         "consents": consents,
@@ -274,8 +274,8 @@ def consent_detail(request, client, consent_id):
             "client": client,
             "consent": consent,
             "program_name": PROGRAM_NAME,
-            "can_edit": request.client_access.allows(Purpose.EDIT),
-            "can_manage": request.client_access.allows(Purpose.MANAGE),
+            "can_edit": request.client_access.can(Action.EDIT),
+            "can_manage": request.client_access.can(Action.MANAGE),
             "open_episode": client.episodes.open().first(),
         },
     )

@@ -5,7 +5,13 @@ class SchedulingConfig(AppConfig):
     name = "scheduling"
 
     def ready(self):
-        from clients.access import OwnedKind, register_owned
+        from clients.access import (
+            CLINICIAN,
+            FACILITATOR,
+            REACH_FACILITATOR,
+            OwnedKind,
+            register_owned,
+        )
         from clients.signals import episode_discharged
         from scheduling import registrations, reminders, reports, staff_reminders
         from scheduling.models import Appointment, GroupSession
@@ -15,15 +21,16 @@ class SchedulingConfig(AppConfig):
         reminders.register_sources()
         staff_reminders.register_sources()
         reports.register()
-        # A group session belongs to no single client: its sheet is reached through the
-        # facilitator's assignment to its group. An appointment is its client's.
+        # A group session belongs to no single client: clients.access's facilitator rule
+        # reaches it through its group. An appointment is its client's.
         register_owned(
             OwnedKind(
                 "scheduling.groupsession",
                 "session_id",
                 lambda: GroupSession.objects.select_related("group__slot", "group__track", "room"),
                 client_attr=None,
-                reach=_session_reach,
+                reach=REACH_FACILITATOR,
+                relations={FACILITATOR: "group"},
             )
         )
         register_owned(
@@ -31,17 +38,9 @@ class SchedulingConfig(AppConfig):
                 "scheduling.appointment",
                 "appointment_id",
                 lambda: Appointment.objects.select_related("client", "clinician", "room"),
+                relations={CLINICIAN: "clinician"},
             )
         )
-
-
-def _session_reach(user, session, purpose):
-    from clients.access import AccessDecision, Purpose
-    from scheduling.selectors import can_take_attendance
-
-    if purpose == Purpose.ATTENDANCE and can_take_attendance(user, session):
-        return AccessDecision(True, "admin" if user.is_program_admin else "facilitator")
-    return AccessDecision(False, "none")
 
 
 def _close_enrollments(sender, episode, actor, **kwargs):

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from clients.access import Purpose
+from clients.access import Action, Purpose
 from clients.chart import ChartSection
 from clients.chart import register as register_chart
 from iop.accounts.models import Role
@@ -63,5 +63,5 @@ def _chart_program(request, client):
             client, today=today, enrollment=facts.current, placed=facts.placed_on
         ),
         "history": attendance_history(client, limit=10),
-        "can_edit": request.client_access.allows(Purpose.EDIT),
+        "can_edit": request.client_access.can(Action.EDIT),
     }

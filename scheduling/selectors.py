@@ -19,7 +19,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
-from clients.access import Purpose, clients_for
+from clients.access import (
+    CLINICIAN,
+    FACILITATOR,
+    Action,
+    Purpose,
+    scope,
+    staff_relation,
+    with_access,
+)
 from clients.models import Client
 from iop.numbers import percent
 from scheduling.models import (
@@ -293,33 +301,23 @@ def sessions_with_counts(queryset):
     )
 
 
-def can_take_attendance(user, session: GroupSession) -> bool:
-    """The session's facilitators and admins take its attendance: the rule the sheet's
-    access check (``scheduling.apps._session_reach``) and the program day's links both
-    ask, so no link answers 404. Uses prefetched facilitators when there are some."""
-    return user.is_program_admin or any(f.pk == user.pk for f in session.group.facilitators.all())
-
-
-def _openable_client_ids(viewer, client_ids) -> set[int]:
-    """Of these clients, the ones ``viewer`` may open: one query for a whole calendar.
-    Everyone else's appointment shows as "Busy"."""
-    if not client_ids:
-        return set()
-    return set(
-        clients_for(viewer, Purpose.CHART)
-        .filter(pk__in=set(client_ids))
-        .values_list("pk", flat=True)
-    )
+def _sessions_of(staff):
+    """The sessions ``staff`` facilitates (the facilitator rule of clients.access)."""
+    return scope(staff, "scheduling.groupsession", Purpose.ATTENDANCE, relation=FACILITATOR)
 
 
 def staff_week(user, start: date, *, viewer):
     end = start + timedelta(days=7)
     sessions = sessions_with_counts(
-        GroupSession.objects.between(start, end).filter(group__facilitators=user)
+        GroupSession.objects.between(start, end).filter(pk__in=_sessions_of(user).values("pk"))
     )
+    # The person's booked time, whoever the client: one the viewer may not open shows
+    # as "Busy" (``_by_day`` asks clients.access for each appointment).
     appointments = (
         Appointment.objects.filter(
-            clinician=user, starts_at__date__gte=start, starts_at__date__lt=end
+            staff_relation(user, "scheduling.appointment", CLINICIAN),
+            starts_at__date__gte=start,
+            starts_at__date__lt=end,
         )
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("client", "room")
@@ -341,8 +339,8 @@ def room_week(room, start: date, *, viewer):
 def _by_day(start, sessions, appointments, *, viewer):
     tz = clinic_tz()
     days = [{"date": start + timedelta(days=n), "items": []} for n in range(7)]
-    appointments = list(appointments)
-    openable = _openable_client_ids(viewer, [a.client_id for a in appointments])
+    # Each appointment with the viewer's access to its client: one query for a calendar.
+    appointments = with_access(viewer, "scheduling.appointment", appointments)
     for session in sessions:
         days[(session.date - start).days]["items"].append(
             {"session": session, "at": session.starts_at}
@@ -353,7 +351,9 @@ def _by_day(start, sessions, appointments, *, viewer):
             {
                 "appointment": appointment,
                 "at": appointment.starts_at,
-                "can_open": appointment.client_id in openable,
+                "can_open": appointment.access.allows(Purpose.CHART),
+                "can_read_note": appointment.access.allows(Purpose.CLINICAL),
+                "can_cancel": appointment.access.can(Action.EDIT),
             }
         )
     for day in days:
@@ -362,14 +362,19 @@ def _by_day(start, sessions, appointments, *, viewer):
 
 
 def program_day(day: date, *, viewer):
-    sessions = list(sessions_with_counts(GroupSession.objects.on(day)))
-    for session in sessions:
-        session.can_take_attendance = can_take_attendance(viewer, session)
-    return sessions
+    # Each session with ``session.access``: the sheet's link shows only when
+    # ``access.can.take_attendance`` (the facilitator rule the sheet's page asks).
+    return with_access(
+        viewer, "scheduling.groupsession", sessions_with_counts(GroupSession.objects.on(day))
+    )
 
 
 def facilitator_today(user, day: date):
-    return list(sessions_with_counts(GroupSession.objects.on(day).filter(group__facilitators=user)))
+    return list(
+        sessions_with_counts(
+            GroupSession.objects.on(day).filter(pk__in=_sessions_of(user).values("pk"))
+        )
+    )
 
 
 def groups_with_seats():

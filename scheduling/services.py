@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clients.access import Purpose, client_access
+from clients.access import CLINICIAN, FACILITATOR, Purpose, client_access, staff_relation
 from clients.models import CareTeamRole, Client, ClientStatus, Episode
 from clients.services import care_team_add, care_team_end, care_team_end_source
 from iop.audit.services import AuditContext, audit_record
@@ -76,8 +76,10 @@ def conflicts(
     User = get_user_model()
     for user in User.objects.filter(pk__in=staff_ids):
         if (
-            sessions.filter(group__facilitators=user).exists()
-            or appointments.filter(clinician=user).exists()
+            sessions.filter(staff_relation(user, "scheduling.groupsession", FACILITATOR)).exists()
+            or appointments.filter(
+                staff_relation(user, "scheduling.appointment", CLINICIAN)
+            ).exists()
         ):
             problems.append(f"{user} is already booked at that time.")
     if room_id and (

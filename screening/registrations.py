@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from clients.access import OwnedKind, Purpose, register_owned
+from clients.access import Action, OwnedKind, Purpose, register_owned
 from clients.chart import ChartSection
 from clients.chart import register as register_chart
 from iop.accounts.models import Role
@@ -10,8 +10,6 @@ from iop.accounts.navigation import NavItem
 from iop.accounts.navigation import register as register_nav
 from iop.dashboard import DashboardSection
 from iop.dashboard import register as register_section
-
-WRITE = (Purpose.EDIT, Purpose.CLINICAL)
 
 
 def register():
@@ -89,7 +87,7 @@ def _chart_section(request, client):
 
     return {
         **screen_history(client, limit=CHART_ROWS),
-        "can_write": all(request.client_access.allows(p) for p in WRITE),
+        "can_write": request.client_access.can(Action.RECORD_SCREEN),
     }
 
 

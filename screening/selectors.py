@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from django.db.models import OuterRef, Subquery, prefetch_related_objects
 from django.utils import timezone
 
-from clients.access import Purpose, clients_for
+from clients.access import Purpose, clients_for, scope, with_access
 from clients.models import CareTeamMember, CareTeamRole
 from iop.numbers import percent
 from scheduling.models import Enrollment
@@ -32,9 +32,7 @@ CHART_ROWS = 12  # screens in the chart's table; the history page shows them all
 def write_scope(user):
     """Clients ``user`` may record screens for and act on: the care team's EDIT and
     CLINICAL (medical staff are on it as prescribers), or an admin."""
-    return clients_for(user, Purpose.EDIT).filter(
-        pk__in=clients_for(user, Purpose.CLINICAL).values("pk")
-    )
+    return clients_for(user, Purpose.CLINICAL_WRITE)
 
 
 # --- Today's collection list -------------------------------------------------------------
@@ -52,9 +50,14 @@ def _enrolled(field_name: str, on: date):
 
 def collection_list(user, *, on: date) -> list[dict]:
     """The day's random selections the viewer may see, grouped by the client's slot
-    (one query: the slot and group come as subqueries, the screen by its one-to-one)."""
-    rows = list(
-        RandomSelection.objects.filter(date=on, client__in=clients_for(user, Purpose.CLINICAL))
+    (one query: the slot and group come as subqueries, the screen by its one-to-one),
+    each with ``row.access`` (one more query), so a row offers Collect, Breath test,
+    No-show and Refused only to whom ``row.access.can.record_screen``."""
+    rows = with_access(
+        user,
+        "screening.selection",
+        scope(user, "screening.selection", Purpose.CLINICAL)
+        .filter(date=on)
         .select_related("client", "track", "screen")
         .annotate(
             slot_name=_enrolled("group__slot__name", on),
@@ -62,7 +65,7 @@ def collection_list(user, *, on: date) -> list[dict]:
             slot_order=_enrolled("group__slot__order", on),
             group_name=_enrolled("group__name", on),
         )
-        .order_by("client__legal_last_name", "client__legal_first_name", "id")
+        .order_by("client__legal_last_name", "client__legal_first_name", "id"),
     )
     slots: dict = {}
     for row in rows:

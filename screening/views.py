@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clients.access import Purpose, client_view, owned_view
+from clients.access import Action, Purpose, client_view, owned_view
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error, form_status
 from screening import selectors, services
@@ -33,11 +33,11 @@ from screening.forms import (
 from screening.models import OrderKind, UrineStatus
 from screening.rules import AnalyteOutcome, Confirmation
 
-WRITE = (Purpose.EDIT, Purpose.CLINICAL)
+WRITE = Purpose.CLINICAL_WRITE
 
 
 def _can_write(request) -> bool:
-    return all(request.client_access.allows(p) for p in WRITE)
+    return request.client_access.can(Action.RECORD_SCREEN)
 
 
 def _chart(client):
@@ -66,7 +66,6 @@ def collection_list(request):
         {
             "today": today,
             "slots": selectors.collection_list(request.user, on=today),
-            "is_admin": request.user.is_program_admin,
             "void_form": VoidForm(),
         },
     )

@@ -2,14 +2,12 @@
 
 from django.utils import timezone
 
-from clients.access import OwnedKind, Purpose, register_owned
+from clients.access import Action, OwnedKind, Purpose, register_owned
 from clients.chart import ChartSection
 from clients.chart import register as register_chart
 from iop.accounts.models import Role
 from iop.dashboard import DashboardSection
 from iop.dashboard import register as register_section
-
-WRITE = (Purpose.EDIT, Purpose.CLINICAL)
 
 
 def register():
@@ -59,7 +57,7 @@ def register():
 
 
 def _can_write(request) -> bool:
-    return all(request.client_access.allows(purpose) for purpose in WRITE)
+    return request.client_access.can(Action.WRITE_CLINICAL)
 
 
 def _chart_medications(request, client):

@@ -82,9 +82,7 @@ def open_safety_flags(user, *, limit: int = 20):
     Acting means acknowledging, a write: the care team's EDIT and CLINICAL, not a
     supervisor's read-only reason, so nobody is shown a flag they could not clear.
     """
-    scope = clients_for(user, Purpose.EDIT).filter(
-        pk__in=clients_for(user, Purpose.CLINICAL).values("pk")
-    )
+    scope = clients_for(user, Purpose.CLINICAL_WRITE)
     return list(
         Measure.objects.flags_open()
         .filter(Q(client__in=scope.values("pk")))

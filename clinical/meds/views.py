@@ -13,14 +13,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from clients.access import Purpose, client_view, owned_view
+from clients.access import Action, Purpose, client_view, owned_view
 from clinical.meds import measures as scoring
 from clinical.meds import services
 from clinical.meds.forms import AcknowledgeForm, MeasureForm, MedicationForm, MedicationStopForm
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 
-WRITE = (Purpose.EDIT, Purpose.CLINICAL)
+WRITE = Purpose.CLINICAL_WRITE
 
 
 def _status(form):
@@ -164,7 +164,7 @@ def _render_detail(request, measure, *, form=None, status=200):
             ]
             if measure.subscores
             else [],
-            "can_acknowledge": all(request.client_access.allows(p) for p in WRITE),
+            "can_acknowledge": request.client_access.can(Action.WRITE_CLINICAL),
             "acknowledge_form": form or AcknowledgeForm(),
         },
         status=status,

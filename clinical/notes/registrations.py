@@ -1,6 +1,14 @@
 """How the notes part plugs into the rest: access kinds, chart and dashboard sections."""
 
-from clients.access import AccessDecision, OwnedKind, Purpose, register_owned
+from clients.access import (
+    AUTHOR,
+    FACILITATOR,
+    REACH_AUTHOR,
+    SUPERVISOR,
+    OwnedKind,
+    Purpose,
+    register_owned,
+)
 from clients.chart import ChartSection
 from clients.chart import register as register_chart
 from iop.accounts.models import Role
@@ -22,10 +30,12 @@ def register():
             lambda: ProgressNote.objects.filter(client__isnull=False).select_related(
                 "author", "client", "appointment", "modality__parent", "signed_by"
             ),
+            relations={AUTHOR: "author", SUPERVISOR: "author"},
         )
     )
-    # A group note belongs to no single client: its author and the author's
-    # supervisor (who co-signs it) reach it whole; clients' charts show one section.
+    # A group note belongs to no single client: clients.access's author rule (the author
+    # and the author's supervisor, who co-signs it) reaches it whole; clients' charts
+    # show one section.
     register_owned(
         OwnedKind(
             "clinical.groupnote",
@@ -34,7 +44,8 @@ def register():
                 "author", "session__group", "modality__parent", "topic", "signed_by"
             ),
             client_attr=None,
-            reach=_group_note_reach,
+            reach=REACH_AUTHOR,
+            relations={AUTHOR: "author", SUPERVISOR: "author", FACILITATOR: "session__group"},
         )
     )
     register_chart(
@@ -60,16 +71,6 @@ def register():
             _my_notes,
         )
     )
-
-
-def _group_note_reach(user, note, purpose):
-    if user.is_program_admin:
-        return AccessDecision(True, "admin")
-    if note.author_id == user.pk:
-        return AccessDecision(True, "author")
-    if note.author.clinical_supervisor_id == user.pk:
-        return AccessDecision(True, "supervisor")
-    return AccessDecision(False, "none")
 
 
 def _chart(request, client):

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import JSONObject
 
+from clients.access import AUTHOR, SUPERVISOR, Purpose, scope
 from clients.models import Client
 from clinical.notes.models import (
     Addendum,
@@ -175,21 +176,39 @@ def chart_notes(client: Client, *, limit: int | None = None):
     return notes
 
 
-def cosign_queue(supervisor):
-    """Notes of the supervisor's supervisees waiting for their co-signature."""
-    return (
-        ProgressNote.objects.filter(
-            cosign_status=CosignStatus.PENDING, author__clinical_supervisor=supervisor
+def _notes_in_scope(user, *, relation):
+    """The notes ``user`` stands to in ``relation`` (clients.access) and may open from a
+    list: an appointment's note only while its client is in their CLINICAL scope, a
+    group note by its own reach rule (and for its author, only while the session's
+    page, where the draft is finished, opens for them)."""
+    appointment_notes = scope(user, "clinical.progressnote", Purpose.CLINICAL, relation=relation)
+    group_notes = scope(user, "clinical.groupnote", Purpose.CLINICAL, relation=relation)
+    if relation == AUTHOR:
+        group_notes = group_notes.filter(
+            session__in=scope(user, "scheduling.groupsession", Purpose.ATTENDANCE).values("pk")
         )
+    return ProgressNote.objects.filter(
+        Q(pk__in=appointment_notes.values("pk")) | Q(pk__in=group_notes.values("pk"))
+    )
+
+
+def cosign_queue(supervisor):
+    """Notes of the supervisor's supervisees waiting for their co-signature, that the
+    supervisor may open (a note about a client the author's team no longer serves
+    leaves the queue with the client's chart)."""
+    return (
+        _notes_in_scope(supervisor, relation=SUPERVISOR)
+        .filter(cosign_status=CosignStatus.PENDING)
         .select_related("author", "client", "session__group", "appointment")
         .order_by("signed_at")
     )
 
 
 def open_notes(author):
-    """The author's drafts, and signed notes their supervisor returned."""
+    """The author's drafts, and signed notes their supervisor returned, that the author
+    may still open."""
     return (
-        ProgressNote.objects.filter(author=author)
+        _notes_in_scope(author, relation=AUTHOR)
         .filter(Q(status=NoteStatus.DRAFT) | Q(cosign_status=CosignStatus.RETURNED))
         .select_related("client", "session__group", "appointment")
         .order_by("created_at")

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp import devices_for_user
 
+from clients.access import Action, may
 from clients.models import Client
 from clinical.notes.models import (
     FORMAT_SECTIONS,
@@ -156,7 +157,7 @@ def _apply(note: ProgressNote, content: NoteContent) -> None:
 def _check_editable(note: ProgressNote, actor) -> None:
     if note.status != NoteStatus.DRAFT:
         raise ValidationError("This note is signed and locked: add an addendum instead.")
-    if note.author_id != actor.pk:
+    if not may(actor, note_kind(note), note, Action.EDIT_NOTE):
         raise ValidationError("Only the author edits a draft; this one is someone else's.")
 
 
@@ -240,7 +241,7 @@ def group_note_save(
     session = GroupSession.objects.select_for_update().select_related("group").get(pk=session.pk)
     if session.is_cancelled:
         raise ValidationError("This session was cancelled: there is no group note to write.")
-    if not session.group.facilitators.filter(pk=actor.pk).exists():
+    if not may(actor, "scheduling.groupsession", session, Action.WRITE_NOTE):
         raise ValidationError("Only a facilitator of this group writes its group note.")
     note = ProgressNote.objects.select_for_update().filter(session=session).first()
     created = note is None
@@ -307,7 +308,7 @@ def appointment_note_save(
     appointment = (
         Appointment.objects.select_for_update().select_related("client").get(pk=appointment.pk)
     )
-    if appointment.clinician_id != actor.pk:
+    if not may(actor, "scheduling.appointment", appointment, Action.WRITE_NOTE):
         raise ValidationError("Only the appointment's clinician writes its note.")
     note = ProgressNote.objects.select_for_update().filter(appointment=appointment).first()
     created = note is None
@@ -504,7 +505,7 @@ def note_sign(
 
     Not one transaction from the top: a failed identity check must leave its denied
     audit row behind, which a rollback would remove."""
-    if note.author_id != actor.pk:
+    if not may(actor, note_kind(note), note, Action.SIGN):
         raise ValidationError("Only the author signs a note.")
     _confirm_identity(
         actor, password=password, otp_token=otp_token, action="note.sign", note=note, audit=audit
@@ -580,7 +581,7 @@ def _locked(note: ProgressNote) -> ProgressNote:
 
 
 def _check_cosigner(note: ProgressNote, actor) -> None:
-    if note.author.clinical_supervisor_id != actor.pk:
+    if not may(actor, note_kind(note), note, Action.COSIGN):
         raise ValidationError("Only the author's clinical supervisor co-signs this note.")
 
 
@@ -633,11 +634,14 @@ def note_return(
     return note
 
 
+def note_kind(note: ProgressNote) -> str:
+    """The note's owned kind in clients.access."""
+    return "clinical.groupnote" if note.session_id else "clinical.progressnote"
+
+
 def may_add_addendum(note: ProgressNote, user) -> bool:
-    """The author, or for a group note any facilitator of its session."""
-    if note.author_id == user.pk:
-        return True
-    return bool(note.session_id) and note.session.group.facilitators.filter(pk=user.pk).exists()
+    """The author, or for a group note any facilitator of its session (clients.access)."""
+    return may(user, note_kind(note), note, Action.ADDENDUM)
 
 
 def addendum_add(

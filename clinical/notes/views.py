@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from clients.access import Purpose, client_view, owned_view
+from clients.access import Action, Purpose, client_view, owned_view
 from clinical.notes import selectors, services
 from clinical.notes.forms import (
     AddendumForm,
@@ -28,6 +28,15 @@ from clinical.notes.services import ATTESTATION, COSIGN_ATTESTATION
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 from scheduling.models import AppointmentStatus
+
+
+def _note_access(request, note):
+    """The viewer's access to ``note`` (None before it is written): what the page loaded,
+    about the note, so ``can(Action.SIGN)`` and the rest answer for the note itself."""
+    if note is None:
+        return None
+    label = "clinical.groupnote" if note.session_id else "clinical.progressnote"
+    return request.client_access.about(label, note)
 
 
 def _status(form):
@@ -82,8 +91,12 @@ def _save_group(request, session, form, *, autosave):
 def group_note(request, session):
     note = selectors.group_note_for(session)
     rows, absent, plan = _group_context(session, note)
-    editable = note is None or (not note.is_signed and note.author_id == request.user.pk)
-    is_facilitator = session.group.facilitators.filter(pk=request.user.pk).exists()
+    note_access = _note_access(request, note)
+    editable = (
+        not session.is_cancelled
+        and request.client_access.can(Action.WRITE_NOTE)
+        and (note is None or (not note.is_signed and note_access.can(Action.EDIT_NOTE)))
+    )
     form = _group_form(request, session, note, rows, absent, plan, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -107,7 +120,8 @@ def group_note(request, session):
             "rows": rows,
             "absent": absent,
             "plan": plan,
-            "editable": editable and is_facilitator and not session.is_cancelled,
+            "editable": editable,
+            "note_access": note_access,
             "missing": services.note_missing(note, attending=[r.client for r in rows])
             if note and not note.is_signed
             else [],
@@ -204,7 +218,7 @@ def _sign_page(request, note, *, missing, back, title):
         messages.info(request, "This note is already signed.")
         return redirect(*back)
     form = IdentityForm(request.POST or None, user=request.user)
-    is_author = note is not None and note.author_id == request.user.pk
+    note_access = _note_access(request, note)
     if request.method == "POST" and form.is_valid():
         if note is None:
             form.add_error(None, "Nothing is written yet: there is no note to sign.")
@@ -236,7 +250,7 @@ def _sign_page(request, note, *, missing, back, title):
             "back": back,
             "title": title,
             "attestation": ATTESTATION,
-            "is_author": is_author,
+            "note_access": note_access,
         },
         status=_status(form) if not (request.method == "POST" and form.errors) else 400,
     )
@@ -264,7 +278,7 @@ def _addendum_page(request, note, *, back):
     return render(
         request,
         "clinical/notes/addendum.html",
-        {"note": note, "form": form, "back": back},
+        {"note": note, "form": form, "back": back, "note_access": _note_access(request, note)},
         status=400 if request.method == "POST" and form.errors else 200,
     )
 
@@ -307,9 +321,10 @@ def appointment_note(request, appointment):
                 return redirect("notes:appointment_sign", appointment.public_id)
             messages.success(request, "Draft saved.")
             return redirect("notes:appointment_note", appointment.public_id)
+    note_access = _note_access(request, note)
     editable = (
-        appointment.clinician_id == request.user.pk
-        and (note is None or (not note.is_signed and note.author_id == request.user.pk))
+        request.client_access.can(Action.WRITE_NOTE)
+        and (note is None or (not note.is_signed and note_access.can(Action.EDIT_NOTE)))
         and appointment.status
         in (
             (AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETED)
@@ -326,6 +341,7 @@ def appointment_note(request, appointment):
             "note": note,
             "form": form,
             "editable": editable,
+            "note_access": note_access,
             "started": appointment.starts_at <= timezone.now(),
             "last_plan": selectors.last_plan_for(
                 appointment.client, exclude_note_id=note.pk if note else None
@@ -386,7 +402,6 @@ def appointment_no_show(request, appointment):
 
 
 def _cosign_page(request, note):
-    is_supervisor = note.author.clinical_supervisor_id == request.user.pk
     action = request.POST.get("action")
     sign_form = IdentityForm(request.POST if action == "cosign" else None, user=request.user)
     return_form = ReturnForm(request.POST if action == "return" else None)
@@ -422,7 +437,7 @@ def _cosign_page(request, note):
             "sections": sections,
             "sign_form": sign_form,
             "return_form": return_form,
-            "is_supervisor": is_supervisor,
+            "access": request.client_access,
             "waiting": note.cosign_status == CosignStatus.PENDING,
             "attestation": COSIGN_ATTESTATION,
         },

@@ -3,7 +3,7 @@ and the clinicians' "Plans due for review" on the dashboard."""
 
 from django.utils import timezone
 
-from clients.access import OwnedKind, Purpose, register_owned
+from clients.access import Action, OwnedKind, Purpose, register_owned
 from clients.chart import ChartSection
 from clients.chart import register as register_chart
 from iop.accounts.models import Role
@@ -61,8 +61,7 @@ def register():
 
 
 def _can_write(request) -> bool:
-    access = request.client_access
-    return access.allows(Purpose.EDIT) and access.allows(Purpose.CLINICAL)
+    return request.client_access.can(Action.WRITE_CLINICAL)
 
 
 def _chart_treatment(request, client):

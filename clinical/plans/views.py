@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from clients.access import Purpose, client_view, owned_view
+from clients.access import Action, Purpose, client_view, owned_view
 from clinical.plans import selectors, services
 from clinical.plans.forms import (
     ContactFormSet,
@@ -25,11 +25,11 @@ from clinical.plans.models import CRISIS_LINE
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 
-WRITE = (Purpose.EDIT, Purpose.CLINICAL)
+WRITE = Purpose.CLINICAL_WRITE
 
 
 def _can_write(request) -> bool:
-    return all(request.client_access.allows(p) for p in WRITE)
+    return request.client_access.can(Action.WRITE_CLINICAL)
 
 
 def _status(form) -> int:

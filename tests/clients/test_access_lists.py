@@ -1,0 +1,224 @@
+"""Every list goes through clients/access.py, as every page does.
+
+The walk finds what it walks in the registries (clients.access.OWNED, the dashboard's
+sections, the menu, the staff task sources), so a newly registered list is walked
+without editing this file. For each role of the access table
+(tests/clients/test_access_table.py), a client the person has no reason to see, one
+of them the primary clinician's client until yesterday (the care-team end service),
+never appears by name or MRN: not on the dashboard, not in any section, menu page,
+task list, calendar or search, and no object of theirs is in any list scope.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from clients import services
+from clients.access import OWNED, Purpose, clients_for, scope
+from clients.models import CareTeamMember, EmergencyAccess
+from clinical.meds.services import measure_record
+from clinical.notes.models import CosignStatus
+from clinical.notes.services import appointment_note_save, note_sign
+from iop import dashboard
+from iop.accounts.navigation import NAV
+from iop.notifications.services import outbox_sweep
+from iop.notifications.sources import SOURCES
+from scheduling.services import appointment_book
+from screening import services as screening
+from tests.clinical.factories_meds import phq9
+from tests.clinical.notes_factories import individual_content
+from tests.clinical.plans_factories import signed_plan
+from tests.iop.factories import PASSWORD, UserFactory
+from tests.screening.factories import all_negative, collect, enrolled_client, selection_for
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN_FIRST, HIDDEN_LAST = "Ottoline", "Vexworth"
+
+
+def _book(client, clinician, *, hours_from_now):
+    start = timezone.now().replace(microsecond=0) + timedelta(hours=hours_from_now)
+    return appointment_book(
+        client=client,
+        clinician=clinician,
+        kind="individual",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        actor=clinician,
+    )
+
+
+def _note(appointment, author, *, sign=False):
+    note = appointment_note_save(
+        appointment=appointment, content=individual_content(), actor=author
+    )
+    return note_sign(note=note, actor=author, password=PASSWORD) if sign else note
+
+
+@pytest.fixture
+def world(clinician, supervisor, intake_user, medical_user, admin_user):
+    """A client everyone below sees in their role (``seen``), and one none of them has
+    a reason to see (``hidden``): alice (``clinician``) was its primary clinician until
+    yesterday and left behind a draft, a note waiting for carol's co-signature, a
+    safety flag, a plan due for review, a follow-up, today's random test and an
+    appointment later this week."""
+    keeper = UserFactory(username="keeper", roles=["clinician"])
+    facilitator = UserFactory(username="facil", roles=["clinician"])
+    glass = UserFactory(username="glass", roles=["clinician"])
+    stranger = UserFactory(username="strange", roles=["clinician"])
+    lonely = UserFactory(username="sup3", roles=["supervisor"])
+
+    seen = enrolled_client(clinician, actor=intake_user)
+    services.care_team_add(client=seen, staff=intake_user, role="intake", actor=admin_user)
+    services.care_team_add(client=seen, staff=facilitator, role="facilitator", actor=intake_user)
+    services.care_team_add(client=seen, staff=medical_user, role="prescriber", actor=intake_user)
+    EmergencyAccess.objects.create(
+        client=seen,
+        staff=glass,
+        reason="Collapsed in the lobby, paramedics ask",
+        expires_at=timezone.now() + timedelta(minutes=60),
+    )
+
+    hidden = enrolled_client(keeper, actor=intake_user, start_days_ago=20)
+    hidden.legal_first_name, hidden.legal_last_name = HIDDEN_FIRST, HIDDEN_LAST
+    hidden.save(update_fields=["legal_first_name", "legal_last_name"])
+    member = services.care_team_add(
+        client=hidden,
+        staff=clinician,
+        role="primary",
+        actor=intake_user,
+        started_on=timezone.localdate() - timedelta(days=10),
+    )
+    draft = _note(_book(hidden, clinician, hours_from_now=-30), clinician)
+    waiting = _note(_book(hidden, clinician, hours_from_now=-3), clinician, sign=True)
+    assert waiting.cosign_status == CosignStatus.PENDING
+    _book(hidden, clinician, hours_from_now=2)  # later today: on alice's week
+    measure_record(
+        client=hidden,
+        instrument="phq9",
+        administered_on=timezone.localdate(),
+        items=phq9(1, 1, 1, 1, 1, 1, 1, 1, 2),
+        actor=clinician,
+    )
+    signed_plan(hidden, clinician, signed_on=timezone.localdate() - timedelta(days=40))
+    positive = collect(hidden, clinician)
+    screening.urine_results_record(
+        screen=positive, results=all_negative(positive, cocaine=("positive", 420)), actor=clinician
+    )
+    selection_for(hidden)
+    selection_for(seen)
+    services.care_team_end(
+        member=member, actor=intake_user, ended_on=timezone.localdate() - timedelta(days=1)
+    )
+    assert not CareTeamMember.objects.active().filter(pk=member.pk).exists()
+    # The staff tasks the sweep writes from every source (alice's draft, carol's co-sign).
+    outbox_sweep(now=timezone.now())
+
+    people = {
+        "intake": intake_user,
+        "primary clinician (until yesterday on the hidden client's team)": clinician,
+        "clinician not on the team": stranger,
+        "facilitator only": facilitator,
+        "prescriber": medical_user,
+        "supervisor of the primary": supervisor,
+        "supervisor of nobody there": lonely,
+        "break the glass": glass,
+    }
+    return {"seen": seen, "hidden": hidden, "people": people, "draft": draft}
+
+
+def _absent(html: str, hidden, where: str):
+    for word in (HIDDEN_LAST, hidden.mrn, str(hidden.public_id)):
+        assert word not in html, f"{where} shows the hidden client ({word})"
+
+
+def _pages():
+    """Every menu page (no arguments), the dashboard, the task list and the lists."""
+    names = {"dashboard", "notifications:tasks", "clients:list", "clients:caseload"}
+    names |= {item.url_name for item in NAV}
+    return sorted(names)
+
+
+def _request(user):
+    request = RequestFactory().get("/")
+    request.user = user
+    request.session = {}
+    return request
+
+
+def test_the_walk_finds_the_registries():
+    """The walk covers what apps register: a list added later is walked too."""
+    keys = {section.key for section in dashboard.SECTIONS}
+    assert {"cosign", "my_notes", "today", "safety_flags", "plans_due"} <= keys
+    assert {"screen_follow_ups", "collection_today", "caseload"} <= keys
+    assert {"scheduling:week", "scheduling:day", "screening:collection_list"} <= set(_pages())
+    assert {"clinical.progressnote", "clinical.groupnote", "scheduling.groupsession"} <= set(OWNED)
+    assert {"clinical.note_unsigned", "clinical.cosign_waiting"} <= set(SOURCES)
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        "intake",
+        "primary clinician (until yesterday on the hidden client's team)",
+        "clinician not on the team",
+        "facilitator only",
+        "prescriber",
+        "supervisor of the primary",
+        "supervisor of nobody there",
+        "break the glass",
+    ],
+)
+def test_a_client_without_a_reason_is_in_no_list(who, world, client_as):
+    hidden, user = world["hidden"], world["people"][who]
+    web = client_as(user)
+
+    # Every page of the menu, the dashboard, the task list, the client list.
+    for name in _pages():
+        response = web.get(reverse(name))
+        assert response.status_code in (200, 302, 403), (name, response.status_code)
+        _absent(response.content.decode(), hidden, name)
+    # A search for the hidden client's name or MRN finds nothing (the search box
+    # echoes what was typed: the other words must not appear).
+    for text, others in ((HIDDEN_LAST, (HIDDEN_FIRST, hidden.mrn)), (hidden.mrn, (HIDDEN_LAST,))):
+        web.post(reverse("clients:list"), {"q": text})
+        html = web.get(reverse("clients:list")).content.decode()
+        for word in (*others, str(hidden.public_id)):
+            assert word not in html, f"search {text} shows the hidden client ({word})"
+    web.get(reverse("clients:list") + "?clear=1")
+
+    # Every dashboard section, whatever its roles, rendered with its template.
+    request = _request(user)
+    for section in dashboard.SECTIONS:
+        context = section.context(request) if section.context else {}
+        if context is None:
+            continue
+        html = render_to_string(section.template, {"section": context}, request=request)
+        _absent(html, hidden, f"dashboard section {section.key}")
+
+    # Every list scope, for every purpose: no object of the hidden client.
+    assert hidden not in clients_for(user, Purpose.CHART)
+    for label, kind in OWNED.items():
+        for purpose in (*Purpose.ALL, Purpose.CLINICAL_WRITE):
+            objects = scope(user, label, purpose)
+            if kind.client_attr is not None:
+                assert not objects.filter(**{kind.client_attr: hidden}).exists(), (label, purpose)
+
+
+def test_the_author_keeps_their_list_while_the_client_is_theirs(world, client_as, clinician):
+    """The walk's control: what drops from the lists is what the care-team end took away.
+    The hidden client's keeper sees the client; alice still sees her other client."""
+    keeper = world["hidden"].care_team.active().get(role="primary").staff
+    assert world["hidden"] in clients_for(keeper, Purpose.CHART)
+    html = client_as(clinician).get(reverse("screening:collection_list")).content.decode()
+    assert world["seen"].mrn in html
+    # The draft about the hidden client is alice's still, and its page is 404 for her:
+    # so it is not on her list either.
+    page = client_as(clinician).get(
+        reverse("notes:appointment_note", args=[world["draft"].appointment.public_id])
+    )
+    assert page.status_code == 404
