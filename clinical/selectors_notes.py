@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import JSONObject
 
+from clients.access import Purpose, clients_for
 from clients.models import Client
 from clinical.models import (
     Addendum,
@@ -175,11 +176,21 @@ def chart_notes(client: Client, *, limit: int | None = None):
     return notes
 
 
+def _reachable(notes, user):
+    """Only notes whose page ``user`` may open: a group note by its author and the
+    author's supervisor (who already select it), a client's note through the client's
+    access (a care team that ended takes the note off the list with the chart)."""
+    return notes.filter(Q(client__isnull=True) | Q(client__in=clients_for(user, Purpose.CLINICAL)))
+
+
 def cosign_queue(supervisor):
     """Notes of the supervisor's supervisees waiting for their co-signature."""
     return (
-        ProgressNote.objects.filter(
-            cosign_status=CosignStatus.PENDING, author__clinical_supervisor=supervisor
+        _reachable(
+            ProgressNote.objects.filter(
+                cosign_status=CosignStatus.PENDING, author__clinical_supervisor=supervisor
+            ),
+            supervisor,
         )
         .select_related("author", "client", "session__group", "appointment")
         .order_by("signed_at")
@@ -189,7 +200,7 @@ def cosign_queue(supervisor):
 def open_notes(author):
     """The author's drafts, and signed notes their supervisor returned."""
     return (
-        ProgressNote.objects.filter(author=author)
+        _reachable(ProgressNote.objects.filter(author=author), author)
         .filter(Q(status=NoteStatus.DRAFT) | Q(cosign_status=CosignStatus.RETURNED))
         .select_related("client", "session__group", "appointment")
         .order_by("created_at")
