@@ -4,20 +4,26 @@ The crawl signs in as each account of ``seed_demo`` (one per role, and the secon
 clinician), starts at the dashboard and walks breadth-first over every same-site link
 (``a[href]``, ``hx-get``) and form (``form[action]``, ``hx-post``) the pages render:
 
-- every distinct link found is fetched and must answer 2xx or 3xx (a redirect is
-  followed as one more link; one to the sign-in page is a failure);
+- every distinct link kept (see the bounds below) is fetched and must answer 2xx or
+  3xx (a redirect is followed as one more link; one to the sign-in page is a failure);
 - a GET form is submitted with its default values, as a link;
-- a POST form is posted with only its hidden inputs and the page's CSRF token, as a
-  click on its button would, each in a savepoint rolled back afterwards so that no
-  post changes what the crawl sees next. A validation answer (200, 400, 409, 422) is
+- a POST form is posted with only its hidden inputs, its button's name and value and
+  the page's CSRF token, as a click on the button would, once the walk is done and each
+  in a savepoint rolled back afterwards, so that no post changes what another sees. A validation answer (200, 400, 409, 422) is
   fine; 403, 404, 405 and 5xx mean the button is dead for that person.
 
-Only pages are parsed for more links within a budget (PER_NAME per URL name, PAGES
-per account); every link found on a parsed page is still fetched, so a dead link in a
-list is found however long the list. The clinic is the demo's, plus one client whose
-care team with ``clinician`` ended yesterday (moved to ``clinician2``), after that
-clinician had signed a note awaiting co-signature and left a draft: no page may still
-link ``clinician`` or their supervisor to that client.
+The crawl is bounded: PER_NAME pages of each URL name are parsed for more links, and
+PAGES per account. Every link and button found on a list (a page with no id in its
+URL: the dashboard, a list, a queue, a schedule, a report) is tried however long the
+list, since a list is where a client one has no reason to see would show; a page about
+one object (a chart, a note) adds at most PER_NAME of each URL name. Django's admin
+pages, ADMIN_PER_NAME of each.
+
+The clinic is the demo's, built once for the module, plus yesterday's uncharted
+session, a break-the-glass access waiting for review, and one client whose care team
+with ``clinician`` ended yesterday (moved to ``clinician2``) after that clinician had
+signed a note now waiting for co-signature and left a draft: no page may still lead
+``clinician`` or their supervisor to that client.
 """
 
 import io
@@ -35,12 +41,19 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client as Browser
+from django.test import override_settings
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from clients import services
-from clients.models import AsamLevel, CareTeamRole, InformationCategory, RecipientType
+from clients.models import (
+    AsamLevel,
+    CareTeamRole,
+    Client,
+    InformationCategory,
+    RecipientType,
+)
 from clinical.models import Modality
 from clinical.services_notes import NoteContent, appointment_note_save, note_sign
 from iop.accounts.demo import DEMO_PASSWORD, DEMO_STAFF
@@ -96,6 +109,7 @@ def clinic(django_db_setup, django_db_blocker):
                 PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
             ):
                 call_command("seed_demo", stdout=io.StringIO())
+                _buttons_the_demo_lacks()
                 client = _client_moved_away_yesterday()
                 moved = Clinic(
                     moved_client=str(client.public_id),
@@ -116,6 +130,40 @@ def clinic(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
+
+
+def _buttons_the_demo_lacks():
+    """Two everyday states the demo has none of, each with its own buttons: yesterday's
+    individual session with ``clinician``, not yet charted (No-show, the note form), and
+    a break-the-glass access by ``clinician2`` waiting for the admin's review."""
+    casey, jordan = User.objects.get(username="clinician"), User.objects.get(username="clinician2")
+    client = (
+        Client.objects.filter(
+            care_team__staff=casey,
+            care_team__role=CareTeamRole.PRIMARY,
+            care_team__ended_on__isnull=True,
+            status="active",
+        )
+        .order_by("mrn")
+        .first()
+    )
+    start = datetime.combine(
+        timezone.localdate() - timedelta(days=1), clock(16, 0), tzinfo=clinic_tz()
+    )
+    appointment_book(
+        client=client,
+        clinician=casey,
+        kind="individual",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        actor=casey,
+    )
+    services.emergency_access_open(
+        client=client,
+        actor=jordan,
+        reason="Client arrived in crisis while the primary clinician was away; "
+        "paramedics ask for the medication list.",
+    )
 
 
 def _client_moved_away_yesterday():
@@ -316,6 +364,7 @@ class Crawl:
     posted: int = 0
     tried: set[str] = field(default_factory=set)  # every URL fetched or posted to
     timings: list[tuple[float, str]] = field(default_factory=list)
+    answers: list[tuple[str, str, int]] = field(default_factory=list)  # (method, url, status)
     seen_names: set[str] = field(default_factory=set)
 
     def fail(self, method, url, status, found_on, label, why=""):
@@ -329,12 +378,13 @@ def _timed(crawl: Crawl, method: str, url: str, call):
     response = call()
     elapsed = time.perf_counter() - started
     crawl.timings.append((elapsed, f"{method} {url}"))
+    crawl.answers.append((method, url, response.status_code))
     return response, elapsed
 
 
 def crawl_as(username: str) -> Crawl:
     user = User.objects.get(username=username)
-    browser = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    browser = Browser(enforce_csrf_checks=True, raise_request_exception=False)
     browser.force_login(user)
     crawl = Crawl(username)
     queue = deque([("/", "(start)", "dashboard")])
