@@ -9,8 +9,9 @@ clinician), starts at the dashboard and walks breadth-first over every same-site
 - a GET form is submitted with its default values, as a link;
 - a POST form is posted with only its hidden inputs, its button's name and value and
   the page's CSRF token, as a click on the button would, once the walk is done and each
-  in a savepoint rolled back afterwards, so that no post changes what another sees. A validation answer (200, 400, 409, 422) is
-  fine; 403, 404, 405 and 5xx mean the button is dead for that person.
+  in a savepoint rolled back afterwards, so that no post changes what another sees.
+  A validation answer (200, 400, 409, 422) is fine; 403, 404, 405 and 5xx mean the
+  button is dead for that person.
 
 The crawl is bounded: PER_NAME pages of each URL name are parsed for more links, and
 PAGES per account. Every link and button found on a list (a page with no id in its
