@@ -1,6 +1,6 @@
 """The one owner of the rule that says who may reach a client, and for what.
 
-A staff member reaches a client only through a reason (DESIGN.md, Confidentiality):
+A staff member reaches a client only through a reason (README, Clients and confidentiality):
 an object permission of their own (granted from the care team by
 ``clients.services.client_permissions_sync``), a clinician they supervise holding
 the chart permission, a break-the-glass grant that has not expired, or the admin
@@ -347,7 +347,8 @@ def _page_name(request) -> str:
 
 def _audit_access(request, *, purpose, decision, client, client_id, object_type, object_id):
     # Reading is not writing: this row records that a page was reached for a
-    # purpose; a save writes its own row with the write's action (DESIGN.md, Audit).
+    # purpose; a save writes its own row with the write's action
+    # (docs/architecture.md, The audit trail).
     audit_record(
         action=f"access.{purpose}",
         audit=audit_context(request),

@@ -292,7 +292,7 @@ class CareTeamRole(models.TextChoices):
 # each codename serves is clients/access.py's to say. intake_client is admission,
 # discharge and the care team (Purpose.MANAGE): the primary clinician and intake only.
 # The intake coordinator keeps intake pages only; a facilitator only attendance and
-# their own group-note section (DESIGN.md, Confidentiality).
+# their own group-note section (README, Clients and confidentiality).
 ROLE_PERMISSIONS = {
     CareTeamRole.PRIMARY: ("view_client", "change_client", "intake_client", "attend_client"),
     CareTeamRole.COUNSELLOR: ("view_client", "change_client", "attend_client"),

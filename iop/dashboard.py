@@ -1,8 +1,9 @@
 """The landing page: one section per role the person holds.
 
-Apps register sections (from their AppConfig.ready) as functions that take the
-request and return a context dict, or None to hide themselves. Only this module
-and iop/urls.py look at every app, as DESIGN.md allows.
+Apps register sections (from their registrations.py, called by AppConfig.ready) as
+functions that take the request and return a context dict, or None to hide
+themselves; this module imports no app (docs/architecture.md, The registries). Each
+section's context asks clients.access for what it lists.
 """
 
 from collections.abc import Callable

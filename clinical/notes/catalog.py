@@ -1,4 +1,4 @@
-"""The modalities and curriculum a program starts with (DESIGN.md, The program).
+"""The modalities and curriculum a program starts with (README, Clinical charting).
 
 Seeded by migration ``clinical.0001_notes`` and editable in the admin afterwards;
 ``seed_catalog`` is idempotent (get_or_create by code or title), so tests that flush

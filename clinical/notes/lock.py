@@ -1,4 +1,5 @@
-"""The database's refusal to change a signed note (DESIGN.md, Notes; STYLE.md rule 9).
+"""The database's refusal to change a signed note (docs/architecture.md, What does not
+change once written).
 
 ``ProgressNote.save()`` gives the message; these triggers are the truth on
 PostgreSQL, whatever the path (a queryset ``update()``, the admin, a shell, raw SQL).

@@ -81,7 +81,7 @@ class SessionPlan(models.Model):
     """What a group session will cover; the group note starts from it.
 
     Kept here rather than on scheduling's session: clinical depends on scheduling,
-    never the reverse (DESIGN.md, Architecture)."""
+    never the reverse (docs/architecture.md)."""
 
     session = models.OneToOneField(
         "scheduling.GroupSession", on_delete=models.CASCADE, related_name="plan"

@@ -1,5 +1,5 @@
 """Signals the apps send so the outbox follows their changes without the platform
-importing them (DESIGN.md: dependencies point one way).
+importing them (docs/architecture.md: dependencies point one way).
 
 - ``reminders_subject_cancelled(ref=...)``: a session or appointment was cancelled;
   its pending reminders are cancelled in the same transaction.

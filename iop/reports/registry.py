@@ -1,6 +1,6 @@
 """The reports registry: apps add their reports from their AppConfig.ready.
 
-A platform piece: it never imports clients, scheduling or clinical (DESIGN.md).
+A platform piece: it never imports clients, scheduling or clinical (docs/architecture.md).
 Each report brings its own filter form, its runner and its template; the runner
 scopes every query through ``clients.access.clients_for`` itself, because only the
 app knows which clients a figure is about. The screening app adds its report the

@@ -1,5 +1,5 @@
 """Query counts of the group note form and of the notes timeline do not grow with
-the size of the group or the length of the chart (STYLE.md rule 11)."""
+the size of the group or the length of the chart."""
 
 import re
 from datetime import timedelta
