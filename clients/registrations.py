@@ -1,13 +1,35 @@
-"""Menu items and dashboard sections of the clients app."""
+"""What the clients app adds to the registries (docs/architecture.md): its owned kind
+(an emergency access under review), the audit's subjects, the task list's openable
+clients, menu items and dashboard sections."""
 
+from clients.access import OwnedKind, register_owned
 from iop.accounts.models import Role
 from iop.accounts.navigation import NavItem
 from iop.accounts.navigation import register as register_nav
+from iop.audit import subjects
 from iop.dashboard import DashboardSection
 from iop.dashboard import register as register_section
 
 
 def register():
+    from clients.models import EmergencyAccess
+
+    register_owned(
+        OwnedKind(
+            "clients.emergencyaccess",
+            "access_id",
+            lambda: EmergencyAccess.objects.select_related("client", "staff"),
+        )
+    )
+    # The admin's audit page shows MRN and name; the platform never imports clients.
+    subjects.register_model(
+        "clients.Client", id_field="public_id", mrn_field="mrn", name=lambda c: c.legal_name
+    )
+    # The staff task list names and links a client only when the viewer may open it.
+    from clients.selectors import openable_client_labels
+    from iop.notifications.sources import register_openable
+
+    register_openable(openable_client_labels)
     register_nav(
         NavItem("Clients", "clients:list", tuple(Role.values), "Clients you have a reason to see.")
     )

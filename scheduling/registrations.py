@@ -1,8 +1,18 @@
-"""Menu items, dashboard section and chart sections of the scheduling app."""
+"""What the scheduling app adds to the registries (docs/architecture.md): its owned
+kinds (a group session, an appointment), menu items, dashboard section and chart
+sections."""
 
 from django.utils import timezone
 
-from clients.access import Action, Purpose
+from clients.access import (
+    CLINICIAN,
+    FACILITATOR,
+    REACH_FACILITATOR,
+    Action,
+    OwnedKind,
+    Purpose,
+    register_owned,
+)
 from clients.chart import ChartSection
 from clients.chart import register as register_chart
 from iop.accounts.models import Role
@@ -15,6 +25,28 @@ CLINICAL = (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL, Role.ADMIN)
 
 
 def register():
+    from scheduling.models import Appointment, GroupSession
+
+    # A group session belongs to no single client: clients.access's facilitator rule
+    # reaches it through its group. An appointment is its client's.
+    register_owned(
+        OwnedKind(
+            "scheduling.groupsession",
+            "session_id",
+            lambda: GroupSession.objects.select_related("group__slot", "group__track", "room"),
+            client_attr=None,
+            reach=REACH_FACILITATOR,
+            relations={FACILITATOR: "group"},
+        )
+    )
+    register_owned(
+        OwnedKind(
+            "scheduling.appointment",
+            "appointment_id",
+            lambda: Appointment.objects.select_related("client", "clinician", "room"),
+            relations={CLINICIAN: "clinician"},
+        )
+    )
     register_nav(NavItem("My week", "scheduling:week", CLINICAL))
     register_nav(NavItem("Program day", "scheduling:day", (*CLINICAL, Role.INTAKE)))
     register_section(
