@@ -266,6 +266,9 @@ IOP_REQUIRE_2FA = env_bool("IOP_REQUIRE_2FA", not DEBUG)
 IOP_IDLE_TIMEOUT_MINUTES = int(os.environ.get("IOP_IDLE_TIMEOUT_MINUTES", "15"))
 IOP_IDLE_WARNING_SECONDS = 120
 IOP_SESSION_ABSOLUTE_HOURS = 12
+# A signed-in request writes the session's last-seen time when it is older than this, so
+# the idle clock moves without a session write on every request.
+IOP_SESSION_TOUCH_SECONDS = 5
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # logout deletes the row on the server
 SESSION_COOKIE_AGE = IOP_SESSION_ABSOLUTE_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -65,7 +65,8 @@ class SessionLimitsMiddleware:
                     ),
                 )
                 return _redirect(request, reverse(settings.LOGIN_URL))
-            if not request.path.startswith(_PASSIVE_PATHS) and now - last_seen > 5:
+            touch = now - last_seen > settings.IOP_SESSION_TOUCH_SECONDS
+            if touch and not request.path.startswith(_PASSIVE_PATHS):
                 # Only write the session when it moved on, not on every asset request.
                 request.session[SESSION_LAST_SEEN] = now
                 request.session.setdefault(SESSION_STARTED, now)

@@ -145,6 +145,21 @@ def test_activity_inside_the_window_keeps_the_session(client, clinician, passwor
     assert client.get(reverse("dashboard")).status_code == 200
 
 
+def test_a_request_moves_the_idle_clock_only_once_it_is_older_than_the_touch(
+    client, clinician, password
+):
+    # Activity restarts the idle clock, but a request within IOP_SESSION_TOUCH_SECONDS
+    # of the last write does not write the session again.
+    _post_login(client, "alice", password)
+    _age_session(client, idle_seconds=14 * 60)
+    before = client.session[SESSION_LAST_SEEN]
+    client.get(reverse("dashboard"))
+    moved = client.session[SESSION_LAST_SEEN]
+    assert moved > before + 13 * 60
+    client.get(reverse("dashboard"))
+    assert client.session[SESSION_LAST_SEEN] == moved
+
+
 @override_settings(IOP_IDLE_TIMEOUT_MINUTES=5)
 def test_idle_timeout_follows_the_setting(client, clinician, password):
     _post_login(client, "alice", password)
