@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "iop.accounts.middleware.SessionLimitsMiddleware",
     "iop.accounts.middleware.TwoFactorMiddleware",
+    # A wrong re-entry at the account's limit: signed out, to the sign-in page.
+    "iop.accounts.middleware.ReentryLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Axes must be last: it turns a lockout raised during authentication into a response.
@@ -291,8 +293,16 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "iop.accounts.lockout.ClinicLockoutHandler"
 # The same address the audit records: X-Forwarded-For only behind trusted proxies.
 AXES_CLIENT_IP_CALLABLE = "iop.audit.services.client_ip"
-IOP_ACCOUNT_FAILURE_LIMIT = 30
+IOP_ACCOUNT_FAILURE_LIMIT = 30  # failed sign-ins and failed re-entries (below) together
 IOP_ACCOUNT_FAILURE_WINDOW = timedelta(hours=1)
+# Re-entering the password (or code) to sign, per account across its sessions
+# (iop/accounts/reentry.py): after 5 wrong entries in a row re-entry pauses for 15
+# minutes, doubling with each further wrong one up to a day; the 5th ends the account's
+# sessions. Wrong entries older than the memory are forgotten.
+IOP_REENTRY_FAILURE_LIMIT = 5
+IOP_REENTRY_PAUSE = timedelta(minutes=15)
+IOP_REENTRY_MAX_PAUSE = timedelta(hours=24)
+IOP_REENTRY_MEMORY = timedelta(hours=24)
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 # Attempts during a lockout neither extend it nor count again towards it (they are

@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_otp import devices_for_user
 
 from clients.access import Action, may
 from clients.models import Client
@@ -44,6 +42,7 @@ from clinical.notes.models import (
     Risk,
     SessionPlan,
 )
+from iop.accounts.reentry import ReentryLimitReached, reauthenticate
 from iop.audit.models import Outcome
 from iop.audit.services import AuditContext, audit_record
 from iop.forms import text_problem
@@ -459,16 +458,12 @@ def note_missing(
 
 
 def _confirm_identity(user, *, password: str, otp_token: str, action: str, note, audit) -> None:
-    """A signature is the signer's: re-confirm with the authenticator code when the
-    account has one, else the password. A failure is audited and refused."""
-    device = next(iter(devices_for_user(user, confirmed=True)), None)
-    if device is not None:
-        ok = bool(otp_token) and device.verify_token(otp_token.strip())
-        field_name, message = "otp_token", "That authenticator code is not right."
-    else:
-        ok = bool(password) and check_password(password, user.password)
-        field_name, message = "password", "That password is not right."
-    if not ok:
+    """A signature is the signer's: re-confirmed through the one re-entry check
+    (iop/accounts/reentry.py: the authenticator code when the account has one, else
+    the password; throttled per account). A refusal is also audited on the note."""
+    try:
+        reauthenticate(user, password=password, otp_token=otp_token, audit=audit, purpose=action)
+    except (ValidationError, ReentryLimitReached):
         audit_record(
             action=action,
             actor=user,
@@ -478,7 +473,7 @@ def _confirm_identity(user, *, password: str, otp_token: str, action: str, note,
             outcome=Outcome.DENIED,
             detail="identity not confirmed",
         )
-        raise ValidationError({field_name: message})
+        raise
 
 
 def _service_end(note: ProgressNote) -> datetime:

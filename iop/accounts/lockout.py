@@ -1,17 +1,20 @@
 """Sign-in lockout policy: django-axes by (account, address), plus a slower limit per
-account from any address, counted from the audit trail's failed sign-ins."""
+account from any address, counted from the audit trail's failed sign-ins and failed
+password re-entries (``iop/accounts/reentry.py``)."""
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from django.conf import settings
 from django.utils import timezone
 
+from iop.accounts.reentry import REENTRY_FAILED
 from iop.audit.models import AuditEvent
 
 
 def account_failures(username: str) -> int:
-    """Failed sign-ins for ``username`` from any address within the window, counting
-    only those after the account's last successful sign-in."""
+    """Failed sign-ins and failed re-entries (at signing) for ``username`` from any
+    address within the window, counting only those after the account's last
+    successful sign-in."""
     since = timezone.now() - settings.IOP_ACCOUNT_FAILURE_WINDOW
     last_success = (
         AuditEvent.objects.filter(actor_username=username, action="auth.login", at__gte=since)
@@ -20,7 +23,9 @@ def account_failures(username: str) -> int:
         .first()
     )
     return AuditEvent.objects.filter(
-        actor_username=username, action="auth.login_failed", at__gte=last_success or since
+        actor_username=username,
+        action__in=("auth.login_failed", REENTRY_FAILED),
+        at__gte=last_success or since,
     ).count()
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
 
+from iop.accounts.reentry import ReentryLimitReached
 from iop.accounts.signals import SESSION_LAST_SEEN, SESSION_STARTED
 
 # Paths a signed-in but not yet second-factor-verified person may reach.
@@ -92,6 +93,27 @@ class TwoFactorMiddleware:
             if settings.IOP_REQUIRE_2FA:
                 return _redirect(request, reverse("accounts:otp_setup"))
         return self.get_response(request)
+
+
+class ReentryLimitMiddleware:
+    """A wrong password (or code) re-entered at the account's limit has ended the
+    account's sessions (``iop/accounts/reentry.py``); the request that reached it is
+    signed out here and sent to the sign-in page with the reason, whichever view
+    asked for the re-entry."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, ReentryLimitReached):
+            return None
+        request.iop_logout_reason = "re-entry limit"
+        logout(request)
+        messages.error(request, exception.message)
+        return _redirect(request, reverse(settings.LOGIN_URL))
 
 
 class NoStoreMiddleware:
