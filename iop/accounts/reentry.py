@@ -115,7 +115,9 @@ def reauthenticate(
     password. Returns when right; raises ValidationError (keyed by the field) when wrong,
     empty or paused; raises ReentryLimitReached when this wrong entry reached the limit.
 
-    ``purpose`` (for example ``note.sign``) goes into the audit rows' detail."""
+    ``purpose`` (for example ``note.sign``) goes into the audit rows' detail. Call it
+    outside any transaction (as the note services do): an outer rollback would take the
+    counted failure and the ended sessions back with it."""
     device = next(iter(devices_for_user(user, confirmed=True)), None)
     field, secret, noun = (
         ("otp_token", otp_token, "authenticator code")
