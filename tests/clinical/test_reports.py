@@ -272,7 +272,9 @@ def test_census_csv_equals_the_page(census, admin_user, client_as):
         assert f'data-testid="{testid}"' in html
     response = web.get(reverse("reports:csv", args=["census"]), CENSUS)
     assert response.status_code == 200
-    parsed = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    parsed = list(
+        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    )
     assert tuple(parsed[0]) == reports.CENSUS_COLUMNS
     expected = [
         {k: str(r[k]) for k in reports.CENSUS_COLUMNS} for r in page.context["result"]["rows"]
@@ -452,7 +454,9 @@ def test_documentation_csv_equals_the_page(documentation, admin_user, client_as)
         response = web.get(reverse("reports:csv", args=["documentation"]), DOCS)
     # The CSV has the per-clinician rows only: the overdue plans are not read for it.
     assert not [q for q in queries.captured_queries if "treatmentplanversion" in q["sql"]]
-    parsed = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    parsed = list(
+        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    )
     assert tuple(parsed[0]) == reports.DOCUMENTATION_COLUMNS
     expected = [
         {k: str(r[k]) for k in reports.DOCUMENTATION_COLUMNS}
@@ -563,7 +567,7 @@ def test_a_background_run_writes_the_same_csv(census, admin_user, client_as, set
     )
     assert report_run_execute(run_id=run.pk) == "done"
     run.refresh_from_db()
-    body = report_storage().open(run.file_name).read().decode()
+    body = report_storage().open(run.file_name).read().decode("utf-8-sig")
     parsed = list(csv.DictReader(io.StringIO(body)))
     assert len(parsed) == len(page.context["result"]["rows"]) == run.row_count
 

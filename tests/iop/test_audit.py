@@ -265,7 +265,7 @@ def _csv(response):
     import csv
     import io
 
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(body)))
 
 
@@ -282,7 +282,7 @@ def test_csv_export_has_the_filtered_pages_rows_and_is_audited(
     page = client.get(reverse("audit:list"), query)
     response = client.get(reverse("audit:export"), query)
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="audit-')
     rows = _csv(response)
     assert [int(row["id"]) for row in rows] == [e.id for e in page.context["events"]]
