@@ -1,6 +1,3 @@
-import csv
-
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -9,6 +6,7 @@ from iop.audit import subjects
 from iop.audit.forms import AuditFilterForm
 from iop.audit.models import AuditEvent
 from iop.audit.services import audit_context, audit_record
+from iop.csvexport import csv_response
 from iop.permissions import role_required
 
 PAGE_SIZE = 50
@@ -81,20 +79,10 @@ def audit_list(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_safe(value) -> str:
-    # A user name typed at sign-in reaches this file: never let a spreadsheet run it.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _export_rows(events):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
+    """The rows, a batch of events at a time (keyset, newest first), as tuples in
+    ``EXPORT_COLUMNS`` order for the one CSV writer, which defuses the cells: a user
+    name typed at sign-in reaches this file, and a spreadsheet must never run it."""
     last_id = None
     while True:
         page = events.order_by("-id")
@@ -106,22 +94,19 @@ def _export_rows(events):
         described = subjects.describe(event.client_id for event in batch)
         for event in batch:
             subject = described.get(event.client_id)
-            yield writer.writerow(
-                _csv_safe(value)
-                for value in (
-                    event.id,
-                    event.at.isoformat(),
-                    event.actor_username,
-                    event.action,
-                    event.outcome,
-                    event.object_type,
-                    event.object_id,
-                    event.client_id or "",
-                    subject.mrn if subject else "",
-                    subject.name if subject else "",
-                    event.ip_address or "",
-                    event.detail,
-                )
+            yield (
+                event.id,
+                event.at.isoformat(),
+                event.actor_username,
+                event.action,
+                event.outcome,
+                event.object_type,
+                event.object_id,
+                event.client_id or "",
+                subject.mrn if subject else "",
+                subject.name if subject else "",
+                event.ip_address or "",
+                event.detail,
             )
         last_id = batch[-1].id
 
@@ -145,7 +130,5 @@ def audit_export(request):
     )
     # The trail as it stood when asked: rows written while the file streams stay out.
     rows = _export_rows(events.filter(id__lt=export.id))
-    response = StreamingHttpResponse(rows, content_type="text/csv")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    return response
+    return csv_response(EXPORT_COLUMNS, rows, filename=f"audit-{stamp}.csv")

@@ -6,12 +6,9 @@ served only to the person who asked, and is removed 24 hours later by the beat t
 ``purge_reports``.
 """
 
-import csv
-import io
 import logging
 import tempfile
 from datetime import timedelta
-from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
@@ -20,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from iop.audit.services import AuditContext, audit_record
+from iop.csvexport import csv_lines
 from iop.reports.models import ReportRun, RunStatus
 from iop.reports.registry import REPORTS, Report
 
@@ -118,26 +116,6 @@ def report_runs_requeue(*, now=None) -> int:
     return len(stale)
 
 
-def csv_lines(columns, rows, *, chunk: int = 500):
-    """The CSV, a few hundred lines at a time (streamed responses and files share it).
-
-    A row is a dict keyed by ``columns`` or a tuple in their order (a long report's
-    rows: 390,000 billable days a year are not worth a dict each)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    yield buffer.getvalue()
-    rows = iter(rows)
-    while batch := list(islice(rows, chunk)):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(
-            row if isinstance(row, tuple) else [row.get(column, "") for column in columns]
-            for row in batch
-        )
-        yield buffer.getvalue()
-
-
 def _set_progress(run_id: int, percent: int) -> None:
     ReportRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
         progress=max(0, min(100, int(percent)))
@@ -165,6 +143,7 @@ def report_run_execute(*, run_id: int) -> str:
         )
         # Written as it is produced into a spooled file (memory up to a few MB, then a
         # temporary file): a year of billable days is 390,000 lines, not one string.
+        # The one writer (iop/csvexport.py): its first piece carries the file's one BOM.
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
             for chunk in csv_lines(report.csv_columns, result["rows"]):
                 body.write(chunk.encode("utf-8"))

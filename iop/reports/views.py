@@ -10,12 +10,13 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from iop.audit.models import Outcome
 from iop.audit.services import audit_context, audit_record
+from iop.csvexport import CONTENT_TYPE, csv_response
 from iop.reports import services
 from iop.reports.models import ReportRun, RunStatus
 from iop.reports.registry import REPORTS, reports_for
@@ -109,13 +110,11 @@ def report_csv(request, key):
         fmt="csv",
         audit=audit_context(request),
     )
-    response = StreamingHttpResponse(
-        services.csv_lines(report.csv_columns, result["rows"]), content_type="text/csv"
+    return csv_response(
+        report.csv_columns,
+        result["rows"],
+        filename=f"{report.key}-{filters['start']}-{filters['end']}.csv",
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{report.key}-{filters["start"]}-{filters["end"]}.csv"'
-    )
-    return response
 
 
 @require_POST
@@ -184,5 +183,5 @@ def run_download(request, run):
     except (FileNotFoundError, OSError):
         raise Http404("The file has expired.") from None
     return FileResponse(
-        handle, as_attachment=True, filename=f"{run.report}.csv", content_type="text/csv"
+        handle, as_attachment=True, filename=f"{run.report}.csv", content_type=CONTENT_TYPE
     )

@@ -272,7 +272,9 @@ def test_census_csv_equals_the_page(census, admin_user, client_as):
         assert f'data-testid="{testid}"' in html
     response = web.get(reverse("reports:csv", args=["census"]), CENSUS)
     assert response.status_code == 200
-    parsed = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    parsed = list(
+        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    )
     assert tuple(parsed[0]) == reports.CENSUS_COLUMNS
     expected = [
         {k: str(r[k]) for k in reports.CENSUS_COLUMNS} for r in page.context["result"]["rows"]
@@ -452,7 +454,9 @@ def test_documentation_csv_equals_the_page(documentation, admin_user, client_as)
         response = web.get(reverse("reports:csv", args=["documentation"]), DOCS)
     # The CSV has the per-clinician rows only: the overdue plans are not read for it.
     assert not [q for q in queries.captured_queries if "treatmentplanversion" in q["sql"]]
-    parsed = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    parsed = list(
+        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    )
     assert tuple(parsed[0]) == reports.DOCUMENTATION_COLUMNS
     expected = [
         {k: str(r[k]) for k in reports.DOCUMENTATION_COLUMNS}
@@ -461,6 +465,59 @@ def test_documentation_csv_equals_the_page(documentation, admin_user, client_as)
     assert parsed == expected
     alice = next(r for r in parsed if r["clinician"] == "alice")
     assert (alice["notes"], alice["pct_24h"], alice["pct_72h"]) == ("4", "25", "50")
+
+
+@pytest.mark.parametrize(
+    "username", ["-2+3", '=HYPERLINK("http://evil.example","x")', "+1", "@SUM(1)", "\t=1", "\r=1"]
+)
+def test_a_formula_looking_username_is_defused_in_the_documentation_csv(
+    documentation, admin_user, clinician, client_as, username
+):
+    """Issue 18 item 7: the CSV carried a username ``-2+3`` as-is, which a spreadsheet
+    runs as a formula. It comes out as text; the counts beside it stay numbers."""
+    clinician.username = username
+    clinician.save(update_fields=["username"])
+    response = client_as(admin_user).get(reverse("reports:csv", args=["documentation"]), DOCS)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    parsed = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    by_clinician = {r["clinician"]: r for r in parsed}
+    assert set(by_clinician) == {"'" + username, "bob", "mira"}
+    row = by_clinician["'" + username]
+    assert (row["notes"], row["pct_24h"], row["pct_72h"]) == ("4", "25", "50")
+
+
+def test_a_background_documentation_run_defuses_the_username(
+    documentation, admin_user, clinician, settings, tmp_path
+):
+    from iop.reports.models import ReportRun
+    from iop.reports.services import report_storage
+    from iop.reports.tasks import run_report
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "reports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
+    }
+    clinician.username = "-2+3"
+    clinician.save(update_fields=["username"])
+    run = ReportRun.objects.create(
+        report="documentation",
+        owner=admin_user,
+        filters=DOCS,
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    assert run_report(run.pk) == "done"
+    run.refresh_from_db()
+    raw = report_storage().open(run.file_name).read()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("clinician,notes,signed")
+    assert sum(line.startswith("'-2+3,4,3,") for line in lines) == 1
+    assert not any(line.startswith("-2+3") for line in lines)
 
 
 def test_the_documentation_query_count_does_not_grow(
@@ -563,7 +620,7 @@ def test_a_background_run_writes_the_same_csv(census, admin_user, client_as, set
     )
     assert report_run_execute(run_id=run.pk) == "done"
     run.refresh_from_db()
-    body = report_storage().open(run.file_name).read().decode()
+    body = report_storage().open(run.file_name).read().decode("utf-8-sig")
     parsed = list(csv.DictReader(io.StringIO(body)))
     assert len(parsed) == len(page.context["result"]["rows"]) == run.row_count
 

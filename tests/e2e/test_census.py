@@ -46,7 +46,7 @@ def test_admin_runs_the_census_for_physicians_and_downloads_the_csv(
     assert "1 of 2 discharged (50 %)" in page.get_by_test_id("completion").inner_text()
     with page.expect_download() as info:
         page.get_by_test_id("download-csv").click()
-    body = info.value.path().read_text(encoding="utf-8")
+    body = info.value.path().read_text(encoding="utf-8-sig")
     assert body.startswith("figure,group,measure,value")
     assert "retention_by_profession,physician,admitted,2" in body
     assert "pilot" not in body

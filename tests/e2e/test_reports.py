@@ -52,7 +52,7 @@ def test_admin_runs_last_months_evening_attendance_and_downloads_the_csv(
     assert page.get_by_test_id("trend-rates").is_visible()
     with page.expect_download() as info:
         page.get_by_test_id("download-csv").click()
-    body = info.value.path().read_text(encoding="utf-8")
+    body = info.value.path().read_text(encoding="utf-8-sig")
     assert body.startswith("mrn,track,sessions_scheduled,sessions_attended")
     assert clients[0].mrn in body and clients[1].mrn not in body
 

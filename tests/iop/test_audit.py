@@ -262,11 +262,14 @@ def test_the_clients_app_registers_its_subjects(client_as, admin_user, clinician
 
 
 def _csv(response):
+    return _csv_rows(b"".join(response.streaming_content))
+
+
+def _csv_rows(raw: bytes):
     import csv
     import io
 
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.DictReader(io.StringIO(body)))
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
 
 
 def test_csv_export_has_the_filtered_pages_rows_and_is_audited(
@@ -282,7 +285,7 @@ def test_csv_export_has_the_filtered_pages_rows_and_is_audited(
     page = client.get(reverse("audit:list"), query)
     response = client.get(reverse("audit:export"), query)
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="audit-')
     rows = _csv(response)
     assert [int(row["id"]) for row in rows] == [e.id for e in page.context["events"]]
@@ -306,6 +309,30 @@ def test_csv_export_streams_past_one_batch_and_defuses_formulas(client_as, admin
     assert len(rows) == 22
     assert [int(r["id"]) for r in rows] == sorted((int(r["id"]) for r in rows), reverse=True)
     assert rows[-2]["actor"] == "'=HYPERLINK(1)"
+
+
+def test_csv_export_is_utf8_with_a_bom_names_in_full_and_defuses(client_as, admin_user, clinician):
+    """Issue 18 items 7 and 11: a spreadsheet shows "Zoë Ñúñez" as written (UTF-8 with a
+    byte-order mark, the charset said), and a formula-looking name typed at sign-in
+    comes out as text; ids stay numbers."""
+    from tests.clients.factories import ClientFactory
+
+    person = ClientFactory(legal_first_name="Zoë", legal_last_name="Ñúñez")
+    audit_record(action="client.view", actor=clinician, client=person)
+    for typed in ("-2+3", "@SUM(1)", "+1", "\t=1"):
+        audit_record(action="auth.login_failed", username=typed, outcome="denied")
+    response = client_as(admin_user).get(reverse("audit:export"))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
+    assert "Zoë Ñúñez".encode() in raw
+    rows = _csv_rows(raw)
+    viewed = next(r for r in rows if r["action"] == "client.view")
+    assert (viewed["client_mrn"], viewed["client_name"]) == (person.mrn, "Zoë Ñúñez")
+    failed = [r["actor"] for r in rows if r["action"] == "auth.login_failed"]
+    assert failed == ["'\t=1", "'+1", "'@SUM(1)", "'-2+3"]  # newest first
+    assert all(r["id"].isdigit() for r in rows)
 
 
 def test_csv_export_is_for_admins_only(client_as, clinician):

@@ -59,7 +59,10 @@ def test_a_background_run_writes_the_csv_for_its_owner_only(
     assert 'data-testid="run-download"' in page.content.decode()
     download = web.get(reverse("reports:download", args=[run.public_id]))
     assert download.status_code == 200
-    body = b"".join(download.streaming_content).decode()
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    raw = b"".join(download.streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
+    body = raw.decode("utf-8-sig")
     assert body.splitlines()[0].startswith("mrn,track,sessions_scheduled")
     assert program["ada"].mrn in body
     assert AuditEvent.objects.filter(action="report.download", actor=admin_user).count() == 1

@@ -165,7 +165,7 @@ def test_one_of_eight_sessions_is_13_percent_on_the_page_and_in_the_csv(
     shown = html[html.index(f'<tr data-mrn="{ada.mrn}">') :].split("</tr>")[0]
     assert "<td>8</td><td>1</td>" in shown and "<td>13</td>" in shown
     response = web.get(reverse("reports:csv", args=["attendance"]), QUERY)
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     parsed = {r["mrn"]: r for r in csv.DictReader(io.StringIO(body))}
     assert parsed[ada.mrn]["attendance_rate"] == "13"
 
@@ -222,7 +222,9 @@ def test_the_billable_page_lists_the_first_rows_and_the_csv_all(
     assert html.count("<tr><td>") == 3
     assert f"The first 3 of {len(every)} client-days" in html
     response = web.get(reverse("reports:csv", args=["billable-days"]), QUERY)
-    parsed = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    parsed = list(
+        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    )
     assert [(r["mrn"], r["date"], r["billable"]) for r in parsed] == [
         (r["mrn"], r["date"], r["billable"]) for r in every
     ]
@@ -267,7 +269,7 @@ def test_the_csv_equals_the_page(program, admin_user, client_as):
     page = web.get(reverse("reports:report", args=["attendance"]), QUERY)
     response = web.get(reverse("reports:csv", args=["attendance"]), QUERY)
     assert response.status_code == 200
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     parsed = list(csv.DictReader(io.StringIO(body)))
     assert tuple(parsed[0]) == ATTENDANCE_COLUMNS
     expected = [{k: str(r[k]) for k in ATTENDANCE_COLUMNS} for r in page.context["result"]["rows"]]
@@ -286,7 +288,7 @@ def test_the_inline_csv_runs_only_its_rows_statement(program, admin_user, client
         page = web.get(reverse("reports:report", args=["attendance"]), QUERY)
     with CaptureQueriesContext(connection) as csv_queries:
         response = web.get(reverse("reports:csv", args=["attendance"]), QUERY)
-        body = b"".join(response.streaming_content).decode()
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
 
     def report_statements(queries):
         return [q for q in queries.captured_queries if "sched AS (" in q["sql"]]

@@ -155,7 +155,7 @@ def test_the_csv_equals_the_page(program, admin_user, client_as):
     page = _get(web)
     response = _get(web, name="reports:csv")
     assert response.status_code == 200
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     parsed = list(csv.DictReader(io.StringIO(body)))
     assert tuple(parsed[0]) == SCREENING_COLUMNS
     expected = [{k: str(r[k]) for k in SCREENING_COLUMNS} for r in page.context["result"]["rows"]]

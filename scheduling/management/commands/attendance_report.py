@@ -12,7 +12,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from iop.audit.services import AuditContext, audit_record
-from iop.reports.services import csv_lines
+from iop.csvexport import csv_lines
 from scheduling.reports import ATTENDANCE_COLUMNS, AttendanceReportForm, attendance_rows
 
 
@@ -45,5 +45,6 @@ class Command(BaseCommand):
             + ";".join(f"{k}={v}" for k, v in sorted(form.filter_codes().items())),
         )
         out = self.stdout if self.stdout else sys.stdout
-        for line in csv_lines(ATTENDANCE_COLUMNS, rows):
+        # The one writer, defused; no byte-order mark on a terminal's output.
+        for line in csv_lines(ATTENDANCE_COLUMNS, rows, bom=False):
             out.write(line, ending="")
