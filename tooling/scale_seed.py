@@ -16,7 +16,8 @@ How it stays true to the rules while skipping the per-row services:
   with the model's own keyed hash under the chain lock (``verify_audit`` holds);
 - the database's own guards stay on: exclusion constraints on rooms and appointments,
   the note-lock triggers (group notes are written as drafts, their sections added,
-  then signed, as the app does).
+  then signed, then co-signed, as the app does: a co-signature carries the seeding
+  time, the only one the co-signature trigger takes).
 
 Seeded rows are recognisable: MRNs start with ``S``, staff usernames with ``scale-``,
 groups with ``Scale ``. See ``tooling/scale.py`` for the landmarks a benchmark reads.
@@ -1286,24 +1287,27 @@ class _Seeder:
             SET status = 'signed', signed_at = s.signed_at, signed_by_id = s.author_id,
                 attestation = %(attestation)s,
                 late_entry = s.signed_at > s.ended + make_interval(hours => %(late_hours)s),
-                cosign_status = CASE
-                    WHEN NOT s.cosign_required THEN ''
-                    WHEN s.ended >= %(today)s::date - 21 AND s.r < 0.3 THEN 'pending'
-                    ELSE 'cosigned' END,
-                cosigned_at = CASE
-                    WHEN NOT s.cosign_required THEN NULL
-                    WHEN s.ended >= %(today)s::date - 21 AND s.r < 0.3 THEN NULL
-                    ELSE s.signed_at + interval '2 days' END,
-                cosigned_by_id = CASE
-                    WHEN NOT s.cosign_required THEN NULL
-                    WHEN s.ended >= %(today)s::date - 21 AND s.r < 0.3 THEN NULL
-                    ELSE s.clinical_supervisor_id END,
-                cosign_attestation = CASE
-                    WHEN NOT s.cosign_required THEN ''
-                    WHEN s.ended >= %(today)s::date - 21 AND s.r < 0.3 THEN ''
-                    ELSE %(cosign_attestation)s END,
+                cosign_status = CASE WHEN s.cosign_required THEN 'pending' ELSE '' END,
                 saved_at = s.signed_at
             FROM signing s WHERE n.id = s.id
+            """,
+            params,
+        )
+        # Co-signed as the supervisor does it: the trigger takes a co-signature only at
+        # the time it happens (clinical/notes/lock.py), so it carries the seeding time.
+        # The last three weeks' notes partly wait.
+        self.sql(
+            """
+            UPDATE clinical_progressnote n
+            SET cosign_status = 'cosigned', cosigned_at = now(),
+                cosigned_by_id = u.clinical_supervisor_id,
+                cosign_attestation = %(cosign_attestation)s
+            FROM accounts_user u, clinical_progressnote due
+            LEFT JOIN scheduling_groupsession gs ON gs.id = due.session_id
+            LEFT JOIN scheduling_appointment ap ON ap.id = due.appointment_id
+            WHERE n.id = due.id AND u.id = n.author_id AND u.username LIKE 'scale-%%'
+              AND n.cosign_status = 'pending'
+              AND (coalesce(gs.ends_at, ap.ends_at) < %(today)s::date - 21 OR random() >= 0.3)
             """,
             params,
         )

@@ -93,3 +93,139 @@ def apply_note_lock(apps, schema_editor):
 def remove_note_lock(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(NOTE_UNLOCK_SQL, params=None)
+
+
+# --- The co-signature and the addenda's signatures (migration 0003_signature_locks) ----
+
+# How far a signature's recorded time may stand from the database's clock: the app and
+# the database may run on machines whose clocks differ a little, and a request takes a
+# moment between the transaction's start and the write. A backdated or future-dated
+# signature is further off than this.
+SIGNING_SKEW_SECONDS = 300
+
+# The co-signature is decided once, by the author's clinical supervisor, when it
+# happens. The transitions the services make (clinical/notes/services.py) are the only
+# ones taken:
+#   insert, or a draft's update: no co-signature columns set (a draft is not signed);
+#   signing (draft -> signed): pending when the author's account needs a co-signature
+#       (``cosign_required`` as the account says), else blank;
+#   pending -> cosigned (_cosign): by the author's clinical supervisor, at now(), with
+#       the attestation; the returned comment is kept;
+#   pending -> returned (note_return): with a comment; nothing else moves;
+#   returned -> pending (_add_addendum): only after the author's addendum in the same
+#       transaction; nothing else moves.
+# Anything else that touches a signed note's co-signature columns is refused: a
+# co-signature is not forged, erased, backdated or replayed.
+COSIGN_LOCK_SQL = """
+CREATE OR REPLACE FUNCTION clinical_note_cosign_lock() RETURNS trigger AS $$
+DECLARE
+    skew CONSTANT interval := make_interval(secs => <SKEW>);
+BEGIN
+    IF TG_OP = 'INSERT' OR OLD.status <> 'signed' THEN
+        IF NEW.cosigned_at IS NOT NULL OR NEW.cosigned_by_id IS NOT NULL
+           OR NEW.cosign_attestation <> '' OR NEW.returned_comment <> ''
+           OR NEW.cosign_status <> (CASE
+                WHEN NEW.status = 'signed' AND NEW.cosign_required THEN 'pending'
+                ELSE '' END) THEN
+            RAISE EXCEPTION 'clinical_progressnote: a note is co-signed after it is signed, '
+                'by the supervisor, through the co-signature'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF TG_OP = 'UPDATE' AND NEW.status = 'signed'
+           AND NEW.cosign_required IS DISTINCT FROM (
+                SELECT requires_cosign FROM accounts_user WHERE id = NEW.author_id) THEN
+            RAISE EXCEPTION 'clinical_progressnote: the author''s note needs a co-signature '
+                'as their account says'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF ROW(NEW.cosign_status, NEW.cosigned_at, NEW.cosigned_by_id, NEW.cosign_attestation,
+           NEW.returned_comment)
+       IS NOT DISTINCT FROM ROW(OLD.cosign_status, OLD.cosigned_at, OLD.cosigned_by_id,
+           OLD.cosign_attestation, OLD.returned_comment) THEN
+        RETURN NEW;
+    END IF;
+    IF OLD.cosign_status = 'pending' AND NEW.cosign_status = 'cosigned'
+       AND NEW.cosigned_at BETWEEN now() - skew AND clock_timestamp() + skew
+       AND NEW.cosigned_by_id IS NOT NULL
+       AND NEW.cosigned_by_id = (
+            SELECT clinical_supervisor_id FROM accounts_user WHERE id = NEW.author_id)
+       AND NEW.cosign_attestation <> ''
+       AND NEW.returned_comment IS NOT DISTINCT FROM OLD.returned_comment THEN
+        RETURN NEW;
+    END IF;
+    IF OLD.cosign_status = 'pending' AND NEW.cosign_status = 'returned'
+       AND NEW.returned_comment <> ''
+       AND ROW(NEW.cosigned_at, NEW.cosigned_by_id, NEW.cosign_attestation)
+           IS NOT DISTINCT FROM ROW(OLD.cosigned_at, OLD.cosigned_by_id, OLD.cosign_attestation)
+       THEN
+        RETURN NEW;
+    END IF;
+    IF OLD.cosign_status = 'returned' AND NEW.cosign_status = 'pending'
+       AND ROW(NEW.cosigned_at, NEW.cosigned_by_id, NEW.cosign_attestation,
+               NEW.returned_comment)
+           IS NOT DISTINCT FROM ROW(OLD.cosigned_at, OLD.cosigned_by_id,
+               OLD.cosign_attestation, OLD.returned_comment)
+       AND EXISTS (
+            SELECT 1 FROM clinical_addendum
+            WHERE note_id = NEW.id AND author_id = NEW.author_id
+              AND signed_at >= now() - skew) THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'clinical_progressnote: the co-signature is recorded once, by the '
+        'author''s supervisor, when it happens'
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS clinical_note_cosign_lock ON clinical_progressnote;
+CREATE TRIGGER clinical_note_cosign_lock
+    BEFORE INSERT OR UPDATE ON clinical_progressnote
+    FOR EACH ROW EXECUTE FUNCTION clinical_note_cosign_lock();
+
+CREATE OR REPLACE FUNCTION clinical_addendum_signed_now() RETURNS trigger AS $$
+DECLARE
+    skew CONSTANT interval := make_interval(secs => <SKEW>);
+BEGIN
+    IF NEW.signed_at IS NULL
+       OR NEW.signed_at NOT BETWEEN now() - skew AND clock_timestamp() + skew THEN
+        RAISE EXCEPTION 'clinical_addendum: an addendum is signed when it is written'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT EXISTS (
+            SELECT 1 FROM clinical_progressnote n
+            WHERE n.id = NEW.note_id AND n.author_id = NEW.author_id)
+       AND NOT EXISTS (
+            SELECT 1 FROM clinical_progressnote n
+            JOIN scheduling_groupsession s ON s.id = n.session_id
+            JOIN scheduling_group_facilitators f ON f.group_id = s.group_id
+            WHERE n.id = NEW.note_id AND f.user_id = NEW.author_id) THEN
+        RAISE EXCEPTION 'clinical_addendum: an addendum is signed by the note''s author or, '
+            'for a group note, a facilitator of its group'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS clinical_addendum_signed_now ON clinical_addendum;
+CREATE TRIGGER clinical_addendum_signed_now
+    BEFORE INSERT ON clinical_addendum
+    FOR EACH ROW EXECUTE FUNCTION clinical_addendum_signed_now();
+""".replace("<SKEW>", str(SIGNING_SKEW_SECONDS))
+
+COSIGN_UNLOCK_SQL = """
+DROP TRIGGER IF EXISTS clinical_note_cosign_lock ON clinical_progressnote;
+DROP FUNCTION IF EXISTS clinical_note_cosign_lock();
+DROP TRIGGER IF EXISTS clinical_addendum_signed_now ON clinical_addendum;
+DROP FUNCTION IF EXISTS clinical_addendum_signed_now();
+"""
+
+
+def apply_signature_lock(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(COSIGN_LOCK_SQL, params=None)
+
+
+def remove_signature_lock(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(COSIGN_UNLOCK_SQL, params=None)

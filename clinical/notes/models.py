@@ -1,10 +1,12 @@
 """Modalities, curricula, session plans and progress notes (group and individual).
 
 A note is a draft its author edits, then signed and locked: nothing in it changes
-after ``signed_at`` except the co-signature columns; a correction is an
-``Addendum`` with its own author, time and signature. ``save()`` refuses a change
-to a signed note's content, and on PostgreSQL a trigger (``NOTE_LOCK_SQL``) refuses
-the same UPDATE from any path (a queryset ``update()``, the shell, raw SQL).
+after ``signed_at`` except the co-signature columns, and those only once (co-signed,
+or returned and re-queued by an addendum); a correction is an ``Addendum`` with its
+own author, time and signature. ``save()`` refuses a change to a signed note's
+content or to a recorded co-signature, and on PostgreSQL triggers
+(``clinical/notes/lock.py``) refuse the same from any path (a queryset ``update()``,
+the shell, raw SQL).
 """
 
 import uuid
@@ -232,6 +234,16 @@ CONTENT_COLUMNS = (
     "late_entry",
     "cosign_required",
 )
+# The co-signature's columns: they change after signing, only along the transitions
+# of clinical.notes.services (COSIGN_LOCK_SQL in lock.py states them), and never
+# once the note is co-signed.
+COSIGN_COLUMNS = (
+    "cosign_status",
+    "cosigned_at",
+    "cosigned_by_id",
+    "cosign_attestation",
+    "returned_comment",
+)
 
 
 class ProgressNote(models.Model):
@@ -302,7 +314,7 @@ class ProgressNote(models.Model):
     late_entry = models.BooleanField(default=False)
     cosign_required = models.BooleanField(default=False)
 
-    # Co-signature: may change after signing (not in CONTENT_COLUMNS).
+    # Co-signature: decided after signing, once (COSIGN_COLUMNS, not CONTENT_COLUMNS).
     cosign_status = models.CharField(
         max_length=8, choices=CosignStatus.choices, blank=True, db_index=True
     )
@@ -369,8 +381,14 @@ class ProgressNote(models.Model):
             }
             if changed & set(CONTENT_COLUMNS):
                 raise SignedNoteLocked("A signed note cannot change; add an addendum.")
+            if (
+                getattr(self, "_loaded_cosign_status", None) == CosignStatus.COSIGNED
+                and changed & set(COSIGN_COLUMNS)
+                and any(getattr(self, c) != self._loaded_cosign[c] for c in COSIGN_COLUMNS)
+            ):
+                raise SignedNoteLocked("A co-signed note's co-signature cannot change.")
         super().save(*args, **kwargs)
-        self._loaded_status = self.status
+        self._remember_loaded()
 
     def delete(self, *args, **kwargs):
         if self.status == NoteStatus.SIGNED:
@@ -380,8 +398,13 @@ class ProgressNote(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        instance._loaded_status = instance.__dict__.get("status")
+        instance._remember_loaded()
         return instance
+
+    def _remember_loaded(self) -> None:
+        self._loaded_status = self.__dict__.get("status")
+        self._loaded_cosign_status = self.__dict__.get("cosign_status")
+        self._loaded_cosign = {c: self.__dict__.get(c) for c in COSIGN_COLUMNS}
 
     @property
     def is_signed(self) -> bool:

@@ -136,8 +136,13 @@ def _notes_for(client, clinician, count):
         for n in group_notes
         for c in (client, other)
     )
+    # Signed as the service signs: the author's account needs a co-signature.
     ProgressNote.objects.filter(pk__in=[n.pk for n in group_notes]).update(
-        status="signed", signed_at=now, signed_by=clinician
+        status="signed",
+        signed_at=now,
+        signed_by=clinician,
+        cosign_required=True,
+        cosign_status="pending",
     )
     return other
 

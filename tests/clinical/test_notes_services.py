@@ -238,7 +238,7 @@ def _raw(sql, *params):
 
 
 @postgres_only
-def test_postgres_refuses_an_update_of_a_signed_note_from_any_path(group, clinician):
+def test_postgres_refuses_an_update_of_a_signed_note_from_any_path(group, clinician, supervisor):
     session, present, _ = group
     note = signed_group_note(session, present, clinician)
     for statement in (
@@ -250,8 +250,9 @@ def test_postgres_refuses_an_update_of_a_signed_note_from_any_path(group, clinic
     ):
         with pytest.raises(DatabaseError, match="locked|cannot be deleted"), transaction.atomic():
             statement()
-    # The co-signature columns are not content: they may change after signing.
-    ProgressNote.objects.filter(pk=note.pk).update(cosign_status=CosignStatus.COSIGNED)
+    # The co-signature is not content: the supervisor records it after signing
+    # (tests/clinical/test_signature_locks.py: only as the services do).
+    services.note_cosign(note=note, actor=supervisor, password=PASSWORD)
     assert ProgressNote.objects.get(pk=note.pk).narrative == note.narrative
 
 

@@ -69,8 +69,9 @@ def test_postgresql_refuses_to_edit_or_delete_a_version(clinician):
             model.objects.filter(pk=pk).update(content={})
         with pytest.raises(DatabaseError), transaction.atomic():
             model.objects.filter(pk=pk).delete()
-    # Moving the current flag is the one change allowed.
-    TreatmentPlanVersion.objects.filter(pk=version.pk).update(is_current=False)
+    # Moving the current flag to a newer version (a review) is the one change allowed.
+    signed_plan(client, clinician, "Two negative screens")
+    assert not TreatmentPlanVersion.objects.get(pk=version.pk).is_current
 
 
 def test_saves_are_audited_with_counts_not_words(clinician):
