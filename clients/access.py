@@ -694,7 +694,8 @@ def access_to(user, label: str, obj) -> ClientAccess:
 
 def may(user, label: str, obj, action: str) -> bool:
     """Whether ``user`` may do ``action`` on ``obj`` (of kind ``label``), for a service
-    checking its actor: no query when the action needs only a relation (sign, co-sign)."""
+    checking its actor: no query when the action needs only a relation (co-sign, or
+    signing a group note); one for a client's object (the client's grants)."""
     if ACTIONS[action].purposes_for(OWNED[label]):
         return access_to(user, label, obj).can(action)
     return ClientAccess({}, user, obj, OWNED[label]).can(action)
