@@ -35,6 +35,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from clients.models import Client, ClientUserObjectPermission, EmergencyAccess
+from iop.accounts.models import Role
 from iop.audit.models import Outcome
 from iop.audit.services import audit_context, audit_record
 
@@ -244,7 +245,7 @@ class ClientAccess:
         if action not in ACTIONS:
             raise UnknownAction(action)
         rule = ACTIONS[action]
-        if not self.allows(rule.purposes):
+        if not self.allows(rule.purposes_for(self.kind)):
             return False
         if not rule.relations:
             return True
@@ -326,6 +327,42 @@ def access_for(user, client: Client) -> ClientAccess:
         return _access_from_row(user, client)
     row = _with_grants(Client.objects.filter(pk=client.pk), user).first()
     return _access_from_row(user, row)
+
+
+def staff_for(clients, purpose=Purpose.CHART) -> QuerySet:
+    """The active staff who hold ``purpose`` (a tuple: all of them) on ``clients`` (one
+    client, or any one of a queryset of clients): whom a form may offer for that client,
+    such as the clinicians an appointment may be booked with (Purpose.CLINICAL_WRITE).
+    The same sources as ``clients_for``, asked the other way round."""
+    if isinstance(clients, Client):
+        clients = Client.objects.filter(pk=clients.pk)
+    ids = permission_id_map()
+    staff = OuterRef(OuterRef("pk"))
+    sources = {
+        f"own:{codename}": ClientUserObjectPermission.objects.filter(
+            user_id=staff, permission_id=ids.get(codename), content_object_id=OuterRef("pk")
+        )
+        for codename in CODENAMES
+    }
+    sources["supervisor"] = ClientUserObjectPermission.objects.filter(
+        user__clinical_supervisor_id=staff,
+        permission_id=ids.get(SUPERVISOR_CODENAME),
+        content_object_id=OuterRef("pk"),
+    )
+    sources["emergency"] = EmergencyAccess.objects.active().filter(
+        staff_id=staff, client_id=OuterRef("pk")
+    )
+    reached = clients
+    for one in purpose if isinstance(purpose, tuple) else (purpose,):
+        condition = Q(pk__in=[])
+        for source, _reason in _purpose_sources(one):
+            condition |= Q(Exists(sources[source]))
+        reached = reached.filter(condition)
+    return (
+        get_user_model()
+        .objects.filter(Q(Exists(reached)) | Q(groups__name=Role.ADMIN), is_active=True)
+        .distinct()
+    )
 
 
 def client_access(user, client: Client, purpose: str) -> AccessDecision:
@@ -531,6 +568,16 @@ class ActionRule:
 
     purposes: tuple = ()
     relations: tuple[str, ...] = ()
+    # Purposes needed too when the object belongs to one client (an appointment, its
+    # note): writing a client's note is writing clinical content, so the care team's
+    # EDIT and CLINICAL, never a supervisor's read. A group session's or group note's
+    # own reach rule decides there.
+    client_purposes: tuple = ()
+
+    def purposes_for(self, kind: "OwnedKind | None") -> tuple:
+        if kind is not None and kind.client_attr is not None:
+            return tuple(self.purposes) + tuple(self.client_purposes)
+        return tuple(self.purposes)
 
 
 ACTIONS = {
@@ -540,9 +587,11 @@ ACTIONS = {
     Action.RECORD_SCREEN: ActionRule(Purpose.CLINICAL_WRITE),
     Action.TAKE_ATTENDANCE: ActionRule((Purpose.ATTENDANCE,)),
     # The session's facilitator writes its group note, the appointment's clinician its note.
-    Action.WRITE_NOTE: ActionRule((), (FACILITATOR, CLINICIAN)),
-    Action.EDIT_NOTE: ActionRule((), (AUTHOR,)),
-    Action.SIGN: ActionRule((), (AUTHOR,)),
+    # On an appointment (a client's object) the clinician must also hold CLINICAL_WRITE
+    # on the client now, as for writing or signing the note itself.
+    Action.WRITE_NOTE: ActionRule((), (FACILITATOR, CLINICIAN), Purpose.CLINICAL_WRITE),
+    Action.EDIT_NOTE: ActionRule((), (AUTHOR,), Purpose.CLINICAL_WRITE),
+    Action.SIGN: ActionRule((), (AUTHOR,), Purpose.CLINICAL_WRITE),
     Action.COSIGN: ActionRule((), (SUPERVISOR,)),
     # The author, or for a group note any facilitator of its session.
     Action.ADDENDUM: ActionRule((), (AUTHOR, FACILITATOR)),
@@ -645,8 +694,9 @@ def access_to(user, label: str, obj) -> ClientAccess:
 
 def may(user, label: str, obj, action: str) -> bool:
     """Whether ``user`` may do ``action`` on ``obj`` (of kind ``label``), for a service
-    checking its actor: no query when the action needs only a relation (sign, co-sign)."""
-    if ACTIONS[action].purposes:
+    checking its actor: no query when the action needs only a relation (co-sign, or
+    signing a group note); one for a client's object (the client's grants)."""
+    if ACTIONS[action].purposes_for(OWNED[label]):
         return access_to(user, label, obj).can(action)
     return ClientAccess({}, user, obj, OWNED[label]).can(action)
 

@@ -8,6 +8,7 @@ from clients.models import (
     ASAM_DIMENSIONS,
     ASSIGNABLE_ROLES,
     END_OF_TREATMENT,
+    MRN_FORMAT_MESSAGE,
     AsamLevel,
     CareTeamRole,
     Client,
@@ -22,6 +23,7 @@ from clients.models import (
     Substance,
     SupportContact,
     TpoRecipient,
+    normalize_mrn,
 )
 from clients.services import (
     DEMOGRAPHIC_FIELDS,
@@ -364,6 +366,13 @@ class EmergencyAccessForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper("Open the record for 60 minutes")
+
+    def clean_mrn(self):
+        # Any format the app issues (clients.models.MRN_FORMAT), whatever the case.
+        mrn = normalize_mrn(self.cleaned_data["mrn"])
+        if mrn is None:
+            raise forms.ValidationError(MRN_FORMAT_MESSAGE)
+        return mrn
 
 
 class EmergencyReviewForm(forms.Form):

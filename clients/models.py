@@ -1,3 +1,4 @@
+import re
 import secrets
 import uuid
 from datetime import date, timedelta
@@ -77,6 +78,24 @@ class ClientQuerySet(models.QuerySet):
 def _new_mrn() -> str:
     # Random, not sequential: the MRN is shown on paper and must not reveal census size.
     return f"{secrets.randbelow(9_000_000) + 1_000_000}"
+
+
+# Every MRN format the app issues, defined once, here beside the issuer: seven digits
+# (``_new_mrn``), "D" and four digits for the demo's clients (clients/demo.py issues
+# D1000-D1039), "S" and seven digits for seed_scale's (tooling/scale.py). A form that
+# takes an MRN typed by a person (break the glass) checks it with ``normalize_mrn``.
+MRN_FORMAT = re.compile(r"[0-9]{7}|D[0-9]{4}|S[0-9]{7}")
+MRN_FORMAT_MESSAGE = (
+    "Enter the MRN as it is printed on the chart: seven digits (1234567), "
+    "or a letter and digits (D1003)."
+)
+
+
+def normalize_mrn(text) -> str | None:
+    """The MRN as the app issues it (trimmed, upper case), or None when ``text`` is not
+    in one of the formats in ``MRN_FORMAT``."""
+    mrn = (text if isinstance(text, str) else "").strip().upper()
+    return mrn if MRN_FORMAT.fullmatch(mrn) else None
 
 
 class Client(models.Model):

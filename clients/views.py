@@ -33,6 +33,7 @@ from clients.models import (
     Disclosure,
     EmergencyAccess,
     Episode,
+    normalize_mrn,
 )
 from clients.selectors import caseload_for, client_list, supervised_caseload_for
 from iop.accounts.models import Role
@@ -469,8 +470,8 @@ def emergency_access(request):
     form = EmergencyAccessForm(request.POST or None)
     if request.method != "POST":
         return render_form(request, "clients/emergency_access.html", {"form": form}, form)
-    mrn = form.data.get("mrn", "").strip()[:12]
-    client = Client.objects.filter(mrn=mrn).first() if mrn.isdigit() else None
+    mrn = normalize_mrn(form.data.get("mrn", ""))
+    client = Client.objects.filter(mrn=mrn).first() if mrn else None
     problem = "invalid form"
     if form.is_valid():
         problem = "no client with that MRN" if client is None else ""
@@ -500,8 +501,13 @@ def emergency_access(request):
     )
     refused = EmergencyAccessForm(request.POST)
     refused.full_clean()
+    # An MRN in no format the app issues is said so (that says nothing about who is a
+    # client); past the format, an unknown MRN and a refused reason read the same.
+    mrn_errors = refused.errors.get("mrn")
     refused._errors = {}
     refused.add_error(None, EMERGENCY_REFUSED)
+    if mrn_errors:
+        refused.add_error("mrn", list(mrn_errors))
     return render(request, "clients/emergency_access.html", {"form": refused}, status=400)
 
 

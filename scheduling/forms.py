@@ -4,14 +4,17 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from clients.access import Purpose, access_for, staff_for
 from clients.models import Client
 from iop.accounts.models import Role
 from iop.dates import DateKind, PlausibleDateField
 from iop.forms import TextField
 from scheduling.models import AppointmentKind, AttendanceStatus, Group, Room, clinic_tz
+from scheduling.services import clinician_refused
 
 
 def _clinical_staff():
@@ -83,11 +86,36 @@ class AppointmentForm(forms.Form):
     def __init__(self, *args, clients, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
+        # The choices list only the clinicians who may write the client's notes
+        # (clients.access): for the client asked for, or else for any client offered.
+        # A submitted choice is checked against its client in clean(), which says why.
         self.fields["clinician"].queryset = _clinical_staff()
+        if not self.is_bound:
+            chosen = None
+            if self.initial.get("client"):
+                try:
+                    chosen = clients.filter(public_id=self.initial["client"]).first()
+                except (ValueError, TypeError, DjangoValidationError):  # not a UUID
+                    chosen = None
+            self._offer_clinicians(chosen or clients)
         self.helper = _helper("Book appointment")
+
+    def _offer_clinicians(self, clients):
+        self.fields["clinician"].queryset = _clinical_staff().filter(
+            pk__in=staff_for(clients, Purpose.CLINICAL_WRITE).values("pk")
+        )
 
     def clean(self):
         cleaned = super().clean()
+        client, clinician = cleaned.get("client"), cleaned.get("clinician")
+        if (
+            client
+            and clinician
+            and not access_for(clinician, client).allows(Purpose.CLINICAL_WRITE)
+        ):
+            self.add_error("clinician", clinician_refused(clinician))
+        if client:
+            self._offer_clinicians(client)  # the choices shown again, for this client
         day, start, end = cleaned.get("day"), cleaned.get("start"), cleaned.get("end")
         if day and start and end:
             tz = clinic_tz()

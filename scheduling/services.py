@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clients.access import CLINICIAN, FACILITATOR, Purpose, client_access, staff_relation
+from clients.access import CLINICIAN, FACILITATOR, Purpose, access_for, staff_relation
 from clients.models import CareTeamRole, Client, ClientStatus, Episode
 from clients.services import care_team_add, care_team_end, care_team_end_source
 from iop.audit.services import AuditContext, audit_record
@@ -514,6 +514,15 @@ def group_facilitators_set(
 # --- Appointments ---------------------------------------------------------------------
 
 
+def clinician_refused(clinician) -> str:
+    """Why ``clinician`` cannot be booked with a client (the form says it too)."""
+    return (
+        f"{clinician} may not write this client's notes: book a member of the client's "
+        "care team who edits the chart and reads its clinical content (a supervisor "
+        "only reads), or add them to the care team first."
+    )
+
+
 @transaction.atomic
 def appointment_book(
     *,
@@ -529,12 +538,12 @@ def appointment_book(
     check_date(starts_at, DateKind.SCHEDULE, field="starts_at")
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": "The end is before the start."})
-    # A calendar names the client to whoever holds the appointment: the clinician needs
-    # a reason to see this client (42 CFR 2.13, need to know) before being booked.
-    if not client_access(clinician, client, Purpose.CLINICAL).allowed:
-        raise ValidationError(
-            {"clinician": f"{clinician} is not on this client's care team: add them first."}
-        )
+    # The appointment's clinician writes and signs its note, which is clinical content:
+    # they must be allowed to write this client's notes (EDIT and CLINICAL, the care
+    # team; a supervisor only reads). The calendar names the client to them too
+    # (42 CFR 2.13, need to know).
+    if not access_for(clinician, client).allows(Purpose.CLINICAL_WRITE):
+        raise ValidationError({"clinician": clinician_refused(clinician)})
     if ends_at - starts_at > timedelta(hours=4):
         raise ValidationError({"ends_at": "An appointment lasts at most 4 hours."})
     _lock_resources(rooms=[room.pk if room else None], staff=[clinician.pk], clients=[client.pk])

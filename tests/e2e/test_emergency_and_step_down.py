@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from clients.models import Client
 from scheduling import services
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.scheduling.factories import GroupFactory
@@ -42,6 +43,27 @@ def test_break_the_glass_opens_the_chart_and_reaches_the_admin_review(
     assert "crisis" in page.get_by_test_id("emergency-pending").inner_text()
     page.get_by_role("button", name="Reviewed").click()
     assert "Nothing to review." in page.get_by_test_id("emergency-pending").inner_text()
+
+
+def test_break_the_glass_with_a_demo_mrn(page, browser_login, clinician, other_clinician):
+    """The demo issues D1000-D1039: break the glass takes them as typed (issue 18 #9)."""
+    client = ClientFactory(preferred_name="Dana", status="active")
+    with_care_team(client, clinician)
+    Client.objects.filter(pk=client.pk).update(mrn="D1003")
+    chart_url = f"/clients/{client.public_id}/"
+
+    browser_login("bob")
+    page.goto("/clients/emergency-access/")
+    page.fill("#id_mrn", "D12")
+    page.fill("#id_reason", "Client called in crisis; primary clinician unreachable")
+    page.get_by_role("button", name="Open the record for 60 minutes").click()
+    assert "Enter the MRN as it is printed on the chart" in page.content()
+    page.fill("#id_mrn", " d1003 ")
+    page.get_by_role("button", name="Open the record for 60 minutes").click()
+    page.wait_for_url(f"**{chart_url}")
+    assert (
+        "You are here through emergency access" in page.get_by_test_id("chart-header").inner_text()
+    )
 
 
 def test_clinician_steps_a_client_down_from_the_chart(page, browser_login, clinician, admin_user):

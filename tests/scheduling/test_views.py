@@ -371,7 +371,7 @@ def test_a_clinician_is_booked_only_with_a_client_they_have_a_reason_to_see(
     }
     response = client_as(other_clinician).post(reverse("scheduling:appointment_new"), data)
     assert response.status_code == 400
-    assert "not on this client&#x27;s care team" in response.content.decode()
+    assert "may not write this client&#x27;s notes" in response.content.decode()
     assert not Appointment.objects.exists()
     data["clinician"] = other_clinician.pk
     assert (
