@@ -220,8 +220,10 @@ def test_a_signed_in_user_and_a_report_run_move_between_two_web_servers(
     _wait(done_on_b, 30, "the report run", logs["worker"])
     status, headers, body = admin.request(b, f"/reports/runs/{run.public_id}/download/")
     assert status == 200, status
-    assert headers["Content-Type"].startswith("text/csv")
-    lines = body.decode().splitlines()
+    assert headers["Content-Type"] == "text/csv; charset=utf-8"
+    # Every CSV opens with one byte-order mark, so a spreadsheet reads it as UTF-8.
+    assert body.startswith("\ufeff".encode()) and not body[3:].startswith("\ufeff".encode())
+    lines = body.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("mrn,track,sessions_scheduled")
     assert {program["ada"].mrn, program["ben"].mrn} <= {line.split(",")[0] for line in lines[1:]}
     run.refresh_from_db()
