@@ -3,7 +3,7 @@ reading every client in the clinic, and each attending client's "last plan" is t
 plan of their latest signed note, group or individual."""
 
 import json
-from datetime import timedelta
+from datetime import time, timedelta
 from html import unescape
 
 import pytest
@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from clinical.notes import services
 from scheduling import services as scheduling
+from scheduling.models import local_datetime
 from tests.clients.factories import ClientFactory
 from tests.clinical.notes_factories import (
     complete_content,
     group_session,
     individual_content,
-    past_appointment,
     section,
 )
 from tests.iop.factories import PASSWORD
@@ -68,8 +68,18 @@ def _past_session(group, days_ago):
     return GroupSessionFactory(group=group, date=timezone.localdate() - timedelta(days=days_ago))
 
 
-def _sign_individual(client, clinician, plan, *, hours_ago):
-    appointment = past_appointment(client, clinician, hours_ago=hours_ago)
+def _sign_individual(client, clinician, plan, *, at):
+    """An individual note, signed now, for a session yesterday at ``at`` local time:
+    a fixed hour, away from the group's daily evening slot whenever the test runs."""
+    start = local_datetime(timezone.localdate() - timedelta(days=1), at)
+    appointment = scheduling.appointment_book(
+        client=client,
+        clinician=clinician,
+        kind="individual",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+        actor=clinician,
+    )
     note = services.appointment_note_save(
         appointment=appointment, content=individual_content(plan=plan), actor=clinician
     )
@@ -86,7 +96,7 @@ def test_each_clients_last_plan_is_from_their_latest_signed_note_of_either_kind(
             session=earlier, client=client, status="present", minutes=None, actor=clinician
         )
     # Ana: an individual note, then the earlier group note. Ben: the other way round.
-    _sign_individual(ana, clinician, "Ana's individual plan", hours_ago=30)
+    _sign_individual(ana, clinician, "Ana's individual plan", at=time(9))
     group_note = services.group_note_save(
         session=earlier,
         content=complete_content(),
@@ -94,7 +104,7 @@ def test_each_clients_last_plan_is_from_their_latest_signed_note_of_either_kind(
         actor=clinician,
     )
     services.note_sign(note=group_note, actor=clinician, password=PASSWORD)
-    _sign_individual(ben, clinician, "Ben's individual plan", hours_ago=20)
+    _sign_individual(ben, clinician, "Ben's individual plan", at=time(15))
     # Today's own draft is not anyone's last plan.
     services.group_note_save(
         session=session,
