@@ -31,7 +31,7 @@ from functools import cache, wraps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
 from clients.models import Client, ClientUserObjectPermission, EmergencyAccess
@@ -363,6 +363,65 @@ def staff_for(clients, purpose=Purpose.CHART) -> QuerySet:
         .objects.filter(Q(Exists(reached)) | Q(groups__name=Role.ADMIN), is_active=True)
         .distinct()
     )
+
+
+def holders(client_ids, purpose=Purpose.CHART) -> dict[int, dict[int, str]]:
+    """Client pk -> {staff id: reason} of the active staff who hold ``purpose`` (a tuple:
+    all of them) on each of ``client_ids``, through the client: the care team's own
+    grants, a supervisee's chart grant, an unexpired emergency access. The same sources
+    and purposes as ``clients_for``, asked for many clients at once and the other way
+    round (one query), so that whoever decides whom a task goes to (the staff task
+    sources) asks this module, and the task closes itself when the reason ends.
+
+    The admin role is no reason held through a client: admins are not listed. For a
+    tuple of purposes, the reason given is the first purpose's."""
+    client_ids = list(client_ids)
+    if not client_ids:
+        return {}
+    ids = permission_id_map()
+    by_permission = {ids[c]: f"own:{c}" for c in CODENAMES if c in ids}
+    own = (
+        ClientUserObjectPermission.objects.filter(
+            content_object_id__in=client_ids,
+            permission_id__in=list(by_permission),
+            user__is_active=True,
+        )
+        .order_by()
+        .values_list("content_object_id", "user_id", "permission_id")
+    )
+    # The supervisor's reason: a supervisee (active or not: the grant is what counts,
+    # as in ``clients_for``) holding the chart grant.
+    supervised = (
+        ClientUserObjectPermission.objects.filter(
+            content_object_id__in=client_ids,
+            permission_id=ids.get(SUPERVISOR_CODENAME),
+            user__clinical_supervisor__is_active=True,
+        )
+        .order_by()
+        .values_list("content_object_id", "user__clinical_supervisor_id", Value(-1))
+    )
+    emergency = (
+        EmergencyAccess.objects.active()
+        .filter(client_id__in=client_ids, staff__is_active=True)
+        .order_by()
+        .values_list("client_id", "staff_id", Value(-2))
+    )
+    keys = {**by_permission, -1: "supervisor", -2: "emergency"}
+    held: dict[tuple[int, int], set[str]] = {}
+    for client_id, staff_id, source in own.union(supervised, emergency, all=True):
+        held.setdefault((client_id, staff_id), set()).add(keys[source])
+    purposes = purpose if isinstance(purpose, tuple) else (purpose,)
+    answer: dict[int, dict[int, str]] = {}
+    for (client_id, staff_id), sources in held.items():
+        reasons = []
+        for one in purposes:
+            reason = next((r for key, r in _purpose_sources(one) if key in sources), None)
+            if reason is None:
+                break
+            reasons.append(reason)
+        else:
+            answer.setdefault(client_id, {})[staff_id] = reasons[0]
+    return answer
 
 
 def client_access(user, client: Client, purpose: str) -> AccessDecision:

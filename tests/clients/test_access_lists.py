@@ -222,3 +222,33 @@ def test_the_author_keeps_their_list_while_the_client_is_theirs(world, client_as
         reverse("notes:appointment_note", args=[world["draft"].appointment.public_id])
     )
     assert page.status_code == 404
+
+
+def test_holders_is_the_twin_of_clients_for(world, admin_user):
+    """``holders`` (whom a staff task goes to) answers, client by client, what
+    ``clients_for`` answers person by person: the same reasons, for every purpose,
+    for everyone in the walk; the admin role is no reason held through a client."""
+    from clients.access import holders
+    from clients.models import Client
+
+    clients = list(Client.objects.values_list("pk", flat=True))
+    people = [*world["people"].values(), admin_user]
+    for purpose in (*Purpose.ALL, Purpose.CLINICAL_WRITE):
+        held = holders(clients, purpose)
+        for user in people:
+            by_holders = {c for c, staff in held.items() if user.pk in staff}
+            expected = (
+                set()
+                if user.is_program_admin
+                else set(clients_for(user, purpose).values_list("pk", flat=True))
+            )
+            assert by_holders == expected, (user.username, purpose)
+    # The reasons: the supervisor of the seen client's primary reads as supervisor,
+    # the glass-breaker as emergency, the primary as care team.
+    seen = world["seen"].pk
+    reasons = holders([seen], Purpose.CLINICAL)[seen]
+    assert reasons[world["people"]["supervisor of the primary"].pk] == "supervisor"
+    assert reasons[world["people"]["break the glass"].pk] == "emergency"
+    primary = world["people"]["primary clinician (until yesterday on the hidden client's team)"]
+    assert reasons[primary.pk] == "care team"
+    assert holders([], Purpose.CLINICAL) == {}
