@@ -33,17 +33,30 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
 from clients.access import Purpose, clients_for
 from clients.links import chart_url_maker
 from clients.models import CareTeamMember, DischargeReason, Episode, Profession
 from clinical.meds.models import Instrument, Measure
-from clinical.notes.models import CosignStatus, NoteStatus, ProgressNote
+from clinical.notes.models import CosignStatus, NoteStatus
+from clinical.notes.selectors import appointments_kept, sessions_that_met
 from clinical.plans.models import TreatmentPlanVersion, review_days
 from iop.accounts.models import Role
 from iop.charts import Series, trend
@@ -56,13 +69,17 @@ from scheduling.models import Enrollment, Group, Slot, Track, clinic_tz
 CENSUS_COLUMNS = ("figure", "group", "measure", "value")
 DOCUMENTATION_COLUMNS = (
     "clinician",
-    "notes",
+    "sessions_held",
     "signed",
+    "signed_on_time",
+    "signed_late",
+    "missing",
+    "missing_draft",
+    "missing_no_note",
     "signed_24h",
     "pct_24h",
     "signed_72h",
     "pct_72h",
-    "unsigned",
     "cosign_waiting",
 )
 # The two windows the issue names; IOP_LATE_ENTRY_HOURS (72 by default) marks a late
@@ -511,66 +528,207 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=clinic_tz())
 
 
-def documentation_by_clinician(user, f) -> list[dict]:
-    notes = ProgressNote.objects.annotate(
-        ended=Coalesce("session__ends_at", "appointment__ends_at")
-    ).filter(
-        ended__gte=_day_start(f["start"]),
-        ended__lt=_day_start(f["end"] + timedelta(days=1)),
-    )
-    authors = note_authors(user)
-    if authors is not None:
-        notes = notes.filter(author__in=authors.values("pk"))
-    if f.get("clinician"):
-        notes = notes.filter(author=f["clinician"])
-    signed = Q(status=NoteStatus.SIGNED)
-    windows = {
-        f"signed_{h}h": Count(
-            "pk", filter=signed & Q(signed_at__lte=F("ended") + timedelta(hours=h))
-        )
-        for h in SIGN_WINDOWS_HOURS
+# One row per service that needed a note (``clinical.notes.selectors``: a group session
+# that met, an appointment kept) and per person answerable for it: the note's author; a
+# group session without a note, each facilitator of its group (any of them may write
+# it); an appointment, its clinician. Each row carries 0/1 flags, computed by the ORM
+# for the backend at hand (interval arithmetic differs), which the report's aggregate
+# statements only sum.
+UNIT_FLAGS = (
+    "signed",
+    "on_time",
+    "late",
+    "draft",
+    "no_note",
+    "signed_24h",
+    "signed_72h",
+    "cosign_waiting",
+)
+
+
+def _flags(note: str, ended: str = "ends_at") -> dict:
+    """The flags of one service, ``note`` being the path to its note."""
+
+    def one(condition):
+        return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+    signed = Q(**{f"{note}__status": NoteStatus.SIGNED})
+
+    def within(hours):
+        return signed & Q(**{f"{note}__signed_at__lte": F(ended) + timedelta(hours=hours)})
+
+    late_hours = settings.IOP_LATE_ENTRY_HOURS
+    return {
+        "signed": one(signed),
+        "on_time": one(within(late_hours)),
+        "late": one(signed & ~within(late_hours)),
+        "draft": one(Q(**{f"{note}__status": NoteStatus.DRAFT})),
+        "no_note": one(Q(**{f"{note}__isnull": True})),
+        **{f"signed_{h}h": one(within(h)) for h in SIGN_WINDOWS_HOURS},
+        "cosign_waiting": one(signed & Q(**{f"{note}__cosign_status": CosignStatus.PENDING})),
     }
-    # Counted per author id alone (125 groups: a hash aggregate in memory), then named:
-    # grouped by the names too, PostgreSQL sorted the year's 160,000 notes on disk.
-    counts = (
-        notes.values("author_id")
+
+
+def documentation_units(f, *, now: datetime | None = None) -> tuple[str, list]:
+    """(SQL, params) of the rows described above, for services that ended in the range
+    (and by now): columns staff, grp (the group, or NULL for an appointment), session,
+    appointment, then ``UNIT_FLAGS``."""
+    now = now or timezone.now()
+    ended = Q(
+        ends_at__gte=_day_start(f["start"]),
+        ends_at__lt=_day_start(f["end"] + timedelta(days=1)),
+        ends_at__lte=now,
+    )
+    # Typed: PostgreSQL's UNION does not guess the type of a bare NULL.
+    none = Cast(Value(None), output_field=BigIntegerField())
+    columns = ("staff", "grp", "session", "appointment", *UNIT_FLAGS)
+    sessions = sessions_that_met().filter(ended)
+    written = (
+        sessions.filter(group_note__isnull=False)
         .annotate(
-            notes=Count("pk"),
-            signed=Count("pk", filter=signed),
-            unsigned=Count("pk", filter=Q(status=NoteStatus.DRAFT)),
-            cosign_waiting=Count("pk", filter=signed & Q(cosign_status=CosignStatus.PENDING)),
-            **windows,
+            staff=F("group_note__author_id"),
+            grp=F("group_id"),
+            session=F("pk"),
+            appointment=none,
+            **_flags("group_note"),
         )
+        .values_list(*columns)
         .order_by()
     )
-    sql, params = counts.query.sql_with_params()
-    users = get_user_model()._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT x.*, u.username AS author__username, u.first_name AS author__first_name,
-                u.last_name AS author__last_name
-            FROM ({sql}) x JOIN {users} u ON u.id = x.author_id
-            ORDER BY u.last_name, u.username""",
-            params,
+    unwritten = (
+        sessions.filter(group_note__isnull=True)
+        .annotate(
+            staff=F("group__facilitators"),
+            grp=F("group_id"),
+            session=F("pk"),
+            appointment=none,
+            **_flags("group_note"),
         )
+        .filter(staff__isnull=False)
+        .values_list(*columns)
+        .order_by()
+    )
+    appointments = (
+        appointments_kept()
+        .filter(ended)
+        .annotate(
+            staff=F("clinician_id"),
+            grp=none,
+            session=none,
+            appointment=F("pk"),
+            **_flags("note"),
+        )
+        .values_list(*columns)
+        .order_by()
+    )
+    return written.union(unwritten, appointments, all=True).query.sql_with_params()
+
+
+def _staff_filter(user, f) -> tuple[str, list]:
+    """The WHERE clause on the rows' ``staff``: the chosen clinician, or a supervisor's
+    team (``note_authors``), or nobody's filter for an admin."""
+    if f.get("clinician"):
+        return "WHERE u.staff = %s", [f["clinician"].pk]
+    authors = note_authors(user)
+    if authors is None:
+        return "", []
+    sql, params = authors.values("pk").query.sql_with_params()
+    return f"WHERE u.staff IN ({sql})", list(params)
+
+
+def _sums() -> str:
+    return ", ".join(f"SUM(u.{flag}) AS {flag}" for flag in UNIT_FLAGS)
+
+
+def _figures(r: dict) -> dict:
+    """The derived figures of one row of counts (a clinician, a group, the totals)."""
+    row = {
+        "sessions_held": r["held"],
+        "signed": r["signed"],
+        "signed_on_time": r["on_time"],
+        "signed_late": r["late"],
+        "missing": r["draft"] + r["no_note"],
+        "missing_draft": r["draft"],
+        "missing_no_note": r["no_note"],
+        "cosign_waiting": r["cosign_waiting"],
+    }
+    for h in SIGN_WINDOWS_HOURS:
+        row[f"signed_{h}h"] = r[f"signed_{h}h"]
+        row[f"pct_{h}h"] = percent(r[f"signed_{h}h"], r["held"])
+    return row
+
+
+def _dict_rows(sql: str, params) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
-        raw = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    # SUM answers a Decimal on PostgreSQL, and NULL over no row: counts are ints.
+    counted = {"held", *UNIT_FLAGS}
+    return [{k: int(v or 0) if k in counted else v for k, v in r.items()} for r in rows]
+
+
+def documentation_by_clinician(user, f, *, now: datetime | None = None) -> list[dict]:
+    """Per person answerable: sessions held (that met or were kept), notes signed on
+    time and late, missing (a draft or no note at all), signed within 24 h and 72 h of
+    the end (of the sessions held, so a missing note counts against both), co-signatures
+    waiting. One statement; a session without a note counts for each facilitator of its
+    group, so this table's column can add up to more than the sessions held."""
+    units, params = documentation_units(f, now=now)
+    where, where_params = _staff_filter(user, f)
+    users = get_user_model()._meta.db_table
+    # Counted per staff id alone, then named: grouped by the names too, PostgreSQL
+    # sorted a year's rows on disk.
+    raw = _dict_rows(
+        f"""SELECT x.*, p.username, p.first_name, p.last_name FROM (
+            SELECT u.staff, COUNT(*) AS held, {_sums()}
+            FROM ({units}) u {where} GROUP BY u.staff) x
+        JOIN {users} p ON p.id = x.staff
+        ORDER BY p.last_name, p.username""",
+        [*params, *where_params],
+    )
     rows = []
     for r in raw:
-        name = f"{r['author__first_name']} {r['author__last_name']}".strip()
-        row = {
-            "clinician": r["author__username"],
-            "name": name or r["author__username"],
-            "notes": r["notes"],
-            "signed": r["signed"],
-            "unsigned": r["unsigned"],
-            "cosign_waiting": r["cosign_waiting"],
-        }
-        for h in SIGN_WINDOWS_HOURS:
-            row[f"signed_{h}h"] = r[f"signed_{h}h"]
-            row[f"pct_{h}h"] = percent(r[f"signed_{h}h"], r["notes"])
-        rows.append(row)
+        name = f"{r['first_name']} {r['last_name']}".strip()
+        rows.append({"clinician": r["username"], "name": name or r["username"], **_figures(r)})
     return rows
+
+
+def documentation_by_group(user, f, *, now: datetime | None = None) -> list[dict]:
+    """Per group: its sessions that met in the range, each counted once (whoever wrote
+    or should write its note), of the people the viewer's report covers."""
+    units, params = documentation_units(f, now=now)
+    where, where_params = _staff_filter(user, f)
+    where = f"{where} AND" if where else "WHERE"
+    groups = Group._meta.db_table
+    flags = ", ".join(
+        f"COUNT(DISTINCT CASE WHEN u.{flag} = 1 THEN u.session END) AS {flag}"
+        for flag in UNIT_FLAGS
+    )
+    raw = _dict_rows(
+        f"""SELECT x.*, g.name FROM (
+            SELECT u.grp, COUNT(DISTINCT u.session) AS held, {flags}
+            FROM ({units}) u {where} u.grp IS NOT NULL GROUP BY u.grp) x
+        JOIN {groups} g ON g.id = x.grp
+        ORDER BY g.name, x.grp""",
+        [*params, *where_params],
+    )
+    return [{"group": r["name"], **_figures(r)} for r in raw]
+
+
+def documentation_totals(user, f, *, now: datetime | None = None) -> dict:
+    """Every service of the report once, whoever answers for it."""
+    units, params = documentation_units(f, now=now)
+    where, where_params = _staff_filter(user, f)
+    key = "COALESCE(u.session, -u.appointment)"
+    flags = ", ".join(
+        f"COUNT(DISTINCT CASE WHEN u.{flag} = 1 THEN {key} END) AS {flag}" for flag in UNIT_FLAGS
+    )
+    (raw,) = _dict_rows(
+        f"SELECT COUNT(DISTINCT {key}) AS held, {flags} FROM ({units}) u {where}",
+        [*params, *where_params],
+    )
+    return _figures(raw)
 
 
 def plans_overdue(user, f, *, today: date | None = None) -> list[dict]:
@@ -613,17 +771,18 @@ def plans_overdue(user, f, *, today: date | None = None) -> list[dict]:
 
 
 def run_documentation(*, user, filters, progress=None) -> dict:
-    rows = documentation_by_clinician(user, filters)
+    now = timezone.now()
+    rows = documentation_by_clinician(user, filters, now=now)
     if progress:
         progress(60)
-    totals = {
-        k: sum(r[k] for r in rows)
-        for k in ("notes", "signed", "unsigned", "cosign_waiting", "signed_24h", "signed_72h")
+    result = {
+        "rows": rows,
+        "team_only": not user.is_program_admin,
+        "late_hours": settings.IOP_LATE_ENTRY_HOURS,
     }
-    totals["pct_24h"] = percent(totals["signed_24h"], totals["notes"])
-    totals["pct_72h"] = percent(totals["signed_72h"], totals["notes"])
-    result = {"rows": rows, "totals": totals, "team_only": not user.is_program_admin}
-    if progress is None:  # the page lists the overdue plans; a CSV (progress given) does not
+    if progress is None:  # the page has more than the CSV's per-clinician rows
+        result["groups"] = documentation_by_group(user, filters, now=now)
+        result["totals"] = documentation_totals(user, filters, now=now)
         result["plans_overdue"] = plans_overdue(user, filters)
     return result
 
@@ -657,8 +816,9 @@ def register():
             runner=run_documentation,
             template="clinical/reports/documentation.html",
             csv_columns=DOCUMENTATION_COLUMNS,
-            description="Notes signed within 24 and 72 hours per clinician, unsigned notes, "
-            "co-signatures waiting, treatment plans overdue for review.",
+            description="Per clinician and per group: sessions held, notes signed on time "
+            "and late, missing notes (a draft or none), signed within 24 and 72 hours, "
+            "co-signatures waiting; treatment plans overdue for review.",
             inline_days=MAX_RANGE_DAYS + 1,
         )
     )

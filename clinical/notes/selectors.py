@@ -4,7 +4,7 @@ the group or the length of the chart (pinned by tests/clinical/test_notes_querie
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, JSONField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import JSONObject
 
 from clients.access import AUTHOR, SUPERVISOR, Purpose, scope
@@ -20,9 +20,41 @@ from clinical.notes.models import (
 )
 from clinical.plans.objectives import current_objectives
 from iop.db import pk_among
-from scheduling.models import ATTENDED, Attendance, Enrollment, GroupSession
+from scheduling.models import (
+    ATTENDED,
+    Appointment,
+    AppointmentStatus,
+    Attendance,
+    Enrollment,
+    GroupSession,
+)
 
 NOTE_RELATED = ("author", "signed_by", "cosigned_by", "modality__parent", "topic")
+
+
+# --- Which sessions need a note --------------------------------------------------------
+#
+# Every session's note is accounted for: a group session that met, or an appointment
+# that was kept, has a note, and a note it does not have (or has only as a draft) is a
+# missing note, counted by the documentation report and asked for by the staff tasks.
+# The rule is stated here once; tooling/bench/raw.py restates it by hand in SQL.
+
+
+def sessions_that_met():
+    """Group sessions that met: not cancelled, with at least one client marked there
+    (present, late, left early, telehealth). A session where every client was absent
+    did not meet: there is nobody to write about."""
+    attended = Attendance.objects.filter(session=OuterRef("pk"), status__in=ATTENDED)
+    return GroupSession.objects.held().filter(Exists(attended))
+
+
+def appointments_kept():
+    """Appointments kept: neither cancelled nor recorded as a no-show. Writing the note
+    marks one completed; one still *scheduled* after its end has had neither its note
+    nor its no-show recorded, and both are the clinician's to record."""
+    return Appointment.objects.filter(
+        status__in=(AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETED)
+    )
 
 
 @dataclass

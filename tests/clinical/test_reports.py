@@ -66,7 +66,7 @@ from clinical.plans.models import TreatmentPlan, TreatmentPlanVersion
 from iop.audit.models import AuditEvent
 from scheduling.models import Appointment, Enrollment, EnrollmentStatus, clinic_tz
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
-from tests.scheduling.factories import GroupFactory, slot, track
+from tests.scheduling.factories import GroupFactory, GroupSessionFactory, slot, track
 
 pytestmark = pytest.mark.django_db
 
@@ -340,6 +340,16 @@ def _at(month, day, hour=10):
     return datetime(2026, month, day, hour, tzinfo=clinic_tz())
 
 
+def mark(session, client, status):
+    from iop.accounts.models import User
+    from scheduling.models import Attendance
+
+    recorder = session.group.facilitators.first() or User.objects.first()
+    return Attendance.objects.create(
+        session=session, client=client, status=status, minutes=180, recorded_by=recorder
+    )
+
+
 @pytest.fixture
 def documentation(admin_user, clinician, other_clinician, medical_user):
     def note(author, client, ended, signed_after_hours=None, cosign=""):
@@ -370,6 +380,27 @@ def documentation(admin_user, clinician, other_clinician, medical_user):
     note(other_clinician, bobs, _at(9, 10), 2)
     note(medical_user, bobs, _at(9, 11), 50)  # a prescriber's note: admins count it
 
+    # Sessions held without a note. Alice's group met on 8 Sep and nobody wrote its
+    # note; bob kept an appointment on 12 Sep and recorded neither note nor no-show.
+    group = GroupFactory(facilitator=clinician, name="Evening IOP 6")
+    met = GroupSessionFactory(group=group, date=d(9, 8))
+    mark(met, alices[0], "present")
+    mark(met, alices[1], "unexcused")
+    # Not held, so no note is missing: a session where everyone was absent, a
+    # cancelled one, a no-show and a cancelled appointment.
+    nobody = GroupSessionFactory(group=group, date=d(9, 9))
+    mark(nobody, alices[0], "excused")
+    GroupSessionFactory(group=group, date=d(9, 10), cancelled_at=_at(9, 1))
+    Appointment.objects.create(
+        kind="individual", client=bobs, clinician=other_clinician, starts_at=_at(9, 12, 9),
+        ends_at=_at(9, 12, 10), status="scheduled", booked_by=admin_user,
+    )  # fmt: skip
+    for status in ("no_show", "cancelled"):
+        Appointment.objects.create(
+            kind="individual", client=bobs, clinician=other_clinician, starts_at=_at(9, 13, 9),
+            ends_at=_at(9, 13, 10), status=status, booked_by=admin_user,
+        )  # fmt: skip
+
     today = timezone.localdate()
 
     def plan(client, author, signed_days_ago):
@@ -388,13 +419,16 @@ def documentation(admin_user, clinician, other_clinician, medical_user):
 
 
 DOC_FIGURES = (
-    "notes",
-    "signed",
+    "sessions_held",
+    "signed_on_time",
+    "signed_late",
+    "missing",
+    "missing_draft",
+    "missing_no_note",
     "signed_24h",
     "pct_24h",
     "signed_72h",
     "pct_72h",
-    "unsigned",
     "cosign_waiting",
 )
 
@@ -408,14 +442,21 @@ def test_documentation_per_clinician(documentation, admin_user, client_as):
     assert response.status_code == 200
     result = response.context["result"]
     rows = {r["clinician"]: tuple(r[k] for k in DOC_FIGURES) for r in result["rows"]}
+    # Alice: 4 appointments (signed after 10, 30 and 80 hours, one a draft) and the
+    # group session without a note: 5 held, 2 on time, 1 late, 2 missing.
     assert rows == {
-        "alice": (4, 3, 1, 25, 2, 50, 1, 1),
-        "bob": (1, 1, 1, 100, 1, 100, 0, 0),
-        "mira": (1, 1, 0, 0, 1, 100, 0, 0),
+        "alice": (5, 2, 1, 2, 1, 1, 1, 20, 2, 40, 1),
+        "bob": (2, 1, 0, 1, 0, 1, 1, 50, 1, 50, 0),
+        "mira": (1, 1, 0, 0, 0, 0, 0, 0, 1, 100, 0),
     }
-    # All: 6 notes, 2 within 24 h (33 %), 4 within 72 h (67 %).
-    assert (result["totals"]["notes"], result["totals"]["pct_24h"]) == (6, 33)
-    assert result["totals"]["pct_72h"] == 67
+    # All: 8 held, 2 within 24 h (25 %), 4 within 72 h (50 %), 3 missing.
+    totals = result["totals"]
+    assert (totals["sessions_held"], totals["pct_24h"], totals["pct_72h"]) == (8, 25, 50)
+    assert (totals["missing"], totals["missing_no_note"]) == (3, 2)
+    groups = {r["group"]: tuple(r[k] for k in DOC_FIGURES) for r in result["groups"]}
+    assert groups == {"Evening IOP 6": (1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0)}
+    html = response.content.decode()
+    assert 'data-testid="documentation-groups"' in html and "Evening IOP 6" in html
     overdue = [(p["mrn"], p["days_overdue"]) for p in result["plans_overdue"]]
     assert overdue == [
         (documentation["alices"][0].mrn, 15),
@@ -464,7 +505,7 @@ def test_documentation_csv_equals_the_page(documentation, admin_user, client_as)
     ]
     assert parsed == expected
     alice = next(r for r in parsed if r["clinician"] == "alice")
-    assert (alice["notes"], alice["pct_24h"], alice["pct_72h"]) == ("4", "25", "50")
+    assert (alice["sessions_held"], alice["pct_24h"], alice["missing"]) == ("5", "20", "2")
 
 
 @pytest.mark.parametrize(
@@ -485,7 +526,7 @@ def test_a_formula_looking_username_is_defused_in_the_documentation_csv(
     by_clinician = {r["clinician"]: r for r in parsed}
     assert set(by_clinician) == {"'" + username, "bob", "mira"}
     row = by_clinician["'" + username]
-    assert (row["notes"], row["pct_24h"], row["pct_72h"]) == ("4", "25", "50")
+    assert (row["sessions_held"], row["pct_24h"], row["pct_72h"]) == ("5", "20", "40")
 
 
 def test_a_background_documentation_run_defuses_the_username(
@@ -515,8 +556,8 @@ def test_a_background_documentation_run_defuses_the_username(
     raw = report_storage().open(run.file_name).read()
     assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
     lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("clinician,notes,signed")
-    assert sum(line.startswith("'-2+3,4,3,") for line in lines) == 1
+    assert lines[0].startswith("clinician,sessions_held,signed,signed_on_time")
+    assert sum(line.startswith("'-2+3,5,3,2,1,2,") for line in lines) == 1
     assert not any(line.startswith("-2+3") for line in lines)
 
 
@@ -524,10 +565,11 @@ def test_the_documentation_query_count_does_not_grow(
     documentation, admin_user, clinician, client_as, django_assert_max_num_queries
 ):
     web = client_as(admin_user)
-    # session, user with roles, OTP device (3); per-clinician notes (1); overdue plans
-    # with their clients (1); the audit row (5); the clinician choices rendered (1): 11.
+    # session, user with roles, OTP device (3); per clinician, per group, totals (3);
+    # overdue plans with their clients (1); the audit row (5); the clinician choices
+    # rendered (1): 13.
     url = reverse("reports:report", args=["documentation"])
-    with django_assert_max_num_queries(11) as before:
+    with django_assert_max_num_queries(13) as before:
         assert web.get(url, DOCS).status_code == 200
     client = Episode.objects.filter(client__in=documentation["alices"]).first().client
     for day in range(11, 20):
@@ -540,9 +582,14 @@ def test_the_documentation_query_count_does_not_grow(
             kind="individual", format="DAP", author=clinician, client=client,
             appointment=appointment,
         )  # fmt: skip
+    group = GroupFactory(facilitator=clinician)
+    for day in range(21, 25):
+        mark(GroupSessionFactory(group=group, date=d(9, day)), client, "present")
     with django_assert_max_num_queries(len(before.captured_queries)):
         response = web.get(url, DOCS)
-    assert {r["clinician"]: r["notes"] for r in response.context["result"]["rows"]}["alice"] == 13
+    result = response.context["result"]
+    assert {r["clinician"]: r["sessions_held"] for r in result["rows"]}["alice"] == 18
+    assert len(result["groups"]) == 2
 
 
 # --- Who may run them -----------------------------------------------------------------------
@@ -633,14 +680,13 @@ def test_a_supervisor_finds_reports_in_the_menu(supervisor, intake_user, client_
 
 
 def test_a_group_note_is_measured_from_its_session_end(admin_user, clinician, client_as):
-    from tests.scheduling.factories import GroupSessionFactory
-
     session = GroupSessionFactory(group=GroupFactory(), date=d(9, 8))
     ProgressNote.objects.create(
         kind="group", format="BIRP", author=clinician, session=session,
         status=NoteStatus.SIGNED, signed_at=session.ends_at + timedelta(hours=25),
         signed_by=clinician,
     )  # fmt: skip
+    mark(session, ClientFactory(), "present")
     rows = reports.documentation_by_clinician(admin_user, {"start": d(9, 1), "end": d(9, 30)})
     assert [(r["clinician"], r["signed_24h"], r["signed_72h"]) for r in rows] == [("alice", 0, 1)]
 
@@ -670,3 +716,36 @@ def test_one_of_eight_is_13_percent_in_the_census_as_in_every_report():
         13,
         13,
     )
+
+
+def test_a_session_without_a_note_counts_for_each_facilitator_and_once_in_the_totals(
+    admin_user, clinician, other_clinician, supervisor
+):
+    """The issue's clinician showed "Notes 3, Signed 3, Unsigned 0" beside 35 sessions
+    that met without a note: every session that met is counted, written or not."""
+    group = GroupFactory(facilitator=clinician, name="Midday IOP 3")
+    group.facilitators.add(other_clinician)
+    client = ClientFactory()
+    for day in (14, 15, 16):
+        mark(GroupSessionFactory(group=group, date=d(9, day)), client, "present")
+    written = GroupSessionFactory(group=group, date=d(9, 17))
+    mark(written, client, "late")
+    ProgressNote.objects.create(
+        kind="group", format="BIRP", author=clinician, session=written,
+        status=NoteStatus.SIGNED, signed_at=written.ends_at + timedelta(hours=2),
+        signed_by=clinician,
+    )  # fmt: skip
+    f = {"start": d(9, 1), "end": d(9, 30)}
+    rows = {r["clinician"]: r for r in reports.documentation_by_clinician(admin_user, f)}
+    assert (rows["alice"]["sessions_held"], rows["alice"]["missing_no_note"]) == (4, 3)
+    assert (rows["bob"]["sessions_held"], rows["bob"]["missing_no_note"]) == (3, 3)
+    (by_group,) = reports.documentation_by_group(admin_user, f)
+    assert (by_group["sessions_held"], by_group["missing"], by_group["signed_on_time"]) == (4, 3, 1)
+    totals = reports.documentation_totals(admin_user, f)
+    assert (totals["sessions_held"], totals["missing"], totals["pct_24h"]) == (4, 3, 25)
+    # Carol supervises alice, not bob: her report counts alice's part only, and the
+    # group's sessions alice answers for (all four).
+    team = reports.documentation_by_clinician(supervisor, f)
+    assert [r["clinician"] for r in team] == ["alice"]
+    (team_group,) = reports.documentation_by_group(supervisor, f)
+    assert team_group["sessions_held"] == 4
