@@ -1,6 +1,6 @@
 """Reads the pages need, each scoped through ``clients.access.clients_for``."""
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 
 from clients.access import clients_for
 from clients.models import CareTeamMember, CareTeamRole, ClientStatus, Episode
@@ -62,17 +62,16 @@ def supervised_caseload_for(user):
     )
 
 
-def intake_worklist(user):
-    """Prospects and clients without a primary clinician yet."""
-    has_primary = CareTeamMember.objects.active().filter(
-        client=OuterRef("pk"), role=CareTeamRole.PRIMARY
-    )
-    return (
-        clients_for(user)
-        .exclude(status=ClientStatus.DISCHARGED)
-        .filter(Q(status=ClientStatus.PROSPECT) | ~Exists(has_primary))
-        .order_by("-created_at")
-    )
+def intake_worklist(user, today=None):
+    """The clients ``user`` reaches that still wait for a step of the intake journey
+    (consent, admission, care team, placement: ``clients.intake``), newest first, each
+    annotated so that ``clients.intake.missing_step(client)`` names the step (one
+    query)."""
+    from django.utils import timezone
+
+    from clients.intake import waiting
+
+    return waiting(clients_for(user), today or timezone.localdate()).order_by("-created_at")
 
 
 def primary_clinician_ids(client_ids) -> dict[int, list[int]]:
@@ -91,12 +90,15 @@ def primary_clinician_ids(client_ids) -> dict[int, list[int]]:
     return owners
 
 
-def openable_client_labels(user, ids) -> dict:
+def openable_client_labels(user, ids, purpose: str = "clinical") -> dict:
     """Public id -> "name (MRN)" of the clients among ``ids`` that ``user`` may open
-    for clinical work (one query); the staff task list names only these."""
+    for ``purpose`` (clinical work unless a task source says otherwise; one query): the
+    staff task list names only these."""
     from clients.access import Purpose
 
+    if purpose not in Purpose.ALL:
+        raise ValueError(f"unknown purpose {purpose!r}")
     return {
         client.public_id: str(client)
-        for client in clients_for(user, Purpose.CLINICAL).filter(public_id__in=list(ids))
+        for client in clients_for(user, purpose).filter(public_id__in=list(ids))
     }

@@ -100,6 +100,7 @@ def find_open_follow_ups(now: datetime):
                 url=reverse("screening:follow_up_detail", args=[follow_up.public_id]),
                 client=follow_up.client.public_id,
                 context={"when": local_day_of(follow_up.occurred_on)},
+                due=follow_up.occurred_on,
             )
 
 

@@ -44,6 +44,7 @@ def find_plans_due(now: datetime):
                 url=reverse("plans:treatment", args=[version.client.public_id]),
                 client=version.client.public_id,
                 context={"due": f"{due_on:%a} {due_on.day} {due_on:%b}"},
+                due=due_on,
             )
 
 

@@ -393,6 +393,13 @@ def task_mark_done(*, message: OutboxMessage, actor, audit: AuditContext | None 
         raise ValidationError("No such task.")
     if message.read_at is not None:
         return message
+    source = SOURCES.get(message.refs.get("kind", ""))
+    if source is not None and source.resolves:
+        # Marked done, it would leave the list while the note is still unsigned (its
+        # key stays written, so the sweep would never show it again).
+        raise ValidationError(
+            "This task closes itself when what it asks for is done; it cannot be marked done."
+        )
     message.read_at = timezone.now()
     message.save(update_fields=["read_at"])
     audit_record(

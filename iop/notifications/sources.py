@@ -15,7 +15,7 @@ the channel and address, when it may go, and the ids it refers to. The scheduler
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -48,8 +48,13 @@ class Source:
     # counts the tasks written in the same sweep.
     order: int = 0
     # A staff source whose finder yields every task still to do: an open task it no
-    # longer finds (the note was signed, the measure given) is closed by the sweep.
+    # longer finds (the note was signed, the measure given) is closed by the sweep, and
+    # the task list offers no "Mark done" for it (done is when the item is done).
     resolves: bool = False
+    # The purpose (``clients.access.Purpose``) a viewer must hold on a task's client for
+    # the task list to name the client and link the task: clinical work by default, the
+    # chart for the intake journey's steps.
+    client_purpose: str = "clinical"
 
 
 SOURCES: dict[str, Source] = {}
@@ -111,20 +116,20 @@ def reminder_leads() -> tuple[int, ...]:
 # which of those the viewer may open (``clients.access.clients_for``) and names and
 # links only those. The platform never imports clients: the app registers the answer.
 
-_openable: Callable[[object, set], dict] | None = None
+_openable: Callable[[object, set, str], dict] | None = None
 
 
-def register_openable(fn: Callable[[object, set], dict]) -> None:
-    """``fn(user, public_ids)`` answers ``{public_id: label}`` for the clients among
-    ``public_ids`` that ``user`` may open for clinical work, in one query."""
+def register_openable(fn: Callable[[object, set, str], dict]) -> None:
+    """``fn(user, public_ids, purpose)`` answers ``{public_id: label}`` for the clients
+    among ``public_ids`` that ``user`` may open for ``purpose``, in one query."""
     global _openable
     _openable = fn
 
 
-def openable_clients(user, ids: set) -> dict:
+def openable_clients(user, ids: set, purpose: str = "clinical") -> dict:
     if not ids or _openable is None:
         return {}
-    return _openable(user, ids)
+    return _openable(user, ids, purpose)
 
 
 def staff_task(
@@ -138,15 +143,18 @@ def staff_task(
     url: str = "",
     client: uuid.UUID | None = None,
     context: dict | None = None,
+    due: date | datetime | None = None,
 ) -> Planned:
     """The in-app task ``staff_id`` gets about ``item`` once per ``period``.
 
     ``url`` holds opaque ids only (no client data in URLs); ``context`` holds dates and
-    counts only: the row's words are seen by anyone who can read the outbox.
+    counts only: the row's words are seen by anyone who can read the outbox. ``due`` is
+    the clinic day by which it should be done (the day it is found when the item has
+    no deadline of its own): the task list is sorted by it and marks what is overdue.
     """
     from iop.notifications.models import Channel
 
-    refs = {"kind": source, "item": str(item), "url": url}
+    refs = {"kind": source, "item": str(item), "url": url, "due": due_day(due or now).isoformat()}
     if client is not None:
         refs["client"] = str(client)
     return Planned(
@@ -159,6 +167,13 @@ def staff_task(
         refs=refs,
         context=context or {},
     )
+
+
+def due_day(value: date | datetime) -> date:
+    """A task's due day: a date as given, a moment as its clinic-local date."""
+    if isinstance(value, datetime):
+        return value.astimezone(clinic_tz()).date()
+    return value
 
 
 def local_day(moment: datetime) -> str:

@@ -5,15 +5,17 @@ The outbox page is for program admins only; client message bodies are shown ther
 nowhere else. Every view of it is audited (``outbox.view``) and every action writes
 its own row."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.db.models.fields.json import KT
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from iop.accounts.models import Role
@@ -102,47 +104,67 @@ TASK_LIMIT = 200
 
 @login_required
 def task_list(request):
-    """The signed-in person's open tasks, grouped by source. A client is named, and the
-    link to act shown, only when ``clients.access`` lets this viewer open the client
-    (asked now, not when the task was written: a care team changes).
+    """The signed-in person's open tasks, the earliest due first, overdue ones marked
+    (as the dashboard marks plans overdue for review). A client is named, and the link
+    to act shown, only when ``clients.access`` lets this viewer open the client for the
+    source's purpose (asked now, not when the task was written: a care team changes).
+    A task that closes itself when its item is done offers no "Mark done".
 
-    Queries: the tasks (1) and the clients among them the viewer may open (1)."""
+    Queries: the tasks (1) and, per purpose the tasks' sources name (clinical work, the
+    intake journey's chart: at most 2), the clients among them the viewer may open."""
     tasks = list(
-        OutboxMessage.objects.open_tasks_for(request.user).order_by("scheduled_for", "id")[
-            :TASK_LIMIT
-        ]
+        OutboxMessage.objects.open_tasks_for(request.user).order_by(
+            KT("refs__due").asc(nulls_first=True), "scheduled_for", "id"
+        )[:TASK_LIMIT]
     )
-    openable = {
-        str(key): label
-        for key, label in openable_clients(
-            request.user, {t.refs["client"] for t in tasks if t.refs.get("client")}
-        ).items()
+    wanted: dict[str, set] = {}
+    for task in tasks:
+        source = SOURCES.get(task.refs.get("kind", ""))
+        if task.refs.get("client"):
+            purpose = source.client_purpose if source else "clinical"
+            wanted.setdefault(purpose, set()).add(task.refs["client"])
+    openable: dict[str, dict] = {
+        purpose: {
+            str(key): label for key, label in openable_clients(request.user, ids, purpose).items()
+        }
+        for purpose, ids in sorted(wanted.items())
     }
-    groups: dict[str, dict] = {}
+    today = timezone.localdate()
+    items = []
     for task in tasks:
         kind = task.refs.get("kind", "")
         source = SOURCES.get(kind)
-        group = groups.setdefault(
-            kind, {"title": source.title if source else "Other", "items": [], "kind": kind}
-        )
+        purpose = source.client_purpose if source else "clinical"
         client = task.refs.get("client")
-        may_open = client is None or client in openable
-        group["items"].append(
+        labels = openable.get(purpose, {})
+        may_open = client is None or client in labels
+        due = _due(task)
+        items.append(
             {
                 "task": task,
-                "client_label": openable.get(client, "") if client else "",
+                "kind": kind,
+                "title": source.title if source else "Other",
+                "client_label": labels.get(client, "") if client else "",
                 "url": task.refs.get("url", "") if may_open else "",
+                "due": due,
+                "overdue": due < today,
+                "closes_itself": bool(source and source.resolves),
             }
         )
-    order = {key: i for i, key in enumerate(SOURCES)}
     return render(
         request,
         "notifications/tasks.html",
-        {
-            "groups": sorted(groups.values(), key=lambda g: order.get(g["kind"], 999)),
-            "total": len(tasks),
-        },
+        {"items": items, "total": len(items), "today": today},
     )
+
+
+def _due(task) -> date:
+    """The task's due day; a task written before tasks carried one is due the day it
+    was written."""
+    try:
+        return date.fromisoformat(task.refs["due"])
+    except (KeyError, TypeError, ValueError):
+        return timezone.localtime(task.scheduled_for).date()
 
 
 @login_required
@@ -166,6 +188,9 @@ def task_done(request):
     ).first()
     if message is None:
         raise Http404("No such task.")
-    task_mark_done(message=message, actor=request.user, audit=audit_context(request))
+    try:
+        task_mark_done(message=message, actor=request.user, audit=audit_context(request))
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages))
     messages.success(request, "Marked done.")
     return redirect("notifications:tasks")

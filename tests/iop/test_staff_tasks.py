@@ -53,7 +53,7 @@ def test_task_list_groups_own_tasks_and_names_openable_clients(
     theirs_client = treated_client(other_clinician)
     make_task(other_clinician, theirs_client)
     html = client_as(clinician).get(TASKS).content.decode()
-    assert "Notes unsigned 24 hours after the session" in html
+    assert "Notes still a draft after the session" in html
     assert str(client) in html  # name and MRN, the viewer may open the client
     assert f'href="{mine.refs["url"]}"' in html
     assert theirs_client.legal_last_name not in html and theirs_client.mrn not in html
@@ -112,7 +112,8 @@ def test_nav_count_comes_by_htmx_and_counts_own_open_tasks(
 
 def test_mark_done_is_audited_once_and_closes_the_task(clinician, client_as):
     client = treated_client(clinician)
-    task = make_task(clinician, client)
+    # Repeated absences: nothing in the data says the follow-up happened.
+    task = make_task(clinician, client, kind="scheduling.absences")
     web = client_as(clinician)
     for _ in range(2):  # double submission
         response = web.post(DONE, {"task": str(task.public_id)})
@@ -120,8 +121,47 @@ def test_mark_done_is_audited_once_and_closes_the_task(clinician, client_as):
     task.refresh_from_db()
     assert task.read_at is not None
     (row,) = AuditEvent.objects.filter(action="task.done")
-    assert row.client_id == client.public_id and row.detail == "kind=clinical.note_unsigned"
+    assert row.client_id == client.public_id and row.detail == "kind=scheduling.absences"
     assert 'data-testid="task"' not in web.get(TASKS).content.decode()
+
+
+def test_a_task_that_closes_itself_offers_no_mark_done_and_refuses_one(clinician, client_as):
+    """An unsigned note's task leaves the list when the note is signed; marked done, it
+    would leave the list while the note is still a draft, and never come back."""
+    closing = make_task(clinician, kind="clinical.note_unsigned")
+    manual = make_task(clinician, kind="scheduling.absences")
+    web = client_as(clinician)
+    html = web.get(TASKS).content.decode()
+    assert html.count("Mark done") == 1
+    assert f'name="task" value="{manual.public_id}"' in html
+    assert f'name="task" value="{closing.public_id}"' not in html
+    assert html.count('data-testid="task-closes-itself"') == 1
+    response = web.post(DONE, {"task": str(closing.public_id)})
+    assert response.status_code == 400
+    assert "closes itself" in response.content.decode()
+    closing.refresh_from_db()
+    assert closing.read_at is None
+    assert not AuditEvent.objects.filter(action="task.done").exists()
+
+
+def test_tasks_are_sorted_by_due_date_and_overdue_ones_marked(clinician, client_as):
+    """Not by client or by source: the earliest due first, with the dashboard's badges
+    (overdue since / due)."""
+    today = timezone.localdate()
+    later = make_task(clinician, kind="scheduling.absences")
+    later.refs["due"] = (today + timedelta(days=3)).isoformat()
+    later.save()
+    overdue = make_task(clinician, kind="clinical.plan_review")
+    overdue.refs["due"] = (today - timedelta(days=2)).isoformat()
+    overdue.save()
+    due_today = make_task(clinician, kind="clinical.safety_flag")
+    due_today.refs["due"] = today.isoformat()
+    due_today.save()
+    html = client_as(clinician).get(TASKS).content.decode()
+    positions = [html.index(f'data-task="{t.public_id}"') for t in (overdue, due_today, later)]
+    assert positions == sorted(positions)
+    assert html.count('data-testid="task-due">overdue since') == 1
+    assert html.count('data-testid="task-due">due') == 2
 
 
 def test_a_colleagues_task_cannot_be_closed(clinician, other_clinician, client_as):
