@@ -6,10 +6,11 @@ class ClientsConfig(AppConfig):
     name = "clients"
 
     def ready(self):
-        from clients import registrations
+        from clients import registrations, staff_reminders
 
         post_migrate.connect(_clear_permission_cache, dispatch_uid="clients-permission-cache")
         registrations.register()
+        staff_reminders.register_sources()
 
 
 def _clear_permission_cache(**kwargs):

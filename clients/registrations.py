@@ -10,10 +10,15 @@ from iop.audit import subjects
 from iop.dashboard import DashboardSection
 from iop.dashboard import register as register_section
 
+# Prospects on the intake coordinator's dashboard; the task list holds every one.
+INTAKE_ROWS = 10
+
 
 def register():
+    from clients.intake import register_steps
     from clients.models import EmergencyAccess
 
+    register_steps()
     register_owned(
         OwnedKind(
             "clients.emergencyaccess",
@@ -72,9 +77,14 @@ def _caseload_context(request):
 
 
 def _intake_context(request):
+    from clients.intake import missing_step
     from clients.selectors import intake_worklist
 
-    return {"clients": intake_worklist(request.user)[:10]}
+    rows = []
+    for client in intake_worklist(request.user)[:INTAKE_ROWS]:
+        step = missing_step(client)
+        rows.append({"client": client, "step": step, "url": step.url(client) if step else ""})
+    return {"rows": rows}
 
 
 def _emergency_context(request):

@@ -437,6 +437,15 @@ IOP_PROGRAM_NAME = os.environ.get("IOP_PROGRAM_NAME", "Harbor IOP")
 IOP_CALL_IN_TIME = time.fromisoformat(os.environ.get("IOP_CALL_IN_TIME", "06:30"))
 # Staff reminders: PHQ-9 and GAD-7 are due this many days after the last one.
 IOP_MEASURE_INTERVAL_DAYS = int(os.environ.get("IOP_MEASURE_INTERVAL_DAYS", "14"))
+# A session that met (or an appointment kept) without a signed note: a task for the
+# facilitator or clinician this many hours after it ended, escalated to their clinical
+# supervisor after the second number of hours.
+IOP_NOTE_TASK_HOURS = int(os.environ.get("IOP_NOTE_TASK_HOURS", "24"))
+IOP_NOTE_ESCALATE_HOURS = int(os.environ.get("IOP_NOTE_ESCALATE_HOURS", "72"))
+if not 0 < IOP_NOTE_TASK_HOURS <= IOP_NOTE_ESCALATE_HOURS:
+    raise ImproperlyConfigured(
+        "IOP_NOTE_TASK_HOURS must be above 0 and IOP_NOTE_ESCALATE_HOURS at least as long."
+    )
 # The daily digest email of open tasks goes at this hour (clinic time, 0-23).
 IOP_STAFF_DIGEST_HOUR = int(os.environ.get("IOP_STAFF_DIGEST_HOUR", "7"))
 if not 0 <= IOP_STAFF_DIGEST_HOUR <= 23:

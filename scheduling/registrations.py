@@ -15,6 +15,8 @@ from clients.access import (
 )
 from clients.chart import ChartSection
 from clients.chart import register as register_chart
+from clients.intake import IntakeStep
+from clients.intake import register as register_intake_step
 from iop.accounts.models import Role
 from iop.accounts.navigation import NavItem
 from iop.accounts.navigation import register as register_nav
@@ -47,6 +49,10 @@ def register():
             relations={CLINICIAN: "clinician"},
         )
     )
+    # The intake journey's last step: a placement on a track that has not ended.
+    register_intake_step(
+        IntakeStep("placement", "placement on a track", 40, _placed, "scheduling:enroll")
+    )
     register_nav(NavItem("My week", "scheduling:week", CLINICAL))
     register_nav(NavItem("Program day", "scheduling:day", (*CLINICAL, Role.INTAKE)))
     register_section(
@@ -65,6 +71,18 @@ def register():
             Purpose.CHART,
             "scheduling/chart_program.html",
             _chart_program,
+        )
+    )
+
+
+def _placed(today):
+    from django.db.models import Exists, OuterRef, Q
+
+    from scheduling.models import Enrollment
+
+    return Exists(
+        Enrollment.objects.filter(client=OuterRef("pk")).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=today)
         )
     )
 

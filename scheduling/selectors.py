@@ -1,5 +1,6 @@
 """Reads for pages and the chart; aggregates run in the database."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -369,12 +370,37 @@ def program_day(day: date, *, viewer):
     )
 
 
-def facilitator_today(user, day: date):
-    return list(
+# How each session's note stands, answered by the notes part (clinical registers it
+# from its registrations.py: scheduling never imports clinical): session pk -> "signed"
+# or "draft"; a session it does not name has no note.
+_note_states: Callable[[list[int]], dict[int, str]] | None = None
+
+
+def register_note_states(fn: Callable[[list[int]], dict[int, str]]) -> None:
+    global _note_states
+    _note_states = fn
+
+
+NOTE_STATE_LABELS = {"signed": "note done", "draft": "note draft", "none": "no note"}
+
+
+def facilitator_today(user, day: date, *, now: datetime | None = None):
+    """The day's sessions ``user`` facilitates, each begun one with ``note_state``
+    ("signed", "draft" or "none") and its label (one query more for the notes)."""
+    now = now or timezone.now()
+    sessions = list(
         sessions_with_counts(
             GroupSession.objects.on(day).filter(pk__in=_sessions_of(user).values("pk"))
         )
     )
+    begun = [s.pk for s in sessions if not s.is_cancelled and s.starts_at <= now]
+    states = _note_states(begun) if begun and _note_states is not None else {}
+    for session in sessions:
+        session.note_state = None
+        if session.pk in begun:
+            session.note_state = states.get(session.pk, "none")
+            session.note_label = NOTE_STATE_LABELS[session.note_state]
+    return sessions
 
 
 def groups_with_seats():

@@ -106,4 +106,4 @@ def _dashboard_collection(request):
 
     slots = collection_list(request.user, on=timezone.localdate())
     due = sum(1 for slot in slots for row in slot["rows"] if row.status == "pending")
-    return {"due": due, "total": sum(len(slot["rows"]) for slot in slots)}
+    return {"due": due, "total": sum(len(slot["rows"]) for slot in slots), "slots": slots}

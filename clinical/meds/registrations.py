@@ -12,6 +12,7 @@ from iop.dashboard import register as register_section
 
 def register():
     from clinical.meds.models import Measure, Medication
+    from clinical.meds.selectors import FLAG_ROLES
 
     register_owned(
         OwnedKind(
@@ -49,11 +50,26 @@ def register():
         DashboardSection(
             "safety_flags",
             "Safety flags to follow up",
-            (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL),
+            FLAG_ROLES,
             "clinical/meds/dashboard_flags.html",
             _dashboard_flags,
         )
     )
+    register_section(
+        DashboardSection(
+            "mat_clients",
+            "Clients on MAT",
+            (Role.MEDICAL,),
+            "clinical/meds/dashboard_mat.html",
+            _dashboard_mat,
+        )
+    )
+
+
+def _dashboard_mat(request):
+    from clinical.meds.selectors import mat_clients
+
+    return {"medications": mat_clients(request.user, on=timezone.localdate())}
 
 
 def _can_write(request) -> bool:

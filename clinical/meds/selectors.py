@@ -2,12 +2,23 @@
 
 from datetime import date
 
-from django.db.models import Q
+from django.contrib.auth import get_user_model
 
-from clients.access import Purpose, clients_for
+from clients.access import (
+    REASON_CARE_TEAM,
+    REASON_SUPERVISOR,
+    Purpose,
+    holders,
+    scope,
+    with_access,
+)
 from clinical.meds import measures as scoring
 from clinical.meds.models import Measure, Medication
 from iop import charts
+from iop.accounts.models import Role
+
+# The roles whose dashboard shows the safety flags (clinical/meds/registrations.py).
+FLAG_ROLES = (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL)
 
 # Points per measure on the chart's trend and in its table (about four months weekly).
 TREND_POINTS = 16
@@ -76,16 +87,62 @@ def _trend(spec, rows) -> charts.Trend | None:
     return charts.trend(series, max_value=spec.max_score, thresholds=thresholds)
 
 
-def open_safety_flags(user, *, limit: int = 20):
-    """Unacknowledged PHQ-9 safety flags of the clients ``user`` may act on (one query).
+# Who follows a safety flag up: the care team, who acknowledge it (the care team's
+# clinical grant comes with its edit grant: EDIT and CLINICAL), and the clinical
+# supervisors of its clinicians, who read it and see that it is done. Not a
+# break-the-glass reader: an hour's emergency access is no standing responsibility.
+FLAG_REASONS = frozenset({REASON_CARE_TEAM, REASON_SUPERVISOR})
 
-    Acting means acknowledging, a write: the care team's EDIT and CLINICAL, not a
-    supervisor's read-only reason, so nobody is shown a flag they could not clear.
-    """
-    scope = clients_for(user, Purpose.CLINICAL_WRITE)
-    return list(
-        Measure.objects.flags_open()
-        .filter(Q(client__in=scope.values("pk")))
+
+def open_safety_flags(user, *, limit: int = 20):
+    """Unacknowledged PHQ-9 safety flags of the clients ``user`` follows up, oldest
+    first, each with ``flag.access``: the acknowledge form shows only where
+    ``flag.access.can.write_clinical`` (the care team; a supervisor reads). One query:
+    the grants come with the flags."""
+    flags = with_access(
+        user,
+        "clinical.measure",
+        scope(user, "clinical.measure", Purpose.CLINICAL)
+        .filter(safety_flag=True, flag_acknowledged_at__isnull=True)
         .select_related("client")
-        .order_by("administered_on", "id")[:limit]
+        .order_by("administered_on", "id")[:limit],
+    )
+    return [
+        f
+        for f in flags
+        if user.is_program_admin or f.access.reasons.get(Purpose.CLINICAL) in FLAG_REASONS
+    ]
+
+
+def safety_flag_watchers(client_ids) -> dict[int, set[int]]:
+    """Client pk -> the staff ids who follow up its open safety flags: the same people
+    ``open_safety_flags`` shows the flag to (the dashboard and the task list agree),
+    asked of ``clients.access`` for every client at once (two queries)."""
+    held = holders(client_ids, Purpose.CLINICAL)
+    candidates = {
+        client_id: {staff for staff, reason in staff_reasons.items() if reason in FLAG_REASONS}
+        for client_id, staff_reasons in held.items()
+    }
+    everyone = set().union(*candidates.values()) if candidates else set()
+    clinical = (
+        set(
+            get_user_model()
+            .objects.filter(pk__in=everyone, groups__name__in=FLAG_ROLES)
+            .values_list("pk", flat=True)
+        )
+        if everyone
+        else set()
+    )
+    return {c: staff & clinical for c, staff in candidates.items() if staff & clinical}
+
+
+def mat_clients(user, *, on: date, limit: int = 50) -> list:
+    """The MAT medications taken on ``on`` by the clients ``user`` may read clinically
+    (``scope``), by client name (one query): the medical staff's dashboard list."""
+    return list(
+        scope(user, "clinical.medication", Purpose.CLINICAL)
+        .active_on(on)
+        .filter(is_mat=True)
+        .select_related("client", "prescriber")
+        .order_by("client__legal_last_name", "client__legal_first_name", "client_id", "id")[:limit]
     )

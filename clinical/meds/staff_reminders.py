@@ -4,7 +4,10 @@ Each finder yields one in-app task per item, person and period (the idempotency 
 so the minute sweep writes it once however often it runs:
 
 - a PHQ-9 or GAD-7 due (``IOP_MEASURE_INTERVAL_DAYS`` after the last one, or at
-  admission when there is none): the primary clinician(s).
+  admission when there is none): the primary clinician(s);
+- a PHQ-9 safety flag (item 9 above 0) not yet acknowledged: whoever
+  ``safety_flag_watchers`` names (the care team who acts on it, the supervisors of its
+  clinicians who read it), until it is acknowledged or their reason ends.
 
 The words name no client and no clinical content (dates only); the client travels as
 an opaque id and the task list names them only to a viewer ``clients.access`` lets in.
@@ -19,6 +22,7 @@ from django.urls import reverse
 from clients.models import Episode
 from clients.selectors import primary_clinician_ids
 from clinical.meds.models import Instrument, Measure
+from clinical.meds.selectors import safety_flag_watchers
 from iop.notifications.models import Audience
 from iop.notifications.sources import Source, clinic_tz, register, staff_task
 
@@ -57,10 +61,44 @@ def find_measures_due(now: datetime):
                     url=reverse(f"meds:measure_add_{code}", args=[episode.client.public_id]),
                     client=episode.client.public_id,
                     context={"instrument": labels[code]},
+                    due=due_on,
                 )
 
 
+def find_safety_flags(now: datetime):
+    flags = list(Measure.objects.flags_open().select_related("client").order_by("pk"))
+    watchers = safety_flag_watchers({flag.client_id for flag in flags})
+    for flag in flags:
+        for staff_id in sorted(watchers.get(flag.client_id, ())):
+            yield staff_task(
+                source="clinical.safety_flag",
+                item=flag.public_id,
+                staff_id=staff_id,
+                period="open",
+                template="safety_flag",
+                now=now,
+                url=reverse("meds:measure_detail", args=[flag.public_id]),
+                client=flag.client.public_id,
+                context={
+                    "when": f"{flag.administered_on:%a} {flag.administered_on.day} "
+                    f"{flag.administered_on:%b}"
+                },  # fmt: skip
+                # Due the day it was answered: a risk is followed up the same day.
+                due=flag.administered_on,
+            )
+
+
 def register_sources():
+    # First: the task list puts a safety flag before anything else due the same day.
+    register(
+        Source(
+            "clinical.safety_flag",
+            Audience.STAFF,
+            find_safety_flags,
+            "Safety flags to follow up (PHQ-9 item 9)",
+            resolves=True,
+        )
+    )
     register(
         Source(
             "clinical.measure_due",

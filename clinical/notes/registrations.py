@@ -21,7 +21,10 @@ CHART_NOTES = 20
 
 def register():
     from clinical.notes.models import ProgressNote
+    from scheduling.selectors import register_note_states
 
+    # "My sessions today" shows each session's note: done, a draft, or none.
+    register_note_states(_note_states)
     # An appointment's note is its client's: the client's purposes decide.
     register_owned(
         OwnedKind(
@@ -69,6 +72,16 @@ def register():
             (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL),
             "clinical/notes/dashboard_my_notes.html",
             _my_notes,
+        )
+    )
+
+
+def _note_states(session_ids) -> dict[int, str]:
+    from clinical.notes.models import ProgressNote
+
+    return dict(
+        ProgressNote.objects.filter(session_id__in=list(session_ids)).values_list(
+            "session_id", "status"
         )
     )
 

@@ -13,6 +13,7 @@ from clinical.meds.services import measure_record, medication_add
 from iop.audit.models import AuditEvent
 from tests.clients.factories import with_care_team
 from tests.clinical.factories_meds import gad7, phq9, phq9_post, treated_client
+from tests.iop.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -245,8 +246,11 @@ def test_the_supervisor_reads_but_does_not_write(
     assert web.get(reverse("meds:medication_stop", args=[medication.public_id])).status_code == 404
     flagged.refresh_from_db()
     assert flagged.flag_open
-    # Nothing on the supervisor's dashboard they could not clear.
-    assert "No safety flags to follow up." in web.get(reverse("dashboard")).content.decode()
+    # The supervisor sees the supervisee's client's flag on the dashboard, without the
+    # form to acknowledge it (the care team acts on it).
+    dashboard = web.get(reverse("dashboard")).content.decode()
+    assert client_record.display_name in dashboard and "item 9 answered 1" in dashboard
+    assert 'data-testid="flag-read-only"' in dashboard and ack not in dashboard
 
 
 def test_intake_never_sees_medications_or_measures(client_record, intake_user, client_as):
@@ -339,3 +343,77 @@ def test_the_dashboard_flags_section_keeps_its_query_count(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = web.get(reverse("dashboard"))
     assert response.content.decode().count("item 9 answered 1") == 9
+
+
+# --- The medical staff's and the supervisor's dashboards --------------------------------------
+
+
+def _on_mat(prescriber, clinician, *, agent="buprenorphine", ended=False):
+    client = treated_client(clinician)
+    with_care_team(client, prescriber, role="prescriber")
+    today = timezone.localdate()
+    medication = medication_add(
+        client=client, mat_agent=agent, dose="8 mg", schedule="daily", prescriber=prescriber,
+        started_on=today - timedelta(days=10), actor=clinician,
+    )  # fmt: skip
+    if ended:
+        Medication.objects.filter(pk=medication.pk).update(ended_on=today - timedelta(days=1))
+    return client
+
+
+def test_the_medical_dashboard_lists_the_mat_clients_it_reaches(
+    medical_user, clinician, other_clinician, client_as, django_assert_max_num_queries
+):
+    mine = _on_mat(medical_user, clinician)
+    stopped = _on_mat(medical_user, clinician, ended=True)
+    other_prescriber = UserFactory(username="otto", roles=["medical"])
+    elsewhere = _on_mat(other_prescriber, other_clinician)
+    web = client_as(medical_user)
+    web.get(reverse("dashboard"))
+    # session, user with roles, OTP device (3); the sections a medical role sees: safety
+    # flags, MAT clients, my notes, follow-ups, the day's selections (5): 8.
+    with django_assert_max_num_queries(8) as few:
+        html = web.get(reverse("dashboard")).content.decode()
+    assert html.count('data-testid="mat-row"') == 1
+    assert mine.mrn in html and "Buprenorphine" in html
+    assert stopped.mrn not in html and elsewhere.mrn not in html
+    count = len(few)
+    for _ in range(5):
+        _on_mat(medical_user, clinician, agent="methadone")
+    web.get(reverse("dashboard"))
+    with django_assert_max_num_queries(count):
+        html = web.get(reverse("dashboard")).content.decode()
+    assert html.count('data-testid="mat-row"') == 6
+    # Not a clinician's dashboard section.
+    assert (
+        'data-testid="mat-clients"'
+        not in client_as(clinician).get(reverse("dashboard")).content.decode()
+    )
+
+
+def test_the_supervisor_dashboard_shows_supervisees_flags_in_a_fixed_number_of_queries(
+    supervisor, clinician, client_as, django_assert_max_num_queries
+):
+    def flagged():
+        client = treated_client(clinician)
+        measure_record(
+            client=client, instrument="phq9", administered_on=timezone.localdate(),
+            items=phq9(0, 0, 0, 0, 0, 0, 0, 0, 1), actor=clinician,
+        )  # fmt: skip
+        return client
+
+    first = flagged()
+    web = client_as(supervisor)
+    web.get(reverse("dashboard"))
+    # session, user with roles, OTP device (3); today's sessions, plans due, safety flags
+    # with their grants, the co-sign queue, my notes, follow-ups, the caseload (7): 10.
+    with django_assert_max_num_queries(10) as few:
+        html = web.get(reverse("dashboard")).content.decode()
+    assert first.mrn in html and html.count('data-testid="flag-read-only"') == 1
+    count = len(few)
+    for _ in range(4):
+        flagged()
+    web.get(reverse("dashboard"))
+    with django_assert_max_num_queries(count):
+        html = web.get(reverse("dashboard")).content.decode()
+    assert html.count('data-testid="flag-read-only"') == 5

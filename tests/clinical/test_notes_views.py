@@ -10,9 +10,11 @@ from clinical.notes.models import CosignStatus, NoteStatus, ProgressNote
 from iop.audit.models import AuditEvent
 from tests.clinical.notes_factories import (
     client_with_team,
+    complete_content,
     group_session,
     modality,
     past_appointment,
+    section,
     signed_group_note,
 )
 from tests.iop.factories import PASSWORD, UserFactory
@@ -261,3 +263,50 @@ def test_a_no_show_from_the_appointment(clinician, client_as):
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.status == "no_show"
+
+
+# --- My sessions today: each session's note ------------------------------------------------
+
+
+def test_my_sessions_today_shows_each_sessions_note(
+    clinician, admin_user, client_as, django_assert_max_num_queries
+):
+    """The facilitator sees, for each session of the day that has begun, whether its note
+    is done, a draft or not written; the count of queries does not grow with sessions."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clinical.notes.services import group_note_save
+    from scheduling.models import GroupSession
+
+    def today_states(web):
+        html = web.get(reverse("dashboard")).content.decode()
+        return sorted(re.findall(r'data-testid="note-state" data-state="([a-z]+)"', html))
+
+    web = client_as(clinician)
+    none, _ = group_session(clinician, admin_user, 1)[:2]
+    web.get(reverse("dashboard"))
+    # session, user, OTP (3); today's sessions, their facilitators, their notes (3); plans
+    # due, safety flags, my notes, follow-ups (4); the caseload with its episodes and
+    # primary clinicians (3): 13.
+    with django_assert_max_num_queries(13) as few:
+        assert today_states(web) == ["none"]
+    draft, clients, _ = group_session(clinician, admin_user, 2)
+    group_note_save(
+        session=draft, content=complete_content(),
+        sections={c: section(c) for c in clients}, actor=clinician,
+    )  # fmt: skip
+    signed, present, _ = group_session(clinician, admin_user, 1)
+    # Signed after its end: the session is moved to have ended a minute ago.
+    end = timezone.now() - timedelta(minutes=1)
+    GroupSession.objects.filter(pk=signed.pk).update(
+        starts_at=end - timedelta(hours=3), ends_at=end
+    )
+    signed.refresh_from_db()
+    signed_group_note(signed, present, clinician)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert today_states(web) == ["draft", "none", "signed"]
+    html = web.get(reverse("dashboard")).content.decode()
+    assert "note done" in html and "note draft" in html and "no note" in html
+    assert reverse("notes:group_note", args=[none.public_id]) in html

@@ -23,8 +23,9 @@ TASKS = "/notifications/tasks/"
 COUNT = "/notifications/tasks/count/"
 DONE = "/notifications/tasks/done/"
 # Session and user with their roles for the menu (2), the 2FA middleware's device (1),
-# the tasks (1), the clients among the tasks the viewer may open (1).
-TASK_LIST_QUERIES = 5
+# the tasks (1), the clients among the tasks the viewer may open, once per purpose the
+# tasks' sources name (clinical work; the chart for the intake journey's steps): 2.
+TASK_LIST_QUERIES = 6
 
 
 def make_task(staff, client=None, *, kind="clinical.note_unsigned", url="/clinical/x/"):
@@ -79,17 +80,22 @@ def test_task_list_query_count_does_not_grow_with_tasks(
     web = client_as(clinician)
     client = treated_client(clinician)
     make_task(clinician, client)
+    make_task(clinician, client, kind="clients.intake_step")
     with django_assert_max_num_queries(TASK_LIST_QUERIES):
         assert web.get(TASKS).status_code == 200
-    for n in range(15):
-        make_task(
-            clinician,
-            treated_client(clinician) if n % 2 else None,
-            kind=("clinical.cosign_waiting", "clinical.measure_due", "scheduling.absences")[n % 3],
-        )
+    kinds = (
+        "clinical.cosign_waiting",
+        "clinical.measure_due",
+        "scheduling.absences",
+        "clinical.safety_flag",
+        "clinical.note_missing",
+        "clients.intake_step",
+    )
+    for n in range(18):
+        make_task(clinician, treated_client(clinician) if n % 2 else None, kind=kinds[n % 6])
     with django_assert_max_num_queries(TASK_LIST_QUERIES):
         response = web.get(TASKS)
-    assert response.content.decode().count('data-testid="task"') == 16
+    assert response.content.decode().count('data-testid="task"') == 20
 
 
 def test_nav_count_comes_by_htmx_and_counts_own_open_tasks(
@@ -266,3 +272,22 @@ def test_the_sweep_sends_the_digest_and_shows_the_tasks(settings, mailoutbox, cl
     assert OutboxMessage.objects.open_tasks_for(clinician).count() == 2
     (email,) = mailoutbox
     assert email.to == [clinician.email] and "Outcome measures due: 2" in email.body
+
+
+def test_the_digest_counts_safety_flags(settings, clinician, supervisor):
+    """A PHQ-9 item-9 flag is a task for the care team and the supervisor, so the daily
+    digest counts it (and names nobody)."""
+    from clinical.meds.services import measure_record
+    from tests.clinical.factories_meds import phq9
+
+    settings.IOP_STAFF_DIGEST_HOUR = 0
+    client = treated_client(clinician)
+    measure_record(
+        client=client, instrument="phq9", administered_on=timezone.localdate(),
+        items=phq9(0, 0, 0, 0, 0, 0, 0, 0, 1), actor=clinician,
+    )  # fmt: skip
+    reminders_schedule(now=_at(9))
+    for person in (clinician, supervisor):
+        (digest,) = digests(staff=person)
+        assert "Safety flags to follow up (PHQ-9 item 9): 1" in digest.body
+        assert client.mrn not in digest.body and client.legal_last_name not in digest.body

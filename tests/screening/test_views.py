@@ -414,3 +414,30 @@ def test_the_chart_shows_the_pending_random_test_and_its_notice(person, clinicia
     section = html.content.decode()
     assert 'data-testid="pending-selection"' in section
     assert "notice to the client pending" in section
+
+
+def test_the_medical_dashboard_lists_todays_collections_by_name(
+    clinician, medical_user, other_clinician, client_as, django_assert_max_num_queries
+):
+    """The medical role's dashboard lists the day's random tests (each client the
+    medical staff may see, with MRN and status), not only a count; its query count does
+    not grow with the day's list."""
+    web = client_as(medical_user)
+    _selected(clinician, medical_user, 2)
+    elsewhere = enrolled_client(other_clinician)  # not on the medical staff's team
+    selection_for(elsewhere)
+    web.get(reverse("dashboard"))
+    # session, user with roles, OTP device (3); the sections a medical role sees: safety
+    # flags, MAT clients, my notes, follow-ups, the day's selections (5): 8.
+    with django_assert_max_num_queries(8) as few:
+        html = web.get(reverse("dashboard")).content.decode()
+    assert html.count('data-testid="collection-row"') == 2
+    assert elsewhere.mrn not in html
+    for selection in RandomSelection.objects.exclude(client=elsewhere):
+        assert selection.client.mrn in html
+    count = len(few)
+    _selected(clinician, medical_user, 8)
+    web.get(reverse("dashboard"))
+    with django_assert_max_num_queries(count):
+        html = web.get(reverse("dashboard")).content.decode()
+    assert html.count('data-testid="collection-row"') == 10
