@@ -636,10 +636,6 @@ def _staff_filter(user, f) -> tuple[str, list]:
     return f"WHERE u.staff IN ({sql})", list(params)
 
 
-def _sums() -> str:
-    return ", ".join(f"SUM(u.{flag}) AS {flag}" for flag in UNIT_FLAGS)
-
-
 def _figures(r: dict) -> dict:
     """The derived figures of one row of counts (a clinician, a group, the totals)."""
     row = {
@@ -658,6 +654,71 @@ def _figures(r: dict) -> dict:
     return row
 
 
+def documentation_figures(user, f, *, now: datetime | None = None) -> dict:
+    """Every count of the report in one statement over the rows above (read once):
+
+    - ``rows``, per person answerable: sessions held (that met or were kept), notes
+      signed on time and late, missing (a draft or no note at all), signed within 24 h
+      and 72 h of the end (of the sessions held, so a missing note counts against
+      both), co-signatures waiting. A session without a note counts for each
+      facilitator of its group, so this column can add up to more than the sessions;
+    - ``groups``, per group: its sessions that met, each once;
+    - ``totals``: every session and appointment once, whoever answers for it.
+
+    Of the people the viewer's report covers (``_staff_filter``)."""
+    units, params = documentation_units(f, now=now)
+    where, where_params = _staff_filter(user, f)
+    users, groups = get_user_model()._meta.db_table, Group._meta.db_table
+    sums = ", ".join(f"SUM(u.{flag}) AS {flag}" for flag in UNIT_FLAGS)
+
+    def once(key):
+        return ", ".join(
+            f"COUNT(DISTINCT CASE WHEN u.{flag} = 1 THEN {key} END) AS {flag}"
+            for flag in UNIT_FLAGS
+        )
+
+    service = "COALESCE(u.session, -u.appointment)"
+    flags = ", ".join(f"x.{flag}" for flag in UNIT_FLAGS)
+    # Counted per id alone, then named: grouped by the names too, PostgreSQL sorted a
+    # year's rows on disk. ``u`` is read three times (PostgreSQL materialises it once).
+    raw = _dict_rows(
+        f"""WITH u AS (SELECT * FROM ({units}) u {where})
+        SELECT 'clinician' AS part, p.username AS name, p.first_name, p.last_name,
+            x.held, {flags}
+        FROM (SELECT u.staff AS k, COUNT(*) AS held, {sums} FROM u GROUP BY u.staff) x
+        JOIN {users} p ON p.id = x.k
+        UNION ALL
+        SELECT 'group', g.name, '', '', x.held, {flags}
+        FROM (SELECT u.grp AS k, COUNT(DISTINCT u.session) AS held, {once("u.session")}
+            FROM u WHERE u.grp IS NOT NULL GROUP BY u.grp) x
+        JOIN {groups} g ON g.id = x.k
+        UNION ALL
+        SELECT 'all', '', '', '', x.held, {flags}
+        FROM (SELECT COUNT(DISTINCT {service}) AS held, {once(service)} FROM u) x""",
+        [*params, *where_params],
+    )
+    empty = dict.fromkeys(("held", *UNIT_FLAGS), 0)
+    result = {"rows": [], "groups": [], "totals": _figures(empty)}
+    for r in raw:
+        if r["part"] == "clinician":
+            name = f"{r['first_name']} {r['last_name']}".strip()
+            result["rows"].append(
+                {
+                    "clinician": r["name"],
+                    "name": name or r["name"],
+                    "last_name": r["last_name"],
+                    **_figures(r),
+                }
+            )
+        elif r["part"] == "group":
+            result["groups"].append({"group": r["name"], **_figures(r)})
+        else:
+            result["totals"] = _figures(r)
+    result["rows"].sort(key=lambda r: (r["last_name"], r["clinician"]))
+    result["groups"].sort(key=lambda r: r["group"])
+    return result
+
+
 def _dict_rows(sql: str, params) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -669,66 +730,15 @@ def _dict_rows(sql: str, params) -> list[dict]:
 
 
 def documentation_by_clinician(user, f, *, now: datetime | None = None) -> list[dict]:
-    """Per person answerable: sessions held (that met or were kept), notes signed on
-    time and late, missing (a draft or no note at all), signed within 24 h and 72 h of
-    the end (of the sessions held, so a missing note counts against both), co-signatures
-    waiting. One statement; a session without a note counts for each facilitator of its
-    group, so this table's column can add up to more than the sessions held."""
-    units, params = documentation_units(f, now=now)
-    where, where_params = _staff_filter(user, f)
-    users = get_user_model()._meta.db_table
-    # Counted per staff id alone, then named: grouped by the names too, PostgreSQL
-    # sorted a year's rows on disk.
-    raw = _dict_rows(
-        f"""SELECT x.*, p.username, p.first_name, p.last_name FROM (
-            SELECT u.staff, COUNT(*) AS held, {_sums()}
-            FROM ({units}) u {where} GROUP BY u.staff) x
-        JOIN {users} p ON p.id = x.staff
-        ORDER BY p.last_name, p.username""",
-        [*params, *where_params],
-    )
-    rows = []
-    for r in raw:
-        name = f"{r['first_name']} {r['last_name']}".strip()
-        rows.append({"clinician": r["username"], "name": name or r["username"], **_figures(r)})
-    return rows
+    return documentation_figures(user, f, now=now)["rows"]
 
 
 def documentation_by_group(user, f, *, now: datetime | None = None) -> list[dict]:
-    """Per group: its sessions that met in the range, each counted once (whoever wrote
-    or should write its note), of the people the viewer's report covers."""
-    units, params = documentation_units(f, now=now)
-    where, where_params = _staff_filter(user, f)
-    where = f"{where} AND" if where else "WHERE"
-    groups = Group._meta.db_table
-    flags = ", ".join(
-        f"COUNT(DISTINCT CASE WHEN u.{flag} = 1 THEN u.session END) AS {flag}"
-        for flag in UNIT_FLAGS
-    )
-    raw = _dict_rows(
-        f"""SELECT x.*, g.name FROM (
-            SELECT u.grp, COUNT(DISTINCT u.session) AS held, {flags}
-            FROM ({units}) u {where} u.grp IS NOT NULL GROUP BY u.grp) x
-        JOIN {groups} g ON g.id = x.grp
-        ORDER BY g.name, x.grp""",
-        [*params, *where_params],
-    )
-    return [{"group": r["name"], **_figures(r)} for r in raw]
+    return documentation_figures(user, f, now=now)["groups"]
 
 
 def documentation_totals(user, f, *, now: datetime | None = None) -> dict:
-    """Every service of the report once, whoever answers for it."""
-    units, params = documentation_units(f, now=now)
-    where, where_params = _staff_filter(user, f)
-    key = "COALESCE(u.session, -u.appointment)"
-    flags = ", ".join(
-        f"COUNT(DISTINCT CASE WHEN u.{flag} = 1 THEN {key} END) AS {flag}" for flag in UNIT_FLAGS
-    )
-    (raw,) = _dict_rows(
-        f"SELECT COUNT(DISTINCT {key}) AS held, {flags} FROM ({units}) u {where}",
-        [*params, *where_params],
-    )
-    return _figures(raw)
+    return documentation_figures(user, f, now=now)["totals"]
 
 
 def plans_overdue(user, f, *, today: date | None = None) -> list[dict]:
@@ -771,18 +781,15 @@ def plans_overdue(user, f, *, today: date | None = None) -> list[dict]:
 
 
 def run_documentation(*, user, filters, progress=None) -> dict:
-    now = timezone.now()
-    rows = documentation_by_clinician(user, filters, now=now)
+    figures = documentation_figures(user, filters)
     if progress:
         progress(60)
     result = {
-        "rows": rows,
+        **figures,
         "team_only": not user.is_program_admin,
         "late_hours": settings.IOP_LATE_ENTRY_HOURS,
     }
-    if progress is None:  # the page has more than the CSV's per-clinician rows
-        result["groups"] = documentation_by_group(user, filters, now=now)
-        result["totals"] = documentation_totals(user, filters, now=now)
+    if progress is None:  # the page lists the overdue plans; a CSV (progress given) does not
         result["plans_overdue"] = plans_overdue(user, filters)
     return result
 

@@ -24,7 +24,8 @@ The clinic is the demo's, built once for the module, plus yesterday's uncharted
 session, a break-the-glass access waiting for review, and one client whose care team
 with ``clinician`` ended yesterday (moved to ``clinician2``) after that clinician had
 signed a note now waiting for co-signature and left a draft: no page may still lead
-``clinician`` or their supervisor to that client.
+``clinician`` or their supervisor to that client. The staff tasks are written as the
+sweep writes them, so each account's task list and its links are crawled too.
 """
 
 import io
@@ -59,6 +60,7 @@ from clinical.notes.models import Modality
 from clinical.notes.services import NoteContent, appointment_note_save, note_sign
 from iop.accounts.demo import DEMO_PASSWORD, DEMO_STAFF
 from iop.accounts.models import User
+from iop.notifications.services import reminders_schedule
 from scheduling.models import clinic_tz
 from scheduling.services import appointment_book
 
@@ -112,6 +114,9 @@ def clinic(django_db_setup, django_db_blocker):
                 call_command("seed_demo", stdout=io.StringIO())
                 _buttons_the_demo_lacks()
                 client = _client_moved_away_yesterday()
+                # The staff tasks beat's sweep writes (missing notes, safety flags,
+                # intake steps...): every task's link is followed like any other.
+                reminders_schedule()
                 moved = Clinic(
                     moved_client=str(client.public_id),
                     moved_ids=frozenset(

@@ -1,14 +1,19 @@
 """Demo progress notes (fake people only), written through the services.
 
-For each demo facilitator: the group sessions of the last three days are charted
-(the latest left as a draft, the others signed on time), two older sessions are
-signed now and so marked late entries, and two individual appointments of the past
-two weeks are booked and charted. ``clinician`` needs a co-signature: ``supervisor``
+For each demo facilitator every group session that met is charted, so that the few
+left without a note stand out as a clinic's would: the latest session is left a
+draft, one that ended 1-3 days ago has no note (a task for the facilitator) and one of
+4-14 days ago neither (escalated to ``supervisor`` for ``clinician``). The notes of the
+last three days are signed on time; older ones are signed now, when the demo is
+seeded, and so are marked late entries (a signature is dated when it is given). Two
+individual appointments of the past two weeks are booked and charted, and one kept two
+days ago is left without its note. ``clinician`` needs a co-signature: ``supervisor``
 co-signs every note but the newest, which waits in their queue.
 
 Idempotent: a facilitator who already has notes is skipped.
 """
 
+from contextlib import suppress
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -16,6 +21,7 @@ from django.utils import timezone
 
 from clients.models import CareTeamRole, Client
 from clinical.notes.models import CosignStatus, CurriculumTopic, Modality, NoteStatus, ProgressNote
+from clinical.notes.selectors import sessions_that_met
 from clinical.notes.services import (
     NoteContent,
     appointment_note_save,
@@ -26,7 +32,7 @@ from clinical.notes.services import (
     session_plan_set,
 )
 from iop.accounts.models import User
-from scheduling.models import GroupSession, clinic_tz
+from scheduling.models import clinic_tz
 from scheduling.services import appointment_book
 
 DEMO_PASSWORD = "demo"  # noqa: S105  (the demo accounts' documented password)
@@ -83,27 +89,41 @@ def _section(n: int) -> dict:
     }
 
 
+def _left_missing(sessions, now) -> set[int]:
+    """The sessions the demo leaves without a note: the first that ended 1-3 days ago
+    (a task for the facilitator) and the first of 4-14 days ago (escalated)."""
+    left = set()
+    for low, high in (
+        (timedelta(hours=26), timedelta(hours=70)),
+        (timedelta(days=4), timedelta(days=14)),
+    ):
+        found = next((s for s in sessions if low < now - s.ends_at < high), None)
+        if found is not None:
+            left.add(found.pk)
+    return left
+
+
 def _group_notes(author) -> int:
     now = timezone.now()
     sessions = list(
-        GroupSession.objects.held()
-        .filter(group__facilitators=author, date__lt=timezone.localdate())
+        sessions_that_met()
+        .filter(group__facilitators=author, ends_at__lte=now)
         .select_related("group__track")
-        .order_by("-date")
+        .order_by("-ends_at")
     )
-    recent = [s for s in sessions if now - s.ends_at < timedelta(hours=72)][:4]
-    older = [s for s in sessions if now - s.ends_at > timedelta(days=14)][:2]
+    missing = _left_missing(sessions, now)
     modalities = list(Modality.objects.filter(code__in=["cbt", "dbt-distress-tolerance"]))
+    topics = {}
     written = 0
-    for n, session in enumerate(recent + older):
+    for n, session in enumerate(s for s in sessions if s.pk not in missing):
         present = list(Client.objects.filter(pk__in=attending_ids(session)))
         if not present:
             continue
-        topic = (
-            CurriculumTopic.objects.filter(track=session.group.track)
-            .order_by("order")[n % 21 : n % 21 + 1]
-            .first()
+        track_topics = topics.setdefault(
+            session.group.track_id,
+            list(CurriculumTopic.objects.filter(track=session.group.track).order_by("order")),
         )
+        topic = track_topics[n % len(track_topics)] if track_topics else None
         modality = modalities[n % len(modalities)]
         session_plan_set(session=session, topic=topic, modality=modality, actor=author)
         local_start = session.starts_at.astimezone(clinic_tz()).time()
@@ -170,6 +190,19 @@ def _individual_notes(author) -> int:
         )
         note_sign(note=note, actor=author, password=DEMO_PASSWORD)
         written += 1
+    if clients:
+        # Kept two days ago and never charted: a missing note on the task list.
+        day = timezone.localdate() - timedelta(days=2)
+        start = datetime.combine(day, time(14, 10), tzinfo=clinic_tz())
+        with suppress(ValidationError):  # that hour may be taken in this demo's calendar
+            appointment_book(
+                client=clients[0],
+                clinician=author,
+                kind="individual",
+                starts_at=start,
+                ends_at=start + timedelta(minutes=50),
+                actor=author,
+            )
     return written
 
 

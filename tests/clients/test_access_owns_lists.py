@@ -47,8 +47,9 @@ ALLOWED = {
     # Documentation compliance counts notes per clinician and names no client; its
     # overdue-plans part is inside clients_for(user, CLINICAL).
     ("note_authors", "clinical_supervisor"): "staff rows (the clinician choices), no client",
-    ("documentation_by_clinician", "author__in"): "counts per clinician, no client named",
-    ("documentation_by_clinician", "author"): "counts per clinician, no client named",
+    # A co-signature's round: the addenda a note's own author added (each answers a
+    # return and re-queues it), a count on one note, not a list of anyone's.
+    ("_with_requeues", "addenda__author_id"): "a note's own author's addenda, counted",
     ("plans_overdue", "staff"): "the clinician filter, inside clients_for(user)",
     ("plans_overdue", "staff__in"): "a supervisor's team, inside clients_for(user)",
     ("_scope", "staff"): "the report's clinician filter, inside clients_for(user)",

@@ -1,23 +1,33 @@
 """In the browser: a clinician with a note still unsigned 24 hours after the session
 sees the count in the navigation, opens the task list and follows the link to the note;
-an admin reads the outbox counts and retries a failed message."""
+a facilitator finds the session that met without a note; a supervisor finds a
+supervisee's client's safety flag; an admin reads the outbox counts and retries a
+failed message."""
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from clinical.meds.services import measure_flag_acknowledge, measure_record
 from clinical.notes import services as services_notes
+from clinical.notes.models import ProgressNote
 from iop.audit.models import AuditEvent
 from iop.notifications.models import Channel, OutboxMessage, OutboxStatus
 from iop.notifications.services import outbox_sweep
+from scheduling.models import GroupSession
+from tests.clinical.factories_meds import phq9, treated_client
 from tests.clinical.notes_factories import (
     client_with_team,
+    group_session,
     individual_content,
     modality,
     past_appointment,
+    signed_group_note,
 )
+from tests.iop.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,21 +50,91 @@ def test_clinician_follows_the_unsigned_note_task_to_the_note(page, browser_logi
 
     page.get_by_test_id("nav-tasks").click()
     page.wait_for_url("**/notifications/tasks/")
-    group = page.get_by_test_id("task-group-clinical.note_unsigned")
-    assert client.mrn in group.inner_text()  # alice may open her client: named, with MRN
+    task = page.locator('[data-kind="clinical.note_unsigned"]')
+    assert client.mrn in task.inner_text()  # alice may open her client: named, with MRN
+    # It closes itself when the note is signed: no "Mark done" to hide it before.
+    assert task.get_by_role("button", name="Mark done").count() == 0
+    assert task.get_by_test_id("task-closes-itself").count() == 1
     note_url = f"/clinical/notes/appointments/{appointment.public_id}/"
     with page.expect_response(re.compile(re.escape(note_url) + "$")) as answer:
-        group.get_by_test_id("task-link").click()
+        task.get_by_test_id("task-link").click()
     assert answer.value.status == 200
     page.wait_for_url(f"**{note_url}")
 
-    page.go_back()
+    note = ProgressNote.objects.get(appointment=appointment)
+    services_notes.note_sign(note=note, actor=clinician, password=PASSWORD)
+    outbox_sweep()
+    page.goto("/notifications/tasks/")
+    assert page.locator('[data-kind="clinical.note_unsigned"]').count() == 0
+    assert page.get_by_test_id("task-count").inner_text().strip() == str(
+        OutboxMessage.objects.open_tasks_for(clinician).count()
+    )
+
+
+def test_a_facilitator_finds_the_session_without_a_note(page, browser_login, clinician, admin_user):
+    modality()
+    session, clients, _absent = group_session(clinician, admin_user, 2)
+    # It met (clients marked present after it began) and ended 25 hours ago.
+    end = timezone.now() - timedelta(hours=25)
+    GroupSession.objects.filter(pk=session.pk).update(
+        starts_at=end - timedelta(hours=3), ends_at=end
+    )
+    outbox_sweep()
+    browser_login("alice")
+    page.get_by_test_id("nav-tasks").click()
     page.wait_for_url("**/notifications/tasks/")
-    group.get_by_role("button", name="Mark done").click()
+    task = page.locator('[data-kind="clinical.note_missing"]')
+    assert task.count() == 1
+    assert session.group.name in task.inner_text() and "no note" in task.inner_text()
+    assert task.get_by_test_id("task-due").inner_text().startswith("due ")
+    assert task.get_by_role("button", name="Mark done").count() == 0
+    note_url = f"/clinical/notes/sessions/{session.public_id}/"
+    with page.expect_response(re.compile(re.escape(note_url) + "$")) as answer:
+        task.get_by_test_id("task-link").click()
+    assert answer.value.status == 200
+    for client in clients:  # the note's page lists the clients who came
+        assert client.mrn in page.content()
+
+    session.refresh_from_db()
+    signed_group_note(session, clients, clinician)
+    outbox_sweep()
+    page.goto("/notifications/tasks/")
+    assert page.locator('[data-kind="clinical.note_missing"]').count() == 0
+
+
+def test_a_supervisor_finds_a_supervisees_safety_flag_in_their_tasks(
+    page, browser_login, clinician, supervisor
+):
+    client = treated_client(clinician)
+    flag = measure_record(
+        client=client, instrument="phq9", administered_on=timezone.localdate(),
+        items=phq9(0, 0, 0, 0, 0, 0, 0, 0, 2), actor=clinician,
+    )  # fmt: skip
+    outbox_sweep()
+    browser_login("carol")
+    badge = page.get_by_test_id("task-count")
+    badge.wait_for()
+    assert int(badge.inner_text().strip()) >= 1
+    page.get_by_test_id("nav-tasks").click()
     page.wait_for_url("**/notifications/tasks/")
-    assert page.get_by_test_id("task-group-clinical.note_unsigned").count() == 0
-    assert AuditEvent.objects.filter(action="task.done", actor=clinician).count() == 1
-    assert page.get_by_test_id("task-count").inner_text().strip() == str(open_tasks - 1)
+    task = page.locator('[data-kind="clinical.safety_flag"]')
+    assert task.count() == 1
+    assert client.mrn in task.inner_text()  # carol reads her supervisee's client
+    # First on the list: due the day it was answered.
+    assert page.get_by_test_id("task").first.get_attribute("data-kind") == "clinical.safety_flag"
+    detail = f"/clinical/meds/measures/{flag.public_id}/"
+    with page.expect_response(re.compile(re.escape(detail) + "$")) as answer:
+        task.get_by_test_id("task-link").click()
+    assert answer.value.status == 200
+    # The supervisor reads it; the care team acknowledges it.
+    assert page.get_by_role("button", name="Acknowledge").count() == 0
+    page.goto("/")
+    assert page.get_by_test_id("flag-read-only").count() == 1
+
+    measure_flag_acknowledge(measure=flag, follow_up="safety_plan", actor=clinician)
+    outbox_sweep()
+    page.goto("/notifications/tasks/")
+    assert page.locator('[data-kind="clinical.safety_flag"]').count() == 0
 
 
 def _message(status, *, channel=Channel.EMAIL, error=""):

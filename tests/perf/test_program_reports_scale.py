@@ -120,20 +120,28 @@ def test_documentation_equals_its_statement(program, capsys):
     f = twelve_months()
     result = run_documentation(user=program, filters=f)
     raw = _raw("documentation")
-    assert {
-        r["clinician"]: (
-            r["notes"],
-            r["signed"],
-            r["signed_24h"],
-            r["signed_72h"],
-            r["unsigned"],
-            r["cosign_waiting"],
-        )
-        for r in result["rows"]
-    } == {r[1]: tuple(r[2:]) for r in raw if r[0] is not None}
-    assert sum(r["notes"] for r in result["rows"]) > 1_000
+    figures = (
+        "sessions_held",
+        "signed",
+        "signed_on_time",
+        "signed_late",
+        "missing_draft",
+        "missing_no_note",
+        "signed_24h",
+        "signed_72h",
+        "cosign_waiting",
+    )
+    assert {r["clinician"]: tuple(r[k] for k in figures) for r in result["rows"]} == {
+        r[1]: tuple(r[2:]) for r in raw if r[0] == "clinician"
+    }
+    groups = [r for r in raw if r[0] == "group"]
+    assert len(result["groups"]) == len(groups)
+    assert {r["group"]: tuple(r[k] for k in figures[:-1]) for r in result["groups"]} == {
+        r[1]: tuple(r[2:-1]) for r in groups
+    }
+    assert sum(r["sessions_held"] for r in result["rows"]) > 1_000
     assert [(p["mrn"], p["days_overdue"]) for p in result["plans_overdue"]] == [
-        (r[1], r[2]) for r in raw if r[0] is None
+        (r[1], r[2]) for r in raw if r[0] == "plan"
     ]
     _within_twice("documentation", lambda: run_documentation(user=program, filters=f), capsys)
 

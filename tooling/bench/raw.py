@@ -10,8 +10,9 @@ statement that leaves something out says what.
 
 PostgreSQL only. Parameters (``raw_params``): ``start`` and ``end`` (dates, inclusive),
 ``tz`` (the clinic's time zone, for figures that cut timestamps into clinic days),
-``today`` and ``review_days`` (treatment plans overdue for review), and for some the
-extra ones ``EXTRA_PARAMS`` computes from the range.
+``today`` and ``review_days`` (treatment plans overdue for review), ``late_hours`` (a
+note signed later than this after its session is a late entry), and for some the extra
+ones ``EXTRA_PARAMS`` computes from the range.
 """
 
 from datetime import date, timedelta
@@ -239,30 +240,69 @@ SELECT 'measure_change', instrument, NULL, NULL, COUNT(*), COUNT(*) FILTER (WHER
     AVG(a), AVG(d), AVG(d) - AVG(a)
 FROM stays WHERE n >= 2 GROUP BY instrument
 """,
-    # Per author: notes of sessions and appointments that ended in the range, signed,
-    # signed within 24 h and 72 h of the end, unsigned, co-signatures waiting; then one
-    # row per treatment plan in force (current version, episode open) overdue for
+    # Every session that needed a note (clinical.notes.selectors): a group session that
+    # ended in the range (and by now), not cancelled, with a client marked there; an
+    # appointment that ended in the range, neither cancelled nor a no-show. One row per
+    # session and person answerable: the note's author, else every facilitator of the
+    # group; an appointment's clinician. Then: per clinician (username) sessions held,
+    # signed, on time (within the late-entry hours), late, drafts, no note, within 24 h
+    # and 72 h, co-signatures waiting; per group (name) the same, each session once;
+    # one row per treatment plan in force (current version, episode open) overdue for
     # review today (MRN and days overdue), most overdue first.
     "documentation": """
-(SELECT n.author_id, u.username,
-    COUNT(*) AS notes,
-    COUNT(*) FILTER (WHERE n.status = 'signed') AS signed,
-    COUNT(*) FILTER (WHERE n.status = 'signed' AND n.signed_at <= x.ended + interval '24 hours'),
-    COUNT(*) FILTER (WHERE n.status = 'signed' AND n.signed_at <= x.ended + interval '72 hours'),
-    COUNT(*) FILTER (WHERE n.status = 'draft') AS unsigned,
-    COUNT(*) FILTER (WHERE n.status = 'signed' AND n.cosign_status = 'pending') AS cosign_waiting
-FROM clinical_progressnote n
-LEFT JOIN scheduling_groupsession s ON s.id = n.session_id
-LEFT JOIN scheduling_appointment ap ON ap.id = n.appointment_id
-CROSS JOIN LATERAL (SELECT COALESCE(s.ends_at, ap.ends_at) AS ended) x
-JOIN accounts_user u ON u.id = n.author_id
-WHERE x.ended >= (%(start)s::date)::timestamp AT TIME ZONE %(tz)s
-  AND x.ended < (%(end)s::date + 1)::timestamp AT TIME ZONE %(tz)s
-GROUP BY n.author_id, u.username
-ORDER BY u.username)
+WITH bounds AS (
+    SELECT (%(start)s::date)::timestamp AT TIME ZONE %(tz)s AS lo,
+        (%(end)s::date + 1)::timestamp AT TIME ZONE %(tz)s AS hi
+), met AS MATERIALIZED (
+    SELECT s.id, s.group_id, s.ends_at
+    FROM scheduling_groupsession s, bounds
+    WHERE s.cancelled_at IS NULL AND s.ends_at >= bounds.lo AND s.ends_at < bounds.hi
+      AND s.ends_at <= now()
+      AND EXISTS (SELECT 1 FROM scheduling_attendance a WHERE a.session_id = s.id
+                  AND a.status IN ('present', 'late', 'left_early', 'telehealth'))
+), units AS MATERIALIZED (
+    SELECT COALESCE(n.author_id, f.user_id) AS staff, m.group_id AS grp, m.id AS session,
+        NULL::bigint AS appointment, m.ends_at AS ended, n.status, n.signed_at,
+        n.cosign_status
+    FROM met m
+    LEFT JOIN clinical_progressnote n ON n.session_id = m.id
+    LEFT JOIN scheduling_group_facilitators f ON n.id IS NULL AND f.group_id = m.group_id
+    WHERE n.id IS NOT NULL OR f.user_id IS NOT NULL
+    UNION ALL
+    SELECT ap.clinician_id, NULL, NULL, ap.id, ap.ends_at, n.status, n.signed_at,
+        n.cosign_status
+    FROM scheduling_appointment ap CROSS JOIN bounds
+    LEFT JOIN clinical_progressnote n ON n.appointment_id = ap.id
+    WHERE ap.status IN ('scheduled', 'completed') AND ap.ends_at >= bounds.lo
+      AND ap.ends_at < bounds.hi AND ap.ends_at <= now()
+), flagged AS (
+    SELECT staff, grp, session, status = 'signed' AS signed,
+        status = 'signed' AND signed_at <= ended + %(late_hours)s * interval '1 hour'
+            AS on_time,
+        status = 'signed' AND signed_at > ended + %(late_hours)s * interval '1 hour' AS late,
+        status = 'draft' AS draft, status IS NULL AS no_note,
+        status = 'signed' AND signed_at <= ended + interval '24 hours' AS s24,
+        status = 'signed' AND signed_at <= ended + interval '72 hours' AS s72,
+        status = 'signed' AND cosign_status = 'pending' AS cosign
+    FROM units
+)
+(SELECT 'clinician', u.username, COUNT(*), COUNT(*) FILTER (WHERE signed),
+    COUNT(*) FILTER (WHERE on_time), COUNT(*) FILTER (WHERE late),
+    COUNT(*) FILTER (WHERE draft), COUNT(*) FILTER (WHERE no_note),
+    COUNT(*) FILTER (WHERE s24), COUNT(*) FILTER (WHERE s72), COUNT(*) FILTER (WHERE cosign)
+FROM flagged x JOIN accounts_user u ON u.id = x.staff
+GROUP BY u.username ORDER BY u.username)
 UNION ALL
-(SELECT NULL, c.mrn, %(today)s::date - (v.reviewed_on + %(review_days)s), NULL, NULL, NULL, NULL,
-    NULL
+(SELECT 'group', g.name, COUNT(DISTINCT session),
+    COUNT(DISTINCT session) FILTER (WHERE signed), COUNT(DISTINCT session) FILTER (WHERE on_time),
+    COUNT(DISTINCT session) FILTER (WHERE late), COUNT(DISTINCT session) FILTER (WHERE draft),
+    COUNT(DISTINCT session) FILTER (WHERE no_note), COUNT(DISTINCT session) FILTER (WHERE s24),
+    COUNT(DISTINCT session) FILTER (WHERE s72), COUNT(DISTINCT session) FILTER (WHERE cosign)
+FROM flagged x JOIN scheduling_group g ON g.id = x.grp
+GROUP BY g.id, g.name ORDER BY g.name)
+UNION ALL
+(SELECT 'plan', c.mrn, %(today)s::date - (v.reviewed_on + %(review_days)s), NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL
 FROM clinical_treatmentplanversion v
 JOIN clinical_treatmentplan p ON p.id = v.plan_id
 JOIN clients_episode e ON e.id = p.episode_id
@@ -351,6 +391,7 @@ def raw_params(key: str, *, start, end, tz: str) -> dict:
         "tz": tz,
         "today": timezone.localdate(),
         "review_days": int(getattr(settings, "IOP_PLAN_REVIEW_DAYS", 30)),
+        "late_hours": int(getattr(settings, "IOP_LATE_ENTRY_HOURS", 72)),
         **(EXTRA_PARAMS[key](start, end) if key in EXTRA_PARAMS else {}),
     }
 
