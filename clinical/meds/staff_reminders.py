@@ -89,7 +89,6 @@ def find_safety_flags(now: datetime):
 
 
 def register_sources():
-    # First: the task list puts a safety flag before anything else due the same day.
     register(
         Source(
             "clinical.safety_flag",
