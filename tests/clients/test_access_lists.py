@@ -20,7 +20,7 @@ from django.utils import timezone
 from clients import services
 from clients.access import OWNED, Purpose, clients_for, scope
 from clients.models import CareTeamMember, EmergencyAccess
-from clinical.meds.services import measure_record
+from clinical.meds.services import measure_record, medication_add
 from clinical.notes.models import CosignStatus
 from clinical.notes.services import appointment_note_save, note_sign
 from iop import dashboard
@@ -41,7 +41,13 @@ HIDDEN_FIRST, HIDDEN_LAST = "Ottoline", "Vexworth"
 
 
 def _book(client, clinician, *, hours_from_now):
-    start = timezone.now().replace(microsecond=0) + timedelta(hours=hours_from_now)
+    """An appointment about ``hours_from_now`` away, moved out of the hours the client's
+    group meets (every evening, 18:00-21:00 local): booked into them it is refused, which
+    made this fixture fail when run in the afternoon."""
+    start = timezone.localtime().replace(microsecond=0) + timedelta(hours=hours_from_now)
+    evening = start.replace(hour=18, minute=0, second=0)
+    if evening - timedelta(minutes=50) < start < evening + timedelta(hours=3):
+        start = evening - timedelta(hours=2) if hours_from_now < 0 else evening + timedelta(hours=3)
     return appointment_book(
         client=client,
         clinician=clinician,
@@ -105,6 +111,11 @@ def world(clinician, supervisor, intake_user, medical_user, admin_user):
         actor=clinician,
     )
     signed_plan(hidden, clinician, signed_on=timezone.localdate() - timedelta(days=40))
+    medication_add(
+        client=hidden, mat_agent="buprenorphine", dose="8 mg", schedule="daily",
+        outside_prescriber="Dr. Elsewhere", started_on=timezone.localdate() - timedelta(days=5),
+        actor=clinician,
+    )  # fmt: skip
     positive = collect(hidden, clinician)
     screening.urine_results_record(
         screen=positive, results=all_negative(positive, cocaine=("positive", 420)), actor=clinician

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.services import care_team_end
 from clinical.meds.models import Measure, Medication
 from clinical.meds.services import measure_record, medication_add
 from iop.audit.models import AuditEvent
@@ -384,6 +385,11 @@ def test_the_medical_dashboard_lists_the_mat_clients_it_reaches(
     with django_assert_max_num_queries(count):
         html = web.get(reverse("dashboard")).content.decode()
     assert html.count('data-testid="mat-row"') == 6
+    # The prescriber leaves the client's team: the client leaves the list at once.
+    member = mine.care_team.get(staff=medical_user)
+    care_team_end(member=member, actor=clinician, ended_on=timezone.localdate())
+    html = web.get(reverse("dashboard")).content.decode()
+    assert html.count('data-testid="mat-row"') == 5 and mine.mrn not in html
     # Not a clinician's dashboard section.
     assert (
         'data-testid="mat-clients"'
