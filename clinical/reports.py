@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -632,7 +633,10 @@ def _staff_filter(user, f) -> tuple[str, list]:
     authors = note_authors(user)
     if authors is None:
         return "", []
-    sql, params = authors.values("pk").query.sql_with_params()
+    try:
+        sql, params = authors.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # nobody's: a person who supervises no one and is no admin
+        return "WHERE 1 = 0", []
     return f"WHERE u.staff IN ({sql})", list(params)
 
 

@@ -749,3 +749,10 @@ def test_a_session_without_a_note_counts_for_each_facilitator_and_once_in_the_to
     assert [r["clinician"] for r in team] == ["alice"]
     (team_group,) = reports.documentation_by_group(supervisor, f)
     assert team_group["sessions_held"] == 4
+
+
+def test_the_documentation_figures_of_someone_who_covers_nobody_are_empty(clinician):
+    """A clinician (no admin, supervising nobody) covers no one: no row, zero totals."""
+    figures = reports.documentation_figures(clinician, {"start": d(9, 1), "end": d(9, 30)})
+    assert figures["rows"] == [] and figures["groups"] == []
+    assert figures["totals"]["sessions_held"] == 0
