@@ -89,8 +89,11 @@ def outbox_action(request):
     try:
         service(message=message, actor=request.user, audit=audit_context(request))
     except ValidationError as exc:
+        # The page again, with why, as a 400: nothing changed.
         messages.error(request, " ".join(exc.messages))
-        return redirect("notifications:outbox")
+        response = outbox_list(request)
+        response.status_code = 400
+        return response
     messages.success(request, "Done.")
     return redirect("notifications:outbox")
 
