@@ -179,10 +179,12 @@ def chart_notes(client: Client, *, limit: int | None = None):
 def _notes_in_scope(user, *, relation):
     """The notes ``user`` stands to in ``relation`` (clients.access) and may open from a
     list: an appointment's note only while its client is in their CLINICAL scope, a
-    group note by its own reach rule (and for its author, only while the session's
-    page, where the draft is finished, opens for them)."""
+    group note by its own reach rule: for its supervisor, SUPERVISION, the co-sign
+    page's purpose (while the co-signature is outstanding); for its author, only while
+    the session's page, where the draft is finished, opens for them."""
     appointment_notes = scope(user, "clinical.progressnote", Purpose.CLINICAL, relation=relation)
-    group_notes = scope(user, "clinical.groupnote", Purpose.CLINICAL, relation=relation)
+    group_purpose = Purpose.SUPERVISION if relation == SUPERVISOR else Purpose.CLINICAL
+    group_notes = scope(user, "clinical.groupnote", group_purpose, relation=relation)
     if relation == AUTHOR:
         group_notes = group_notes.filter(
             session__in=scope(user, "scheduling.groupsession", Purpose.ATTENDANCE).values("pk")
