@@ -232,6 +232,24 @@ def clients_for(user, purpose: str = Purpose.CHART):
     return scope.all()
 
 
+def holds_purpose(user, purpose: str, client_column: str = "pk") -> Q | None:
+    """The rows (clients, or objects whose client is ``client_column``) whose client
+    ``user`` holds ``purpose`` on, as a condition inside the query that reads them: for
+    a column a page shows only to some purpose (the group note's last plan of any kind,
+    to CLINICAL), decided per row by the database. ``None`` when every row qualifies
+    (an admin). The same sources as ``clients_for``, asked as ``EXISTS`` per row."""
+    if not _has_reason(user):
+        return Q(pk__in=[])
+    if user.is_program_admin:
+        return None
+    sources = _grant_sources(user)
+    condition = Q(pk__in=[])
+    for source, _reason in _purpose_sources(purpose):
+        queryset, column = sources[source]
+        condition |= Q(Exists(queryset.filter(**{column: OuterRef(client_column)})))
+    return condition
+
+
 @dataclass(frozen=True)
 class AccessDecision:
     allowed: bool

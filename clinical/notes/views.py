@@ -54,7 +54,7 @@ def _identity(form):
 
 
 def _group_context(request, session, note):
-    rows, absent = selectors.group_note_rows(session, note)
+    rows, absent = selectors.group_note_rows(session, note, viewer=request.user)
     return rows, absent, selectors.session_plan(session)
 
 
@@ -164,7 +164,7 @@ def group_autosave(request, session):
 @owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
 def group_sign(request, session):
     note = selectors.group_note_for(session)
-    rows, _absent = selectors.group_note_rows(session, note)
+    rows, _absent = selectors.group_note_rows(session, note, viewer=request.user)
     return _sign_page(
         request,
         note,
