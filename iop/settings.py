@@ -354,6 +354,9 @@ IOP_BILLING_RULES = {
 }
 # A note signed this many hours after its session ends is marked a late entry.
 IOP_LATE_ENTRY_HOURS = int(os.environ.get("IOP_LATE_ENTRY_HOURS", "72"))
+# Days a clinical supervisor still reads a supervisee's group note (every client's
+# section: Purpose.SUPERVISION) after co-signing it; while it waits, always.
+IOP_SUPERVISION_READ_DAYS = int(os.environ.get("IOP_SUPERVISION_READ_DAYS", "30"))
 
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clients.access import Purpose, client_view, clients_for, owned_view
+from clients.access import Purpose, access_shown, client_view, clients_for, owned_view
 from iop.accounts.models import Role
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error, form_status
@@ -33,13 +33,21 @@ CLINICAL_ROLES = (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL, Role.ADMIN)
 # --- Attendance ------------------------------------------------------------------------
 
 
+def _sheet_rows(request, session):
+    """The sheet's rows; each client on it (named, with their attendance) gets an access
+    row of their own, so their trail says who read the sheet."""
+    rows = selectors.sheet_rows(session)
+    access_shown(request, [row["client"] for row in rows])
+    return rows
+
+
 def _render_sheet(request, session, *, status=200):
     return render(
         request,
         "scheduling/attendance_sheet.html",
         {
             "session": session,
-            "rows": selectors.sheet_rows(session),
+            "rows": _sheet_rows(request, session),
             "statuses": AttendanceStatus.choices,
             "is_past_day": timezone.localdate() > session.date,
         },
@@ -47,13 +55,13 @@ def _render_sheet(request, session, *, status=200):
     )
 
 
-@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
+@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE, per_client=True)
 def attendance_sheet(request, session):
     return _render_sheet(request, session)
 
 
 @require_POST
-@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
+@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE, per_client=True)
 def attendance_all_present(request, session):
     """One click marks every unmarked client present; the exceptions are then changed
     row by row. htmx swaps the sheet's list; without JavaScript, back to the sheet."""
@@ -70,7 +78,7 @@ def attendance_all_present(request, session):
             "scheduling/_attendance_list.html",
             {
                 "session": session,
-                "rows": selectors.sheet_rows(session),
+                "rows": _sheet_rows(request, session),
                 "statuses": AttendanceStatus.choices,
                 "list_error": error,
                 "list_notice": None if error else f"{count} marked present.",

@@ -7,6 +7,7 @@ from clients.access import (
     SUPERVISOR,
     OwnedKind,
     Purpose,
+    Supervision,
     register_owned,
 )
 from clients.chart import ChartSection
@@ -20,7 +21,7 @@ CHART_NOTES = 20
 
 
 def register():
-    from clinical.notes.models import ProgressNote
+    from clinical.notes.models import CosignStatus, ProgressNote
 
     # An appointment's note is its client's: the client's purposes decide.
     register_owned(
@@ -33,9 +34,11 @@ def register():
             relations={AUTHOR: "author", SUPERVISOR: "author"},
         )
     )
-    # A group note belongs to no single client: clients.access's author rule (the author
-    # and the author's supervisor, who co-signs it) reaches it whole; clients' charts
-    # show one section.
+    # A group note belongs to no single client: clients.access's author rule reaches it
+    # whole for its author, and for the author's supervisor, who co-signs it, for
+    # SUPERVISION while the co-signature is outstanding and IOP_SUPERVISION_READ_DAYS
+    # after; the same window gives the supervisor SUPERVISION on each client with a
+    # section in it. Clients' charts show one section.
     register_owned(
         OwnedKind(
             "clinical.groupnote",
@@ -46,6 +49,13 @@ def register():
             client_attr=None,
             reach=REACH_AUTHOR,
             relations={AUTHOR: "author", SUPERVISOR: "author", FACILITATOR: "session__group"},
+            supervision=Supervision(
+                clients="sections__client",
+                status="cosign_status",
+                outstanding=(CosignStatus.PENDING, CosignStatus.RETURNED),
+                recorded=CosignStatus.COSIGNED,
+                recorded_at="cosigned_at",
+            ),
         )
     )
     register_chart(

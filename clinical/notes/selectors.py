@@ -4,10 +4,19 @@ the group or the length of the chart (pinned by tests/clinical/test_notes_querie
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
+from django.db.models import (
+    Case,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.functions import JSONObject
 
-from clients.access import AUTHOR, SUPERVISOR, Purpose, scope
+from clients.access import AUTHOR, SUPERVISOR, Purpose, holds_purpose, scope
 from clients.models import Client
 from clinical.notes.models import (
     Addendum,
@@ -54,14 +63,26 @@ def session_plan(session: GroupSession) -> SessionPlan | None:
     )
 
 
-def _last_plans(exclude_note_id):
+def _last_plans(exclude_note_id, viewer=None):
     """Subqueries: a client's last signed group section and last signed individual note,
     each as ``{"plan": ..., "at": signed_at}`` (one subquery per kind, not one per
-    column: each reads all of the client's signed notes of that kind)."""
+    column: each reads all of the client's signed notes of that kind).
+
+    With ``viewer``, the individual note's plan only for a client the viewer holds
+    CLINICAL on: a facilitator who reaches the session for attendance only sees the
+    plan lines of group notes, never another clinician's individual or medication
+    note. Decided per client in the same query (``clients.access.holds_purpose``)."""
     sections = GroupNoteSection.objects.filter(
         client=OuterRef("pk"), note__status=NoteStatus.SIGNED
     ).exclude(note_id=exclude_note_id or 0)
     notes = ProgressNote.objects.filter(client=OuterRef("pk"), status=NoteStatus.SIGNED)
+    note_plan = Subquery(
+        notes.order_by("-signed_at").values(last=JSONObject(plan="plan", at="signed_at"))[:1],
+        output_field=JSONField(),
+    )
+    clinical = holds_purpose(viewer, Purpose.CLINICAL) if viewer is not None else None
+    if clinical is not None:
+        note_plan = Case(When(clinical, then=note_plan), output_field=JSONField())
     return {
         "_group_plan": Subquery(
             sections.order_by("-note__signed_at").values(
@@ -69,15 +90,16 @@ def _last_plans(exclude_note_id):
             )[:1],
             output_field=JSONField(),
         ),
-        "_note_plan": Subquery(
-            notes.order_by("-signed_at").values(last=JSONObject(plan="plan", at="signed_at"))[:1],
-            output_field=JSONField(),
-        ),
+        "_note_plan": note_plan,
     }
 
 
-def group_note_rows(session: GroupSession, note: ProgressNote | None):
+def group_note_rows(session: GroupSession, note: ProgressNote | None, *, viewer=None):
     """(attending rows with their section, objectives and last plan; absent rows).
+
+    The last plan is of the client's latest signed note of either kind for a
+    ``viewer`` holding CLINICAL on the client, of their latest group note otherwise
+    (``_last_plans``).
 
     Queries: the roster and marked clients with this session's attendance and the
     last plans (2), the note's sections come prefetched with the note, objectives
@@ -92,7 +114,7 @@ def group_note_rows(session: GroupSession, note: ProgressNote | None):
         Client.objects.filter(
             pk__in=roster.order_by().values("client").union(marked.order_by().values("client"))
         )
-        .annotate(**_last_plans(note.pk if note else None))
+        .annotate(**_last_plans(note.pk if note else None, viewer))
         .prefetch_related(Prefetch("attendance", queryset=marked, to_attr="this_session"))
         .order_by("legal_last_name", "legal_first_name")
     )
@@ -196,10 +218,12 @@ def cosign_sections(note: ProgressNote) -> list[GroupNoteSection]:
 def _notes_in_scope(user, *, relation):
     """The notes ``user`` stands to in ``relation`` (clients.access) and may open from a
     list: an appointment's note only while its client is in their CLINICAL scope, a
-    group note by its own reach rule (and for its author, only while the session's
-    page, where the draft is finished, opens for them)."""
+    group note by its own reach rule: for its supervisor, SUPERVISION, the co-sign
+    page's purpose (while the co-signature is outstanding); for its author, only while
+    the session's page, where the draft is finished, opens for them."""
     appointment_notes = scope(user, "clinical.progressnote", Purpose.CLINICAL, relation=relation)
-    group_notes = scope(user, "clinical.groupnote", Purpose.CLINICAL, relation=relation)
+    group_purpose = Purpose.SUPERVISION if relation == SUPERVISOR else Purpose.CLINICAL
+    group_notes = scope(user, "clinical.groupnote", group_purpose, relation=relation)
     if relation == AUTHOR:
         group_notes = group_notes.filter(
             session__in=scope(user, "scheduling.groupsession", Purpose.ATTENDANCE).values("pk")

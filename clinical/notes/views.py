@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from clients.access import Action, Purpose, client_view, owned_view
+from clients.access import Action, Purpose, access_shown, client_view, owned_view
 from clinical.notes import selectors, services
 from clinical.notes.forms import (
     AddendumForm,
@@ -53,8 +53,8 @@ def _identity(form):
 # --- Group notes (a facilitator's, from the session's sheet) -----------------------------
 
 
-def _group_context(session, note):
-    rows, absent = selectors.group_note_rows(session, note)
+def _group_context(request, session, note):
+    rows, absent = selectors.group_note_rows(session, note, viewer=request.user)
     return rows, absent, selectors.session_plan(session)
 
 
@@ -87,10 +87,13 @@ def _save_group(request, session, form, *, autosave):
     )
 
 
-@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
+@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE, per_client=True)
 def group_note(request, session):
     note = selectors.group_note_for(session)
-    rows, absent, plan = _group_context(session, note)
+    rows, absent, plan = _group_context(request, session, note)
+    # Each client on the page is named, and an attending one's section, objectives and
+    # last plan shown: each client's trail says who read it.
+    access_shown(request, [row.client for row in rows] + [a["client"] for a in absent])
     note_access = _note_access(request, note)
     editable = (
         not session.is_cancelled
@@ -147,7 +150,7 @@ def _form_error_text(form):
 @owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
 def group_autosave(request, session):
     note = selectors.group_note_for(session)
-    rows, absent, plan = _group_context(session, note)
+    rows, absent, plan = _group_context(request, session, note)
     form = _group_form(request, session, note, rows, absent, plan, data=request.POST)
     if not form.is_valid():
         return _autosaved(None, _form_error_text(form), status=400)
@@ -161,7 +164,7 @@ def group_autosave(request, session):
 @owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
 def group_sign(request, session):
     note = selectors.group_note_for(session)
-    rows, _absent = selectors.group_note_rows(session, note)
+    rows, _absent = selectors.group_note_rows(session, note, viewer=request.user)
     return _sign_page(
         request,
         note,
@@ -430,6 +433,8 @@ def _cosign_page(request, note):
         else:
             return redirect("dashboard")
     sections = selectors.cosign_sections(note)
+    if note.is_group:
+        access_shown(request, [section.client for section in sections])
     return render(
         request,
         "clinical/notes/cosign.html",
@@ -451,7 +456,10 @@ def cosign(request, note):
     return _cosign_page(request, note)
 
 
-@owned_view("clinical.groupnote", purpose=Purpose.CLINICAL)
+# The author's supervisor reads every client's section for SUPERVISION (clients.access:
+# while the co-signature is outstanding and for IOP_SUPERVISION_READ_DAYS after), and
+# each of those clients' trails names the reader.
+@owned_view("clinical.groupnote", purpose=Purpose.SUPERVISION, per_client=True)
 def group_cosign(request, note):
     return _cosign_page(request, note)
 

@@ -28,7 +28,8 @@ from tests.scheduling.factories import GroupFactory
 pytestmark = pytest.mark.django_db
 
 # Every page: the session row, the user with their roles, their authenticator devices (3);
-# the access row: savepoint, chain lock, chain head, insert, release (5 on PostgreSQL).
+# the access rows, one per client shown in one INSERT: savepoint, chain lock, chain head,
+# insert, release (5 on PostgreSQL).
 # The group note page adds: the session with its group (1) and the facilitator check
 # of the access path (1); the note with author, modality and topic (1), its sections
 # with their clients and its addenda (2); the roster with each client's last plan (1)

@@ -30,6 +30,35 @@ def test_each_event_chains_to_the_one_before(clinician):
     assert audit_verify_chain() == (3, None)
 
 
+def test_one_event_per_client_in_one_insert_chained_like_the_rest(clinician):
+    """A page showing several clients writes a row in each client's trail: one INSERT,
+    chained after the head and each to the one before, verified like single rows."""
+    import uuid
+
+    from django.test.utils import CaptureQueriesContext
+
+    from iop.audit.services import audit_record_per_client
+
+    _events(1, clinician)
+    clients = [uuid.uuid4() for _ in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        events = audit_record_per_client(
+            clients=clients, action="access.attendance", actor=clinician, detail="page=x"
+        )
+    inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "audit_auditevent"')]
+    assert len(inserts) == 1
+    rows = list(AuditEvent.objects.order_by("id"))
+    assert [r.client_id for r in rows[1:]] == clients
+    assert all(r.prev_hash == before.hash for before, r in zip(rows, rows[1:], strict=False))
+    assert {(r.action, r.actor_id, r.detail) for r in rows[1:]} == {
+        ("access.attendance", clinician.pk, "page=x")
+    }
+    assert len(events) == 5
+    assert audit_verify_chain() == (6, None)
+    assert audit_record_per_client(clients=[], action="access.attendance") == []
+    assert AuditEvent.objects.count() == 6
+
+
 def test_verify_audit_reports_the_chain_holds(capsys):
     _events(4)
     call_command("verify_audit")

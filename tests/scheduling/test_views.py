@@ -113,14 +113,70 @@ def test_attendance_sheet_query_count_does_not_grow_with_clients(
     session = started_session(evening)
     http = client_as(clinician)
     _enrolled(evening, clinician, admin_user, 2)
-    # session, user with roles, session lookup, facilitator check, audit (lock, last
-    # hash, insert), roster with attendance prefetch
+    # session, user with roles, session lookup, facilitator check, roster with
+    # attendance prefetch, audit (lock, last hash, one insert of every client's row)
     with django_assert_max_num_queries(12):
         assert http.get(_sheet(session)).status_code == 200
     _enrolled(evening, clinician, admin_user, 12)
     with django_assert_max_num_queries(12):
         response = http.get(_sheet(session))
     assert response.content.decode().count("list-group-item attendance-row") == 14
+
+
+def _access_rows_since(before, actor):
+    return list(
+        AuditEvent.objects.filter(id__gt=before, actor=actor, action__startswith="access.")
+        .order_by("id")
+        .values_list("action", "outcome", "client_id", "object_id")
+    )
+
+
+def _last_id():
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def test_the_sheet_writes_one_access_row_per_client_on_it(
+    evening, clinician, admin_user, client_as
+):
+    """Issue 18: the sheet names every client and their attendance, so each client's
+    trail says who read it, instead of one row naming no client."""
+    clients = _enrolled(evening, clinician, admin_user, 3)
+    session = started_session(evening)
+    http = client_as(clinician)
+    http.post(_mark(session, clients[0]), {"status": "unexcused"})
+    before = _last_id()
+    assert http.get(_sheet(session)).status_code == 200
+    rows = _access_rows_since(before, clinician)
+    assert sorted(r[2] for r in rows) == sorted(c.public_id for c in clients)
+    assert {(r[0], r[1], r[3]) for r in rows} == {
+        ("access.attendance", "allowed", str(session.public_id))
+    }
+    # Marking all present shows the list again: a row for each client on it too.
+    before = _last_id()
+    url = reverse("scheduling:attendance_all_present", args=[session.public_id])
+    assert http.post(url, HTTP_HX_REQUEST="true").status_code == 200
+    assert sorted(r[2] for r in _access_rows_since(before, clinician)) == sorted(
+        c.public_id for c in clients
+    )
+
+
+def test_an_empty_sheet_and_a_redirect_keep_one_access_row_without_a_client(
+    evening, clinician, admin_user, client_as
+):
+    session = started_session(evening)
+    http = client_as(clinician)
+    before = _last_id()
+    assert http.get(_sheet(session)).status_code == 200
+    assert _access_rows_since(before, clinician) == [
+        ("access.attendance", "allowed", None, str(session.public_id))
+    ]
+    _enrolled(evening, clinician, admin_user, 2)
+    before = _last_id()
+    url = reverse("scheduling:attendance_all_present", args=[session.public_id])
+    assert http.post(url).status_code == 302  # no list shown: back to the sheet
+    assert _access_rows_since(before, clinician) == [
+        ("access.attendance", "allowed", None, str(session.public_id))
+    ]
 
 
 @pytest.mark.parametrize("page", ["week", "day"])
