@@ -69,12 +69,18 @@ def check_date(value: date | None, kind: str, *, field: str, today: date | None 
         raise ValidationError({field: problem})
 
 
+def date_input() -> forms.DateInput:
+    """An ``<input type="date">``: its value is ISO 8601 whatever the clinic's locale (a
+    browser reads nothing else; the locale's own first input format may be 04/12/2026)."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class PlausibleDateField(forms.DateField):
     """A date input that refuses dates outside the policy for its kind."""
 
     def __init__(self, *, kind: str, **kwargs):
         self.kind = kind
-        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        kwargs.setdefault("widget", date_input())
         super().__init__(**kwargs)
 
     def validate(self, value):

@@ -1178,7 +1178,7 @@ class _Seeder:
             "prefix": scale.GROUP_PREFIX + "%",
             "attestation": ATTESTATION,
             "cosign_attestation": COSIGN_ATTESTATION,
-            "late_hours": settings.IOP_LATE_ENTRY_HOURS,
+            "late_hours": settings.IOP_NOTE_LATE_AFTER_HOURS,
             "narrative": (
                 "The group reviewed the week's high-risk situations and practised a "
                 "grounding exercise; members named one coping step for the weekend."
@@ -1286,6 +1286,7 @@ class _Seeder:
             UPDATE clinical_progressnote n
             SET status = 'signed', signed_at = s.signed_at, signed_by_id = s.author_id,
                 attestation = %(attestation)s,
+                -- clinical.notes.models.is_late_entry, for the bulk signing
                 late_entry = s.signed_at > s.ended + make_interval(hours => %(late_hours)s),
                 cosign_status = CASE WHEN s.cosign_required THEN 'pending' ELSE '' END,
                 saved_at = s.signed_at

@@ -1,0 +1,113 @@
+"""One date and time format per kind of value, from the clinic's locale (iop.when)."""
+
+import importlib
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django import forms
+from django.conf import settings as django_settings
+from django.template import Context, Template, TemplateSyntaxError
+
+from iop import when
+from iop.dates import DateKind, PlausibleDateField
+from tests.iop.test_settings import _run
+
+ROOT = Path(__file__).resolve().parents[2]
+UTC = ZoneInfo("UTC")
+# Tue Dec 1, 2026, 14:05 at the clinic (America/New_York, the default zone).
+AFTERNOON = datetime(2026, 12, 1, 19, 5, 7, tzinfo=UTC)
+
+
+def _render(text: str, **context) -> str:
+    return Template(text).render(Context(context))
+
+
+def test_every_shipped_locale_defines_every_named_format():
+    locales = sorted(p.parent.name for p in (ROOT / "iop" / "formats").glob("*/formats.py"))
+    assert locales == ["en_GB", "en_US"]
+    for locale in locales:
+        module = importlib.import_module(f"iop.formats.{locale}.formats")
+        missing = [name for name in when.FORMAT_NAMES if not getattr(module, name, None)]
+        assert not missing, f"{locale} lacks {missing}"
+
+
+def test_us_english_by_default():
+    assert django_settings.LANGUAGE_CODE == "en-us"
+    assert when.day(AFTERNOON) == "Tue, Dec 1, 2026"
+    assert when.day(date(2026, 12, 4)) == "Fri, Dec 4, 2026"
+    assert when.day_short(AFTERNOON) == "Tue, Dec 1"
+    assert when.moment(AFTERNOON) == "Dec 1, 2026, 2:05 PM"
+    assert when.moment(AFTERNOON, seconds=True) == "Dec 1, 2026, 2:05:07 PM"
+    assert when.clock(AFTERNOON) == "2:05 PM"
+    assert when.clock(time(9, 30)) == "9:30 AM"
+    assert when.clock(AFTERNOON, seconds=True) == "2:05:07 PM"
+    assert when.month(date(2026, 11, 1)) == "November 2026"
+    assert when.message_day(AFTERNOON) == "Tuesday, December 1"
+    assert when.message_moment(AFTERNOON) == "Tuesday, December 1 at 2:05 PM"
+
+
+def test_british_english_is_day_first_on_a_24_hour_clock(settings):
+    settings.LANGUAGE_CODE = "en-gb"
+    assert when.day(AFTERNOON) == "Tue 1 Dec 2026"
+    assert when.moment(AFTERNOON) == "1 Dec 2026, 14:05"
+    assert when.clock(AFTERNOON) == "14:05"
+    assert when.message_moment(AFTERNOON) == "Tuesday 1 December at 14:05"
+    assert _render("{{ t|day }} {{ t|clock }}", t=AFTERNOON) == "Tue 1 Dec 2026 14:05"
+
+
+def test_a_moment_is_shown_in_the_clinics_zone_not_utc():
+    # 02:30 UTC on Dec 2 is 9:30 PM on Dec 1 in New York: the day is the clinic's.
+    late = datetime(2026, 12, 2, 2, 30, tzinfo=UTC)
+    assert when.day(late) == "Tue, Dec 1, 2026"
+    assert _render("{{ t|day }} · {{ t|clock }}", t=late) == "Tue, Dec 1, 2026 · 9:30 PM"
+
+
+def test_the_filters_are_built_into_every_template_and_blank_for_nothing():
+    out = _render(
+        "{{ t|day }}|{{ t|day_short }}|{{ t|moment }}|{{ t|moment:'seconds' }}|{{ t|clock }}"
+        "|{{ d|month }}|{{ none|day }}|{{ none|moment|default:'—' }}",
+        t=AFTERNOON,
+        d=date(2026, 11, 3),
+        none=None,
+    )
+    assert out == (
+        "Tue, Dec 1, 2026|Tue, Dec 1|Dec 1, 2026, 2:05 PM|Dec 1, 2026, 2:05:07 PM|2:05 PM"
+        "|November 2026||—"
+    )
+    # A date shown as a moment is a day, never midnight.
+    assert _render("{{ d|moment }}", d=date(2026, 12, 4)) == "Fri, Dec 4, 2026"
+
+
+def test_a_wrong_argument_or_value_is_an_error_not_a_blank():
+    with pytest.raises(TemplateSyntaxError):
+        _render("{{ t|moment:'H:i' }}", t=AFTERNOON)
+    with pytest.raises(TypeError):
+        when.day("2026-12-04")
+
+
+def test_a_date_input_holds_iso_whatever_the_locale(settings):
+    settings.LANGUAGE_CODE = "en-gb"
+
+    class F(forms.Form):
+        on = PlausibleDateField(kind=DateKind.RECORD)
+
+    html = str(F(initial={"on": date(2026, 12, 4)})["on"])
+    assert 'value="2026-12-04"' in html
+    assert F({"on": "2026-12-04"}).is_valid()
+
+
+def test_the_locale_is_a_setting_and_an_unknown_one_is_refused():
+    show = "from iop import when; import datetime; print(when.day(datetime.date(2026, 12, 4)))"
+    shown = _run({"DJANGO_DEBUG": "1", "IOP_LOCALE": "en-gb"}, "shell", "-c", show)
+    assert shown.stdout.strip().endswith("Fri 4 Dec 2026")
+    refused = _run({"DJANGO_DEBUG": "1", "IOP_LOCALE": "fr"}, "check")
+    assert refused.returncode != 0
+    assert "IOP_LOCALE must be one of en-gb, en-us" in refused.stderr
+
+
+def test_the_old_late_entry_setting_is_refused_by_name():
+    result = _run({"DJANGO_DEBUG": "1", "IOP_LATE_ENTRY_HOURS": "72"}, "check")
+    assert result.returncode != 0
+    assert "IOP_LATE_ENTRY_HOURS is now IOP_NOTE_LATE_AFTER_HOURS" in result.stderr
