@@ -14,6 +14,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from iop import when
+
 
 class DateKind:
     # A date of birth: a living client, at most 120 years old.
@@ -52,9 +54,9 @@ def date_problem(value: date, kind: str, *, today: date | None = None) -> str | 
     if latest == today and value > today:
         return "That date is in the future."
     if value < earliest:
-        return f"That date is too far in the past (the earliest accepted is {earliest:%d %b %Y})."
+        return f"That date is too far in the past (the earliest accepted is {when.day(earliest)})."
     if value > latest:
-        return f"That date is too far ahead (the latest accepted is {latest:%d %b %Y})."
+        return f"That date is too far ahead (the latest accepted is {when.day(latest)})."
     return None
 
 

@@ -47,12 +47,25 @@ def _local(value):
     return value
 
 
+def _as_date(value):
+    """A report's row holds its dates as the CSV writes them (ISO 8601: "2026-12-04", a
+    month "2026-11"); its page shows the same row through these kinds."""
+    if isinstance(value, str):
+        try:
+            if len(value) == 7:
+                return date.fromisoformat(value + "-01")
+            return (datetime if len(value) > 10 else date).fromisoformat(value)
+        except ValueError:
+            pass
+    if not isinstance(value, date):  # a datetime is a date
+        raise TypeError(f"A date or a datetime is needed, not {value!r}.")
+    return value
+
+
 def _date_kind(value, name: str) -> str:
     if value in (None, ""):
         return ""
-    if not isinstance(value, date):  # a datetime is a date
-        raise TypeError(f"A date or a datetime is needed, not {type(value).__name__}.")
-    return formats.date_format(_local(value), name)
+    return formats.date_format(_local(_as_date(value)), name)
 
 
 def day(value: date | datetime | None) -> str:

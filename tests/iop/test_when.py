@@ -84,7 +84,14 @@ def test_a_wrong_argument_or_value_is_an_error_not_a_blank():
     with pytest.raises(TemplateSyntaxError):
         _render("{{ t|moment:'H:i' }}", t=AFTERNOON)
     with pytest.raises(TypeError):
-        when.day("2026-12-04")
+        when.day("Dec 4")
+
+
+def test_a_report_rows_iso_text_is_shown_in_the_same_kinds():
+    # The rows a report's page shows are the rows its CSV writes, with ISO dates.
+    assert when.day("2026-12-04") == "Fri, Dec 4, 2026"
+    assert when.month("2026-11") == "November 2026"
+    assert _render("{{ d|day_short }}", d="2026-11-23") == "Mon, Nov 23"
 
 
 def test_a_date_input_holds_iso_whatever_the_locale(settings):
