@@ -1,6 +1,8 @@
 """One date and time format per kind of value, from the clinic's locale (iop.when)."""
 
 import importlib
+import re
+import sys
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -118,3 +120,83 @@ def test_the_old_late_entry_setting_is_refused_by_name():
     result = _run({"DJANGO_DEBUG": "1", "IOP_LATE_ENTRY_HOURS": "72"}, "check")
     assert result.returncode != 0
     assert "IOP_LATE_ENTRY_HOURS is now IOP_NOTE_LATE_AFTER_HOURS" in result.stderr
+
+
+# --- The rule, for pages and code written later ------------------------------------------
+
+TEMPLATES = ROOT / "templates"
+RAW = re.compile(r"\|(date|time)\b(?::(\"[^\"]*\"|'[^']*'))?")
+# A raw format is a machine value only when ISO and inside an attribute a program reads:
+# a link's query (?start=2026-12-04), an input's value, a data-* attribute.
+ISO_FORMATS = {"Y-m-d", "c", "Y-m-d\\TH:i"}
+MACHINE_ATTRIBUTE = re.compile(r"""\s(href|value|data-[\w-]+|datetime)=("[^"]*|'[^']*)$""")
+
+
+def _raw_display_formats() -> list[str]:
+    found = []
+    for path in sorted(TEMPLATES.rglob("*")):
+        if path.suffix not in (".html", ".txt"):
+            continue
+        text = path.read_text()
+        for m in RAW.finditer(text):
+            fmt = (m.group(2) or "")[1:-1]
+            tag = text[text.rfind("<", 0, m.start()) : m.start()]
+            if fmt in ISO_FORMATS and MACHINE_ATTRIBUTE.search(tag):
+                continue
+            line = text.count("\n", 0, m.start()) + 1
+            found.append(f"{path.relative_to(ROOT)}:{line}: {m.group(0)}")
+    return found
+
+
+def test_no_template_formats_a_date_or_time_for_display_by_hand():
+    """A date or time a person reads goes through a kind (|day, |day_short, |moment,
+    |clock, |month); a raw |date:"..." or |time:"..." is allowed only for an ISO value
+    inside an attribute (a link's query, an input's value)."""
+    assert _raw_display_formats() == []
+
+
+def test_the_template_scan_catches_a_display_format(tmp_path, monkeypatch):
+    page = tmp_path / "templates" / "x.html"
+    page.parent.mkdir()
+    page.write_text(
+        '<a href="?start={{ d|date:\'Y-m-d\' }}">{{ d|date:"M j" }}</a>\n'
+        '<input type="hidden" value="{{ d|date:"Y-m-d" }}"> {{ d|date:"Y-m-d" }} {{ t|time }}'
+    )
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "TEMPLATES", tmp_path / "templates")
+    assert _raw_display_formats() == [
+        'templates/x.html:1: |date:"M j"',
+        'templates/x.html:2: |date:"Y-m-d"',
+        "templates/x.html:2: |time",
+    ]
+
+
+# Python that formats a date or a time for a person goes through iop.when; these format
+# by hand because a program reads the result (an audit detail, an idempotency key, a CSV
+# key, an input's value, a file name, a specimen id, the audit check's UTC report).
+PYTHON_MACHINE_FORMATS = {
+    "clinical/notes/staff_reminders.py": {'f"signed-{note.signed_at:%Y%m%d%H%M%S}"'},
+    "clinical/reports.py": {'f"{m:%Y-%m}"'},
+    "scheduling/services.py": {'on={on:%Y-%m-%d}"', 'f"date={day:%Y-%m-%d}"'},
+    "screening/services.py": {'f"selection_date={selection.date:%Y-%m-%d}"'},
+    "screening/demo.py": {'f"DEMO-{day:%y%m%d}-{client.mrn}"'},
+    "screening/reports.py": {"f\"{r['month']:%Y-%m}\""},
+    "screening/forms.py": {".strftime(DATETIME_INPUT)"},
+    "iop/audit/views.py": {'.strftime("%Y%m%d-%H%M%S")'},
+    "iop/audit/management/commands/verify_audit.py": {'f" ({broken.at:%Y-%m-%d %H:%M:%S} UTC)"'},
+}
+HAND_FORMAT = re.compile(r"""\{[^{}]*:%[^{}]*\}|\.strftime\([^)]*\)""")
+
+
+def test_no_python_formats_a_date_for_a_person_by_hand():
+    found = []
+    for app in ("clients", "clinical", "scheduling", "screening", "iop", "tooling"):
+        for path in sorted((ROOT / app).rglob("*.py")):
+            rel = str(path.relative_to(ROOT))
+            if "/migrations/" in rel:
+                continue
+            allowed = PYTHON_MACHINE_FORMATS.get(rel, set())
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if HAND_FORMAT.search(line) and not any(s in line for s in allowed):
+                    found.append(f"{rel}:{number}: {line.strip()}")
+    assert found == []
