@@ -48,21 +48,29 @@ PER_NAME = 1
 SKIP = {"accounts:logout", "admin:logout"}
 
 
+# Not a date or a time: the idle warning's countdown ("signed out in 2:00") is minutes
+# and seconds left, ticking in the browser.
+DURATIONS = {"idle-countdown"}
+
+
 class _Text(HTMLParser):
-    """The text a person reads: no script, style or attribute."""
+    """The text a person reads: no script, style, attribute or countdown."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._skipping: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag in ("script", "style") or dict(attrs).get("id") in DURATIONS:
             self._skip += 1
+            self._skipping.append(tag)
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if self._skipping and tag == self._skipping[-1]:
             self._skip -= 1
+            self._skipping.pop()
 
     def handle_data(self, data):
         if not self._skip:
