@@ -39,6 +39,7 @@ from clients.selectors import caseload_for, client_list, supervised_caseload_for
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
 from iop.audit.services import audit_context, audit_record
+from iop.filters import filter_redirect, posted_values, saved_filter
 from iop.forms import apply_validation_error, render_form
 from iop.permissions import role_required
 
@@ -49,13 +50,15 @@ PAGE_SIZE = 25
 # --- Lists ----------------------------------------------------------------------------
 
 
-SEARCH_KEY = "client_search"
+SEARCH_KIND = "clients"
+SEARCH_FIELDS = tuple(ClientSearchForm.base_fields)
 
 
 @login_required
 def client_index(request):
-    """Search is a POST kept in the server-side session: a client's name never
-    travels in a URL, so it is not in browser history, proxies or access logs."""
+    """Search is a POST kept in the server-side session under an opaque id
+    (``?f=<id>``): a client's name or MRN never travels in a URL, so it is not in
+    browser history, proxies or access logs."""
     if request.method == "POST":
         form = ClientSearchForm(request.POST)
         if not form.is_valid():
@@ -65,12 +68,16 @@ def client_index(request):
                 {"form": form, "page": Paginator([], PAGE_SIZE).get_page(1)},
                 status=400,
             )
-        request.session[SEARCH_KEY] = form.cleaned_data
-        return redirect("clients:list")
-    if "clear" in request.GET:
-        request.session.pop(SEARCH_KEY, None)
-        return redirect("clients:list")
-    search = request.session.get(SEARCH_KEY, {})
+        return filter_redirect(
+            request,
+            kind=SEARCH_KIND,
+            data=posted_values(request, SEARCH_FIELDS),
+            to="clients:list",
+        )
+    saved = saved_filter(request, kind=SEARCH_KIND, fields=SEARCH_FIELDS)
+    if saved.refusal:
+        return saved.refuse(request, "clients:list")
+    search = saved.data or {}
     form = ClientSearchForm(initial=search)
     text, status = search.get("q", ""), search.get("status", "")
     page = Paginator(client_list(request.user, text=text, status=status), PAGE_SIZE).get_page(
@@ -83,7 +90,9 @@ def client_index(request):
             detail=f"results={page.paginator.count}",
         )
     return render(
-        request, "clients/list.html", {"form": form, "page": page, "searching": bool(search)}
+        request,
+        "clients/list.html",
+        {"form": form, "page": page, "searching": bool(saved.id), "query": saved.query},
     )
 
 

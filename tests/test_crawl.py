@@ -13,6 +13,12 @@ clinician), starts at the dashboard and walks breadth-first over every same-site
   A validation answer (200, 400, 409, 422) is fine; 403, 404, 405 and 5xx mean the
   button is dead for that person.
 
+No address the pages give (every ``href``, ``src``, form ``action``, htmx ``hx-get`` /
+``hx-post``, and every redirect's ``Location`` or htmx redirect header, for GETs and
+posts alike) carries any client's MRN, legal or preferred first or last name, or date
+of birth (ISO or as the pages show it), in any case: such an address would reach
+access logs, browser history and the next page's Referer.
+
 The crawl is bounded: PER_NAME pages of each URL name are parsed for more links, and
 PAGES per account. Every link and button found on a list (a page with no id in its
 URL: the dashboard, a list, a queue, a schedule, a report) is tried however long the
@@ -29,6 +35,7 @@ signed a note now waiting for co-signature and left a draft: no page may still l
 
 import io
 import logging
+import re
 import time
 from collections import Counter, deque
 from contextlib import contextmanager
@@ -36,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from html.parser import HTMLParser
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote_plus, urlencode, urljoin, urlsplit
 
 import pytest
 from django.conf import settings
@@ -44,8 +51,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client as Browser
 from django.test import override_settings
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from clients import services
 from clients.models import (
@@ -59,6 +67,7 @@ from clinical.notes.models import Modality
 from clinical.notes.services import NoteContent, appointment_note_save, note_sign
 from iop.accounts.demo import DEMO_PASSWORD, DEMO_STAFF
 from iop.accounts.models import User
+from iop.audit.services import audit_record
 from scheduling.models import clinic_tz
 from scheduling.services import appointment_book
 
@@ -255,11 +264,30 @@ class Form:
     hx: bool = False
 
 
+# Every attribute that holds an address the browser may request or show.
+ADDRESS_ATTRS = {
+    "href",
+    "src",
+    "srcset",
+    "action",
+    "formaction",
+    "poster",
+    "hx-get",
+    "hx-post",
+    "hx-put",
+    "hx-patch",
+    "hx-delete",
+}
+# Response headers that send the browser somewhere.
+ADDRESS_HEADERS = ("Location", "HX-Redirect", "HX-Location", "HX-Push-Url", "HX-Replace-Url")
+
+
 class _Page(HTMLParser):
     """The links and forms of one HTML page, with the text a person reads on them."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
+        self.addresses: list[tuple[str, str]] = []  # (attribute on tag, address)
         self.links: list[tuple[str, str]] = []  # (href, text)
         self.forms: list[Form] = []
         self.csrf_header = ""
@@ -270,6 +298,7 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = {k: (v or "") for k, v in attrs}
+        self.addresses.extend((f"{k} on <{tag}>", v) for k, v in a.items() if k in ADDRESS_ATTRS)
         if tag == "body" and "hx-headers" in a and "X-CSRFToken" in a["hx-headers"]:
             self.csrf_header = a["hx-headers"].split('"X-CSRFToken": "')[1].split('"')[0]
         if "hx-get" in a:
@@ -367,6 +396,13 @@ class Crawl:
     timings: list[tuple[float, str]] = field(default_factory=list)
     answers: list[tuple[str, str, int]] = field(default_factory=list)  # (method, url, status)
     seen_names: set[str] = field(default_factory=set)
+    # Every address a page, a redirect or an htmx header gave: (address, where, what).
+    addresses: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def saw_headers(self, response, url):
+        self.addresses.extend(
+            (response[name], url, f"{name} header") for name in ADDRESS_HEADERS if name in response
+        )
 
     def fail(self, method, url, status, found_on, label, why=""):
         self.failures.append(
@@ -419,6 +455,7 @@ def crawl_as(username: str) -> Crawl:
         response, elapsed = _timed(crawl, "GET", url, lambda u=url: browser.get(u))
         crawl.fetched += 1
         crawl.tried.add(url)
+        crawl.saw_headers(response, url)
         status = response.status_code
         if status >= 400:
             crawl.fail("GET", url, status, found_on, label, _exception(response))
@@ -440,6 +477,7 @@ def crawl_as(username: str) -> Crawl:
         crawl.parsed += 1
         page = _Page()
         page.feed(response.content.decode())
+        crawl.addresses.extend((address, url, attr) for attr, address in page.addresses)
         for href, text in page.links:
             target = _same_site(url, href)
             if target:
@@ -471,6 +509,7 @@ def crawl_as(username: str) -> Crawl:
             )
             transaction.set_rollback(True)
         crawl.posted += 1
+        crawl.saw_headers(response, f"POST {target}")
         crawl.tried.add(target)
         crawl.seen_names.add(_url_name(target))
         status = response.status_code
@@ -517,8 +556,152 @@ def test_every_link_and_button_answers_for_each_demo_account(clinic, username):
     )
     assert crawl.parsed > 5, f"{username}'s dashboard led nowhere"
     assert not crawl.failures, f"{len(crawl.failures)} dead:\n" + "\n".join(crawl.failures)
+    details = client_details()
+    leaks = sorted(
+        {
+            f"{what} on {where}: {address} ({', '.join(found)})"
+            for address, where, what in crawl.addresses
+            if (found := details_in(address, details))
+        }
+    )
+    assert not leaks, f"{len(leaks)} addresses name a client:\n" + "\n".join(leaks[:50])
+    assert len(crawl.addresses) > crawl.parsed  # the check saw the pages' addresses
     moved = sorted(u for u in crawl.tried if any(i in u for i in clinic.moved_ids))
     if username == "clinician2":  # the moved client's new primary clinician
         assert any(clinic.moved_client in url for url in moved), "the moved client is missing"
     elif username in ("clinician", "supervisor"):  # no reason since yesterday
         assert not moved, f"{username} was led to the moved client:\n" + "\n".join(moved)
+
+
+# --- No client details in addresses ------------------------------------------------------
+
+# How a date of birth is written on the pages (ISO on the chart, "June 14, 1981" on a
+# consent) and other ways a form or a link might spell it.
+DOB_FORMATS = ("Y-m-d", "F j, Y", "M j, Y", "j F Y", "j M Y", "m/d/Y", "n/j/Y", "d/m/Y", "d.m.Y")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+WORD = re.compile(r"[^\W_]+")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(WORD.findall(text.lower()))
+
+
+@dataclass(frozen=True)
+class Details:
+    """What identifies the clinic's clients, as it could appear in an address."""
+
+    words: frozenset[tuple[str, ...]]  # MRNs and names, each as its lowercase words
+    dates: frozenset[str]  # dates of birth, lowercase, in every DOB_FORMATS
+
+
+def client_details() -> Details:
+    words, dates = set(), set()
+    for client in Client.objects.all():
+        for value in (
+            client.mrn,
+            client.legal_first_name,
+            client.legal_last_name,
+            client.preferred_name,
+        ):
+            if _words(value):
+                words.add(_words(value))
+        dates.update(date_format(client.date_of_birth, fmt).lower() for fmt in DOB_FORMATS)
+    return Details(frozenset(words), frozenset(dates))
+
+
+def details_in(address: str, details: Details) -> list[str]:
+    """The client details ``address`` carries, decoded, in any case. A name or an MRN
+    counts as whole words (``Kai`` is not in ``/kaizen/``); public ids are left out
+    first, since a run of hex digits in one may spell an MRN such as ``D1001``."""
+    text = UUID.sub(" ", unquote_plus(unquote_plus(address))).lower()
+    found = sorted(d for d in details.dates if d in text)
+    words = _words(text)
+    for name in details.words:
+        n = len(name)
+        if any(words[i : i + n] == name for i in range(len(words) - n + 1)):
+            found.append(" ".join(name))
+    return found
+
+
+def _addresses(response) -> list[str]:
+    page = _Page()
+    page.feed(response.content.decode())
+    return [address for _, address in page.addresses] + [
+        response[name] for name in ADDRESS_HEADERS if name in response
+    ]
+
+
+def test_the_address_check_finds_a_client_in_any_spelling(clinic):
+    details = client_details()
+    moved = Client.objects.get(public_id=clinic.moved_client)
+    other = Client.objects.exclude(pk=moved.pk).order_by("mrn").first()
+    for address in (
+        f"/audit/?mrn={other.mrn}",
+        f"/audit/?mrn={other.mrn.lower()}&before=12",
+        f"/clients/?q={moved.legal_last_name.upper()}",
+        "/clients/?q=Wilhelmina%20Crawford",
+        "/clients/?q=wilhelmina+crawford",
+        "/x/?dob=1981-06-14",
+        "/x/?born=June+14%2C+1981",
+        f"https://elsewhere.example/{other.legal_first_name}/",
+    ):
+        assert details_in(address, details), address
+    for address in (
+        f"/clients/{moved.public_id}/",
+        "/audit/?f=0123456789abcdef&before=1001",
+        "/scheduling/week/?start=2026-06-14",
+        "/static/css/app.css",
+    ):
+        assert not details_in(address, details), address
+
+
+def test_the_audit_filter_and_the_client_search_give_no_address_naming_a_client(clinic):
+    """The admin filters the audit trail by a client's MRN and pages through it and to
+    its CSV; staff search clients by name, full name and MRN and page the results: no
+    redirect, link or form on the way names the client."""
+    details = client_details()
+    moved = Client.objects.get(public_id=clinic.moved_client)
+    admin = User.objects.get(username="admin")
+    for _ in range(60):  # more than a page of the client's events
+        audit_record(action="client.view", actor=admin, client=moved.public_id)
+    seen: list[str] = []
+
+    web = Browser(raise_request_exception=False)
+    web.force_login(admin)
+    for data in ({"mrn": moved.mrn.lower()}, {"client": str(moved.public_id)}):
+        posted = web.post(reverse("audit:list"), data)
+        assert posted.status_code == 302
+        seen += _addresses(posted)
+        page = web.get(posted["Location"])
+        assert page.context["events"] and len(page.context["events"]) == 50
+        assert {e.client_id for e in page.context["events"]} == {moved.public_id}
+        seen += _addresses(page)
+        older = web.get(f"{posted['Location']}&before={page.context['older_before']}")
+        assert {e.client_id for e in older.context["events"]} == {moved.public_id}
+        seen += _addresses(older)
+        export = web.get(reverse("audit:export") + "?" + posted["Location"].split("?")[1])
+        assert (
+            export.status_code == 200 and moved.mrn in b"".join(export.streaming_content).decode()
+        )
+
+    for username in ("admin", "intake", "clinician2"):
+        web = Browser(raise_request_exception=False)
+        web.force_login(User.objects.get(username=username))
+        for text in (moved.legal_last_name, moved.legal_name, moved.mrn, ""):
+            posted = web.post(reverse("clients:list"), {"q": text, "status": ""})
+            assert posted.status_code == 302
+            seen += _addresses(posted)
+            page = web.get(posted["Location"])
+            seen += _addresses(page)
+            if page.context["page"].has_next():
+                seen += _addresses(web.get(f"{posted['Location']}&page=2"))
+        assert (
+            moved.legal_last_name
+            in web.get(
+                web.post(reverse("clients:list"), {"q": moved.mrn, "status": ""})["Location"]
+            ).content.decode()
+        )  # clinician2 and the others do find the client
+
+    leaks = sorted({f"{a} ({', '.join(found)})" for a in seen if (found := details_in(a, details))})
+    assert not leaks, "\n".join(leaks)
+    assert any("?f=" in address for address in seen)

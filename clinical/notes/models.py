@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
@@ -453,6 +453,13 @@ class ProgressNote(models.Model):
         """(key, label, text) of the format's sections, in order."""
         return [(k, label, self.body.get(k, "")) for k, label in FORMAT_SECTIONS[self.format]]
 
+    def narrative_addenda(self) -> list["Addendum"]:
+        """The addenda to the note as a whole: an appointment note's, or a group note's
+        narrative's (every attending client's chart shows them). A section's addenda are
+        shown with the section (``GroupNoteSection.own_addenda``). Read from the addenda
+        the page prefetched, so a page filters them once, in its query."""
+        return [a for a in self.addenda.all() if a.section_id is None]
+
     def intervention_labels(self) -> list[str]:
         # The chart shows 20 notes: building the choices (an enum walk) once per note
         # cost more than the rest of the note's rendering.
@@ -494,13 +501,32 @@ class GroupNoteSection(models.Model):
             raise SignedNoteLocked("A signed group note's sections cannot change.")
         return super().delete(*args, **kwargs)
 
+    def own_addenda(self) -> list["Addendum"]:
+        """The addenda to this client's section, from the note's prefetched addenda (a
+        section loaded through its note has the note cached: no query of its own)."""
+        return [a for a in self.note.addenda.all() if a.section_id == self.pk]
+
 
 class Addendum(models.Model):
     """A correction or late addition to a signed note: written and signed at once,
-    never edited (the trigger refuses UPDATE and DELETE)."""
+    never edited (the trigger refuses UPDATE and DELETE).
+
+    A group note's addendum adds to the group narrative (``section`` empty: every
+    attending client's chart shows it) or to one client's section (that client's chart
+    only, like the section itself: 42 CFR 2.13). An appointment's note has no sections:
+    its addenda add to the note."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     note = models.ForeignKey(ProgressNote, on_delete=models.PROTECT, related_name="addenda")
+    # A section of ``note`` (the service checks it; on PostgreSQL a trigger, see
+    # clinical/notes/lock.py ADDENDUM_SECTION_SQL).
+    section = models.ForeignKey(
+        GroupNoteSection,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="addenda",
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
     signed_at = models.DateTimeField()
@@ -516,6 +542,8 @@ class Addendum(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise SignedNoteLocked("An addendum is signed when written and cannot change.")
+        if self.section_id is not None and self.section.note_id != self.note_id:
+            raise IntegrityError("An addendum's section is a section of its own note.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

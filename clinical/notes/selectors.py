@@ -4,7 +4,7 @@ the group or the length of the chart (pinned by tests/clinical/test_notes_querie
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.db.models.functions import JSONObject
 
 from clients.access import AUTHOR, SUPERVISOR, Purpose, scope
@@ -147,7 +147,8 @@ def chart_notes(client: Client, *, limit: int | None = None):
     """The client's notes, newest service first: their appointment notes, and the group notes
     of sessions they attended with the group narrative and ONLY their own section.
 
-    Queries: the notes (1), this client's sections (1), the addenda (1)."""
+    Queries: the notes (1), this client's sections (1), the addenda to the notes as a
+    whole and to this client's own sections (1)."""
     # A UNION of two index lookups, not "client = x OR id IN (...)": PostgreSQL cannot
     # answer that OR from an index and read every note in the clinic.
     # The newest ``limit`` are picked among those ids before the joins the page needs.
@@ -172,11 +173,27 @@ def chart_notes(client: Client, *, limit: int | None = None):
                 queryset=GroupNoteSection.objects.filter(client=client).select_related("client"),
                 to_attr="client_sections",
             ),
-            Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
+            # The same for the addenda: another client's section's addendum stays out.
+            Prefetch(
+                "addenda",
+                queryset=Addendum.objects.filter(
+                    Q(section__isnull=True) | Q(section__client=client)
+                ).select_related("author"),
+            ),
         )
         .order_by(*newest_service)
     )
     return notes
+
+
+def cosign_sections(note: ProgressNote) -> list[GroupNoteSection]:
+    """A group note's sections with their clients, for the co-signer who reads the whole
+    note; the note's addenda are loaded with them, each shown under the narrative or
+    its own section (2 queries, whatever the size of the group)."""
+    prefetch_related_objects(
+        [note], Prefetch("addenda", queryset=Addendum.objects.select_related("author"))
+    )
+    return list(note.sections.select_related("client")) if note.is_group else []
 
 
 def _notes_in_scope(user, *, relation):

@@ -259,7 +259,7 @@ def _sign_page(request, note, *, missing, back, title):
 
 
 def _addendum_page(request, note, *, back):
-    form = AddendumForm(request.POST or None, user=request.user)
+    form = AddendumForm(request.POST or None, user=request.user, note=note)
     if request.method == "POST" and form.is_valid():
         if note is None:
             form.add_error(None, "There is no note yet: an addendum is added to a signed note.")
@@ -268,6 +268,7 @@ def _addendum_page(request, note, *, back):
                 services.addendum_add(
                     note=note,
                     text=form.cleaned_data["text"],
+                    section_client=form.section_client(),
                     actor=request.user,
                     audit=audit_context(request),
                     **_identity(form),
@@ -431,7 +432,7 @@ def _cosign_page(request, note):
             apply_validation_error(form, exc)
         else:
             return redirect("dashboard")
-    sections = list(note.sections.select_related("client")) if note.is_group else []
+    sections = selectors.cosign_sections(note)
     return render(
         request,
         "clinical/notes/cosign.html",
