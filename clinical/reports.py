@@ -65,8 +65,8 @@ DOCUMENTATION_COLUMNS = (
     "unsigned",
     "cosign_waiting",
 )
-# The two windows the issue names; IOP_LATE_ENTRY_HOURS (72 by default) marks a late
-# entry on the note itself, the report shows both windows whatever it is set to.
+# The two windows the issue names; IOP_LATE_ENTRY_HOURS (72 by default) marks a
+# late entry on the note itself, the report shows both windows whatever it is set to.
 SIGN_WINDOWS_HOURS = (24, 72)
 PHQ_GAD = (Instrument.PHQ9, Instrument.GAD7)
 NO_GROUP = "none"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients.access import Purpose, access_shown, client_view, clients_for, owned_view
+from iop import when
 from iop.accounts.models import Role
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error, form_status
@@ -190,7 +191,7 @@ def step_down(request, client):
     if planned is not None:
         messages.info(
             request,
-            f"A step-down to {planned.track} on {planned.start_on:%-d %b} is already planned.",
+            f"A step-down to {planned.track} on {when.day(planned.start_on)} is already planned.",
         )
         return redirect("clients:chart", client.public_id)
     groups = selectors.groups_with_seats().filter(track=enrollment.track.steps_down_to)
@@ -210,7 +211,7 @@ def step_down(request, client):
             on = form.cleaned_data["start_on"]
             target = enrollment.track.steps_down_to
             if on > timezone.localdate():
-                messages.success(request, f"Step-down to {target} planned for {on:%-d %b}.")
+                messages.success(request, f"Step-down to {target} planned for {when.day(on)}.")
             else:
                 messages.success(request, f"Stepped down to {target}.")
             return redirect("clients:chart", client.public_id)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clients.access import Purpose, clients_for, scope, with_access
 from clients.models import CareTeamMember, CareTeamRole
+from iop import when
 from iop.numbers import percent
 from scheduling.models import Enrollment
 from screening.models import (
@@ -187,14 +188,14 @@ def timeline(events: list[ScreenEvent], *, today: date, days: int = TIMELINE_DAY
                 "x": x,
                 "y": 22 if event.kind == "urine" else 44,
                 "colour": BUCKET_COLOURS.get(event.outcome, OTHER_COLOUR),
-                "label": f"{event.kind} {event.on:%b %-d}: {event.outcome_label}",
+                "label": f"{event.kind} {when.day(event.on)}: {event.outcome_label}",
                 "outcome": event.outcome,
             }
         )
     weeks = [
         {
             "x": round(TIMELINE_LEFT + plot * offset / (days - 1), 1),
-            "label": f"{first + timedelta(days=offset):%b %-d}",
+            "label": when.day_short(first + timedelta(days=offset)),
         }
         for offset in range(0, days, 7)
     ]

@@ -10,10 +10,12 @@ the shell, raw SQL).
 """
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 __all__ = [
     "Addendum",
@@ -30,7 +32,23 @@ __all__ = [
     "Risk",
     "SessionPlan",
     "SignedNoteLocked",
+    "is_late_entry",
+    "late_entry_after",
 ]
+
+
+def late_entry_after() -> timedelta:
+    """How long after its service ends a note may be signed without being a late entry
+    (``IOP_LATE_ENTRY_HOURS``, 72 by default)."""
+    return timedelta(hours=settings.IOP_LATE_ENTRY_HOURS)
+
+
+def is_late_entry(*, signed_at: datetime, service_ended: datetime) -> bool:
+    """The one definition of a late entry: signed more than ``late_entry_after()`` after
+    the session or appointment ended. Applied once, when the note is signed, into the
+    locked ``late_entry`` column, which every page, list and report reads: the mark a
+    note was signed with never changes afterwards, even if the setting does."""
+    return signed_at - service_ended > late_entry_after()
 
 
 class SignedNoteLocked(Exception):
@@ -246,6 +264,12 @@ COSIGN_COLUMNS = (
 )
 
 
+def service_start():
+    """A note's date and time of service, in SQL: its session's or appointment's start.
+    Lists of notes order by it (a note signed days later stays at its service's place)."""
+    return Coalesce(F("session__starts_at"), F("appointment__starts_at"))
+
+
 class ProgressNote(models.Model):
     """A progress note: of a group session (with a section per attending client) or
     of an appointment (individual, family, medication or case management)."""
@@ -310,7 +334,8 @@ class ProgressNote(models.Model):
         related_name="+",
     )
     attestation = models.TextField(blank=True)
-    # Signed more than IOP_LATE_ENTRY_HOURS after the session or appointment ended.
+    # is_late_entry() at signing: signed more than IOP_LATE_ENTRY_HOURS after the
+    # session or appointment ended.
     late_entry = models.BooleanField(default=False)
     cosign_required = models.BooleanField(default=False)
 
@@ -405,6 +430,16 @@ class ProgressNote(models.Model):
         self._loaded_status = self.__dict__.get("status")
         self._loaded_cosign_status = self.__dict__.get("cosign_status")
         self._loaded_cosign = {c: self.__dict__.get(c) for c in COSIGN_COLUMNS}
+
+    @property
+    def service_start(self) -> datetime:
+        """When the session or appointment the note records began (the date of service,
+        shown first wherever the note is listed)."""
+        return self.session.starts_at if self.session_id else self.appointment.starts_at
+
+    @property
+    def service_end(self) -> datetime:
+        return self.session.ends_at if self.session_id else self.appointment.ends_at
 
     @property
     def is_signed(self) -> bool:

@@ -26,6 +26,7 @@ from clinical.notes.models import (
     NoteStatus,
     ProgressNote,
     SessionPlan,
+    service_start,
 )
 from clinical.plans.objectives import current_objectives
 from iop.db import pk_among
@@ -165,7 +166,7 @@ def last_plan_for(client: Client, *, exclude_note_id=None) -> str:
 
 
 def chart_notes(client: Client, *, limit: int | None = None):
-    """The client's notes, newest first: their appointment notes, and the group notes
+    """The client's notes, newest service first: their appointment notes, and the group notes
     of sessions they attended with the group narrative and ONLY their own section.
 
     Queries: the notes (1), this client's sections (1), the addenda to the notes as a
@@ -179,7 +180,9 @@ def chart_notes(client: Client, *, limit: int | None = None):
         .values("pk")
         .union(GroupNoteSection.objects.filter(client=client).order_by().values("note"))
     )
-    chosen = ProgressNote.objects.filter(pk_among(note_ids)).order_by("-created_at").values("pk")
+    # Newest service first: a note signed days late stays at its session's date.
+    newest_service = (service_start().desc(), "-pk")
+    chosen = ProgressNote.objects.filter(pk_among(note_ids)).order_by(*newest_service).values("pk")
     if limit is not None:
         chosen = chosen[:limit]
     notes = (
@@ -200,7 +203,7 @@ def chart_notes(client: Client, *, limit: int | None = None):
                 ).select_related("author"),
             ),
         )
-        .order_by("-created_at")
+        .order_by(*newest_service)
     )
     return notes
 
@@ -241,7 +244,7 @@ def cosign_queue(supervisor):
         _notes_in_scope(supervisor, relation=SUPERVISOR)
         .filter(cosign_status=CosignStatus.PENDING)
         .select_related("author", "client", "session__group", "appointment")
-        .order_by("signed_at")
+        .order_by(service_start(), "signed_at")
     )
 
 
@@ -252,7 +255,7 @@ def open_notes(author):
         _notes_in_scope(author, relation=AUTHOR)
         .filter(Q(status=NoteStatus.DRAFT) | Q(cosign_status=CosignStatus.RETURNED))
         .select_related("client", "session__group", "appointment")
-        .order_by("created_at")
+        .order_by(service_start(), "created_at")
     )
 
 

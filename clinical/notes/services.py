@@ -18,7 +18,6 @@ by ``clients.access``). ``detail`` carries codes and counts, never the words typ
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -41,6 +40,7 @@ from clinical.notes.models import (
     ProgressNote,
     Risk,
     SessionPlan,
+    is_late_entry,
 )
 from iop.accounts.reentry import ReentryLimitReached, reauthenticate
 from iop.audit.models import Outcome
@@ -68,10 +68,6 @@ ADDENDUM_ATTESTATION = "I attest that this addendum is accurate and that I am si
 MAX_NARRATIVE = 8000
 MAX_FIELD = 4000
 SECTION_FIELDS = ("participation", "response", "progress", "plan", "risk", "safety_plan_note")
-
-
-def late_entry_hours() -> int:
-    return getattr(settings, "IOP_LATE_ENTRY_HOURS", 72)
 
 
 @dataclass
@@ -477,9 +473,7 @@ def _confirm_identity(user, *, password: str, otp_token: str, action: str, note,
 
 
 def _service_end(note: ProgressNote) -> datetime:
-    if note.session_id:
-        return note.session.ends_at
-    return note.appointment.ends_at
+    return note.service_end
 
 
 def _section_clients(note: ProgressNote) -> list:
@@ -532,7 +526,7 @@ def _sign(*, note: ProgressNote, actor, audit) -> ProgressNote:
     note.signed_at = now
     note.signed_by = actor
     note.attestation = ATTESTATION
-    note.late_entry = now - _service_end(note) > timedelta(hours=late_entry_hours())
+    note.late_entry = is_late_entry(signed_at=now, service_ended=_service_end(note))
     note.cosign_required = bool(actor.requires_cosign)
     note.cosign_status = (
         CosignStatus.PENDING if actor.requires_cosign else CosignStatus.NOT_REQUIRED

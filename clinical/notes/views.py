@@ -25,6 +25,7 @@ from clinical.notes.forms import (
 )
 from clinical.notes.models import CosignStatus, NoteFormatDefault, NoteKind
 from clinical.notes.services import ATTESTATION, COSIGN_ATTESTATION
+from iop import when
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 from scheduling.models import AppointmentStatus
@@ -137,8 +138,9 @@ def _autosaved(note, error=None, *, status=200):
     if error:
         html = format_html('<span class="text-danger" role="alert">Not saved: {}</span>', error)
     else:
-        saved = timezone.localtime(note.saved_at)
-        html = format_html('<span class="text-success">Saved {}</span>', saved.strftime("%H:%M:%S"))
+        html = format_html(
+            '<span class="text-success">Saved {}</span>', when.clock(note.saved_at, seconds=True)
+        )
     return HttpResponse(html, status=status)
 
 
@@ -172,7 +174,7 @@ def group_sign(request, session):
         if note is None or not note.is_signed
         else [],
         back=("notes:group_note", session.public_id),
-        title=f"Sign the group note: {session.group.name}, {session.date:%a %b %-d}",
+        title=f"Sign the group note: {session.group.name}, {when.day(session.starts_at)}",
     )
 
 
@@ -378,7 +380,8 @@ def appointment_sign(request, appointment):
         note,
         missing=services.note_missing(note) if note is None or not note.is_signed else [],
         back=("notes:appointment_note", appointment.public_id),
-        title=f"Sign the {appointment.get_kind_display().lower()} note",
+        title=f"Sign the {appointment.get_kind_display().lower()} note of "
+        f"{when.day(appointment.starts_at)}",
     )
 
 

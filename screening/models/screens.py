@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from iop import when
 from screening import rules
 from screening.rules import AnalyteOutcome, Confirmation, Outcome, Validity
 
@@ -114,7 +115,7 @@ class UrineScreen(models.Model):
         indexes = [models.Index(fields=["client", "collected_at"])]
 
     def __str__(self):
-        return f"Urine screen {self.collected_at:%Y-%m-%d}"
+        return f"Urine screen {when.moment(self.collected_at)}"
 
     @property
     def outcome_label(self) -> str:
@@ -238,7 +239,7 @@ class BreathTest(models.Model):
         indexes = [models.Index(fields=["client", "tested_at"])]
 
     def __str__(self):
-        return f"Breath test {self.tested_at:%Y-%m-%d %H:%M}"
+        return f"Breath test {when.moment(self.tested_at)}"
 
     @property
     def outcome_label(self) -> str:
@@ -328,7 +329,7 @@ class ScreenFollowUp(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_reason_display()} of {self.occurred_on:%Y-%m-%d}"
+        return f"{self.get_reason_display()} of {when.day(self.occurred_on)}"
 
     @property
     def is_open(self) -> bool:

@@ -81,7 +81,7 @@ def test_autosave_keeps_the_draft_and_a_reload_shows_it(group, clinician, client
         _url("group_autosave", session), _post_data(present), HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
-    assert re.search(r"Saved \d\d:\d\d:\d\d", response.content.decode())
+    assert re.search(r"Saved \d{1,2}:\d\d:\d\d [AP]M", response.content.decode())
     html = http.get(_url("group_note", session)).content.decode()
     assert f"Plan of {present[0].display_name}" in html
     assert "Refusal skills practice." in html

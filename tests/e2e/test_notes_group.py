@@ -3,11 +3,13 @@ sections, a reload mid-way loses nothing (autosave), signs with the password, an
 client's chart shows the group narrative and that client's section only. An addendum
 to one client's section shows under that section and on that client's chart only."""
 
+import re
 import time
 
 import pytest
 
 from clinical.notes.models import NoteStatus, ProgressNote
+from iop import when
 from iop.audit.models import AuditEvent
 from tests.clinical.notes_factories import group_session, modality, signed_group_note
 from tests.iop.factories import PASSWORD
@@ -53,7 +55,8 @@ def test_facilitator_charts_a_ten_client_group_and_each_chart_shows_its_own_sect
     for client, name in zip(clients[:5], NAMES[:5], strict=True):
         _fill_section(page, client, name)
     _wait_saved(page)
-    assert "Saved" in page.get_by_test_id("autosave-status").inner_text()
+    saved = page.get_by_test_id("autosave-status").inner_text().strip()
+    assert re.fullmatch(r"Saved \d{1,2}:\d\d:\d\d [AP]M", saved), saved
 
     page.reload()  # mid-way: nothing typed is lost
     assert page.input_value("#id_narrative").startswith("Identifying triggers")
@@ -88,6 +91,10 @@ def test_facilitator_charts_a_ten_client_group_and_each_chart_shows_its_own_sect
     notes = page.get_by_test_id("section-notes")
     notes.locator("summary").first.click()
     text = notes.inner_text()
+    # The date of service first, then the signature as such.
+    served = f"{when.day(session.starts_at)} · {when.clock(session.starts_at)}"
+    assert notes.get_by_test_id("service-date").first.inner_text().startswith(served)
+    assert notes.get_by_test_id("signed-at").first.inner_text().startswith("signed ")
     assert "Identifying triggers: role play" in text
     assert "Ari named a trigger at work" in text
     for name in NAMES[1:]:
