@@ -37,7 +37,7 @@ from django.http import Http404
 from clients.models import Client, ClientUserObjectPermission, EmergencyAccess
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
-from iop.audit.services import audit_context, audit_record
+from iop.audit.services import audit_context, audit_record, page_name
 
 
 class Purpose:
@@ -377,11 +377,6 @@ def purposes_for(user, client: Client) -> frozenset:
 # --- Pages about one client ---------------------------------------------------------
 
 
-def _page_name(request) -> str:
-    match = getattr(request, "resolver_match", None)
-    return (match.view_name if match else "")[:60]
-
-
 def _audit_access(request, *, purpose, decision, client, client_id, object_type, object_id):
     # Reading is not writing: this row records that a page was reached for a
     # purpose; a save writes its own row with the write's action
@@ -393,7 +388,7 @@ def _audit_access(request, *, purpose, decision, client, client_id, object_type,
         object_type=object_type,
         object_id=str(object_id)[:64],
         client=client.public_id if client is not None else None,
-        detail=f"page={_page_name(request)}; via={decision.reason}",
+        detail=f"page={page_name(request)}; via={decision.reason}",
     )
 
 
