@@ -829,8 +829,8 @@ NO_CLIENT_DATA = {
     "clients:register": True,  # the registration form
     "clients:emergency_access": True,  # the break-the-glass form (an MRN is typed)
 }
-# Django's admin: the program's configuration (tracks, rooms, staff); its pages name
-# no client (the outbox and audit rows there carry opaque ids only).
+# Django's admin: the program's configuration (tracks, rooms, staff); its pages show no
+# client's name or MRN (its outbox and audit rows carry the client's opaque id only).
 NO_CLIENT_DATA_PREFIXES = ("admin:",)
 # The group pages show each member of the group with one audit row that names no
 # client; each member's own access row comes with issue 18 item 2, a change of its own.
@@ -908,6 +908,6 @@ def test_every_page_that_shows_clients_is_on_the_audit_trail(clinic, username):
     crawl, _seconds, _cpu = _crawled(username)
     problems = [problem for read in crawl.reads for problem in _audit_problems(read)]
     assert not problems, f"{len(problems)} pages:\n" + "\n".join(sorted(set(problems)))
-    # The crawl saw clients, and clinical content about some, for the accounts that have any.
+    # Every account's crawl met clients: the check above had pages to check.
     shown = set().union(*(read.shown for read in crawl.reads))
     assert shown, f"{username} was shown no client at all: the check above checked nothing"
