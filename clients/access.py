@@ -43,7 +43,7 @@ from django.utils import timezone
 from clients.models import Client, ClientUserObjectPermission, EmergencyAccess
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
-from iop.audit.services import audit_context, audit_record, audit_record_per_client
+from iop.audit.services import audit_context, audit_record, audit_record_per_client, page_name
 
 
 class Purpose:
@@ -435,11 +435,6 @@ def purposes_for(user, client: Client) -> frozenset:
 # --- Pages about one client ---------------------------------------------------------
 
 
-def _page_name(request) -> str:
-    match = getattr(request, "resolver_match", None)
-    return (match.view_name if match else "")[:60]
-
-
 def _audit_access(request, *, purpose, decision, client, client_id, object_type, object_id):
     # Reading is not writing: this row records that a page was reached for a
     # purpose; a save writes its own row with the write's action
@@ -451,7 +446,7 @@ def _audit_access(request, *, purpose, decision, client, client_id, object_type,
         object_type=object_type,
         object_id=str(object_id)[:64],
         client=client.public_id if client is not None else None,
-        detail=f"page={_page_name(request)}; via={decision.reason}",
+        detail=f"page={page_name(request)}; via={decision.reason}",
     )
 
 
@@ -960,7 +955,7 @@ def access_shown(request, clients) -> None:
         outcome=Outcome.ALLOWED,
         object_type=row["object_type"],
         object_id=str(row["object_id"])[:64],
-        detail=f"page={_page_name(request)}; via={row['decision'].reason}",
+        detail=f"page={page_name(request)}; via={row['decision'].reason}",
     )
     pending.written = True
 

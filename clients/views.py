@@ -38,7 +38,7 @@ from clients.models import (
 from clients.selectors import caseload_for, client_list, supervised_caseload_for
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
-from iop.audit.services import audit_context, audit_record
+from iop.audit.services import audit_context, audit_list, audit_record
 from iop.filters import filter_redirect, posted_values, saved_filter
 from iop.forms import apply_validation_error, render_form
 from iop.permissions import role_required
@@ -89,6 +89,7 @@ def client_index(request):
             audit=audit_context(request),
             detail=f"results={page.paginator.count}",
         )
+    audit_list(request, listed=page)
     return render(
         request,
         "clients/list.html",
@@ -100,10 +101,11 @@ def client_index(request):
 def caseload(request):
     mine = Paginator(caseload_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     supervised = (
-        supervised_caseload_for(request.user)[:PAGE_SIZE]
+        list(supervised_caseload_for(request.user)[:PAGE_SIZE])
         if request.user.has_role(Role.SUPERVISOR)
         else []
     )
+    audit_list(request, listed=[*mine, *supervised])
     return render(request, "clients/caseload.html", {"page": mine, "supervised": supervised})
 
 
@@ -522,10 +524,15 @@ def emergency_access(request):
 
 @role_required(Role.ADMIN)
 def emergency_review(request):
-    pending = EmergencyAccess.objects.awaiting_review().select_related("staff", "client")
-    reviewed = EmergencyAccess.objects.filter(reviewed_at__isnull=False).select_related(
-        "staff", "client", "reviewed_by"
-    )[:20]
+    pending = list(EmergencyAccess.objects.awaiting_review().select_related("staff", "client"))
+    reviewed = list(
+        EmergencyAccess.objects.filter(reviewed_at__isnull=False).select_related(
+            "staff", "client", "reviewed_by"
+        )[:20]
+    )
+    # Each access names its client by MRN beside the emergency in the staff member's
+    # words (often clinical: "collapsed in the lobby"): a row on each client's trail.
+    audit_list(request, clinical=[access.client for access in (*pending, *reviewed)])
     return render(
         request,
         "clients/emergency_review.html",

@@ -660,5 +660,7 @@ def register():
             description="Notes signed within 24 and 72 hours per clinician, unsigned notes, "
             "co-signatures waiting, treatment plans overdue for review.",
             inline_days=MAX_RANGE_DAYS + 1,
+            # The page lists overdue plans by MRN and date; the CSV is per clinician.
+            clients=lambda result: (plan["public_id"] for plan in result.get("plans_overdue", ())),
         )
     )

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from clients.access import Purpose, access_shown, client_view, clients_for, owned_view
 from iop import when
 from iop.accounts.models import Role
-from iop.audit.services import audit_context
+from iop.audit.services import audit_context, audit_list
 from iop.forms import apply_validation_error, form_status
 from iop.permissions import role_required
 from scheduling import selectors, services
@@ -291,6 +291,8 @@ def appointment_new(request):
         else:
             messages.success(request, "Appointment booked.")
             return redirect("scheduling:week")
+    # The client choices show each client's name and MRN: the page's row counts them.
+    audit_list(request, listed=clients.values_list("public_id", flat=True))
     return render(
         request, "scheduling/appointment_form.html", {"form": form}, status=form_status(form)
     )
@@ -329,6 +331,20 @@ def _week_start(form):
     return selectors.week_start(_calendar_day(form))
 
 
+def _audit_calendar(request, days):
+    """A calendar names the clients of the appointments the viewer may open, with the
+    time: the page's row counts them (the others show as "Busy")."""
+    audit_list(
+        request,
+        listed=[
+            item["appointment"].client
+            for day in days
+            for item in day["items"]
+            if item.get("can_open")
+        ],
+    )
+
+
 @role_required(*CLINICAL_ROLES)
 def week(request):
     form = WeekForm(request.GET or None)
@@ -336,13 +352,15 @@ def week(request):
     staff = request.user
     if form.is_valid() and form.cleaned_data.get("staff") and request.user.is_program_admin:
         staff = form.cleaned_data["staff"]
+    days = selectors.staff_week(staff, start, viewer=request.user)
+    _audit_calendar(request, days)
     return render(
         request,
         "scheduling/week.html",
         {
             "form": form,
             "staff": staff,
-            "days": selectors.staff_week(staff, start, viewer=request.user),
+            "days": days,
             "start": start,
             "previous": start - timedelta(days=7),
             "next": start + timedelta(days=7),
@@ -356,6 +374,8 @@ def room_week(request, room_id):
     room = get_object_or_404(Room, pk=room_id)
     form = WeekForm(request.GET or None)
     start = _week_start(form)
+    days = selectors.room_week(room, start, viewer=request.user)
+    _audit_calendar(request, days)
     return render(
         request,
         "scheduling/room_week.html",
@@ -363,7 +383,7 @@ def room_week(request, room_id):
             "form": form,
             "room": room,
             "rooms": Room.objects.all(),
-            "days": selectors.room_week(room, start, viewer=request.user),
+            "days": days,
             "start": start,
             "previous": start - timedelta(days=7),
             "next": start + timedelta(days=7),

@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import unquote_plus, urlencode, urljoin, urlsplit
 
@@ -51,7 +52,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client as Browser
 from django.test import override_settings
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, get_resolver, resolve, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
@@ -65,9 +66,12 @@ from clients.models import (
 )
 from clinical.notes.models import Modality
 from clinical.notes.services import NoteContent, appointment_note_save, note_sign
+from iop import dashboard
 from iop.accounts.demo import DEMO_PASSWORD, DEMO_STAFF
 from iop.accounts.models import User
+from iop.audit.models import AuditEvent
 from iop.audit.services import audit_record
+from iop.reports.registry import REPORTS
 from scheduling.models import clinic_tz
 from scheduling.services import appointment_book
 
@@ -385,6 +389,94 @@ def _url_name(url: str) -> str:
     return _route(url)[0]
 
 
+# --- What a page shows, and what it wrote on the audit trail ----------------------------
+
+# Pages that show clinical content about each client they show (the read-audit rule in
+# the README's "Audit trail"): each client shown needs an access row of their own.
+# Dashboard sections and reports say so where they are registered (``clinical=True``).
+CLINICAL_PAGES = {
+    "screening:collection_list",  # each random selection, its status and its result
+    "notifications:tasks",  # what is clinically due for each client named
+    "clients:emergency_review",  # each emergency, in the words of whoever opened it
+}
+REPORT_PAGES = {"reports:report", "reports:print"}
+
+
+def _last_audit_id() -> int:
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+class ClientSpotter:
+    """Finds the clinic's clients on a page as a person reads them there: by MRN, by
+    the name shown (preferred first name) or the legal name. A name two clients share
+    (the demo has such twins) tells them apart by nothing: the MRN beside it does."""
+
+    def __init__(self):
+        owners = {}
+        for c in Client.objects.values(
+            "public_id", "mrn", "legal_first_name", "preferred_name", "legal_last_name"
+        ):
+            first = c["preferred_name"] or c["legal_first_name"]
+            for word in (
+                c["mrn"],
+                f"{first} {c['legal_last_name']}",
+                f"{c['legal_first_name']} {c['legal_last_name']}",
+            ):
+                owners.setdefault(word, set()).add(c["public_id"])
+        self.by_word = {word: ids.pop() for word, ids in owners.items() if len(ids) == 1}
+        staff = {f"{u.first_name} {u.last_name}" for u in User.objects.all()}
+        assert not staff & set(self.by_word), "a client shares a staff member's name"
+        words = sorted(self.by_word, key=len, reverse=True)
+        self.pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, words)) + r")(?![\w-])")
+        self.clinical_sections = {s.key for s in dashboard.SECTIONS if s.clinical}
+        self.clinical_reports = {r.key for r in REPORTS.values() if r.clinical}
+
+    def spot(self, text: str) -> frozenset:
+        return frozenset(self.by_word[word] for word in self.pattern.findall(text))
+
+    def _clinical_parts(self, url: str, name: str, text: str) -> list[str]:
+        if name in CLINICAL_PAGES:
+            return [text]
+        if name in REPORT_PAGES and resolve(urlsplit(url).path).kwargs["key"] in (
+            self.clinical_reports
+        ):
+            return [text]
+        if name == "dashboard":  # the sections registered as clinical
+            parts = re.split(r'(?=data-testid="section-)', text)
+            return [
+                part
+                for part in parts
+                if (m := re.match(r'data-testid="section-([\w-]+)"', part))
+                and m.group(1) in self.clinical_sections
+            ]
+        return []
+
+    def read(self, url: str, name: str, response, last_row: int) -> "Read":
+        rows = tuple(
+            AuditEvent.objects.filter(id__gt=last_row)
+            .order_by("id")
+            .values_list("action", "client_id", "detail")
+        )
+        text = "" if response.streaming else unescape(response.content.decode(errors="replace"))
+        clinical = frozenset().union(*map(self.spot, self._clinical_parts(url, name, text)))
+        html = response.get("Content-Type", "").startswith("text/html")
+        return Read(url, name, self.spot(text), clinical, rows, html)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One page fetched with GET: the clients it shows, and the audit rows it wrote."""
+
+    url: str
+    name: str
+    shown: frozenset  # public ids of the clients whose MRN or name is on the page
+    # Of those, the ones shown where the page shows clinical content (a dashboard
+    # section registered ``clinical``, a clinical report, a page of CLINICAL_PAGES).
+    shown_clinical: frozenset
+    rows: tuple  # (action, client_id, detail) of each audit row the request wrote
+    html: bool
+
+
 @dataclass
 class Crawl:
     username: str
@@ -398,6 +490,7 @@ class Crawl:
     seen_names: set[str] = field(default_factory=set)
     # Every address a page, a redirect or an htmx header gave: (address, where, what).
     addresses: list[tuple[str, str, str]] = field(default_factory=list)
+    reads: list[Read] = field(default_factory=list)  # every 200 answer to a GET
 
     def saw_headers(self, response, url):
         self.addresses.extend(
@@ -421,6 +514,7 @@ def _timed(crawl: Crawl, method: str, url: str, call):
 
 def crawl_as(username: str) -> Crawl:
     user = User.objects.get(username=username)
+    spotter = ClientSpotter()
     browser = Browser(enforce_csrf_checks=True, raise_request_exception=False)
     browser.force_login(user)
     crawl = Crawl(username)
@@ -452,11 +546,14 @@ def crawl_as(username: str) -> Crawl:
         url, found_on, label = queue.popleft()
         name, object_page = _route(url)
         crawl.seen_names.add(name)
+        last_row = _last_audit_id()
         response, elapsed = _timed(crawl, "GET", url, lambda u=url: browser.get(u))
         crawl.fetched += 1
         crawl.tried.add(url)
         crawl.saw_headers(response, url)
         status = response.status_code
+        if status == 200:
+            crawl.reads.append(spotter.read(url, name, response, last_row))
         if status >= 400:
             crawl.fail("GET", url, status, found_on, label, _exception(response))
             continue
@@ -541,13 +638,23 @@ def _exception(response) -> str:
 
 # --- The tests --------------------------------------------------------------------------
 
+# One crawl per account for the module, read by each test below (the clinic is the
+# module's; what a crawl wrote is rolled back with the test that ran it).
+_CRAWLS: dict[str, tuple[Crawl, float, float]] = {}
+
+
+def _crawled(username: str) -> tuple[Crawl, float, float]:
+    if username not in _CRAWLS:
+        started, cpu = time.perf_counter(), time.process_time()
+        with _quiet_client_errors():
+            crawl = crawl_as(username)
+        _CRAWLS[username] = (crawl, time.perf_counter() - started, time.process_time() - cpu)
+    return _CRAWLS[username]
+
 
 @pytest.mark.parametrize("username", list(DEMO_STAFF))
 def test_every_link_and_button_answers_for_each_demo_account(clinic, username):
-    started, cpu = time.perf_counter(), time.process_time()
-    with _quiet_client_errors():
-        crawl = crawl_as(username)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    crawl, seconds, cpu = _crawled(username)
     slowest = sorted(crawl.timings, reverse=True)[:3]
     print(  # the crawl's size, shown with pytest -s
         f"\n{username}: {crawl.fetched} fetched, {crawl.parsed} parsed, {crawl.posted} posted, "
@@ -705,3 +812,97 @@ def test_the_audit_filter_and_the_client_search_give_no_address_naming_a_client(
     leaks = sorted({f"{a} ({', '.join(found)})" for a in seen if (found := details_in(a, details))})
     assert not leaks, "\n".join(leaks)
     assert any("?f=" in address for address in seen)
+
+
+# --- Every page that shows clients is on the audit trail ---------------------------------
+
+# Pages that show no client's data, whoever asks: they write no read-audit row, and the
+# test below fails if one of them shows a client's MRN or name. Each with its reason;
+# a value other than True says which of the page's URLs it covers.
+NO_CLIENT_DATA = {
+    "accounts:otp_setup": True,  # the authenticator set-up
+    "notifications:task_count": True,  # the menu's badge: a number
+    "reports:index": True,  # the list of reports
+    # A report's filter form, before it is run (its results come with the filters).
+    "reports:report": lambda url: "?" not in url,
+    "scheduling:day": True,  # the program's sessions by slot, with counts
+    "clients:register": True,  # the registration form
+    "clients:emergency_access": True,  # the break-the-glass form (an MRN is typed)
+}
+# Django's admin: the program's configuration (tracks, rooms, staff); its pages show no
+# client's name or MRN (its outbox and audit rows carry the client's opaque id only).
+NO_CLIENT_DATA_PREFIXES = ("admin:",)
+# Pages that show several clients' content with one row naming none, while their
+# per-client rows are still to come; the test fails once one of them names each client
+# it shows (then take it off). Empty: the group pages write a row per member shown.
+PER_CLIENT_ROWS_PENDING: set[str] = set()
+URL_NAMES = {
+    f"{namespace}:{name}" if namespace else name
+    for namespace, (_prefix, resolver) in [
+        ("", ("", get_resolver())),
+        *get_resolver().namespace_dict.items(),
+    ]
+    for name in resolver.reverse_dict
+    if isinstance(name, str)
+}
+COUNTED = re.compile(r"(?:^|; )clients=(\d+)(?:;|$)")
+
+
+def _shows_no_client_data(read: Read) -> bool:
+    if read.name.startswith(NO_CLIENT_DATA_PREFIXES):
+        return True
+    rule = NO_CLIENT_DATA.get(read.name, False)
+    return rule is True or (callable(rule) and rule(read.url))
+
+
+def _audit_problems(read: Read) -> list[str]:
+    """What is wrong with the read audit of one page (README, "Audit trail"): a page
+    that shows clients writes one row for the page with their count, and one access row
+    per client it shows clinical content about; a page about one client names it."""
+    where = f"GET {read.url} ({read.name})"
+    if _shows_no_client_data(read):
+        if read.shown:
+            return [f"{where} shows {len(read.shown)} client(s) but is listed as showing none"]
+        return []
+    if not read.rows:
+        return [f"{where} wrote no audit row"]
+    named = {client_id for _action, client_id, _detail in read.rows if client_id}
+    counts = [
+        int(match.group(1))
+        for _action, client_id, detail in read.rows
+        if client_id is None and (match := COUNTED.search(detail))
+    ]
+    problems = []
+    unnamed = read.shown_clinical - named
+    if read.name in PER_CLIENT_ROWS_PENDING:
+        if read.shown and not read.shown - named:
+            problems.append(f"{read.name} now names each client: take it off the pending list")
+        return problems
+    if unnamed:
+        problems.append(
+            f"{where} shows clinical content about {len(unnamed)} client(s) with no access row"
+            " of their own"
+        )
+    uncounted = read.shown - named
+    if uncounted and max(counts, default=-1) < len(uncounted):
+        problems.append(
+            f"{where} shows {len(uncounted)} client(s) that its audit rows neither name nor"
+            f" count (counted: {counts or 'none'})"
+        )
+    return problems
+
+
+@pytest.mark.parametrize("username", list(DEMO_STAFF))
+def test_every_page_that_shows_clients_is_on_the_audit_trail(clinic, username):
+    """Each page the account reached with GET, found by the crawl above: a page that may
+    show clients wrote its read audit (the count of clients shown, and an access row per
+    client shown with clinical content), and a page listed as showing no client shows
+    none. A new page that shows clients and writes no row fails here."""
+    for name in (*NO_CLIENT_DATA, *PER_CLIENT_ROWS_PENDING):
+        assert name in URL_NAMES, f"{name} is no page of the URL configuration"
+    crawl, _seconds, _cpu = _crawled(username)
+    problems = [problem for read in crawl.reads for problem in _audit_problems(read)]
+    assert not problems, f"{len(problems)} pages:\n" + "\n".join(sorted(set(problems)))
+    # Every account's crawl met clients: the check above had pages to check.
+    shown = set().union(*(read.shown for read in crawl.reads))
+    assert shown, f"{username} was shown no client at all: the check above checked nothing"

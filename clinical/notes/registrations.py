@@ -70,6 +70,7 @@ def register():
             (Role.SUPERVISOR,),
             "clinical/notes/dashboard_cosign.html",
             _cosign_queue,
+            clients=_note_clients,
         )
     )
     register_section(
@@ -79,6 +80,7 @@ def register():
             (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL),
             "clinical/notes/dashboard_my_notes.html",
             _my_notes,
+            clients=_note_clients,
         )
     )
 
@@ -89,6 +91,11 @@ def _chart(request, client):
     # One more than shown says whether older notes exist, without a count query.
     notes = list(chart_notes(client, limit=CHART_NOTES + 1))
     return {"notes": notes[:CHART_NOTES], "more": len(notes) > CHART_NOTES}
+
+
+def _note_clients(context):
+    # A note's kind, date and client by name: a group note names its group, no client.
+    return [note.client for note in context["notes"] if note.client_id is not None]
 
 
 def _cosign_queue(request):

@@ -2,7 +2,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from iop.accounts.models import Role
-from iop.audit import subjects
+from iop.audit import services, subjects
 from iop.audit.forms import AuditFilterForm
 from iop.audit.models import AuditEvent
 from iop.audit.services import audit_context, audit_record
@@ -83,6 +83,9 @@ def audit_list(request):
     described = subjects.describe([client, *(event.client_id for event in rows)])
     for event in rows:
         event.subject = described.get(event.client_id)
+    # Each row's client, and the filter's, by MRN and name with what was done and when:
+    # the page's own row counts them (written after the rows were read: not among them).
+    services.audit_list(request, listed=[client, *(event.client_id for event in rows)])
     return render(
         request,
         "audit/list.html",
