@@ -48,6 +48,7 @@ def register():
             (Role.CLINICIAN, Role.SUPERVISOR),
             "clients/dashboard_caseload.html",
             _caseload_context,
+            clients=lambda context: context["clients"],
         )
     )
     register_section(
@@ -57,6 +58,7 @@ def register():
             (Role.INTAKE,),
             "clients/dashboard_intake.html",
             _intake_context,
+            clients=lambda context: [row["client"] for row in context["rows"]],
         )
     )
     register_section(
@@ -73,7 +75,7 @@ def register():
 def _caseload_context(request):
     from clients.selectors import caseload_for
 
-    return {"clients": caseload_for(request.user)[:10]}
+    return {"clients": list(caseload_for(request.user)[:10])}
 
 
 def _intake_context(request):

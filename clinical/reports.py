@@ -83,8 +83,8 @@ DOCUMENTATION_COLUMNS = (
     "pct_72h",
     "cosign_waiting",
 )
-# The two windows the issue names; IOP_LATE_ENTRY_HOURS (72 by default) marks a late
-# entry on the note itself, the report shows both windows whatever it is set to.
+# The two windows the issue names; IOP_LATE_ENTRY_HOURS (72 by default) marks a
+# late entry on the note itself, the report shows both windows whatever it is set to.
 SIGN_WINDOWS_HOURS = (24, 72)
 PHQ_GAD = (Instrument.PHQ9, Instrument.GAD7)
 NO_GROUP = "none"
@@ -558,11 +558,13 @@ def _flags(note: str, ended: str = "ends_at") -> dict:
     def within(hours):
         return signed & Q(**{f"{note}__signed_at__lte": F(ended) + timedelta(hours=hours)})
 
-    late_hours = settings.IOP_LATE_ENTRY_HOURS
+    # Late or not as the note was marked when it was signed (the locked ``late_entry``
+    # column, clinical.notes.models.is_late_entry): what the note itself says.
+    late = Q(**{f"{note}__late_entry": True})
     return {
         "signed": one(signed),
-        "on_time": one(within(late_hours)),
-        "late": one(signed & ~within(late_hours)),
+        "on_time": one(signed & ~late),
+        "late": one(signed & late),
         "draft": one(Q(**{f"{note}__status": NoteStatus.DRAFT})),
         "no_note": one(Q(**{f"{note}__isnull": True})),
         **{f"signed_{h}h": one(within(h)) for h in SIGN_WINDOWS_HOURS},
@@ -831,5 +833,7 @@ def register():
             "and late, missing notes (a draft or none), signed within 24 and 72 hours, "
             "co-signatures waiting; treatment plans overdue for review.",
             inline_days=MAX_RANGE_DAYS + 1,
+            # The page lists overdue plans by MRN and date; the CSV is per clinician.
+            clients=lambda result: (plan["public_id"] for plan in result.get("plans_overdue", ())),
         )
     )

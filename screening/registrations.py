@@ -61,6 +61,9 @@ def register():
             (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL, Role.ADMIN),
             "screening/dashboard_follow_ups.html",
             _dashboard_follow_ups,
+            # Why a screen needs following up (an unexpected positive, a refusal).
+            clients=lambda context: [item.client for item in context["items"]],
+            clinical=True,
         )
     )
     register_section(
@@ -70,6 +73,12 @@ def register():
             (Role.MEDICAL,),
             "screening/dashboard_collection.html",
             _dashboard_collection,
+            # Each of the day's random tests by name, with its status (a no-show, a
+            # refusal): screening content about each client listed.
+            clients=lambda context: [
+                row.client for slot in context["slots"] for row in slot["rows"]
+            ],
+            clinical=True,
         )
     )
     register_nav(

@@ -53,6 +53,9 @@ def register():
             FLAG_ROLES,
             "clinical/meds/dashboard_flags.html",
             _dashboard_flags,
+            # A PHQ-9 item 9 answer: clinical content about each client shown.
+            clients=lambda context: [flag.client for flag in context["flags"]],
+            clinical=True,
         )
     )
     register_section(
@@ -62,6 +65,9 @@ def register():
             (Role.MEDICAL,),
             "clinical/meds/dashboard_mat.html",
             _dashboard_mat,
+            # A medication for opioid or alcohol use disorder: clinical content.
+            clients=lambda context: [m.client for m in context["medications"]],
+            clinical=True,
         )
     )
 

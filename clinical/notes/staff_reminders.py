@@ -338,7 +338,8 @@ def find_cosign_waiting(now: datetime):
             now=now,
             url=url,
             client=client,
-            context={"when": local_day(note.signed_at or now)},
+            # The date of service, as the co-sign queue lists it (not the day signed).
+            context={"when": local_day(note.service_start)},
             due=note.signed_at or now,
         )
 

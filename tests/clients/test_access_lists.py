@@ -196,11 +196,9 @@ def test_a_client_without_a_reason_is_in_no_list(who, world, client_as):
     # A search for the hidden client's name or MRN finds nothing (the search box
     # echoes what was typed: the other words must not appear).
     for text, others in ((HIDDEN_LAST, (HIDDEN_FIRST, hidden.mrn)), (hidden.mrn, (HIDDEN_LAST,))):
-        web.post(reverse("clients:list"), {"q": text})
-        html = web.get(reverse("clients:list")).content.decode()
+        html = web.post(reverse("clients:list"), {"q": text}, follow=True).content.decode()
         for word in (*others, str(hidden.public_id)):
             assert word not in html, f"search {text} shows the hidden client ({word})"
-    web.get(reverse("clients:list") + "?clear=1")
 
     # Every dashboard section, whatever its roles, rendered with its template.
     request = _request(user)
@@ -241,6 +239,22 @@ def test_holders_is_the_twin_of_clients_for(world, admin_user):
     for everyone in the walk; the admin role is no reason held through a client."""
     from clients.access import holders
     from clients.models import Client
+    from scheduling.models import GroupSession
+    from tests.clinical.notes_factories import group_session, signed_group_note
+
+    # A group note of alice's waiting for carol's co-signature: carol supervises its
+    # clients' sections (Purpose.SUPERVISION) without reading their charts.
+    clinician = world["people"]["primary clinician (until yesterday on the hidden client's team)"]
+    session, present, _ = group_session(clinician, admin_user, 2, care_team=False)
+    end = timezone.now() - timedelta(minutes=1)
+    GroupSession.objects.filter(pk=session.pk).update(
+        starts_at=end - timedelta(hours=3), ends_at=end
+    )
+    session.refresh_from_db()
+    signed_group_note(session, present, clinician)
+    supervisor = world["people"]["supervisor of the primary"]
+    supervised = holders([c.pk for c in present], Purpose.SUPERVISION)
+    assert all(supervisor.pk in supervised[c.pk] for c in present)
 
     clients = list(Client.objects.values_list("pk", flat=True))
     people = [*world["people"].values(), admin_user]

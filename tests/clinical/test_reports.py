@@ -61,7 +61,7 @@ from django.utils import timezone
 from clients.models import Client, Episode
 from clinical import reports
 from clinical.meds.models import Measure
-from clinical.notes.models import NoteStatus, ProgressNote
+from clinical.notes.models import NoteStatus, ProgressNote, is_late_entry
 from clinical.plans.models import TreatmentPlan, TreatmentPlanVersion
 from iop.audit.models import AuditEvent
 from scheduling.models import Appointment, Enrollment, EnrollmentStatus, clinic_tz
@@ -359,12 +359,13 @@ def documentation(admin_user, clinician, other_clinician, medical_user):
             booked_by=admin_user,
         )  # fmt: skip
         signed = signed_after_hours is not None
+        signed_at = ended + timedelta(hours=signed_after_hours) if signed else None
         return ProgressNote.objects.create(
             kind="individual", format="DAP", author=author, client=client, appointment=appointment,
             status=NoteStatus.SIGNED if signed else NoteStatus.DRAFT,
-            signed_at=ended + timedelta(hours=signed_after_hours) if signed else None,
-            signed_by=author if signed else None, cosign_required=bool(cosign),
-            cosign_status=cosign,
+            signed_at=signed_at, signed_by=author if signed else None,
+            late_entry=signed and is_late_entry(signed_at=signed_at, service_ended=ended),
+            cosign_required=bool(cosign), cosign_status=cosign,
         )  # fmt: skip
 
     alices = [EpisodeFactory().client for _ in range(2)]

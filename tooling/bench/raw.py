@@ -10,9 +10,8 @@ statement that leaves something out says what.
 
 PostgreSQL only. Parameters (``raw_params``): ``start`` and ``end`` (dates, inclusive),
 ``tz`` (the clinic's time zone, for figures that cut timestamps into clinic days),
-``today`` and ``review_days`` (treatment plans overdue for review), ``late_hours`` (a
-note signed later than this after its session is a late entry), and for some the extra
-ones ``EXTRA_PARAMS`` computes from the range.
+``today`` and ``review_days`` (treatment plans overdue for review), and for some the
+extra ones ``EXTRA_PARAMS`` computes from the range.
 """
 
 from datetime import date, timedelta
@@ -245,7 +244,7 @@ FROM stays WHERE n >= 2 GROUP BY instrument
     # appointment that ended in the range, neither cancelled nor a no-show. One row per
     # session and person answerable: the note's author, else every facilitator of the
     # group; an appointment's clinician. Then: per clinician (username) sessions held,
-    # signed, on time (within the late-entry hours), late, drafts, no note, within 24 h
+    # signed, on time and late (as marked when signed), drafts, no note, within 24 h
     # and 72 h, co-signatures waiting; per group (name) the same, each session once;
     # one row per treatment plan in force (current version, episode open) overdue for
     # review today (MRN and days overdue), most overdue first.
@@ -263,23 +262,22 @@ WITH bounds AS (
 ), units AS MATERIALIZED (
     SELECT COALESCE(n.author_id, f.user_id) AS staff, m.group_id AS grp, m.id AS session,
         NULL::bigint AS appointment, m.ends_at AS ended, n.status, n.signed_at,
-        n.cosign_status
+        n.late_entry, n.cosign_status
     FROM met m
     LEFT JOIN clinical_progressnote n ON n.session_id = m.id
     LEFT JOIN scheduling_group_facilitators f ON n.id IS NULL AND f.group_id = m.group_id
     WHERE n.id IS NOT NULL OR f.user_id IS NOT NULL
     UNION ALL
     SELECT ap.clinician_id, NULL, NULL, ap.id, ap.ends_at, n.status, n.signed_at,
-        n.cosign_status
+        n.late_entry, n.cosign_status
     FROM scheduling_appointment ap CROSS JOIN bounds
     LEFT JOIN clinical_progressnote n ON n.appointment_id = ap.id
     WHERE ap.status IN ('scheduled', 'completed') AND ap.ends_at >= bounds.lo
       AND ap.ends_at < bounds.hi AND ap.ends_at <= now()
 ), flagged AS (
     SELECT staff, grp, session, status = 'signed' AS signed,
-        status = 'signed' AND signed_at <= ended + %(late_hours)s * interval '1 hour'
-            AS on_time,
-        status = 'signed' AND signed_at > ended + %(late_hours)s * interval '1 hour' AS late,
+        status = 'signed' AND NOT late_entry AS on_time,
+        status = 'signed' AND late_entry AS late,
         status = 'draft' AS draft, status IS NULL AS no_note,
         status = 'signed' AND signed_at <= ended + interval '24 hours' AS s24,
         status = 'signed' AND signed_at <= ended + interval '72 hours' AS s72,
@@ -391,7 +389,6 @@ def raw_params(key: str, *, start, end, tz: str) -> dict:
         "tz": tz,
         "today": timezone.localdate(),
         "review_days": int(getattr(settings, "IOP_PLAN_REVIEW_DAYS", 30)),
-        "late_hours": int(getattr(settings, "IOP_LATE_ENTRY_HOURS", 72)),
         **(EXTRA_PARAMS[key](start, end) if key in EXTRA_PARAMS else {}),
     }
 
