@@ -23,6 +23,7 @@ from clients.models import Episode
 from clients.selectors import primary_clinician_ids
 from clinical.meds.models import Instrument, Measure
 from clinical.meds.selectors import safety_flag_watchers
+from iop import when
 from iop.notifications.models import Audience
 from iop.notifications.sources import Source, clinic_tz, register, staff_task
 
@@ -79,10 +80,7 @@ def find_safety_flags(now: datetime):
                 now=now,
                 url=reverse("meds:measure_detail", args=[flag.public_id]),
                 client=flag.client.public_id,
-                context={
-                    "when": f"{flag.administered_on:%a} {flag.administered_on.day} "
-                    f"{flag.administered_on:%b}"
-                },  # fmt: skip
+                context={"when": when.day(flag.administered_on)},
                 # Due the day it was answered: a risk is followed up the same day.
                 due=flag.administered_on,
             )
