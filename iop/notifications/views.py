@@ -157,15 +157,10 @@ def task_list(request):
                 "closes_itself": bool(source and source.resolves),
             }
         )
-    # A task names a client beside what is clinically due for them (a screen to follow
-    # up, a measure, a note to sign, a plan to review, a safety flag): a row on each
-    # named client's trail; an intake step names them beside a step of the journey.
-    clinical = set(openable.get("clinical", {}))
-    audit_list(
-        request,
-        clinical=sorted(clinical),
-        listed=sorted({key for labels in openable.values() for key in labels} - clinical),
-    )
+    # A task names a client beside what is due for them (a screen to follow up, a
+    # measure, a note to sign, a plan to review, a safety flag, an intake step): a row
+    # on each named client's trail.
+    audit_list(request, clinical=sorted({key for labels in openable.values() for key in labels}))
     return render(
         request,
         "notifications/tasks.html",
