@@ -28,6 +28,15 @@ def local_datetime(day: date, at) -> datetime:
     return datetime.combine(day, at, tzinfo=clinic_tz())
 
 
+def clock_label(moment: datetime, *, now: datetime | None = None) -> str:
+    """A moment as staff read it in the clinic's zone: "18:15" on the day it is said,
+    "Sat 5 Dec 18:15" on another."""
+    local = moment.astimezone(clinic_tz())
+    if local.date() == (now or timezone.now()).astimezone(clinic_tz()).date():
+        return f"{local:%H:%M}"
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
 class Track(models.Model):
     """A level of care: IOP 6, IOP 3, standard outpatient, alumni."""
 

@@ -33,6 +33,17 @@ CLINICAL_ROLES = (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL, Role.ADMIN)
 # --- Attendance ------------------------------------------------------------------------
 
 
+def _offers(session) -> dict:
+    """The statuses the sheet offers now, and why the others are not offered yet (the
+    service refuses them with the same words)."""
+    statuses, waiting = services.attendance_offers(session)
+    return {
+        "statuses": statuses,
+        "waiting": waiting,
+        "present_open": any(value == AttendanceStatus.PRESENT for value, _label in statuses),
+    }
+
+
 def _render_sheet(request, session, *, status=200):
     return render(
         request,
@@ -40,8 +51,8 @@ def _render_sheet(request, session, *, status=200):
         {
             "session": session,
             "rows": selectors.sheet_rows(session),
-            "statuses": AttendanceStatus.choices,
             "is_past_day": timezone.localdate() > session.date,
+            **_offers(session),
         },
         status=status,
     )
@@ -71,8 +82,8 @@ def attendance_all_present(request, session):
             {
                 "session": session,
                 "rows": selectors.sheet_rows(session),
-                "statuses": AttendanceStatus.choices,
                 "list_error": error,
+                **_offers(session),
                 "list_notice": None if error else f"{count} marked present.",
             },
             status=400 if error else 200,
@@ -110,8 +121,8 @@ def attendance_mark(request, session, client):
             {
                 "session": session,
                 "row": {"client": client, "attendance": attendance},
-                "statuses": AttendanceStatus.choices,
                 "error": error,
+                **_offers(session),
             },
             status=400 if error else 200,
         )
