@@ -53,6 +53,8 @@ from scheduling.models import (
     Attendance,
     GroupSession,
     clinic_tz,
+    clock_label,
+    local_datetime,
 )
 
 AUTOSAVE_AUDIT_MINUTES = 10
@@ -211,6 +213,71 @@ def session_plan_set(
     return plan
 
 
+# --- When a note may be written and signed ---------------------------------------------
+#
+# Nothing is attested before it happened. A note is drafted once its session or
+# appointment has begun (the clinician writes as it goes), and signed, or co-signed,
+# only once it is over: at its scheduled end, or at the time out the note records when
+# the clinician recorded one (a session that ended early, or ran over). A time out is
+# never in the future when the note is signed, and never before the session began.
+
+
+def session_not_begun(session: GroupSession, *, now=None) -> str | None:
+    """Why the group note of ``session`` cannot be drafted yet, or None."""
+    now = now or timezone.now()
+    if now >= session.starts_at:
+        return None
+    return (
+        f"This session begins at {clock_label(session.starts_at, now=now)}: its note is "
+        "written once it has begun."
+    )
+
+
+def _service_start(note: ProgressNote) -> datetime:
+    return note.session.starts_at if note.session_id else note.appointment.starts_at
+
+
+def _service_end(note: ProgressNote) -> datetime:
+    if note.session_id:
+        return note.session.ends_at
+    return note.appointment.ends_at
+
+
+def recorded_time_out(note: ProgressNote) -> datetime | None:
+    """The note's time out as a moment: the clinic-local time on the service's day."""
+    if note.time_out is None:
+        return None
+    day = timezone.localtime(_service_start(note)).date()
+    return local_datetime(day, note.time_out)
+
+
+def signing_opens(note: ProgressNote) -> tuple[datetime, str]:
+    """When ``note`` may be signed (and co-signed), and why then."""
+    out = recorded_time_out(note)
+    if out is not None and out > _service_start(note):
+        return out, "its recorded time out"
+    what = "session" if note.session_id else "appointment"
+    return _service_end(note), f"when the {what} ends"
+
+
+def signing_not_yet(note: ProgressNote, *, now=None, verb: str = "signed") -> str | None:
+    """Why ``note`` cannot be signed (``verb``: or co-signed) now, or None. The sign
+    and co-sign pages say the same words instead of offering the form."""
+    now = now or timezone.now()
+    start = _service_start(note)
+    out = recorded_time_out(note)
+    what = "session" if note.session_id else "appointment"
+    if out is not None and out <= start:
+        return (
+            f"The time out ({clock_label(out, now=now)}) is not after the {what} began "
+            f"({clock_label(start, now=now)}): correct it before the note is {verb}."
+        )
+    opens, why = signing_opens(note)
+    if now < opens:
+        return f"This note can be {verb} from {clock_label(opens, now=now)}, {why}."
+    return None
+
+
 # --- Group notes ------------------------------------------------------------------------
 
 
@@ -240,6 +307,9 @@ def group_note_save(
     session = GroupSession.objects.select_for_update().select_related("group").get(pk=session.pk)
     if session.is_cancelled:
         raise ValidationError("This session was cancelled: there is no group note to write.")
+    not_begun = session_not_begun(session)
+    if not_begun:
+        raise ValidationError(not_begun)
     if not may(actor, "scheduling.groupsession", session, Action.WRITE_NOTE):
         raise ValidationError("Only a facilitator of this group writes its group note.")
     note = ProgressNote.objects.select_for_update().filter(session=session).first()
@@ -476,12 +546,6 @@ def _confirm_identity(user, *, password: str, otp_token: str, action: str, note,
         raise
 
 
-def _service_end(note: ProgressNote) -> datetime:
-    if note.session_id:
-        return note.session.ends_at
-    return note.appointment.ends_at
-
-
 def _section_clients(note: ProgressNote) -> list:
     if not note.is_group:
         return [note.client]
@@ -502,6 +566,11 @@ def note_sign(
     audit row behind, which a rollback would remove."""
     if not may(actor, note_kind(note), note, Action.SIGN):
         raise ValidationError("Only the author signs a note.")
+    # Asked before the password too, so a refused signature costs no re-entry attempt;
+    # asked again under the row lock in _sign, which is what holds.
+    not_yet = signing_not_yet(note)
+    if not_yet and note.status == NoteStatus.DRAFT:
+        raise ValidationError(not_yet)
     _confirm_identity(
         actor, password=password, otp_token=otp_token, action="note.sign", note=note, audit=audit
     )
@@ -517,6 +586,9 @@ def _sign(*, note: ProgressNote, actor, audit) -> ProgressNote:
     )
     if note.status != NoteStatus.DRAFT:
         raise ValidationError("This note is already signed.")
+    not_yet = signing_not_yet(note)
+    if not_yet:
+        raise ValidationError(not_yet)
     missing = note_missing(note)
     if missing:
         raise ValidationError(
@@ -556,6 +628,9 @@ def note_cosign(
     audit: AuditContext | None = None,
 ) -> ProgressNote:
     _check_cosigner(note, actor)
+    not_yet = signing_not_yet(note, verb="co-signed")
+    if not_yet:
+        raise ValidationError(not_yet)
     _confirm_identity(
         actor,
         password=password,
@@ -584,12 +659,15 @@ def _check_cosigner(note: ProgressNote, actor) -> None:
 def _cosign(*, note, actor, audit) -> ProgressNote:
     note = (
         ProgressNote.objects.select_for_update(of=("self",))
-        .select_related("author")
+        .select_related("author", "session", "appointment")
         .get(pk=note.pk)
     )
     _check_cosigner(note, actor)
     if note.cosign_status != CosignStatus.PENDING:
         raise ValidationError("This note is not waiting for a co-signature.")
+    not_yet = signing_not_yet(note, verb="co-signed")
+    if not_yet:
+        raise ValidationError(not_yet)
     note.cosign_status = CosignStatus.COSIGNED
     note.cosigned_at = timezone.now()
     note.cosigned_by = actor

@@ -54,7 +54,7 @@ def _book(client, clinician, *, hours_from_now):
 
 def _note(appointment, author, *, sign=False):
     note = appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=author
+        appointment=appointment, content=individual_content(appointment), actor=author
     )
     return note_sign(note=note, actor=author, password=PASSWORD) if sign else note
 

@@ -81,7 +81,7 @@ def _sign_individual(client, clinician, plan, *, at):
         actor=clinician,
     )
     note = services.appointment_note_save(
-        appointment=appointment, content=individual_content(plan=plan), actor=clinician
+        appointment=appointment, content=individual_content(appointment, plan=plan), actor=clinician
     )
     return services.note_sign(note=note, actor=clinician, password=PASSWORD)
 
@@ -99,7 +99,7 @@ def test_each_clients_last_plan_is_from_their_latest_signed_note_of_either_kind(
     _sign_individual(ana, clinician, "Ana's individual plan", at=time(9))
     group_note = services.group_note_save(
         session=earlier,
-        content=complete_content(),
+        content=complete_content(earlier),
         sections={c: section(c, plan=f"{c.preferred_name}'s group plan") for c in (ana, ben)},
         actor=clinician,
     )
@@ -108,7 +108,7 @@ def test_each_clients_last_plan_is_from_their_latest_signed_note_of_either_kind(
     # Today's own draft is not anyone's last plan.
     services.group_note_save(
         session=session,
-        content=complete_content(),
+        content=complete_content(session),
         sections={c: section(c, plan="Today's draft plan") for c in (ana, ben, cy)},
         actor=clinician,
     )

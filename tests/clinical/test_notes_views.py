@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clinical.notes.models import CosignStatus, NoteStatus, ProgressNote
 from iop.audit.models import AuditEvent
@@ -29,10 +30,15 @@ def _url(name, obj):
     return reverse(f"notes:{name}", args=[obj.public_id])
 
 
-def _post_data(clients, *, skip=(), **extra):
+def _hhmm(moment):
+    return f"{timezone.localtime(moment):%H:%M}"
+
+
+def _post_data(clients, *, session=None, skip=(), **extra):
+    """A complete group note's form; its times are ``session``'s when given."""
     data = {
-        "time_in": "18:00",
-        "time_out": "21:00",
+        "time_in": _hhmm(session.starts_at) if session else "18:00",
+        "time_out": _hhmm(session.ends_at) if session else "21:00",
         "modality": modality().pk,
         "interventions": ["psychoeducation"],
         "narrative": "Refusal skills practice.",
@@ -123,7 +129,9 @@ def test_a_section_for_an_absent_client_is_refused(group, clinician, client_as):
 def test_signing_from_the_page_and_a_double_submission(group, clinician, client_as):
     session, present, _ = group
     http = client_as(clinician)
-    response = http.post(_url("group_note", session), _post_data(present) | {"then": "sign"})
+    response = http.post(
+        _url("group_note", session), _post_data(present, session=session) | {"then": "sign"}
+    )
     assert response.status_code == 302 and response.url == _url("group_sign", session)
     assert "attestation" in http.get(_url("group_sign", session)).content.decode()
     wrong = http.post(_url("group_sign", session), {"password": "nope"})
@@ -230,8 +238,8 @@ def test_an_individual_note_from_the_appointment_then_no_show_is_gone(clinician,
     page = http.get(_url("appointment_note", appointment)).content.decode()
     assert "Record a no-show" in page and 'name="body_assessment"' in page
     data = {
-        "time_in": "09:00",
-        "time_out": "09:50",
+        "time_in": _hhmm(appointment.starts_at),
+        "time_out": _hhmm(appointment.ends_at),
         "modality": modality().pk,
         "interventions": ["motivational_interviewing"],
         "body_data": "Reports cravings at work.",
