@@ -10,4 +10,4 @@ RUN pip install --no-cache-dir . \
  && mkdir -p /app/var/audit /app/var/reports && useradd --create-home clinic && chown -R clinic /app/var
 USER clinic
 EXPOSE 8000
-CMD ["gunicorn", "iop.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "iop.wsgi:application", "--config", "docker/gunicorn/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "3"]

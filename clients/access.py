@@ -3,9 +3,10 @@
 A staff member reaches a client only through a reason (README, Clients and confidentiality):
 an object permission of their own (granted from the care team by
 ``clients.services.client_permissions_sync``), a clinician they supervise holding
-the chart permission, a break-the-glass grant that has not expired, or the admin
-role. This module states that rule once, as one grants subquery per source, and
-every reader asks it:
+the chart permission, a break-the-glass grant that has not expired, a note a
+clinician they supervise wrote with the client's section in it, while they co-sign it
+(SUPERVISION only), or the admin role. This module states that rule once, as one
+grants subquery per source, and every reader asks it:
 
 - lists, searches, form choices and reports: ``clients_for(user, purpose)``;
 - a page about one client: ``client_view(purpose)``, which loads the client by its
@@ -14,7 +15,9 @@ every reader asks it:
   look the same;
 - an object that belongs to a client (an appointment, a note, a plan, a screen) or to
   no single client (a group session, a group note): ``owned_view(kind, purpose)``,
-  loaded by its public id through the kind registered with ``register_owned``;
+  loaded by its public id through the kind registered with ``register_owned``; a
+  page of such a shared object that shows several clients says which
+  (``access_shown``), one access row per client;
 - a list of such objects (a queue, a dashboard section, a calendar, a task list):
   ``scope(user, kind, purpose, relation=...)``, the page check's twin, so no list
   shows a row whose page answers 404; ``with_access`` gives each row its access;
@@ -26,18 +29,21 @@ every reader asks it:
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import cache, wraps
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from clients.models import Client, ClientUserObjectPermission, EmergencyAccess
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
-from iop.audit.services import audit_context, audit_record
+from iop.audit.services import audit_context, audit_record, audit_record_per_client, page_name
 
 
 class Purpose:
@@ -55,8 +61,12 @@ class Purpose:
     ATTENDANCE = "attendance"
     # Admin-only actions about a client (reviewing a break-the-glass access).
     REVIEW = "review"
+    # A clinical supervisor reading what a supervisee wrote about the client in a note
+    # they co-sign (a group note's section), while the co-signature is outstanding and
+    # for IOP_SUPERVISION_READ_DAYS after it was recorded: never the chart.
+    SUPERVISION = "supervision"
 
-    ALL = (CHART, CLINICAL, EDIT, MANAGE, ATTENDANCE, REVIEW)
+    ALL = (CHART, CLINICAL, EDIT, MANAGE, ATTENDANCE, REVIEW, SUPERVISION)
 
     # Writing clinical content (plans, medications, measures, screens, clinical intake)
     # needs both: the care team. A supervisor reads (CLINICAL) and never writes.
@@ -72,6 +82,8 @@ PURPOSE_CODENAMES = {
     Purpose.MANAGE: ("intake_client",),
     Purpose.ATTENDANCE: ("attend_client", "view_client"),
     Purpose.REVIEW: (),
+    # No grant gives it: only a supervisee's note in its window (``Supervision``).
+    Purpose.SUPERVISION: (),
 }
 # A supervisor reads through a supervisee's chart permission; never edits through it,
 # and a supervisee's attendance or intake grant is no reason for the supervisor.
@@ -131,7 +143,25 @@ def _grant_sources(user) -> dict[str, tuple[object, str]]:
         "content_object_id",
     )
     sources["emergency"] = (EmergencyAccess.objects.active().filter(staff_id=user.pk), "client_id")
+    for kind in _supervised_kinds():
+        sources[_supervision_key(kind)] = (
+            kind.queryset().filter(
+                kind.supervision.condition(),
+                RELATIONS[SUPERVISOR].condition(user, kind.relations[SUPERVISOR]),
+            ),
+            kind.supervision.clients,
+        )
     return sources
+
+
+def _supervised_kinds() -> list["OwnedKind"]:
+    """The kinds whose objects a supervisor reads for Purpose.SUPERVISION."""
+    return [kind for kind in OWNED.values() if kind.supervision is not None]
+
+
+def _supervision_key(kind: "OwnedKind") -> str:
+    # A source key becomes a column alias (``_with_grants``): letters and underscores.
+    return "supervision:" + kind.label.replace(".", "_")
 
 
 def _purpose_sources(purpose: str) -> list[tuple[str, str]]:
@@ -141,6 +171,8 @@ def _purpose_sources(purpose: str) -> list[tuple[str, str]]:
         sources.append(("supervisor", REASON_SUPERVISOR))
     if purpose in EMERGENCY_PURPOSES:
         sources.append(("emergency", REASON_EMERGENCY))
+    if purpose == Purpose.SUPERVISION:
+        sources += [(_supervision_key(k), REASON_SUPERVISOR) for k in _supervised_kinds()]
     return sources
 
 
@@ -198,6 +230,24 @@ def clients_for(user, purpose: str = Purpose.CHART):
     if built is not None:
         built[key] = scope
     return scope.all()
+
+
+def holds_purpose(user, purpose: str, client_column: str = "pk") -> Q | None:
+    """The rows (clients, or objects whose client is ``client_column``) whose client
+    ``user`` holds ``purpose`` on, as a condition inside the query that reads them: for
+    a column a page shows only to some purpose (the group note's last plan of any kind,
+    to CLINICAL), decided per row by the database. ``None`` when every row qualifies
+    (an admin). The same sources as ``clients_for``, asked as ``EXISTS`` per row."""
+    if not _has_reason(user):
+        return Q(pk__in=[])
+    if user.is_program_admin:
+        return None
+    sources = _grant_sources(user)
+    condition = Q(pk__in=[])
+    for source, _reason in _purpose_sources(purpose):
+        queryset, column = sources[source]
+        condition |= Q(Exists(queryset.filter(**{column: OuterRef(client_column)})))
+    return condition
 
 
 @dataclass(frozen=True)
@@ -352,6 +402,14 @@ def staff_for(clients, purpose=Purpose.CHART) -> QuerySet:
     sources["emergency"] = EmergencyAccess.objects.active().filter(
         staff_id=staff, client_id=OuterRef("pk")
     )
+    for kind in _supervised_kinds():
+        sources[_supervision_key(kind)] = kind.queryset().filter(
+            kind.supervision.condition(),
+            **{
+                f"{kind.relations[SUPERVISOR]}__clinical_supervisor_id": staff,
+                kind.supervision.clients: OuterRef("pk"),
+            },
+        )
     reached = clients
     for one in purpose if isinstance(purpose, tuple) else (purpose,):
         condition = Q(pk__in=[])
@@ -377,11 +435,6 @@ def purposes_for(user, client: Client) -> frozenset:
 # --- Pages about one client ---------------------------------------------------------
 
 
-def _page_name(request) -> str:
-    match = getattr(request, "resolver_match", None)
-    return (match.view_name if match else "")[:60]
-
-
 def _audit_access(request, *, purpose, decision, client, client_id, object_type, object_id):
     # Reading is not writing: this row records that a page was reached for a
     # purpose; a save writes its own row with the write's action
@@ -393,7 +446,7 @@ def _audit_access(request, *, purpose, decision, client, client_id, object_type,
         object_type=object_type,
         object_id=str(object_id)[:64],
         client=client.public_id if client is not None else None,
-        detail=f"page={_page_name(request)}; via={decision.reason}",
+        detail=f"page={page_name(request)}; via={decision.reason}",
     )
 
 
@@ -513,20 +566,85 @@ RELATIONS = {
 
 
 @dataclass(frozen=True)
-class ReachRule:
-    """Who reaches an object owned by no single client: a person in one of
-    ``relations`` to it, for ``purposes``; an admin for the same purposes."""
+class Reach:
+    """A person in ``relation`` to an object reaches it for ``purposes``; with
+    ``supervised``, only while the object is in its kind's supervision window
+    (``OwnedKind.supervision``)."""
 
-    relations: tuple[str, ...]
+    relation: str
     purposes: frozenset
+    supervised: bool = False
+
+
+@dataclass(frozen=True)
+class ReachRule:
+    """Who reaches an object owned by no single client: a person in one of the
+    relations of ``reaches`` to it, for that relation's purposes; an admin for every
+    purpose of the rule."""
+
+    reaches: tuple[Reach, ...]
+
+    @property
+    def relations(self) -> tuple[str, ...]:
+        return tuple(reach.relation for reach in self.reaches)
+
+    @property
+    def purposes(self) -> frozenset:
+        return frozenset().union(*(reach.purposes for reach in self.reaches))
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """How long a clinical supervisor reads what a supervisee wrote (Purpose.SUPERVISION):
+    while its co-signature is outstanding (waiting, or returned for an addendum) and for
+    ``IOP_SUPERVISION_READ_DAYS`` after it was recorded; never a note that needs no
+    co-signature, nor a draft. Registered on a kind by the app whose objects are
+    co-signed, which names its own columns (this module knows no notes): ``clients``
+    leads from the object to each client whose content it holds (a group note's
+    sections), so the same window gives the supervisor SUPERVISION on those clients.
+    Stated once, as a filter (``condition``) and as a check on a loaded object
+    (``holds``)."""
+
+    clients: str
+    status: str
+    outstanding: tuple[str, ...]
+    recorded: str
+    recorded_at: str
+
+    @staticmethod
+    def since(now=None):
+        days = int(getattr(settings, "IOP_SUPERVISION_READ_DAYS", 30))
+        return (now or timezone.now()) - timedelta(days=days)
+
+    def condition(self, now=None) -> Q:
+        return Q(**{f"{self.status}__in": self.outstanding}) | Q(
+            **{self.status: self.recorded, f"{self.recorded_at}__gt": self.since(now)}
+        )
+
+    def holds(self, obj, now=None) -> bool:
+        status = getattr(obj, self.status)
+        if status in self.outstanding:
+            return True
+        recorded_at = getattr(obj, self.recorded_at)
+        return (
+            status == self.recorded and recorded_at is not None and (recorded_at > self.since(now))
+        )
 
 
 # A group session: its sheet, note and plan are reached by a facilitator of its group,
 # for attendance (and what the facilitator writes from the sheet).
-REACH_FACILITATOR = ReachRule((FACILITATOR,), frozenset({Purpose.ATTENDANCE}))
-# A group note, whole: its author, and the author's clinical supervisor who co-signs
-# it; a client's chart shows that client's own section only (clinical.selectors).
-REACH_AUTHOR = ReachRule((AUTHOR, SUPERVISOR), frozenset(Purpose.ALL))
+REACH_FACILITATOR = ReachRule((Reach(FACILITATOR, frozenset({Purpose.ATTENDANCE})),))
+# A group note, whole: its author for every purpose; the author's clinical supervisor,
+# who co-signs it, for SUPERVISION only and only in its supervision window (the
+# sections are other clients' than the supervisee's care team may serve: a group's
+# facilitator need not be on them). A client's chart shows that client's own section
+# only (clinical.selectors).
+REACH_AUTHOR = ReachRule(
+    (
+        Reach(AUTHOR, frozenset(Purpose.ALL)),
+        Reach(SUPERVISOR, frozenset({Purpose.SUPERVISION}), supervised=True),
+    )
+)
 
 
 class Action:
@@ -615,6 +733,8 @@ class OwnedKind:
     client_attr: str | None = "client"
     reach: ReachRule | None = None
     relations: dict = field(default_factory=dict)
+    # When a supervisor reaches these objects and their clients for SUPERVISION.
+    supervision: Supervision | None = None
 
 
 OWNED: dict[str, OwnedKind] = {}
@@ -626,6 +746,11 @@ def register_owned(kind: OwnedKind) -> None:
     unknown = set(kind.relations) - set(RELATIONS)
     if unknown:
         raise ValueError(f"{kind.label}: unknown relations {sorted(unknown)}.")
+    supervised = kind.reach is not None and any(r.supervised for r in kind.reach.reaches)
+    if supervised != (kind.supervision is not None):
+        raise ValueError(f"{kind.label}: a supervised reach and a supervision window go together.")
+    if kind.supervision is not None and SUPERVISOR not in kind.relations:
+        raise ValueError(f"{kind.label}: a supervision window needs the supervisor relation.")
     OWNED[kind.label] = kind
 
 
@@ -636,11 +761,31 @@ def _reach_reasons(user, kind: OwnedKind, obj) -> dict:
         return {}
     if user.is_program_admin:
         return dict.fromkeys(rule.purposes, REASON_ADMIN)
-    for name in rule.relations:
-        path = kind.relations.get(name)
-        if path is not None and RELATIONS[name].holds(user, obj, path):
-            return dict.fromkeys(rule.purposes, name)
-    return {}
+    reasons = {}
+    for reach in rule.reaches:
+        path = kind.relations.get(reach.relation)
+        if path is None or not RELATIONS[reach.relation].holds(user, obj, path):
+            continue
+        if reach.supervised and not kind.supervision.holds(obj):
+            continue
+        for purpose in reach.purposes:
+            reasons.setdefault(purpose, reach.relation)
+    return reasons
+
+
+def _reach_condition(user, kind: OwnedKind, purposes) -> Q:
+    """The objects of ``kind`` (no single client's) ``user`` reaches for all of
+    ``purposes``: ``_reach_reasons`` as a filter."""
+    condition = Q(pk__in=[])
+    for reach in kind.reach.reaches:
+        path = kind.relations.get(reach.relation)
+        if path is None or not set(purposes) <= reach.purposes:
+            continue
+        one = RELATIONS[reach.relation].condition(user, path)
+        if reach.supervised:
+            one &= kind.supervision.condition()
+        condition |= one
+    return condition
 
 
 def _relation_condition(user, kind: OwnedKind, names) -> Q:
@@ -672,7 +817,7 @@ def scope(user, label: str, purpose=Purpose.CHART, *, relation: str | None = Non
         if not set(purposes) <= kind.reach.purposes:
             return objects.none()
         if not user.is_program_admin:
-            objects = objects.filter(_relation_condition(user, kind, kind.reach.relations))
+            objects = objects.filter(_reach_condition(user, kind, purposes))
     if relation is not None:
         objects = objects.filter(_relation_condition(user, kind, (relation,)))
     return objects
@@ -727,13 +872,21 @@ def with_access(user, label: str, objects) -> list:
 
 
 def get_owned_for_user(
-    request, label: str, public_id, *, purpose: str, client_id=None, client_purpose=None
+    request,
+    label: str,
+    public_id,
+    *,
+    purpose: str,
+    client_id=None,
+    client_purpose=None,
+    per_client: bool = False,
 ):
     """Load a client-owned object by public id, check, audit once; 404 when denied.
 
     With ``client_id`` (a page about one client on a shared object: a client's row on
     a session's sheet) the client is checked for ``client_purpose`` too, in the same
-    audit row. Returns ``(obj, client)``.
+    audit row. With ``per_client`` an allowed access is not written yet: the page
+    says which clients it shows (``access_shown``). Returns ``(obj, client)``.
     """
     kind = OWNED[label]
     user = request.user
@@ -755,26 +908,75 @@ def get_owned_for_user(
         client_decision = _decide(access, client_purpose or purpose)
         if decision.allowed and not client_decision.allowed:
             decision = client_decision
-    _audit_access(
-        request,
-        purpose=_purpose_name(purpose),
-        decision=decision,
-        client=client,
-        client_id=client_id,
-        object_type=label,
-        object_id=public_id,
-    )
+    row = {
+        "purpose": _purpose_name(purpose),
+        "decision": decision,
+        "object_type": label,
+        "object_id": public_id,
+    }
+    deferred = per_client and decision.allowed and client_id is None
+    if not deferred:
+        _audit_access(request, client=client, client_id=client_id, **row)
     if not decision.allowed:
         raise Http404("Nothing here.")
+    request._access_shown = _ShownAccess(row, written=not deferred)
     request.client_access = replace(access, user=user, obj=obj, kind=kind)
     return obj, client
 
 
-def owned_view(label: str, *, purpose: str, client_purpose: str | None = None):
+@dataclass
+class _ShownAccess:
+    """An allowed access to an object of no single client, waiting for the page to say
+    which clients it shows (``access_shown``)."""
+
+    row: dict
+    written: bool = False
+
+
+def access_shown(request, clients) -> None:
+    """The clients whose content this page shows: one access row per client, so each
+    client's trail names who read their part of a shared page (a session's sheet, a
+    group note with everyone's section), instead of one row naming no client. One
+    INSERT for all of them. In a view wrapped in ``owned_view(..., per_client=True)``
+    these rows replace the one row without a client (which a page showing no client
+    keeps); in another ``owned_view`` (one client's row on a session, whose error
+    page shows the whole sheet) they follow its row."""
+    pending = getattr(request, "_access_shown", None)
+    if pending is None:
+        raise RuntimeError("access_shown needs a view wrapped in owned_view")
+    public_ids = [client.public_id for client in clients]
+    if not public_ids:
+        return
+    row = pending.row
+    audit_record_per_client(
+        clients=public_ids,
+        action=f"access.{row['purpose']}",
+        audit=audit_context(request),
+        outcome=Outcome.ALLOWED,
+        object_type=row["object_type"],
+        object_id=str(row["object_id"])[:64],
+        detail=f"page={page_name(request)}; via={row['decision'].reason}",
+    )
+    pending.written = True
+
+
+def _access_shown_fallback(request) -> None:
+    """After the view: the one row without a client when it showed none (a redirect
+    after a save, an empty roster), so no allowed access goes unwritten."""
+    pending = request.__dict__.pop("_access_shown", None)
+    if pending is not None and not pending.written:
+        _audit_access(request, client=None, client_id=None, **pending.row)
+
+
+def owned_view(
+    label: str, *, purpose: str, client_purpose: str | None = None, per_client: bool = False
+):
     """Decorator for a view taking the kind's public id (and optionally ``client_id``).
 
     The view receives the object (and the client when the route has ``client_id``)
-    instead of the ids.
+    instead of the ids. With ``per_client`` (an object of no single client whose page
+    shows several clients) the view calls ``access_shown(request, clients)``: one
+    access row per client shown, or, when it shows none, the one row after the view.
     """
 
     def decorator(view):
@@ -791,10 +993,14 @@ def owned_view(label: str, *, purpose: str, client_purpose: str | None = None):
                 purpose=purpose,
                 client_id=client_id,
                 client_purpose=client_purpose,
+                per_client=per_client,
             )
             if client_id is not None:
                 return view(request, obj, client, *args, **kwargs)
-            return view(request, obj, *args, **kwargs)
+            try:
+                return view(request, obj, *args, **kwargs)
+            finally:
+                _access_shown_fallback(request)
 
         wrapper.access_checked = purpose
         return wrapper

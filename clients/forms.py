@@ -34,10 +34,10 @@ from clients.services import (
     validate_date_of_birth,
 )
 from iop.accounts.models import Role
-from iop.dates import DateKind, PlausibleDateField
+from iop.dates import DateKind, PlausibleDateField, date_input
 from iop.forms import TextField, text_formfield
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = date_input()
 TIME = forms.TimeInput(attrs={"type": "time"})
 
 

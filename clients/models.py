@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from iop import when
+
 
 class Profession(models.TextChoices):
     PHYSICIAN = "physician", "Physician"
@@ -285,7 +287,7 @@ class Episode(models.Model):
         ]
 
     def __str__(self):
-        return f"Episode from {self.admitted_on:%Y-%m-%d}"
+        return f"Episode from {when.day(self.admitted_on)}"
 
     @property
     def is_open(self) -> bool:
@@ -401,7 +403,7 @@ class EmergencyAccess(models.Model):
         indexes = [models.Index(fields=["staff", "client", "expires_at"])]
 
     def __str__(self):
-        return f"Emergency access by {self.staff} at {self.started_at:%Y-%m-%d %H:%M}"
+        return f"Emergency access by {self.staff} at {when.moment(self.started_at)}"
 
 
 class InformationCategory(models.TextChoices):
@@ -518,7 +520,7 @@ class Consent(models.Model):
         ]
 
     def __str__(self):
-        return f"Consent to {self.recipient_display} signed {self.signed_on:%Y-%m-%d}"
+        return f"Consent to {self.recipient_display} signed {when.day(self.signed_on)}"
 
     @property
     def is_tpo(self) -> bool:
@@ -532,7 +534,7 @@ class Consent(models.Model):
     def expiry_display(self) -> str:
         parts = []
         if self.expires_on:
-            parts.append(f"{self.expires_on:%B %-d, %Y}")
+            parts.append(when.day(self.expires_on))
         if self.expiry_event:
             parts.append(self.expiry_event)
         return " or ".join(parts) + (", whichever comes first" if len(parts) == 2 else "")
@@ -573,7 +575,7 @@ class Consent(models.Model):
 
     def scope_statement(self) -> str:
         return (
-            f"Disclosed under the consent signed {self.signed_on:%Y-%m-%d} by "
+            f"Disclosed under the consent signed {when.day(self.signed_on)} by "
             f"{self.signed_by_name}: information: {', '.join(self.category_labels())} "
             f"({self.information_description}); to: {self.recipient_display}; "
             f"purpose: {self.purpose}; expires: {self.expiry_display}."
@@ -635,7 +637,7 @@ class Disclosure(models.Model):
         indexes = [models.Index(fields=["client", "-disclosed_on"])]
 
     def __str__(self):
-        return f"Disclosure to {self.recipient_name} on {self.disclosed_on:%Y-%m-%d}"
+        return f"Disclosure to {self.recipient_name} on {when.day(self.disclosed_on)}"
 
     def category_labels(self) -> list[str]:
         labels = dict(InformationCategory.choices)

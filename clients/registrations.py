@@ -43,6 +43,7 @@ def register():
             (Role.CLINICIAN, Role.SUPERVISOR),
             "clients/dashboard_caseload.html",
             _caseload_context,
+            clients=lambda context: context["clients"],
         )
     )
     register_section(
@@ -52,6 +53,7 @@ def register():
             (Role.INTAKE,),
             "clients/dashboard_intake.html",
             _intake_context,
+            clients=lambda context: context["clients"],
         )
     )
     register_section(
@@ -68,13 +70,13 @@ def register():
 def _caseload_context(request):
     from clients.selectors import caseload_for
 
-    return {"clients": caseload_for(request.user)[:10]}
+    return {"clients": list(caseload_for(request.user)[:10])}
 
 
 def _intake_context(request):
     from clients.selectors import intake_worklist
 
-    return {"clients": intake_worklist(request.user)[:10]}
+    return {"clients": list(intake_worklist(request.user)[:10])}
 
 
 def _emergency_context(request):

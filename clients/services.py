@@ -31,6 +31,7 @@ from clients.models import (
     SupportContact,
 )
 from clients.signals import episode_discharged
+from iop import when
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
@@ -359,7 +360,7 @@ def care_team_add(
     episode = client.episodes.open().first()
     if episode is not None and started_on < episode.admitted_on:
         raise ValidationError(
-            {"started_on": f"The start is before the admission ({episode.admitted_on:%d %b %Y})."}
+            {"started_on": f"The start is before the admission ({when.day(episode.admitted_on)})."}
         )
     existing = CareTeamMember.objects.filter(
         client=client, staff=staff, role=role, source=source, ended_on__isnull=True
@@ -538,7 +539,7 @@ def episode_discharge(
         raise ValidationError(
             {
                 "discharged_on": "Discharge cannot be before admission "
-                f"({episode.admitted_on:%d %b %Y})."
+                f"({when.day(episode.admitted_on)})."
             }
         )
     if discharged_on > timezone.localdate():
@@ -678,7 +679,7 @@ def disclosure_record(
         raise ValidationError({"disclosed_on": "The disclosure date is in the future."})
     state = consent.state_on(disclosed_on, discharges=discharge_dates(client))
     if state != "active":
-        raise ValidationError({"consent": f"The consent is {state} on {disclosed_on:%Y-%m-%d}."})
+        raise ValidationError({"consent": f"The consent is {state} on {when.day(disclosed_on)}."})
     if not consent.covers_recipient(recipient_name=recipient_name, tpo_recipient=tpo_recipient):
         named = consent.recipient_display
         raise ValidationError(

@@ -38,7 +38,8 @@ from clients.models import (
 from clients.selectors import caseload_for, client_list, supervised_caseload_for
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
-from iop.audit.services import audit_context, audit_record
+from iop.audit.services import audit_context, audit_list, audit_record
+from iop.filters import filter_redirect, posted_values, saved_filter
 from iop.forms import apply_validation_error, render_form
 from iop.permissions import role_required
 
@@ -49,13 +50,15 @@ PAGE_SIZE = 25
 # --- Lists ----------------------------------------------------------------------------
 
 
-SEARCH_KEY = "client_search"
+SEARCH_KIND = "clients"
+SEARCH_FIELDS = tuple(ClientSearchForm.base_fields)
 
 
 @login_required
 def client_index(request):
-    """Search is a POST kept in the server-side session: a client's name never
-    travels in a URL, so it is not in browser history, proxies or access logs."""
+    """Search is a POST kept in the server-side session under an opaque id
+    (``?f=<id>``): a client's name or MRN never travels in a URL, so it is not in
+    browser history, proxies or access logs."""
     if request.method == "POST":
         form = ClientSearchForm(request.POST)
         if not form.is_valid():
@@ -65,12 +68,16 @@ def client_index(request):
                 {"form": form, "page": Paginator([], PAGE_SIZE).get_page(1)},
                 status=400,
             )
-        request.session[SEARCH_KEY] = form.cleaned_data
-        return redirect("clients:list")
-    if "clear" in request.GET:
-        request.session.pop(SEARCH_KEY, None)
-        return redirect("clients:list")
-    search = request.session.get(SEARCH_KEY, {})
+        return filter_redirect(
+            request,
+            kind=SEARCH_KIND,
+            data=posted_values(request, SEARCH_FIELDS),
+            to="clients:list",
+        )
+    saved = saved_filter(request, kind=SEARCH_KIND, fields=SEARCH_FIELDS)
+    if saved.refusal:
+        return saved.refuse(request, "clients:list")
+    search = saved.data or {}
     form = ClientSearchForm(initial=search)
     text, status = search.get("q", ""), search.get("status", "")
     page = Paginator(client_list(request.user, text=text, status=status), PAGE_SIZE).get_page(
@@ -82,8 +89,11 @@ def client_index(request):
             audit=audit_context(request),
             detail=f"results={page.paginator.count}",
         )
+    audit_list(request, listed=page)
     return render(
-        request, "clients/list.html", {"form": form, "page": page, "searching": bool(search)}
+        request,
+        "clients/list.html",
+        {"form": form, "page": page, "searching": bool(saved.id), "query": saved.query},
     )
 
 
@@ -91,10 +101,11 @@ def client_index(request):
 def caseload(request):
     mine = Paginator(caseload_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     supervised = (
-        supervised_caseload_for(request.user)[:PAGE_SIZE]
+        list(supervised_caseload_for(request.user)[:PAGE_SIZE])
         if request.user.has_role(Role.SUPERVISOR)
         else []
     )
+    audit_list(request, listed=[*mine, *supervised])
     return render(request, "clients/caseload.html", {"page": mine, "supervised": supervised})
 
 
@@ -513,10 +524,15 @@ def emergency_access(request):
 
 @role_required(Role.ADMIN)
 def emergency_review(request):
-    pending = EmergencyAccess.objects.awaiting_review().select_related("staff", "client")
-    reviewed = EmergencyAccess.objects.filter(reviewed_at__isnull=False).select_related(
-        "staff", "client", "reviewed_by"
-    )[:20]
+    pending = list(EmergencyAccess.objects.awaiting_review().select_related("staff", "client"))
+    reviewed = list(
+        EmergencyAccess.objects.filter(reviewed_at__isnull=False).select_related(
+            "staff", "client", "reviewed_by"
+        )[:20]
+    )
+    # Each access names its client by MRN beside the emergency in the staff member's
+    # words (often clinical: "collapsed in the lobby"): a row on each client's trail.
+    audit_list(request, clinical=[access.client for access in (*pending, *reviewed)])
     return render(
         request,
         "clients/emergency_review.html",

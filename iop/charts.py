@@ -9,6 +9,8 @@ chart, so the chart is decoration for sighted readers, not the only record.
 from dataclasses import dataclass, field
 from datetime import date
 
+from iop import when
+
 WIDTH, HEIGHT = 360, 170
 LEFT, RIGHT, TOP, BOTTOM = 30, 10, 10, 24
 # Colour-blind-safe colours (Okabe-Ito) for up to three series.
@@ -58,15 +60,13 @@ def trend(series: list[Series], *, max_value: int, thresholds=()) -> Trend | Non
     for index, s in enumerate(series):
         s.colour = COLOURS[index % len(COLOURS)]
         s.points = [
-            {"x": x(day), "y": y(value), "label": f"{s.label} {day:%b %-d}: {value}"}
+            {"x": x(day), "y": y(value), "label": f"{s.label} {when.day_short(day)}: {value}"}
             for day, value in s.values
         ]
         s.path = " ".join(f"{p['x']},{p['y']}" for p in s.points)
     grid = [{"y": y(value), "label": str(value)} for value in (0, *thresholds, max_value)]
     # The first date reads from its point rightwards, the last leftwards: neither is cut.
-    x_labels = [
-        {"x": x(first), "label": f"{first:%b %-d}", "anchor": "start" if span else "middle"}
-    ]
+    x_labels = [{"x": x(first), "label": when.day(first), "anchor": "start" if span else "middle"}]
     if span:
-        x_labels.append({"x": x(last), "label": f"{last:%b %-d}", "anchor": "end"})
+        x_labels.append({"x": x(last), "label": when.day(last), "anchor": "end"})
     return Trend(WIDTH, HEIGHT, series, grid, x_labels)

@@ -6,12 +6,16 @@ run's file, the audit trail's export, the attendance command) is written here.
   spreadsheet shows it as text and never runs it (a username ``-2+3``, a name typed at
   sign-in ``=HYPERLINK(...)``). Numbers the app writes as numbers (ints, Decimals,
   floats: a negative change score) stay numbers: only text is defused.
+- **Dates are ISO 8601** whatever the clinic's locale (``2026-12-04``, a moment
+  ``2026-12-04T14:35:00-05:00``): a spreadsheet or a payer's import reads them as
+  dates, where the pages show them in the locale's words (``iop.when``).
 - **UTF-8 with a byte-order mark**, once at the start of the file, and the charset in
   the response's Content-Type, so a spreadsheet shows "Zoë Ñúñez" as written.
 """
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 from itertools import islice
 
@@ -30,6 +34,8 @@ def defuse(value):
         return value
     if value is None:
         return ""
+    if isinstance(value, date):  # a datetime is a date
+        return value.isoformat()
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 

@@ -14,6 +14,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from iop import when
+
 
 class DateKind:
     # A date of birth: a living client, at most 120 years old.
@@ -52,9 +54,9 @@ def date_problem(value: date, kind: str, *, today: date | None = None) -> str | 
     if latest == today and value > today:
         return "That date is in the future."
     if value < earliest:
-        return f"That date is too far in the past (the earliest accepted is {earliest:%d %b %Y})."
+        return f"That date is too far in the past (the earliest accepted is {when.day(earliest)})."
     if value > latest:
-        return f"That date is too far ahead (the latest accepted is {latest:%d %b %Y})."
+        return f"That date is too far ahead (the latest accepted is {when.day(latest)})."
     return None
 
 
@@ -69,12 +71,18 @@ def check_date(value: date | None, kind: str, *, field: str, today: date | None 
         raise ValidationError({field: problem})
 
 
+def date_input() -> forms.DateInput:
+    """An ``<input type="date">``: its value is ISO 8601 whatever the clinic's locale (a
+    browser reads nothing else; the locale's own first input format may be 04/12/2026)."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class PlausibleDateField(forms.DateField):
     """A date input that refuses dates outside the policy for its kind."""
 
     def __init__(self, *, kind: str, **kwargs):
         self.kind = kind
-        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        kwargs.setdefault("widget", date_input())
         super().__init__(**kwargs)
 
     def validate(self, value):

@@ -132,6 +132,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "iop.accounts.context_processors.navigation",
             ],
+            # The date and time filters (|day, |moment, |clock...) on every page.
+            "builtins": ["iop.templatetags.when"],
         },
     },
 ]
@@ -332,7 +334,19 @@ IOP_AUDIT_CHECKPOINT_FILE = Path(
 )
 
 # --- Time ---------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# The clinic's locale: how every page, print view and client message writes a date and a
+# time (iop/when.py; the formats are in iop/formats/<locale>/formats.py). en-us: "Fri, Dec
+# 4, 2026", 2:00 PM; en-gb: "Fri 4 Dec 2026", 14:00. Words stay English (USE_I18N off).
+LANGUAGE_CODE = os.environ.get("IOP_LOCALE", "en-us").strip().lower() or "en-us"
+FORMAT_MODULE_PATH = ["iop.formats"]
+_LOCALES = sorted(
+    p.parent.name.lower().replace("_", "-")
+    for p in (BASE_DIR / "iop" / "formats").glob("*/formats.py")
+)
+if LANGUAGE_CODE not in _LOCALES:
+    raise ImproperlyConfigured(
+        f"IOP_LOCALE must be one of {', '.join(_LOCALES)} (a locale with formats in iop/formats)."
+    )
 USE_I18N = False
 USE_TZ = True
 TIME_ZONE = os.environ.get("IOP_TIME_ZONE", "America/New_York")  # the clinic's zone; stored UTC
@@ -352,8 +366,14 @@ IOP_BILLING_RULES = {
     },
     **json.loads(os.environ.get("IOP_BILLING_RULES", "{}") or "{}"),
 }
-# A note signed this many hours after its session ends is marked a late entry.
+# A note signed more than this many hours after its session or appointment ended is a
+# late entry (clinical.notes.models.late_entry_after).
 IOP_LATE_ENTRY_HOURS = int(os.environ.get("IOP_LATE_ENTRY_HOURS", "72"))
+if IOP_LATE_ENTRY_HOURS < 1:
+    raise ImproperlyConfigured("IOP_LATE_ENTRY_HOURS must be at least 1.")
+# Days a clinical supervisor still reads a supervisee's group note (every client's
+# section: Purpose.SUPERVISION) after co-signing it; while it waits, always.
+IOP_SUPERVISION_READ_DAYS = int(os.environ.get("IOP_SUPERVISION_READ_DAYS", "30"))
 
 
 def env_minutes(name: str, default: int) -> int:

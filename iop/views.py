@@ -6,12 +6,15 @@ from django.templatetags.static import static
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
+from iop.audit.services import audit_list
 from iop.dashboard import dashboard_sections
 
 
 @login_required
 def dashboard(request):
-    return render(request, "dashboard.html", {"sections": dashboard_sections(request)})
+    page = dashboard_sections(request)
+    audit_list(request, listed=page.listed, clinical=page.clinical)
+    return render(request, "dashboard.html", {"sections": page.sections})
 
 
 @require_GET

@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from iop import when
 from iop.audit.services import audit_context
 from iop.dates import DateKind, PlausibleDateField
 from iop.forms import TextField
@@ -152,7 +153,7 @@ class ClinicClosureAdmin(admin.ModelAdmin):
                 except ValidationError as exc:
                     messages.error(request, " ".join(exc.messages))
                 else:
-                    messages.success(request, f"Closed on {form.cleaned_data['day']:%a %-d %b %Y}.")
+                    messages.success(request, f"Closed on {when.day(form.cleaned_data['day'])}.")
             else:
                 messages.error(request, "Choose a holiday from the list.")
             return redirect("admin:scheduling_clinicclosure_holidays")

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clients.access import Purpose, access_for, staff_for
 from clients.models import Client
+from iop import when
 from iop.accounts.models import Role
 from iop.dates import DateKind, PlausibleDateField
 from iop.forms import TextField
@@ -141,7 +142,7 @@ class WeekForm(forms.Form):
 
 class SessionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, session):
-        return f"{session.date:%a %b %-d} · {session.group.name} · {session.group.slot}"
+        return f"{when.day(session.date)} · {session.group.name} · {session.group.slot}"
 
 
 class MakeupForm(forms.Form):

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from clients.models import Client, Episode
+from iop import when
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 
@@ -29,12 +30,13 @@ def local_datetime(day: date, at) -> datetime:
 
 
 def clock_label(moment: datetime, *, now: datetime | None = None) -> str:
-    """A moment as staff read it in the clinic's zone: "18:15" on the day it is said,
-    "Sat 5 Dec 18:15" on another."""
+    """When something opens, as staff read it in the clinic's zone and locale: the time
+    alone on the day it is said ("6:15 PM"), with its day on another ("Sat, Dec 5 at
+    6:15 PM")."""
     local = moment.astimezone(clinic_tz())
     if local.date() == (now or timezone.now()).astimezone(clinic_tz()).date():
-        return f"{local:%H:%M}"
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
+        return when.clock(local)
+    return f"{when.day_short(local)} at {when.clock(local)}"
 
 
 class Track(models.Model):
@@ -88,7 +90,7 @@ class Slot(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        return f"{self.name} {when.clock(self.start_time)}–{when.clock(self.end_time)}"
 
     @property
     def minutes(self) -> int:
@@ -187,7 +189,7 @@ class GroupSession(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.group} on {self.date:%a %Y-%m-%d}"
+        return f"{self.group} on {when.day(self.date)}"
 
     def clean(self):
         if self.ends_at and self.starts_at and self.ends_at <= self.starts_at:
@@ -197,8 +199,8 @@ class GroupSession(models.Model):
         local_end = self.ends_at.astimezone(clinic_tz())
         if (local_start.time(), local_end.time()) != (slot.start_time, slot.end_time):
             raise ValidationError(
-                f"A session of {self.group} runs in its slot, {slot.start_time:%H:%M}-"
-                f"{slot.end_time:%H:%M} local time."
+                f"A session of {self.group} runs in its slot, {when.clock(slot.start_time)}–"
+                f"{when.clock(slot.end_time)} local time."
             )
 
     @property
@@ -256,7 +258,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} at {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} at {when.moment(self.starts_at)}"
 
 
 class EnrollmentStatus(models.TextChoices):
@@ -343,7 +345,7 @@ class Enrollment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.track} in {self.group} from {self.start_on:%Y-%m-%d}"
+        return f"{self.track} in {self.group} from {when.day(self.start_on)}"
 
 
 class AttendanceStatus(models.TextChoices):
@@ -409,4 +411,4 @@ class ClinicClosure(models.Model):
         ordering = ["date"]
 
     def __str__(self):
-        return f"{self.date:%a %Y-%m-%d}: {self.reason}"
+        return f"{when.day(self.date)}: {self.reason}"

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from clients.models import Client, ReminderChannel
 from clients.reminders import reminder_route, reminder_wording
+from iop import when
 from iop.notifications.models import Audience
 from iop.notifications.sources import (
     Planned,
@@ -45,16 +46,14 @@ ABSENCE_LOOKBACK_DAYS = 2
 
 
 def _when(moment: datetime) -> str:
-    local = moment.astimezone(clinic_tz())
-    return f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"
+    # The month and the locale's clock: "Wednesday, December 2 at 6:00 PM".
+    return when.message_moment(moment)
 
 
 def _context(client: Client, *, starts_at=None, room=None) -> dict:
     return {
         "when": _when(starts_at) if starts_at else "",
-        "day": f"{starts_at.astimezone(clinic_tz()):%A} {starts_at.astimezone(clinic_tz()).day}"
-        if starts_at
-        else "",
+        "day": when.message_day(starts_at) if starts_at else "",
         "room": room.name if room else "",
         **reminder_wording(client),
     }

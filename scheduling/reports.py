@@ -671,6 +671,11 @@ def run_billable(*, user, filters, progress=None) -> dict:
     }
 
 
+def _billable_clients(result):
+    """The MRN of each client-day row: tuples in a background run, dicts on the page."""
+    return (row["mrn"] if isinstance(row, dict) else row[0] for row in result["rows"])
+
+
 def register():
     from iop.reports.registry import Report
     from iop.reports.registry import register as register_report
@@ -686,6 +691,7 @@ def register():
             csv_columns=ATTENDANCE_COLUMNS,
             description="Sessions, hours and weeks below the ASAM floor per client; "
             "totals per group, slot and track; the weekly trend.",
+            clients=lambda result: (row["mrn"] for row in result["rows"]),
         )
     )
     register_report(
@@ -699,5 +705,6 @@ def register():
             csv_columns=BILLABLE_COLUMNS,
             description="Per client per day: hours attended and whether the day is billable.",
             inline_days=62,
+            clients=_billable_clients,
         )
     )

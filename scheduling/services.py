@@ -20,6 +20,7 @@ from django.utils import timezone
 from clients.access import CLINICIAN, FACILITATOR, Purpose, access_for, staff_relation
 from clients.models import CareTeamRole, Client, ClientStatus, Episode
 from clients.services import care_team_add, care_team_end, care_team_end_source
+from iop import when
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
 from iop.notifications.signals import reminders_subject_cancelled
@@ -257,7 +258,7 @@ def enrollment_step_down(
     ).first()
     if planned is not None:
         raise ValidationError(
-            f"A step-down to {planned.track} on {planned.start_on:%-d %b} is already planned."
+            f"A step-down to {planned.track} on {when.day(planned.start_on)} is already planned."
         )
     if enrollment.track.steps_down_to_id != group.track_id:
         target = enrollment.track.steps_down_to or "nothing"
@@ -429,7 +430,7 @@ def closure_check(*, day: date, reason: str) -> str:
     if not reason:
         raise ValidationError({"reason": "Say why the clinic is closed (holiday, weather…)."})
     if ClinicClosure.objects.filter(date=day).exists():
-        raise ValidationError({"date": f"The clinic is already closed on {day:%-d %b %Y}."})
+        raise ValidationError({"date": f"The clinic is already closed on {when.day(day)}."})
     taken = (
         GroupSession.objects.held().on(day).filter(attendance__isnull=False).select_related("group")
     )
@@ -536,7 +537,7 @@ def _check_admitted(client: Client, starts_at: datetime) -> None:
     if day < episode.admitted_on:
         raise ValidationError(
             {
-                "starts_at": f"The client was admitted on {episode.admitted_on:%-d %b %Y}: "
+                "starts_at": f"The client was admitted on {when.day(episode.admitted_on)}: "
                 "an appointment cannot come before the admission."
             }
         )

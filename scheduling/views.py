@@ -7,9 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clients.access import Purpose, client_view, clients_for, owned_view
+from clients.access import Purpose, access_shown, client_view, clients_for, owned_view
+from iop import when
 from iop.accounts.models import Role
-from iop.audit.services import audit_context
+from iop.audit.services import audit_context, audit_list
 from iop.forms import apply_validation_error, form_status
 from iop.permissions import role_required
 from scheduling import selectors, services
@@ -44,13 +45,21 @@ def _offers(session) -> dict:
     }
 
 
+def _sheet_rows(request, session):
+    """The sheet's rows; each client on it (named, with their attendance) gets an access
+    row of their own, so their trail says who read the sheet."""
+    rows = selectors.sheet_rows(session)
+    access_shown(request, [row["client"] for row in rows])
+    return rows
+
+
 def _render_sheet(request, session, *, status=200):
     return render(
         request,
         "scheduling/attendance_sheet.html",
         {
             "session": session,
-            "rows": selectors.sheet_rows(session),
+            "rows": _sheet_rows(request, session),
             "is_past_day": timezone.localdate() > session.date,
             **_offers(session),
         },
@@ -58,13 +67,13 @@ def _render_sheet(request, session, *, status=200):
     )
 
 
-@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
+@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE, per_client=True)
 def attendance_sheet(request, session):
     return _render_sheet(request, session)
 
 
 @require_POST
-@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
+@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE, per_client=True)
 def attendance_all_present(request, session):
     """One click marks every unmarked client present; the exceptions are then changed
     row by row. htmx swaps the sheet's list; without JavaScript, back to the sheet."""
@@ -81,7 +90,7 @@ def attendance_all_present(request, session):
             "scheduling/_attendance_list.html",
             {
                 "session": session,
-                "rows": selectors.sheet_rows(session),
+                "rows": _sheet_rows(request, session),
                 "list_error": error,
                 **_offers(session),
                 "list_notice": None if error else f"{count} marked present.",
@@ -193,7 +202,7 @@ def step_down(request, client):
     if planned is not None:
         messages.info(
             request,
-            f"A step-down to {planned.track} on {planned.start_on:%-d %b} is already planned.",
+            f"A step-down to {planned.track} on {when.day(planned.start_on)} is already planned.",
         )
         return redirect("clients:chart", client.public_id)
     groups = selectors.groups_with_seats().filter(track=enrollment.track.steps_down_to)
@@ -213,7 +222,7 @@ def step_down(request, client):
             on = form.cleaned_data["start_on"]
             target = enrollment.track.steps_down_to
             if on > timezone.localdate():
-                messages.success(request, f"Step-down to {target} planned for {on:%-d %b}.")
+                messages.success(request, f"Step-down to {target} planned for {when.day(on)}.")
             else:
                 messages.success(request, f"Stepped down to {target}.")
             return redirect("clients:chart", client.public_id)
@@ -293,6 +302,8 @@ def appointment_new(request):
         else:
             messages.success(request, "Appointment booked.")
             return redirect("scheduling:week")
+    # The client choices show each client's name and MRN: the page's row counts them.
+    audit_list(request, listed=clients.values_list("public_id", flat=True))
     return render(
         request, "scheduling/appointment_form.html", {"form": form}, status=form_status(form)
     )
@@ -331,6 +342,20 @@ def _week_start(form):
     return selectors.week_start(_calendar_day(form))
 
 
+def _audit_calendar(request, days):
+    """A calendar names the clients of the appointments the viewer may open, with the
+    time: the page's row counts them (the others show as "Busy")."""
+    audit_list(
+        request,
+        listed=[
+            item["appointment"].client
+            for day in days
+            for item in day["items"]
+            if item.get("can_open")
+        ],
+    )
+
+
 @role_required(*CLINICAL_ROLES)
 def week(request):
     form = WeekForm(request.GET or None)
@@ -338,13 +363,15 @@ def week(request):
     staff = request.user
     if form.is_valid() and form.cleaned_data.get("staff") and request.user.is_program_admin:
         staff = form.cleaned_data["staff"]
+    days = selectors.staff_week(staff, start, viewer=request.user)
+    _audit_calendar(request, days)
     return render(
         request,
         "scheduling/week.html",
         {
             "form": form,
             "staff": staff,
-            "days": selectors.staff_week(staff, start, viewer=request.user),
+            "days": days,
             "start": start,
             "previous": start - timedelta(days=7),
             "next": start + timedelta(days=7),
@@ -358,6 +385,8 @@ def room_week(request, room_id):
     room = get_object_or_404(Room, pk=room_id)
     form = WeekForm(request.GET or None)
     start = _week_start(form)
+    days = selectors.room_week(room, start, viewer=request.user)
+    _audit_calendar(request, days)
     return render(
         request,
         "scheduling/room_week.html",
@@ -365,7 +394,7 @@ def room_week(request, room_id):
             "form": form,
             "room": room,
             "rooms": Room.objects.all(),
-            "days": selectors.room_week(room, start, viewer=request.user),
+            "days": days,
             "start": start,
             "previous": start - timedelta(days=7),
             "next": start + timedelta(days=7),

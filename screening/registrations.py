@@ -61,6 +61,9 @@ def register():
             (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL, Role.ADMIN),
             "screening/dashboard_follow_ups.html",
             _dashboard_follow_ups,
+            # Why a screen needs following up (an unexpected positive, a refusal).
+            clients=lambda context: [item.client for item in context["items"]],
+            clinical=True,
         )
     )
     register_section(

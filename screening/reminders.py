@@ -8,7 +8,7 @@ hours. The notice goes at ``IOP_CALL_IN_TIME`` (clinic time) or at once when the
 comes later; voiding the test cancels a notice not yet sent.
 """
 
-from datetime import datetime
+from datetime import datetime, time
 
 from django.conf import settings
 from django.urls import reverse
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from clients.reminders import reminder_route, reminder_wording
 from clients.selectors import primary_clinician_ids
+from iop import when
 from iop.notifications.models import Audience
 from iop.notifications.signals import message_sent
 from iop.notifications.sources import (
@@ -29,6 +30,8 @@ from iop.notifications.sources import (
 from screening.models import RandomSelection, ScreenFollowUp, SelectionStatus
 
 TEMPLATE = "screen_call_in"
+# The notice asks the client to come by before this (clinic time), in the locale's clock.
+CALL_IN_UNTIL = time(17, 0)
 
 
 def selection_ref(selection) -> str:
@@ -61,7 +64,8 @@ def find_call_ins(now: datetime):
             ref=selection_ref(selection),
             refs={"selection": str(selection.public_id)},
             context={
-                "day": f"{today:%A} {today.day}",
+                "day": when.message_day(today),
+                "until": when.clock(CALL_IN_UNTIL),
                 **reminder_wording(client),
             },
         )
@@ -99,12 +103,8 @@ def find_open_follow_ups(now: datetime):
                 now=now,
                 url=reverse("screening:follow_up_detail", args=[follow_up.public_id]),
                 client=follow_up.client.public_id,
-                context={"when": local_day_of(follow_up.occurred_on)},
+                context={"when": when.day(follow_up.occurred_on)},
             )
-
-
-def local_day_of(day) -> str:
-    return f"{day:%a} {day.day} {day:%b}"
 
 
 def register_staff_sources() -> None:

@@ -304,5 +304,10 @@ def register():
             description="Screens by order kind, no-shows and refusals; positivity by analyte "
             "and month with expected (prescribed) positives apart; days since each active "
             "client's last unexpected positive.",
+            # Each active client's last unexpected positive: a screen result per client.
+            clients=lambda result: (
+                row["public_id"] for row in result["rows"] if row["section"] == "client"
+            ),
+            clinical=True,
         )
     )

@@ -8,11 +8,12 @@ facilitator, whose reason is attendance only, never sees a result.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import OuterRef, Subquery, prefetch_related_objects
+from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from clients.access import Purpose, clients_for, scope, with_access
 from clients.models import CareTeamMember, CareTeamRole
+from iop import when
 from iop.numbers import percent
 from scheduling.models import Enrollment
 from screening.models import (
@@ -23,7 +24,7 @@ from screening.models import (
     SelectionStatus,
     UrineScreen,
 )
-from screening.rules import Outcome
+from screening.rules import AnalyteOutcome, Confirmation, Outcome
 
 TIMELINE_DAYS = 56  # the chart's timeline: the last eight weeks
 CHART_ROWS = 12  # screens in the chart's table; the history page shows them all
@@ -88,6 +89,9 @@ class ScreenEvent:
     outcome: str
     obj: object
     detail: str = ""
+    # Analytes positive and explained by a prescription: a screen with an unexpected
+    # positive may hold some too, and they are counted apart whatever the outcome.
+    expected_positives: int = 0
 
     @property
     def outcome_label(self) -> str:
@@ -98,7 +102,9 @@ class ScreenEvent:
 class Statistics:
     counted: int = 0
     negative: int = 0
-    expected: int = 0  # expected positives: kept apart, neither negative nor violation
+    expected: int = 0  # screens whose positives are all prescribed: kept apart
+    expected_results: int = 0  # prescribed positives in every screen, whatever its outcome
+    expected_screens: int = 0  # the screens holding them
     unexpected: int = 0
     review: int = 0
     missed: int = 0  # no-shows and refusals
@@ -125,6 +131,9 @@ def statistics(
     stats = Statistics(missed_counts_positive=missed_counts_positive)
     for event in events:
         outcome = event.outcome
+        if event.expected_positives:
+            stats.expected_results += event.expected_positives
+            stats.expected_screens += 1
         if outcome in (Outcome.PENDING, Outcome.INCOMPLETE):
             stats.pending += 1
             continue
@@ -179,14 +188,14 @@ def timeline(events: list[ScreenEvent], *, today: date, days: int = TIMELINE_DAY
                 "x": x,
                 "y": 22 if event.kind == "urine" else 44,
                 "colour": BUCKET_COLOURS.get(event.outcome, OTHER_COLOUR),
-                "label": f"{event.kind} {event.on:%b %-d}: {event.outcome_label}",
+                "label": f"{event.kind} {when.day(event.on)}: {event.outcome_label}",
                 "outcome": event.outcome,
             }
         )
     weeks = [
         {
             "x": round(TIMELINE_LEFT + plot * offset / (days - 1), 1),
-            "label": f"{first + timedelta(days=offset):%b %-d}",
+            "label": when.day_short(first + timedelta(days=offset)),
         }
         for offset in range(0, days, 7)
     ]
@@ -229,6 +238,13 @@ def screen_history(client, *, today: date | None = None, limit: int | None = Non
     urine = list(
         UrineScreen.objects.filter(client=client)
         .select_related("collector")
+        .annotate(
+            expected_positives=Count(
+                "results",
+                filter=Q(results__expected=True, results__outcome=AnalyteOutcome.POSITIVE)
+                & ~Q(results__confirmation=Confirmation.CONFIRMED_NEGATIVE),
+            )
+        )
         .order_by("-collected_at", "-id")
     )
     breath = list(
@@ -240,7 +256,12 @@ def screen_history(client, *, today: date | None = None, limit: int | None = Non
     # detail is read for the rows shown (the chart shows CHART_ROWS of a year's ~20).
     events = [
         ScreenEvent(
-            "urine", timezone.localtime(s.collected_at).date(), s.collected_at, s.outcome, s
+            "urine",
+            timezone.localtime(s.collected_at).date(),
+            s.collected_at,
+            s.outcome,
+            s,
+            expected_positives=s.expected_positives,
         )
         for s in urine
     ] + [
@@ -253,6 +274,15 @@ def screen_history(client, *, today: date | None = None, limit: int | None = Non
         .select_related("acknowledged_by")
         .order_by("-occurred_on", "-id")
     )
+    # A follow-up's screen is one of those read above: hand it over rather than read
+    # it again, so its findings come with the shown rows' results in one query.
+    urine_by_id = {s.pk: s for s in urine}
+    breath_by_id = {b.pk: b for b in breath}
+    for item in follow_ups:
+        if item.urine_screen_id in urine_by_id:
+            item.urine_screen = urine_by_id[item.urine_screen_id]
+        if item.breath_test_id in breath_by_id:
+            item.breath_test = breath_by_id[item.breath_test_id]
     pending = list(
         RandomSelection.objects.filter(
             client=client, status=SelectionStatus.PENDING, date__gte=today
@@ -260,7 +290,10 @@ def screen_history(client, *, today: date | None = None, limit: int | None = Non
     )
     policy = ProgramPolicy.current()
     shown = events[:limit] if limit else events
-    prefetch_related_objects([e.obj for e in shown if e.kind == "urine"], "results__analyte")
+    with_findings = {e.obj for e in shown if e.kind == "urine"} | {
+        f.urine_screen for f in follow_ups if f.is_open and f.urine_screen_id
+    }
+    prefetch_related_objects(list(with_findings), "results__analyte")
     for event in shown:
         event.detail = (
             _urine_detail(event.obj) if event.kind == "urine" else _breath_detail(event.obj)
@@ -295,5 +328,6 @@ def follow_ups_for(user, *, limit: int = 30) -> list[ScreenFollowUp]:
             client_id__in=primary_of.values("client_id"),
         )
         .select_related("client", "urine_screen", "breath_test")
+        .prefetch_related("urine_screen__results__analyte")
         .order_by("occurred_on", "id")[:limit]
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients.access import Action, Purpose, client_view, owned_view
-from iop.audit.services import audit_context
+from iop.audit.services import audit_context, audit_list
 from iop.forms import apply_validation_error, form_status
 from screening import selectors, services
 from screening.forms import (
@@ -60,12 +60,16 @@ def _next(request, default):
 @login_required
 def collection_list(request):
     today = timezone.localdate()
+    slots = selectors.collection_list(request.user, on=today)
+    # A random selection, its status (no-show, refused) and its result are clinical
+    # content about each client listed: each gets an access row of their own.
+    audit_list(request, clinical=[row.client for slot in slots for row in slot["rows"]])
     return render(
         request,
         "screening/collection_list.html",
         {
             "today": today,
-            "slots": selectors.collection_list(request.user, on=today),
+            "slots": slots,
             "void_form": VoidForm(),
         },
     )

@@ -25,3 +25,18 @@ def at(day: date, hhmm: str, *, fold: int = 0) -> datetime:
     return datetime.combine(day, time(hours, minutes), tzinfo=ZoneInfo(settings.TIME_ZONE)).replace(
         fold=fold
     )
+
+
+def shown(hhmm: str) -> str:
+    """A wall time as the app shows it, in the clinic's locale (iop.when.clock)."""
+    from iop import when
+
+    hours, minutes = (int(part) for part in hhmm.split(":"))
+    return when.clock(time(hours, minutes))
+
+
+def shown_on(day: date, hhmm: str) -> str:
+    """A time on another day than today, as the app says when something opens."""
+    from iop import when
+
+    return f"{when.day_short(day)} at {shown(hhmm)}"

@@ -13,6 +13,12 @@ clinician), starts at the dashboard and walks breadth-first over every same-site
   A validation answer (200, 400, 409, 422) is fine; 403, 404, 405 and 5xx mean the
   button is dead for that person.
 
+No address the pages give (every ``href``, ``src``, form ``action``, htmx ``hx-get`` /
+``hx-post``, and every redirect's ``Location`` or htmx redirect header, for GETs and
+posts alike) carries any client's MRN, legal or preferred first or last name, or date
+of birth (ISO or as the pages show it), in any case: such an address would reach
+access logs, browser history and the next page's Referer.
+
 The crawl is bounded: PER_NAME pages of each URL name are parsed for more links, and
 PAGES per account. Every link and button found on a list (a page with no id in its
 URL: the dashboard, a list, a queue, a schedule, a report) is tried however long the
@@ -29,14 +35,16 @@ signed a note now waiting for co-signature and left a draft: no page may still l
 
 import io
 import logging
+import re
 import time
 from collections import Counter, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
+from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote_plus, urlencode, urljoin, urlsplit
 
 import pytest
 from django.conf import settings
@@ -44,8 +52,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client as Browser
 from django.test import override_settings
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_resolver, resolve, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from clients import services
 from clients.models import (
@@ -57,8 +66,12 @@ from clients.models import (
 )
 from clinical.notes.models import Modality
 from clinical.notes.services import NoteContent, appointment_note_save, note_sign
+from iop import dashboard
 from iop.accounts.demo import DEMO_PASSWORD, DEMO_STAFF
 from iop.accounts.models import User
+from iop.audit.models import AuditEvent
+from iop.audit.services import audit_record
+from iop.reports.registry import REPORTS
 from scheduling.models import clinic_tz
 from scheduling.services import appointment_book
 
@@ -255,11 +268,30 @@ class Form:
     hx: bool = False
 
 
+# Every attribute that holds an address the browser may request or show.
+ADDRESS_ATTRS = {
+    "href",
+    "src",
+    "srcset",
+    "action",
+    "formaction",
+    "poster",
+    "hx-get",
+    "hx-post",
+    "hx-put",
+    "hx-patch",
+    "hx-delete",
+}
+# Response headers that send the browser somewhere.
+ADDRESS_HEADERS = ("Location", "HX-Redirect", "HX-Location", "HX-Push-Url", "HX-Replace-Url")
+
+
 class _Page(HTMLParser):
     """The links and forms of one HTML page, with the text a person reads on them."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
+        self.addresses: list[tuple[str, str]] = []  # (attribute on tag, address)
         self.links: list[tuple[str, str]] = []  # (href, text)
         self.forms: list[Form] = []
         self.csrf_header = ""
@@ -270,6 +302,7 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = {k: (v or "") for k, v in attrs}
+        self.addresses.extend((f"{k} on <{tag}>", v) for k, v in a.items() if k in ADDRESS_ATTRS)
         if tag == "body" and "hx-headers" in a and "X-CSRFToken" in a["hx-headers"]:
             self.csrf_header = a["hx-headers"].split('"X-CSRFToken": "')[1].split('"')[0]
         if "hx-get" in a:
@@ -356,6 +389,94 @@ def _url_name(url: str) -> str:
     return _route(url)[0]
 
 
+# --- What a page shows, and what it wrote on the audit trail ----------------------------
+
+# Pages that show clinical content about each client they show (the read-audit rule in
+# the README's "Audit trail"): each client shown needs an access row of their own.
+# Dashboard sections and reports say so where they are registered (``clinical=True``).
+CLINICAL_PAGES = {
+    "screening:collection_list",  # each random selection, its status and its result
+    "notifications:tasks",  # what is clinically due for each client named
+    "clients:emergency_review",  # each emergency, in the words of whoever opened it
+}
+REPORT_PAGES = {"reports:report", "reports:print"}
+
+
+def _last_audit_id() -> int:
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+class ClientSpotter:
+    """Finds the clinic's clients on a page as a person reads them there: by MRN, by
+    the name shown (preferred first name) or the legal name. A name two clients share
+    (the demo has such twins) tells them apart by nothing: the MRN beside it does."""
+
+    def __init__(self):
+        owners = {}
+        for c in Client.objects.values(
+            "public_id", "mrn", "legal_first_name", "preferred_name", "legal_last_name"
+        ):
+            first = c["preferred_name"] or c["legal_first_name"]
+            for word in (
+                c["mrn"],
+                f"{first} {c['legal_last_name']}",
+                f"{c['legal_first_name']} {c['legal_last_name']}",
+            ):
+                owners.setdefault(word, set()).add(c["public_id"])
+        self.by_word = {word: ids.pop() for word, ids in owners.items() if len(ids) == 1}
+        staff = {f"{u.first_name} {u.last_name}" for u in User.objects.all()}
+        assert not staff & set(self.by_word), "a client shares a staff member's name"
+        words = sorted(self.by_word, key=len, reverse=True)
+        self.pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, words)) + r")(?![\w-])")
+        self.clinical_sections = {s.key for s in dashboard.SECTIONS if s.clinical}
+        self.clinical_reports = {r.key for r in REPORTS.values() if r.clinical}
+
+    def spot(self, text: str) -> frozenset:
+        return frozenset(self.by_word[word] for word in self.pattern.findall(text))
+
+    def _clinical_parts(self, url: str, name: str, text: str) -> list[str]:
+        if name in CLINICAL_PAGES:
+            return [text]
+        if name in REPORT_PAGES and resolve(urlsplit(url).path).kwargs["key"] in (
+            self.clinical_reports
+        ):
+            return [text]
+        if name == "dashboard":  # the sections registered as clinical
+            parts = re.split(r'(?=data-testid="section-)', text)
+            return [
+                part
+                for part in parts
+                if (m := re.match(r'data-testid="section-([\w-]+)"', part))
+                and m.group(1) in self.clinical_sections
+            ]
+        return []
+
+    def read(self, url: str, name: str, response, last_row: int) -> "Read":
+        rows = tuple(
+            AuditEvent.objects.filter(id__gt=last_row)
+            .order_by("id")
+            .values_list("action", "client_id", "detail")
+        )
+        text = "" if response.streaming else unescape(response.content.decode(errors="replace"))
+        clinical = frozenset().union(*map(self.spot, self._clinical_parts(url, name, text)))
+        html = response.get("Content-Type", "").startswith("text/html")
+        return Read(url, name, self.spot(text), clinical, rows, html)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One page fetched with GET: the clients it shows, and the audit rows it wrote."""
+
+    url: str
+    name: str
+    shown: frozenset  # public ids of the clients whose MRN or name is on the page
+    # Of those, the ones shown where the page shows clinical content (a dashboard
+    # section registered ``clinical``, a clinical report, a page of CLINICAL_PAGES).
+    shown_clinical: frozenset
+    rows: tuple  # (action, client_id, detail) of each audit row the request wrote
+    html: bool
+
+
 @dataclass
 class Crawl:
     username: str
@@ -367,6 +488,14 @@ class Crawl:
     timings: list[tuple[float, str]] = field(default_factory=list)
     answers: list[tuple[str, str, int]] = field(default_factory=list)  # (method, url, status)
     seen_names: set[str] = field(default_factory=set)
+    # Every address a page, a redirect or an htmx header gave: (address, where, what).
+    addresses: list[tuple[str, str, str]] = field(default_factory=list)
+    reads: list[Read] = field(default_factory=list)  # every 200 answer to a GET
+
+    def saw_headers(self, response, url):
+        self.addresses.extend(
+            (response[name], url, f"{name} header") for name in ADDRESS_HEADERS if name in response
+        )
 
     def fail(self, method, url, status, found_on, label, why=""):
         self.failures.append(
@@ -385,6 +514,7 @@ def _timed(crawl: Crawl, method: str, url: str, call):
 
 def crawl_as(username: str) -> Crawl:
     user = User.objects.get(username=username)
+    spotter = ClientSpotter()
     browser = Browser(enforce_csrf_checks=True, raise_request_exception=False)
     browser.force_login(user)
     crawl = Crawl(username)
@@ -416,10 +546,14 @@ def crawl_as(username: str) -> Crawl:
         url, found_on, label = queue.popleft()
         name, object_page = _route(url)
         crawl.seen_names.add(name)
+        last_row = _last_audit_id()
         response, elapsed = _timed(crawl, "GET", url, lambda u=url: browser.get(u))
         crawl.fetched += 1
         crawl.tried.add(url)
+        crawl.saw_headers(response, url)
         status = response.status_code
+        if status == 200:
+            crawl.reads.append(spotter.read(url, name, response, last_row))
         if status >= 400:
             crawl.fail("GET", url, status, found_on, label, _exception(response))
             continue
@@ -440,6 +574,7 @@ def crawl_as(username: str) -> Crawl:
         crawl.parsed += 1
         page = _Page()
         page.feed(response.content.decode())
+        crawl.addresses.extend((address, url, attr) for attr, address in page.addresses)
         for href, text in page.links:
             target = _same_site(url, href)
             if target:
@@ -471,6 +606,7 @@ def crawl_as(username: str) -> Crawl:
             )
             transaction.set_rollback(True)
         crawl.posted += 1
+        crawl.saw_headers(response, f"POST {target}")
         crawl.tried.add(target)
         crawl.seen_names.add(_url_name(target))
         status = response.status_code
@@ -502,13 +638,23 @@ def _exception(response) -> str:
 
 # --- The tests --------------------------------------------------------------------------
 
+# One crawl per account for the module, read by each test below (the clinic is the
+# module's; what a crawl wrote is rolled back with the test that ran it).
+_CRAWLS: dict[str, tuple[Crawl, float, float]] = {}
+
+
+def _crawled(username: str) -> tuple[Crawl, float, float]:
+    if username not in _CRAWLS:
+        started, cpu = time.perf_counter(), time.process_time()
+        with _quiet_client_errors():
+            crawl = crawl_as(username)
+        _CRAWLS[username] = (crawl, time.perf_counter() - started, time.process_time() - cpu)
+    return _CRAWLS[username]
+
 
 @pytest.mark.parametrize("username", list(DEMO_STAFF))
 def test_every_link_and_button_answers_for_each_demo_account(clinic, username):
-    started, cpu = time.perf_counter(), time.process_time()
-    with _quiet_client_errors():
-        crawl = crawl_as(username)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    crawl, seconds, cpu = _crawled(username)
     slowest = sorted(crawl.timings, reverse=True)[:3]
     print(  # the crawl's size, shown with pytest -s
         f"\n{username}: {crawl.fetched} fetched, {crawl.parsed} parsed, {crawl.posted} posted, "
@@ -517,8 +663,246 @@ def test_every_link_and_button_answers_for_each_demo_account(clinic, username):
     )
     assert crawl.parsed > 5, f"{username}'s dashboard led nowhere"
     assert not crawl.failures, f"{len(crawl.failures)} dead:\n" + "\n".join(crawl.failures)
+    details = client_details()
+    leaks = sorted(
+        {
+            f"{what} on {where}: {address} ({', '.join(found)})"
+            for address, where, what in crawl.addresses
+            if (found := details_in(address, details))
+        }
+    )
+    assert not leaks, f"{len(leaks)} addresses name a client:\n" + "\n".join(leaks[:50])
+    assert len(crawl.addresses) > crawl.parsed  # the check saw the pages' addresses
     moved = sorted(u for u in crawl.tried if any(i in u for i in clinic.moved_ids))
     if username == "clinician2":  # the moved client's new primary clinician
         assert any(clinic.moved_client in url for url in moved), "the moved client is missing"
     elif username in ("clinician", "supervisor"):  # no reason since yesterday
         assert not moved, f"{username} was led to the moved client:\n" + "\n".join(moved)
+
+
+# --- No client details in addresses ------------------------------------------------------
+
+# How a date of birth is written on the pages (ISO on the chart, "June 14, 1981" on a
+# consent) and other ways a form or a link might spell it.
+DOB_FORMATS = ("Y-m-d", "F j, Y", "M j, Y", "j F Y", "j M Y", "m/d/Y", "n/j/Y", "d/m/Y", "d.m.Y")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+WORD = re.compile(r"[^\W_]+")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(WORD.findall(text.lower()))
+
+
+@dataclass(frozen=True)
+class Details:
+    """What identifies the clinic's clients, as it could appear in an address."""
+
+    words: frozenset[tuple[str, ...]]  # MRNs and names, each as its lowercase words
+    dates: frozenset[str]  # dates of birth, lowercase, in every DOB_FORMATS
+
+
+def client_details() -> Details:
+    words, dates = set(), set()
+    for client in Client.objects.all():
+        for value in (
+            client.mrn,
+            client.legal_first_name,
+            client.legal_last_name,
+            client.preferred_name,
+        ):
+            if _words(value):
+                words.add(_words(value))
+        dates.update(date_format(client.date_of_birth, fmt).lower() for fmt in DOB_FORMATS)
+    return Details(frozenset(words), frozenset(dates))
+
+
+def details_in(address: str, details: Details) -> list[str]:
+    """The client details ``address`` carries, decoded, in any case. A name or an MRN
+    counts as whole words (``Kai`` is not in ``/kaizen/``); public ids are left out
+    first, since a run of hex digits in one may spell an MRN such as ``D1001``."""
+    text = UUID.sub(" ", unquote_plus(unquote_plus(address))).lower()
+    found = sorted(d for d in details.dates if d in text)
+    words = _words(text)
+    for name in details.words:
+        n = len(name)
+        if any(words[i : i + n] == name for i in range(len(words) - n + 1)):
+            found.append(" ".join(name))
+    return found
+
+
+def _addresses(response) -> list[str]:
+    page = _Page()
+    page.feed(response.content.decode())
+    return [address for _, address in page.addresses] + [
+        response[name] for name in ADDRESS_HEADERS if name in response
+    ]
+
+
+def test_the_address_check_finds_a_client_in_any_spelling(clinic):
+    details = client_details()
+    moved = Client.objects.get(public_id=clinic.moved_client)
+    other = Client.objects.exclude(pk=moved.pk).order_by("mrn").first()
+    for address in (
+        f"/audit/?mrn={other.mrn}",
+        f"/audit/?mrn={other.mrn.lower()}&before=12",
+        f"/clients/?q={moved.legal_last_name.upper()}",
+        "/clients/?q=Wilhelmina%20Crawford",
+        "/clients/?q=wilhelmina+crawford",
+        "/x/?dob=1981-06-14",
+        "/x/?born=June+14%2C+1981",
+        f"https://elsewhere.example/{other.legal_first_name}/",
+    ):
+        assert details_in(address, details), address
+    for address in (
+        f"/clients/{moved.public_id}/",
+        "/audit/?f=0123456789abcdef&before=1001",
+        "/scheduling/week/?start=2026-06-14",
+        "/static/css/app.css",
+    ):
+        assert not details_in(address, details), address
+
+
+def test_the_audit_filter_and_the_client_search_give_no_address_naming_a_client(clinic):
+    """The admin filters the audit trail by a client's MRN and pages through it and to
+    its CSV; staff search clients by name, full name and MRN and page the results: no
+    redirect, link or form on the way names the client."""
+    details = client_details()
+    moved = Client.objects.get(public_id=clinic.moved_client)
+    admin = User.objects.get(username="admin")
+    for _ in range(60):  # more than a page of the client's events
+        audit_record(action="client.view", actor=admin, client=moved.public_id)
+    seen: list[str] = []
+
+    web = Browser(raise_request_exception=False)
+    web.force_login(admin)
+    for data in ({"mrn": moved.mrn.lower()}, {"client": str(moved.public_id)}):
+        posted = web.post(reverse("audit:list"), data)
+        assert posted.status_code == 302
+        seen += _addresses(posted)
+        page = web.get(posted["Location"])
+        assert page.context["events"] and len(page.context["events"]) == 50
+        assert {e.client_id for e in page.context["events"]} == {moved.public_id}
+        seen += _addresses(page)
+        older = web.get(f"{posted['Location']}&before={page.context['older_before']}")
+        assert {e.client_id for e in older.context["events"]} == {moved.public_id}
+        seen += _addresses(older)
+        export = web.get(reverse("audit:export") + "?" + posted["Location"].split("?")[1])
+        assert (
+            export.status_code == 200 and moved.mrn in b"".join(export.streaming_content).decode()
+        )
+
+    for username in ("admin", "intake", "clinician2"):
+        web = Browser(raise_request_exception=False)
+        web.force_login(User.objects.get(username=username))
+        for text in (moved.legal_last_name, moved.legal_name, moved.mrn, ""):
+            posted = web.post(reverse("clients:list"), {"q": text, "status": ""})
+            assert posted.status_code == 302
+            seen += _addresses(posted)
+            page = web.get(posted["Location"])
+            seen += _addresses(page)
+            if page.context["page"].has_next():
+                seen += _addresses(web.get(f"{posted['Location']}&page=2"))
+        assert (
+            moved.legal_last_name
+            in web.get(
+                web.post(reverse("clients:list"), {"q": moved.mrn, "status": ""})["Location"]
+            ).content.decode()
+        )  # clinician2 and the others do find the client
+
+    leaks = sorted({f"{a} ({', '.join(found)})" for a in seen if (found := details_in(a, details))})
+    assert not leaks, "\n".join(leaks)
+    assert any("?f=" in address for address in seen)
+
+
+# --- Every page that shows clients is on the audit trail ---------------------------------
+
+# Pages that show no client's data, whoever asks: they write no read-audit row, and the
+# test below fails if one of them shows a client's MRN or name. Each with its reason;
+# a value other than True says which of the page's URLs it covers.
+NO_CLIENT_DATA = {
+    "accounts:otp_setup": True,  # the authenticator set-up
+    "notifications:task_count": True,  # the menu's badge: a number
+    "reports:index": True,  # the list of reports
+    # A report's filter form, before it is run (its results come with the filters).
+    "reports:report": lambda url: "?" not in url,
+    "scheduling:day": True,  # the program's sessions by slot, with counts
+    "clients:register": True,  # the registration form
+    "clients:emergency_access": True,  # the break-the-glass form (an MRN is typed)
+}
+# Django's admin: the program's configuration (tracks, rooms, staff); its pages show no
+# client's name or MRN (its outbox and audit rows carry the client's opaque id only).
+NO_CLIENT_DATA_PREFIXES = ("admin:",)
+# Pages that show several clients' content with one row naming none, while their
+# per-client rows are still to come; the test fails once one of them names each client
+# it shows (then take it off). Empty: the group pages write a row per member shown.
+PER_CLIENT_ROWS_PENDING: set[str] = set()
+URL_NAMES = {
+    f"{namespace}:{name}" if namespace else name
+    for namespace, (_prefix, resolver) in [
+        ("", ("", get_resolver())),
+        *get_resolver().namespace_dict.items(),
+    ]
+    for name in resolver.reverse_dict
+    if isinstance(name, str)
+}
+COUNTED = re.compile(r"(?:^|; )clients=(\d+)(?:;|$)")
+
+
+def _shows_no_client_data(read: Read) -> bool:
+    if read.name.startswith(NO_CLIENT_DATA_PREFIXES):
+        return True
+    rule = NO_CLIENT_DATA.get(read.name, False)
+    return rule is True or (callable(rule) and rule(read.url))
+
+
+def _audit_problems(read: Read) -> list[str]:
+    """What is wrong with the read audit of one page (README, "Audit trail"): a page
+    that shows clients writes one row for the page with their count, and one access row
+    per client it shows clinical content about; a page about one client names it."""
+    where = f"GET {read.url} ({read.name})"
+    if _shows_no_client_data(read):
+        if read.shown:
+            return [f"{where} shows {len(read.shown)} client(s) but is listed as showing none"]
+        return []
+    if not read.rows:
+        return [f"{where} wrote no audit row"]
+    named = {client_id for _action, client_id, _detail in read.rows if client_id}
+    counts = [
+        int(match.group(1))
+        for _action, client_id, detail in read.rows
+        if client_id is None and (match := COUNTED.search(detail))
+    ]
+    problems = []
+    unnamed = read.shown_clinical - named
+    if read.name in PER_CLIENT_ROWS_PENDING:
+        if read.shown and not read.shown - named:
+            problems.append(f"{read.name} now names each client: take it off the pending list")
+        return problems
+    if unnamed:
+        problems.append(
+            f"{where} shows clinical content about {len(unnamed)} client(s) with no access row"
+            " of their own"
+        )
+    uncounted = read.shown - named
+    if uncounted and max(counts, default=-1) < len(uncounted):
+        problems.append(
+            f"{where} shows {len(uncounted)} client(s) that its audit rows neither name nor"
+            f" count (counted: {counts or 'none'})"
+        )
+    return problems
+
+
+@pytest.mark.parametrize("username", list(DEMO_STAFF))
+def test_every_page_that_shows_clients_is_on_the_audit_trail(clinic, username):
+    """Each page the account reached with GET, found by the crawl above: a page that may
+    show clients wrote its read audit (the count of clients shown, and an access row per
+    client shown with clinical content), and a page listed as showing no client shows
+    none. A new page that shows clients and writes no row fails here."""
+    for name in (*NO_CLIENT_DATA, *PER_CLIENT_ROWS_PENDING):
+        assert name in URL_NAMES, f"{name} is no page of the URL configuration"
+    crawl, _seconds, _cpu = _crawled(username)
+    problems = [problem for read in crawl.reads for problem in _audit_problems(read)]
+    assert not problems, f"{len(problems)} pages:\n" + "\n".join(sorted(set(problems)))
+    # Every account's crawl met clients: the check above had pages to check.
+    shown = set().union(*(read.shown for read in crawl.reads))
+    assert shown, f"{username} was shown no client at all: the check above checked nothing"

@@ -1290,6 +1290,7 @@ class _Seeder:
             UPDATE clinical_progressnote n
             SET status = 'signed', signed_at = s.signed_at, signed_by_id = s.author_id,
                 attestation = %(attestation)s,
+                -- clinical.notes.models.is_late_entry, for the bulk signing
                 late_entry = s.signed_at > s.ended + make_interval(hours => %(late_hours)s),
                 cosign_status = CASE WHEN s.cosign_required THEN 'pending' ELSE '' END,
                 saved_at = s.signed_at

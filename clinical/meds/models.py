@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from iop import when
+
 __all__ = [
     "Analyte",
     "MAT_ANALYTES",
@@ -192,7 +194,7 @@ class Measure(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_instrument_display()} {self.administered_on:%Y-%m-%d}"
+        return f"{self.get_instrument_display()} {when.day(self.administered_on)}"
 
     @property
     def flag_open(self) -> bool:

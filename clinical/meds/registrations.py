@@ -52,6 +52,9 @@ def register():
             (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL),
             "clinical/meds/dashboard_flags.html",
             _dashboard_flags,
+            # A PHQ-9 item 9 answer: clinical content about each client shown.
+            clients=lambda context: [flag.client for flag in context["flags"]],
+            clinical=True,
         )
     )
 

@@ -198,11 +198,54 @@ class IdentityForm(forms.Form):
         _style(self)
 
 
+NARRATIVE = "narrative"
+
+
 class AddendumForm(IdentityForm):
+    """The addendum, its signature, and on a group note what it adds to: the narrative
+    (every attending client's chart) or one client's section (that client's chart only).
+    The choice is asked every time, never preselected: an addendum about one client
+    that lands on the narrative is read on every other member's chart."""
+
     text = TextField(
         label="Addendum", max_length=MAX_FIELD, widget=forms.Textarea(attrs={"rows": 4})
     )
-    field_order = ["text", "password", "otp_token"]
+    field_order = ["target", "text", "password", "otp_token"]
+
+    def __init__(self, *args, note=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section_clients = {}
+        if note is not None and note.is_group:
+            # By client public id (opaque); labelled with the MRN, so two clients of
+            # the same name are told apart.
+            clients = sorted(
+                (s.client for s in note.sections.all()),
+                key=lambda c: (c.legal_last_name, c.legal_first_name, c.mrn),
+            )
+            self.section_clients = {str(c.public_id): c for c in clients}
+            self.fields["target"] = forms.ChoiceField(
+                label="This addendum adds to",
+                choices=[
+                    (NARRATIVE, "The group narrative (shown on every member's chart)"),
+                    *(
+                        (key, f"{c.display_name}'s section, MRN {c.mrn} (on their chart only)")
+                        for key, c in self.section_clients.items()
+                    ),
+                ],
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                error_messages={
+                    "required": "Choose what the addendum adds to: the group narrative or "
+                    "one client's section.",
+                    "invalid_choice": "That client has no section in this group note: choose "
+                    "the group narrative or the section of a client who attended.",
+                },
+            )
+            self.order_fields(self.field_order)
+
+    def section_client(self):
+        """The client whose section the addendum adds to; None for the narrative (or an
+        appointment's note)."""
+        return self.section_clients.get(self.cleaned_data.get("target", NARRATIVE))
 
 
 class ReturnForm(forms.Form):

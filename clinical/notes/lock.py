@@ -229,3 +229,45 @@ def apply_signature_lock(apps, schema_editor):
 def remove_signature_lock(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(COSIGN_UNLOCK_SQL, params=None)
+
+
+# --- A group-note addendum's section (migration 0004_addendum_section) -------------------
+
+# An addendum to one client's section is shown on that client's chart only; one whose
+# section belonged to another note would reach a chart the note never entered. The
+# addendum triggers above read only the note, the author and the signing time, so they
+# stand as they are; this one is added beside them. INSERT only: the append-only
+# trigger refuses every UPDATE.
+ADDENDUM_SECTION_SQL = """
+CREATE OR REPLACE FUNCTION clinical_addendum_section_of_note() RETURNS trigger AS $$
+BEGIN
+    IF NEW.section_id IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM clinical_groupnotesection
+            WHERE id = NEW.section_id AND note_id = NEW.note_id) THEN
+        RAISE EXCEPTION 'clinical_addendum: an addendum to a client''s section belongs to '
+            'the note of that section'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS clinical_addendum_section_of_note ON clinical_addendum;
+CREATE TRIGGER clinical_addendum_section_of_note
+    BEFORE INSERT ON clinical_addendum
+    FOR EACH ROW EXECUTE FUNCTION clinical_addendum_section_of_note();
+"""
+
+ADDENDUM_SECTION_UNDO_SQL = """
+DROP TRIGGER IF EXISTS clinical_addendum_section_of_note ON clinical_addendum;
+DROP FUNCTION IF EXISTS clinical_addendum_section_of_note();
+"""
+
+
+def apply_addendum_section_lock(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(ADDENDUM_SECTION_SQL, params=None)
+
+
+def remove_addendum_section_lock(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(ADDENDUM_SECTION_UNDO_SQL, params=None)

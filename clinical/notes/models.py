@@ -10,10 +10,12 @@ the shell, raw SQL).
 """
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import IntegrityError, models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 __all__ = [
     "Addendum",
@@ -30,7 +32,23 @@ __all__ = [
     "Risk",
     "SessionPlan",
     "SignedNoteLocked",
+    "is_late_entry",
+    "late_entry_after",
 ]
+
+
+def late_entry_after() -> timedelta:
+    """How long after its service ends a note may be signed without being a late entry
+    (``IOP_LATE_ENTRY_HOURS``, 72 by default)."""
+    return timedelta(hours=settings.IOP_LATE_ENTRY_HOURS)
+
+
+def is_late_entry(*, signed_at: datetime, service_ended: datetime) -> bool:
+    """The one definition of a late entry: signed more than ``late_entry_after()`` after
+    the session or appointment ended. Applied once, when the note is signed, into the
+    locked ``late_entry`` column, which every page, list and report reads: the mark a
+    note was signed with never changes afterwards, even if the setting does."""
+    return signed_at - service_ended > late_entry_after()
 
 
 class SignedNoteLocked(Exception):
@@ -246,6 +264,12 @@ COSIGN_COLUMNS = (
 )
 
 
+def service_start():
+    """A note's date and time of service, in SQL: its session's or appointment's start.
+    Lists of notes order by it (a note signed days later stays at its service's place)."""
+    return Coalesce(F("session__starts_at"), F("appointment__starts_at"))
+
+
 class ProgressNote(models.Model):
     """A progress note: of a group session (with a section per attending client) or
     of an appointment (individual, family, medication or case management)."""
@@ -310,7 +334,8 @@ class ProgressNote(models.Model):
         related_name="+",
     )
     attestation = models.TextField(blank=True)
-    # Signed more than IOP_LATE_ENTRY_HOURS after the session or appointment ended.
+    # is_late_entry() at signing: signed more than IOP_LATE_ENTRY_HOURS after the
+    # session or appointment ended.
     late_entry = models.BooleanField(default=False)
     cosign_required = models.BooleanField(default=False)
 
@@ -407,6 +432,16 @@ class ProgressNote(models.Model):
         self._loaded_cosign = {c: self.__dict__.get(c) for c in COSIGN_COLUMNS}
 
     @property
+    def service_start(self) -> datetime:
+        """When the session or appointment the note records began (the date of service,
+        shown first wherever the note is listed)."""
+        return self.session.starts_at if self.session_id else self.appointment.starts_at
+
+    @property
+    def service_end(self) -> datetime:
+        return self.session.ends_at if self.session_id else self.appointment.ends_at
+
+    @property
     def is_signed(self) -> bool:
         return self.status == NoteStatus.SIGNED
 
@@ -417,6 +452,13 @@ class ProgressNote(models.Model):
     def body_sections(self) -> list[tuple[str, str, str]]:
         """(key, label, text) of the format's sections, in order."""
         return [(k, label, self.body.get(k, "")) for k, label in FORMAT_SECTIONS[self.format]]
+
+    def narrative_addenda(self) -> list["Addendum"]:
+        """The addenda to the note as a whole: an appointment note's, or a group note's
+        narrative's (every attending client's chart shows them). A section's addenda are
+        shown with the section (``GroupNoteSection.own_addenda``). Read from the addenda
+        the page prefetched, so a page filters them once, in its query."""
+        return [a for a in self.addenda.all() if a.section_id is None]
 
     def intervention_labels(self) -> list[str]:
         # The chart shows 20 notes: building the choices (an enum walk) once per note
@@ -459,13 +501,32 @@ class GroupNoteSection(models.Model):
             raise SignedNoteLocked("A signed group note's sections cannot change.")
         return super().delete(*args, **kwargs)
 
+    def own_addenda(self) -> list["Addendum"]:
+        """The addenda to this client's section, from the note's prefetched addenda (a
+        section loaded through its note has the note cached: no query of its own)."""
+        return [a for a in self.note.addenda.all() if a.section_id == self.pk]
+
 
 class Addendum(models.Model):
     """A correction or late addition to a signed note: written and signed at once,
-    never edited (the trigger refuses UPDATE and DELETE)."""
+    never edited (the trigger refuses UPDATE and DELETE).
+
+    A group note's addendum adds to the group narrative (``section`` empty: every
+    attending client's chart shows it) or to one client's section (that client's chart
+    only, like the section itself: 42 CFR 2.13). An appointment's note has no sections:
+    its addenda add to the note."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     note = models.ForeignKey(ProgressNote, on_delete=models.PROTECT, related_name="addenda")
+    # A section of ``note`` (the service checks it; on PostgreSQL a trigger, see
+    # clinical/notes/lock.py ADDENDUM_SECTION_SQL).
+    section = models.ForeignKey(
+        GroupNoteSection,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="addenda",
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
     signed_at = models.DateTimeField()
@@ -481,6 +542,8 @@ class Addendum(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise SignedNoteLocked("An addendum is signed when written and cannot change.")
+        if self.section_id is not None and self.section.note_id != self.note_id:
+            raise IntegrityError("An addendum's section is a section of its own note.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -7,6 +7,7 @@ from clients.access import (
     SUPERVISOR,
     OwnedKind,
     Purpose,
+    Supervision,
     register_owned,
 )
 from clients.chart import ChartSection
@@ -20,7 +21,7 @@ CHART_NOTES = 20
 
 
 def register():
-    from clinical.notes.models import ProgressNote
+    from clinical.notes.models import CosignStatus, ProgressNote
 
     # An appointment's note is its client's: the client's purposes decide.
     register_owned(
@@ -33,9 +34,11 @@ def register():
             relations={AUTHOR: "author", SUPERVISOR: "author"},
         )
     )
-    # A group note belongs to no single client: clients.access's author rule (the author
-    # and the author's supervisor, who co-signs it) reaches it whole; clients' charts
-    # show one section.
+    # A group note belongs to no single client: clients.access's author rule reaches it
+    # whole for its author, and for the author's supervisor, who co-signs it, for
+    # SUPERVISION while the co-signature is outstanding and IOP_SUPERVISION_READ_DAYS
+    # after; the same window gives the supervisor SUPERVISION on each client with a
+    # section in it. Clients' charts show one section.
     register_owned(
         OwnedKind(
             "clinical.groupnote",
@@ -46,6 +49,13 @@ def register():
             client_attr=None,
             reach=REACH_AUTHOR,
             relations={AUTHOR: "author", SUPERVISOR: "author", FACILITATOR: "session__group"},
+            supervision=Supervision(
+                clients="sections__client",
+                status="cosign_status",
+                outstanding=(CosignStatus.PENDING, CosignStatus.RETURNED),
+                recorded=CosignStatus.COSIGNED,
+                recorded_at="cosigned_at",
+            ),
         )
     )
     register_chart(
@@ -60,6 +70,7 @@ def register():
             (Role.SUPERVISOR,),
             "clinical/notes/dashboard_cosign.html",
             _cosign_queue,
+            clients=_note_clients,
         )
     )
     register_section(
@@ -69,6 +80,7 @@ def register():
             (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL),
             "clinical/notes/dashboard_my_notes.html",
             _my_notes,
+            clients=_note_clients,
         )
     )
 
@@ -79,6 +91,11 @@ def _chart(request, client):
     # One more than shown says whether older notes exist, without a count query.
     notes = list(chart_notes(client, limit=CHART_NOTES + 1))
     return {"notes": notes[:CHART_NOTES], "more": len(notes) > CHART_NOTES}
+
+
+def _note_clients(context):
+    # A note's kind, date and client by name: a group note names its group, no client.
+    return [note.client for note in context["notes"] if note.client_id is not None]
 
 
 def _cosign_queue(request):

@@ -4,10 +4,19 @@ the group or the length of the chart (pinned by tests/clinical/test_notes_querie
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    Case,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.functions import JSONObject
 
-from clients.access import AUTHOR, SUPERVISOR, Purpose, scope
+from clients.access import AUTHOR, SUPERVISOR, Purpose, holds_purpose, scope
 from clients.models import Client
 from clinical.notes.models import (
     Addendum,
@@ -17,6 +26,7 @@ from clinical.notes.models import (
     NoteStatus,
     ProgressNote,
     SessionPlan,
+    service_start,
 )
 from clinical.plans.objectives import current_objectives
 from iop.db import pk_among
@@ -54,14 +64,26 @@ def session_plan(session: GroupSession) -> SessionPlan | None:
     )
 
 
-def _last_plans(exclude_note_id):
+def _last_plans(exclude_note_id, viewer=None):
     """Subqueries: a client's last signed group section and last signed individual note,
     each as ``{"plan": ..., "at": signed_at}`` (one subquery per kind, not one per
-    column: each reads all of the client's signed notes of that kind)."""
+    column: each reads all of the client's signed notes of that kind).
+
+    With ``viewer``, the individual note's plan only for a client the viewer holds
+    CLINICAL on: a facilitator who reaches the session for attendance only sees the
+    plan lines of group notes, never another clinician's individual or medication
+    note. Decided per client in the same query (``clients.access.holds_purpose``)."""
     sections = GroupNoteSection.objects.filter(
         client=OuterRef("pk"), note__status=NoteStatus.SIGNED
     ).exclude(note_id=exclude_note_id or 0)
     notes = ProgressNote.objects.filter(client=OuterRef("pk"), status=NoteStatus.SIGNED)
+    note_plan = Subquery(
+        notes.order_by("-signed_at").values(last=JSONObject(plan="plan", at="signed_at"))[:1],
+        output_field=JSONField(),
+    )
+    clinical = holds_purpose(viewer, Purpose.CLINICAL) if viewer is not None else None
+    if clinical is not None:
+        note_plan = Case(When(clinical, then=note_plan), output_field=JSONField())
     return {
         "_group_plan": Subquery(
             sections.order_by("-note__signed_at").values(
@@ -69,15 +91,16 @@ def _last_plans(exclude_note_id):
             )[:1],
             output_field=JSONField(),
         ),
-        "_note_plan": Subquery(
-            notes.order_by("-signed_at").values(last=JSONObject(plan="plan", at="signed_at"))[:1],
-            output_field=JSONField(),
-        ),
+        "_note_plan": note_plan,
     }
 
 
-def group_note_rows(session: GroupSession, note: ProgressNote | None):
+def group_note_rows(session: GroupSession, note: ProgressNote | None, *, viewer=None):
     """(attending rows with their section, objectives and last plan; absent rows).
+
+    The last plan is of the client's latest signed note of either kind for a
+    ``viewer`` holding CLINICAL on the client, of their latest group note otherwise
+    (``_last_plans``).
 
     Queries: the roster and marked clients with this session's attendance and the
     last plans (2), the note's sections come prefetched with the note, objectives
@@ -92,7 +115,7 @@ def group_note_rows(session: GroupSession, note: ProgressNote | None):
         Client.objects.filter(
             pk__in=roster.order_by().values("client").union(marked.order_by().values("client"))
         )
-        .annotate(**_last_plans(note.pk if note else None))
+        .annotate(**_last_plans(note.pk if note else None, viewer))
         .prefetch_related(Prefetch("attendance", queryset=marked, to_attr="this_session"))
         .order_by("legal_last_name", "legal_first_name")
     )
@@ -143,10 +166,11 @@ def last_plan_for(client: Client, *, exclude_note_id=None) -> str:
 
 
 def chart_notes(client: Client, *, limit: int | None = None):
-    """The client's notes, newest first: their appointment notes, and the group notes
+    """The client's notes, newest service first: their appointment notes, and the group notes
     of sessions they attended with the group narrative and ONLY their own section.
 
-    Queries: the notes (1), this client's sections (1), the addenda (1)."""
+    Queries: the notes (1), this client's sections (1), the addenda to the notes as a
+    whole and to this client's own sections (1)."""
     # A UNION of two index lookups, not "client = x OR id IN (...)": PostgreSQL cannot
     # answer that OR from an index and read every note in the clinic.
     # The newest ``limit`` are picked among those ids before the joins the page needs.
@@ -156,7 +180,9 @@ def chart_notes(client: Client, *, limit: int | None = None):
         .values("pk")
         .union(GroupNoteSection.objects.filter(client=client).order_by().values("note"))
     )
-    chosen = ProgressNote.objects.filter(pk_among(note_ids)).order_by("-created_at").values("pk")
+    # Newest service first: a note signed days late stays at its session's date.
+    newest_service = (service_start().desc(), "-pk")
+    chosen = ProgressNote.objects.filter(pk_among(note_ids)).order_by(*newest_service).values("pk")
     if limit is not None:
         chosen = chosen[:limit]
     notes = (
@@ -169,20 +195,38 @@ def chart_notes(client: Client, *, limit: int | None = None):
                 queryset=GroupNoteSection.objects.filter(client=client).select_related("client"),
                 to_attr="client_sections",
             ),
-            Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
+            # The same for the addenda: another client's section's addendum stays out.
+            Prefetch(
+                "addenda",
+                queryset=Addendum.objects.filter(
+                    Q(section__isnull=True) | Q(section__client=client)
+                ).select_related("author"),
+            ),
         )
-        .order_by("-created_at")
+        .order_by(*newest_service)
     )
     return notes
+
+
+def cosign_sections(note: ProgressNote) -> list[GroupNoteSection]:
+    """A group note's sections with their clients, for the co-signer who reads the whole
+    note; the note's addenda are loaded with them, each shown under the narrative or
+    its own section (2 queries, whatever the size of the group)."""
+    prefetch_related_objects(
+        [note], Prefetch("addenda", queryset=Addendum.objects.select_related("author"))
+    )
+    return list(note.sections.select_related("client")) if note.is_group else []
 
 
 def _notes_in_scope(user, *, relation):
     """The notes ``user`` stands to in ``relation`` (clients.access) and may open from a
     list: an appointment's note only while its client is in their CLINICAL scope, a
-    group note by its own reach rule (and for its author, only while the session's
-    page, where the draft is finished, opens for them)."""
+    group note by its own reach rule: for its supervisor, SUPERVISION, the co-sign
+    page's purpose (while the co-signature is outstanding); for its author, only while
+    the session's page, where the draft is finished, opens for them."""
     appointment_notes = scope(user, "clinical.progressnote", Purpose.CLINICAL, relation=relation)
-    group_notes = scope(user, "clinical.groupnote", Purpose.CLINICAL, relation=relation)
+    group_purpose = Purpose.SUPERVISION if relation == SUPERVISOR else Purpose.CLINICAL
+    group_notes = scope(user, "clinical.groupnote", group_purpose, relation=relation)
     if relation == AUTHOR:
         group_notes = group_notes.filter(
             session__in=scope(user, "scheduling.groupsession", Purpose.ATTENDANCE).values("pk")
@@ -200,7 +244,7 @@ def cosign_queue(supervisor):
         _notes_in_scope(supervisor, relation=SUPERVISOR)
         .filter(cosign_status=CosignStatus.PENDING)
         .select_related("author", "client", "session__group", "appointment")
-        .order_by("signed_at")
+        .order_by(service_start(), "signed_at")
     )
 
 
@@ -211,7 +255,7 @@ def open_notes(author):
         _notes_in_scope(author, relation=AUTHOR)
         .filter(Q(status=NoteStatus.DRAFT) | Q(cosign_status=CosignStatus.RETURNED))
         .select_related("client", "session__group", "appointment")
-        .order_by("created_at")
+        .order_by(service_start(), "created_at")
     )
 
 

@@ -18,7 +18,6 @@ by ``clients.access``). ``detail`` carries codes and counts, never the words typ
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -41,6 +40,7 @@ from clinical.notes.models import (
     ProgressNote,
     Risk,
     SessionPlan,
+    is_late_entry,
 )
 from iop.accounts.reentry import ReentryLimitReached, reauthenticate
 from iop.audit.models import Outcome
@@ -70,10 +70,6 @@ ADDENDUM_ATTESTATION = "I attest that this addendum is accurate and that I am si
 MAX_NARRATIVE = 8000
 MAX_FIELD = 4000
 SECTION_FIELDS = ("participation", "response", "progress", "plan", "risk", "safety_plan_note")
-
-
-def late_entry_hours() -> int:
-    return getattr(settings, "IOP_LATE_ENTRY_HOURS", 72)
 
 
 @dataclass
@@ -233,38 +229,28 @@ def session_not_begun(session: GroupSession, *, now=None) -> str | None:
     )
 
 
-def _service_start(note: ProgressNote) -> datetime:
-    return note.session.starts_at if note.session_id else note.appointment.starts_at
-
-
-def _service_end(note: ProgressNote) -> datetime:
-    if note.session_id:
-        return note.session.ends_at
-    return note.appointment.ends_at
-
-
 def recorded_time_out(note: ProgressNote) -> datetime | None:
     """The note's time out as a moment: the clinic-local time on the service's day."""
     if note.time_out is None:
         return None
-    day = timezone.localtime(_service_start(note)).date()
+    day = timezone.localtime(note.service_start).date()
     return local_datetime(day, note.time_out)
 
 
 def signing_opens(note: ProgressNote) -> tuple[datetime, str]:
     """When ``note`` may be signed (and co-signed), and why then."""
     out = recorded_time_out(note)
-    if out is not None and out > _service_start(note):
+    if out is not None and out > note.service_start:
         return out, "its recorded time out"
     what = "session" if note.session_id else "appointment"
-    return _service_end(note), f"when the {what} ends"
+    return note.service_end, f"when the {what} ends"
 
 
 def signing_not_yet(note: ProgressNote, *, now=None, verb: str = "signed") -> str | None:
     """Why ``note`` cannot be signed (``verb``: or co-signed) now, or None. The sign
     and co-sign pages say the same words instead of offering the form."""
     now = now or timezone.now()
-    start = _service_start(note)
+    start = note.service_start
     out = recorded_time_out(note)
     what = "session" if note.session_id else "appointment"
     if out is not None and out <= start:
@@ -604,7 +590,7 @@ def _sign(*, note: ProgressNote, actor, audit) -> ProgressNote:
     note.signed_at = now
     note.signed_by = actor
     note.attestation = ATTESTATION
-    note.late_entry = now - _service_end(note) > timedelta(hours=late_entry_hours())
+    note.late_entry = is_late_entry(signed_at=now, service_ended=note.service_end)
     note.cosign_required = bool(actor.requires_cosign)
     note.cosign_status = (
         CosignStatus.PENDING if actor.requires_cosign else CosignStatus.NOT_REQUIRED
@@ -722,10 +708,18 @@ def addendum_add(
     note: ProgressNote,
     text: str,
     actor,
+    section_client: Client | None = None,
     password: str = "",
     otp_token: str = "",
     audit: AuditContext | None = None,
 ) -> Addendum:
+    """Sign an addendum to a signed note.
+
+    For a group note, ``section_client`` names the client whose section the addendum
+    adds to: it enters that client's record only, like the section (42 CFR 2.13: a
+    client's record says nothing about the others in the room). None adds to the
+    group narrative, which every attending client's record holds. An appointment's
+    note has no sections: its addendum adds to the note."""
     if note.status != NoteStatus.SIGNED:
         raise ValidationError(
             "An addendum is added to a signed note; this one is a draft: edit it."
@@ -738,6 +732,8 @@ def addendum_add(
     problems = _text_problems("text", text, MAX_FIELD)
     if problems:
         raise ValidationError(problems)
+    # Before the identity check: a wrong choice costs no password attempt.
+    section = addendum_section(note, section_client)
     _confirm_identity(
         actor,
         password=password,
@@ -746,14 +742,38 @@ def addendum_add(
         note=note,
         audit=audit,
     )
-    return _add_addendum(note=note, text=text, actor=actor, audit=audit)
+    return _add_addendum(note=note, section=section, text=text, actor=actor, audit=audit)
+
+
+def addendum_section(note: ProgressNote, client: Client | None) -> GroupNoteSection | None:
+    """The section of ``note`` an addendum about ``client`` adds to (None: the note as a
+    whole). A client without a section in the note (absent, another group's, unknown)
+    is refused: the addendum would enter a record the note never entered."""
+    if client is None:
+        return None
+    if not note.is_group:
+        raise ValidationError(
+            {"target": "This note is one client's: its addendum adds to the note itself."}
+        )
+    section = (
+        GroupNoteSection.objects.filter(note=note, client=client).select_related("client").first()
+    )
+    if section is None:
+        raise ValidationError(
+            {
+                "target": "That client has no section in this group note: choose the group "
+                "narrative or the section of a client who attended."
+            }
+        )
+    return section
 
 
 @transaction.atomic
-def _add_addendum(*, note, text, actor, audit) -> Addendum:
+def _add_addendum(*, note, section, text, actor, audit) -> Addendum:
     note = ProgressNote.objects.select_for_update().get(pk=note.pk)
     addendum = Addendum.objects.create(
         note=note,
+        section=section,
         author=actor,
         text=text,
         signed_at=timezone.now(),
@@ -762,14 +782,17 @@ def _add_addendum(*, note, text, actor, audit) -> Addendum:
     if note.cosign_status == CosignStatus.RETURNED and note.author_id == actor.pk:
         note.cosign_status = CosignStatus.PENDING
         note.save(update_fields=["cosign_status"])
-    for client in _section_clients(note):
+    # One row per client whose record the addendum enters: a section's addendum enters
+    # its client's only.
+    clients = [section.client] if section else _section_clients(note)
+    for client in clients:
         audit_record(
             action="note.addendum",
             actor=actor,
             audit=audit,
             obj=addendum,
             client=client,
-            detail=f"kind={note.kind}",
+            detail=f"kind={note.kind}; to={'section' if section else 'note'}",
         )
     return addendum
 

@@ -64,7 +64,7 @@ def find_cosign_waiting(now: datetime):
         ProgressNote.objects.filter(
             cosign_status=CosignStatus.PENDING, author__clinical_supervisor__isnull=False
         )
-        .select_related("author", "client")
+        .select_related("author", "client", "session", "appointment")
         .order_by("pk")
     )
     for note in notes:
@@ -79,7 +79,8 @@ def find_cosign_waiting(now: datetime):
             now=now,
             url=url,
             client=client,
-            context={"when": local_day(note.signed_at or now)},
+            # The date of service, as the co-sign queue lists it (not the day signed).
+            context={"when": local_day(note.service_start)},
         )
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from clients.access import Action, Purpose, client_view, owned_view
+from clients.access import Action, Purpose, access_shown, client_view, owned_view
 from clinical.notes import selectors, services
 from clinical.notes.forms import (
     AddendumForm,
@@ -25,6 +25,7 @@ from clinical.notes.forms import (
 )
 from clinical.notes.models import CosignStatus, NoteFormatDefault, NoteKind
 from clinical.notes.services import ATTESTATION, COSIGN_ATTESTATION
+from iop import when
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 from scheduling.models import AppointmentStatus
@@ -53,8 +54,8 @@ def _identity(form):
 # --- Group notes (a facilitator's, from the session's sheet) -----------------------------
 
 
-def _group_context(session, note):
-    rows, absent = selectors.group_note_rows(session, note)
+def _group_context(request, session, note):
+    rows, absent = selectors.group_note_rows(session, note, viewer=request.user)
     return rows, absent, selectors.session_plan(session)
 
 
@@ -94,12 +95,15 @@ def _signing_wait(note, *, verb="signed"):
     return services.signing_not_yet(note, verb=verb)
 
 
-@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
+@owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE, per_client=True)
 def group_note(request, session):
     note = selectors.group_note_for(session)
     if note is not None:
         note.session = session
-    rows, absent, plan = _group_context(session, note)
+    rows, absent, plan = _group_context(request, session, note)
+    # Each client on the page is named, and an attending one's section, objectives and
+    # last plan shown: each client's trail says who read it.
+    access_shown(request, [row.client for row in rows] + [a["client"] for a in absent])
     note_access = _note_access(request, note)
     writer = (
         not session.is_cancelled
@@ -148,8 +152,9 @@ def _autosaved(note, error=None, *, status=200):
     if error:
         html = format_html('<span class="text-danger" role="alert">Not saved: {}</span>', error)
     else:
-        saved = timezone.localtime(note.saved_at)
-        html = format_html('<span class="text-success">Saved {}</span>', saved.strftime("%H:%M:%S"))
+        html = format_html(
+            '<span class="text-success">Saved {}</span>', when.clock(note.saved_at, seconds=True)
+        )
     return HttpResponse(html, status=status)
 
 
@@ -161,7 +166,7 @@ def _form_error_text(form):
 @owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
 def group_autosave(request, session):
     note = selectors.group_note_for(session)
-    rows, absent, plan = _group_context(session, note)
+    rows, absent, plan = _group_context(request, session, note)
     form = _group_form(request, session, note, rows, absent, plan, data=request.POST)
     if not form.is_valid():
         return _autosaved(None, _form_error_text(form), status=400)
@@ -177,7 +182,7 @@ def group_sign(request, session):
     note = selectors.group_note_for(session)
     if note is not None:
         note.session = session
-    rows, _absent = selectors.group_note_rows(session, note)
+    rows, _absent = selectors.group_note_rows(session, note, viewer=request.user)
     return _sign_page(
         request,
         note,
@@ -185,7 +190,7 @@ def group_sign(request, session):
         if note is None or not note.is_signed
         else [],
         back=("notes:group_note", session.public_id),
-        title=f"Sign the group note: {session.group.name}, {session.date:%a %b %-d}",
+        title=f"Sign the group note: {session.group.name}, {when.day(session.starts_at)}",
     )
 
 
@@ -274,7 +279,7 @@ def _sign_page(request, note, *, missing, back, title):
 
 
 def _addendum_page(request, note, *, back):
-    form = AddendumForm(request.POST or None, user=request.user)
+    form = AddendumForm(request.POST or None, user=request.user, note=note)
     if request.method == "POST" and form.is_valid():
         if note is None:
             form.add_error(None, "There is no note yet: an addendum is added to a signed note.")
@@ -283,6 +288,7 @@ def _addendum_page(request, note, *, back):
                 services.addendum_add(
                     note=note,
                     text=form.cleaned_data["text"],
+                    section_client=form.section_client(),
                     actor=request.user,
                     audit=audit_context(request),
                     **_identity(form),
@@ -396,7 +402,8 @@ def appointment_sign(request, appointment):
         note,
         missing=services.note_missing(note) if note is None or not note.is_signed else [],
         back=("notes:appointment_note", appointment.public_id),
-        title=f"Sign the {appointment.get_kind_display().lower()} note",
+        title=f"Sign the {appointment.get_kind_display().lower()} note of "
+        f"{when.day(appointment.starts_at)}",
     )
 
 
@@ -450,7 +457,9 @@ def _cosign_page(request, note):
             apply_validation_error(form, exc)
         else:
             return redirect("dashboard")
-    sections = list(note.sections.select_related("client")) if note.is_group else []
+    sections = selectors.cosign_sections(note)
+    if note.is_group:
+        access_shown(request, [section.client for section in sections])
     return render(
         request,
         "clinical/notes/cosign.html",
@@ -473,7 +482,10 @@ def cosign(request, note):
     return _cosign_page(request, note)
 
 
-@owned_view("clinical.groupnote", purpose=Purpose.CLINICAL)
+# The author's supervisor reads every client's section for SUPERVISION (clients.access:
+# while the co-signature is outstanding and for IOP_SUPERVISION_READ_DAYS after), and
+# each of those clients' trails names the reader.
+@owned_view("clinical.groupnote", purpose=Purpose.SUPERVISION, per_client=True)
 def group_cosign(request, note):
     return _cosign_page(request, note)
 

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from iop import when
+
 __all__ = [
     "CRISIS_LINE",
     "ClientAgreement",
@@ -102,7 +104,7 @@ class TreatmentPlan(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"Treatment plan from {self.created_at:%Y-%m-%d}"
+        return f"Treatment plan from {when.day(self.created_at)}"
 
 
 class TreatmentPlanVersionQuerySet(models.QuerySet):
@@ -147,7 +149,7 @@ class TreatmentPlanVersion(_Version):
         indexes = [models.Index(fields=["client", "is_current"])]
 
     def __str__(self):
-        return f"Treatment plan version {self.number} signed {self.reviewed_on:%Y-%m-%d}"
+        return f"Treatment plan version {self.number} signed {when.day(self.reviewed_on)}"
 
     @property
     def review_due_on(self) -> date:
@@ -173,7 +175,7 @@ class RelapsePreventionPlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
-        return f"Relapse-prevention plan from {self.created_at:%Y-%m-%d}"
+        return f"Relapse-prevention plan from {when.day(self.created_at)}"
 
 
 class RelapsePreventionVersion(_Version):

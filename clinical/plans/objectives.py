@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from clinical.plans.models import TreatmentPlanVersion
+from iop import when
 
 
 def current_objectives(client_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -48,4 +49,4 @@ def _objective_line(objective: dict) -> str:
     target = objective.get("target_on")
     if not target:
         return text
-    return f"{text} (by {date.fromisoformat(target):%b %-d, %Y})"
+    return f"{text} (by {when.day(date.fromisoformat(target))})"

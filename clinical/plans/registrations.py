@@ -56,6 +56,7 @@ def register():
             (Role.CLINICIAN, Role.SUPERVISOR),
             "clinical/plans/dashboard_due.html",
             _plans_due,
+            clients=lambda context: [version.client for version in context["due"]],
         )
     )
 

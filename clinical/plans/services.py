@@ -41,6 +41,7 @@ from clinical.plans.models import (
     TreatmentPlan,
     TreatmentPlanVersion,
 )
+from iop import when
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
@@ -343,7 +344,7 @@ def treatment_plan_review(
             raise ValidationError(
                 {
                     "client_signed_on": "The client's signature precedes the admission "
-                    f"({plan.episode.admitted_on:%d %b %Y})."
+                    f"({when.day(plan.episode.admitted_on)})."
                 }
             )
     plan.versions.filter(is_current=True).update(is_current=False)

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from clients.selectors import primary_clinician_ids
 from clinical.plans.models import TreatmentPlanVersion
+from iop import when
 from iop.notifications.models import Audience
 from iop.notifications.sources import Source, clinic_tz, register, staff_task
 
@@ -43,7 +44,7 @@ def find_plans_due(now: datetime):
                 now=now,
                 url=reverse("plans:treatment", args=[version.client.public_id]),
                 client=version.client.public_id,
-                context={"due": f"{due_on:%a} {due_on.day} {due_on:%b}"},
+                context={"due": when.day(due_on)},
             )
 
 

@@ -22,6 +22,7 @@ from clinical.plans.forms import (
     TreatmentReviewForm,
 )
 from clinical.plans.models import CRISIS_LINE
+from iop import when
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 
@@ -151,7 +152,7 @@ def treatment_review(request, client):
                 messages.success(
                     request,
                     f"Version {version.number} signed; next review due "
-                    f"{version.review_due_on:%b %-d, %Y}.",
+                    f"{when.day(version.review_due_on)}.",
                 )
             return redirect("plans:treatment", client.public_id)
     return render(

@@ -29,6 +29,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django_otp import devices_for_user
 
+from iop import when
 from iop.audit.models import AuditEvent, Outcome
 from iop.audit.services import AuditContext, audit_record
 
@@ -46,10 +47,6 @@ class ReentryLimitReached(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-def _hhmm(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%H:%M")
 
 
 def _run(user, now: datetime) -> tuple[int, datetime | None]:
@@ -170,7 +167,7 @@ def reauthenticate(
         raise ValidationError(
             {
                 field: f"Too many wrong entries: confirming with your {noun} is paused "
-                f"until {_hhmm(until)}. Nothing you enter is checked before then."
+                f"until {when.clock(until)}. Nothing you enter is checked before then."
             }
         )
     if failures < limit:
@@ -183,5 +180,5 @@ def reauthenticate(
         )
     raise ReentryLimitReached(
         f"You were signed out after {failures} wrong entries of your {noun}. Sign in "
-        f"again; confirming with your {noun} is paused until {_hhmm(until)}."
+        f"again; confirming with your {noun} is paused until {when.clock(until)}."
     )

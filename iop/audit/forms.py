@@ -2,6 +2,7 @@ from django import forms
 
 from iop.audit import subjects
 from iop.audit.models import Outcome
+from iop.dates import date_input
 from iop.forms import TextField
 
 
@@ -11,8 +12,8 @@ class AuditFilterForm(forms.Form):
     client = forms.UUIDField(required=False, label="Client id", widget=forms.HiddenInput)
     action = TextField(required=False, help_text="e.g. auth.login, client.view")
     outcome = forms.ChoiceField(required=False, choices=[("", "Any"), *Outcome.choices])
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(required=False, widget=date_input())
+    date_to = forms.DateField(required=False, widget=date_input())
 
     def clean(self):
         cleaned = super().clean()

@@ -5,6 +5,8 @@ import json
 from django.conf import settings
 from django.db import models
 
+from iop import when
+
 GENESIS_HASH = "0" * 64
 
 
@@ -62,7 +64,8 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username or '-'} {self.action} {self.outcome}"
+        at = when.moment(self.at, seconds=True)
+        return f"{at} {self.actor_username or '-'} {self.action} {self.outcome}"
 
     def content(self) -> dict:
         return {

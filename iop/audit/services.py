@@ -1,8 +1,11 @@
-"""The one function that writes the audit trail, and the one that checks it."""
+"""The one writer of the audit trail (one event, or a page's read audit in one append),
+and the one that checks it."""
 
 import io
 import ipaddress
 import threading
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -89,6 +92,41 @@ def _clean_text(value, limit: int) -> str:
     return str(value or "").replace("\x00", "")[:limit]
 
 
+def _event(
+    *,
+    action: str,
+    actor=None,
+    audit: AuditContext | None = None,
+    outcome: str = Outcome.ALLOWED,
+    object_type: str = "",
+    object_id: str = "",
+    client=None,
+    username: str = "",
+    detail: str = "",
+) -> AuditEvent:
+    """One unwritten event. Whatever the input, the row can be written: every text is
+    cut to its column and the address validated, so a hostile header or username
+    cannot drop the audit row."""
+    if audit is not None:
+        actor = actor if actor is not None else audit.actor
+        username = username or audit.username
+    ip_address = audit.ip_address if audit is not None else None
+    client_id = getattr(client, "public_id", client) if client is not None else None
+    return AuditEvent(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_username=_clean_text(
+            username or (actor.get_username() if actor is not None else ""), 150
+        ),
+        action=_clean_text(action, 64),
+        object_type=_clean_text(object_type, 64),
+        object_id=_clean_text(object_id, 64),
+        client_id=client_id,
+        ip_address=valid_ip(ip_address),
+        outcome=outcome,
+        detail=_clean_text(detail, 255),
+    )
+
+
 def audit_record(
     *,
     action: str,
@@ -108,55 +146,195 @@ def audit_record(
     ``client`` is anything with a ``public_id`` (or the UUID itself). ``detail``
     must never carry client data: it is a short machine-like note
     ("reason given", "role=clinician"), not free text from a form.
+    """
+    if audit is None and request is not None:
+        audit = audit_context(request)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
+    event = _event(
+        action=action,
+        actor=actor,
+        audit=audit,
+        outcome=outcome,
+        object_type=object_type,
+        object_id=object_id,
+        client=client,
+        username=username,
+        detail=detail,
+    )
+    _append([event])
+    return event
+
+
+def audit_record_per_client(*, clients, **fields) -> list[AuditEvent]:
+    """One event per client in ``clients``, otherwise alike (``audit_record``'s other
+    arguments): a page that shows several clients' content says so in each client's
+    trail. Chained as ``audit_record`` chains one, under the same lock, in one INSERT
+    whatever the number of clients, so a page's query count does not grow with them.
+    No client, no event."""
+    request = fields.pop("request", None)
+    if fields.get("audit") is None and request is not None:
+        fields["audit"] = audit_context(request)
+    obj = fields.pop("obj", None)
+    if obj is not None:
+        fields.setdefault("object_type", obj._meta.label_lower)
+        fields.setdefault("object_id", str(getattr(obj, "public_id", None) or obj.pk))
+    events = [_event(client=client, **fields) for client in clients]
+    if events:
+        _append(events)
+    return events
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Chain ``events`` onto the trail, in one INSERT whatever their number.
 
     Concurrent writers are serialised on the chain head: on PostgreSQL a
     transaction-scoped advisory lock, elsewhere a process lock (SQLite already
     serialises writers). Without it two writers read the same previous hash and
     fork the chain.
+
+    Inside a caller's transaction no savepoint is taken: the rows commit, or roll
+    back, with what they record, and a failure fails the caller's transaction too.
     """
-    if audit is None and request is not None:
-        audit = audit_context(request)
-    if audit is not None:
-        actor = actor if actor is not None else audit.actor
-        username = username or audit.username
-    ip_address = audit.ip_address if audit is not None else None
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
-    client_id = getattr(client, "public_id", client) if client is not None else None
-    # Whatever the input, the row is written: every text is cut to its column and the
-    # address validated, so a hostile header or username cannot drop the audit row.
-    event = AuditEvent(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_username=_clean_text(
-            username or (actor.get_username() if actor is not None else ""), 150
-        ),
-        action=_clean_text(action, 64),
-        object_type=_clean_text(object_type, 64),
-        object_id=_clean_text(object_id, 64),
-        client_id=client_id,
-        ip_address=valid_ip(ip_address),
-        outcome=outcome,
-        detail=_clean_text(detail, 255),
-    )
     if connection.vendor == "postgresql":
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-            _append(event)
+            _chain_and_insert(events)
     else:
-        with _local_lock, transaction.atomic():
-            _append(event)
-    return event
+        with _local_lock, transaction.atomic(savepoint=False):
+            _chain_and_insert(events)
 
 
-def _append(event: AuditEvent) -> None:
-    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    event.prev_hash = last or GENESIS_HASH
+def _chain_and_insert(events: list[AuditEvent]) -> None:
+    prev = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    prev = prev or GENESIS_HASH
     # Timestamp taken under the lock so that time order and chain order agree.
-    event.at = timezone.now()
-    event.hash = event.compute_hash()
-    event.save(force_insert=True)
+    now = timezone.now()
+    for event in events:
+        event.prev_hash, event.at = prev, now
+        event.hash = prev = event.compute_hash()
+    if len(events) == 1:
+        events[0].save(force_insert=True)  # its id is read back (the audit export's cut)
+        return
+    if connection.vendor != "sqlite":
+        AuditEvent.objects.bulk_create(events)  # one statement whatever the number of rows
+        return
+    # SQLite takes at most 999 parameters a statement, so bulk_create would send a
+    # statement per 83 rows; one prepared statement run for every row is one call.
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    # Names from the model, values as parameters.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        quote(AuditEvent._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    params = [
+        [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+        for event in events
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+# --- Pages that show clients ----------------------------------------------------------
+
+LIST_ACTION = "access.list"
+
+
+def page_name(request) -> str:
+    """The URL name of the page being served (``clients:caseload``), for ``detail``."""
+    match = getattr(request, "resolver_match", None)
+    return (match.view_name if match else "")[:60]
+
+
+def _client_key(client):
+    """A client's public id (a UUID: the hash must see the value as it is read back),
+    from anything with a ``public_id``, the id itself, or another key such as an MRN,
+    which counts a client and is never stored."""
+    value = getattr(client, "public_id", client)
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return value
+
+
+def _distinct(clients) -> list:
+    """Each client once, in the order shown; None (no client) is skipped."""
+    return list(dict.fromkeys(_client_key(c) for c in clients if c is not None))
+
+
+def audit_shown(
+    *,
+    audit: AuditContext,
+    page: str,
+    listed: Iterable = (),
+    clinical: Iterable = (),
+    action: str = LIST_ACTION,
+    actor=None,
+    object_type: str = "",
+    object_id: str = "",
+    detail: str = "",
+) -> int:
+    """The read audit of a page that shows clients, and the one rule for it:
+
+    - one row for the page, naming no client, with the count of the clients it shows
+      (``clients=N``), written even when it shows nobody, so every opening of a list,
+      queue, calendar, dashboard or report is on the trail;
+    - and one ``access.list`` row per client in ``clinical``, naming the client: the
+      page showed clinical content about them (a safety flag, a screen's result or
+      status, a measure, a note's text), so their own trail says who read it.
+      ``listed`` are the clients it shows only by name, MRN and times: the count says
+      how many, and no id is kept.
+
+    ``action`` names the page row (``access.list``; a report's ``report.run``). All the
+    rows go in one append (the chain's lock, the previous hash, one INSERT), so the
+    cost of a page does not grow with its clients. Returns the rows written.
+    """
+    clinical_ids = _distinct(clinical)
+    if any(not isinstance(key, uuid.UUID) for key in clinical_ids):
+        raise ValueError("A client with a row of their own is named by its public id.")
+    shown = set(_distinct(listed)) | set(clinical_ids)
+    note = f"page={page}; clients={len(shown)}; clinical={len(clinical_ids)}"
+    events = [
+        _event(
+            action=action,
+            actor=actor,
+            audit=audit,
+            object_type=object_type,
+            object_id=object_id,
+            detail=f"{note}; {detail}" if detail else note,
+        )
+    ]
+    events += [
+        _event(
+            action=LIST_ACTION,
+            actor=actor,
+            audit=audit,
+            object_type=object_type,
+            object_id=object_id,
+            client=client_id,
+            detail=f"page={page}; clinical",
+        )
+        for client_id in clinical_ids
+    ]
+    _append(events)
+    return len(events)
+
+
+def audit_list(request, *, listed: Iterable = (), clinical: Iterable = (), **page_row) -> int:
+    """``audit_shown`` for the page ``request`` is serving (who, from where, which page)."""
+    return audit_shown(
+        audit=audit_context(request),
+        page=page_name(request),
+        listed=listed,
+        clinical=clinical,
+        **page_row,
+    )
 
 
 def _events_in_id_order(batch_size: int):

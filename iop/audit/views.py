@@ -2,11 +2,12 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from iop.accounts.models import Role
-from iop.audit import subjects
+from iop.audit import services, subjects
 from iop.audit.forms import AuditFilterForm
 from iop.audit.models import AuditEvent
 from iop.audit.services import audit_context, audit_record
 from iop.csvexport import csv_response
+from iop.filters import filter_redirect, posted_values, saved_filter
 from iop.permissions import role_required
 
 PAGE_SIZE = 50
@@ -27,8 +28,14 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _filtered(request):
-    form = AuditFilterForm(request.GET or None)
+# The filter is posted and kept in the session under an opaque id (iop.filters): an
+# MRN in the query string would land in access logs and browser history.
+FILTER_KIND = "audit"
+FILTER_FIELDS = tuple(AuditFilterForm.base_fields)
+
+
+def _filtered(saved):
+    form = AuditFilterForm(saved.data) if saved.data is not None else AuditFilterForm()
     events = AuditEvent.objects.for_listing()
     valid = not form.is_bound or form.is_valid()
     if form.is_bound and valid:
@@ -45,7 +52,20 @@ def _cursor(request, name) -> int | None:
 def audit_list(request):
     """Newest first, paged by id (keyset): no COUNT(*) of a trail that only grows, and
     a page costs the same at a million rows as at fifty."""
-    form, events, valid = _filtered(request)
+    if request.method == "POST":
+        form = AuditFilterForm(request.POST)
+        if not form.is_valid():
+            return render(request, "audit/list.html", {"form": form, "events": []}, status=400)
+        return filter_redirect(
+            request,
+            kind=FILTER_KIND,
+            data=posted_values(request, FILTER_FIELDS),
+            to="audit:list",
+        )
+    saved = saved_filter(request, kind=FILTER_KIND, fields=FILTER_FIELDS)
+    if saved.refusal:
+        return saved.refuse(request, "audit:list")
+    form, events, valid = _filtered(saved)
     before, after = _cursor(request, "before"), _cursor(request, "after")
     if after is not None:
         rows = list(events.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])
@@ -59,12 +79,13 @@ def audit_list(request):
         rows = rows[:PAGE_SIZE]
     if not rows:
         has_older = False
-    described = subjects.describe(event.client_id for event in rows)
+    client = form.cleaned_data.get("client") if form.is_bound and valid else None
+    described = subjects.describe([client, *(event.client_id for event in rows)])
     for event in rows:
         event.subject = described.get(event.client_id)
-    query = request.GET.copy()
-    for name in ("before", "after"):
-        query.pop(name, None)
+    # Each row's client, and the filter's, by MRN and name with what was done and when:
+    # the page's own row counts them (written after the rows were read: not among them).
+    services.audit_list(request, listed=[client, *(event.client_id for event in rows)])
     return render(
         request,
         "audit/list.html",
@@ -73,7 +94,8 @@ def audit_list(request):
             "events": rows,
             "newer_after": rows[0].id if rows and has_newer else None,
             "older_before": rows[-1].id if rows and has_older else None,
-            "query": query.urlencode(),
+            "query": saved.query,
+            "only_client": described.get(client) if client else None,
         },
         status=200 if valid else 400,
     )
@@ -115,7 +137,10 @@ def _export_rows(events):
 def audit_export(request):
     """The filtered trail as CSV, streamed (ONC 170.315(d)(3): the auditor's copy).
     Exporting is itself audited, naming the filters used (not their values)."""
-    form, events, valid = _filtered(request)
+    saved = saved_filter(request, kind=FILTER_KIND, fields=FILTER_FIELDS)
+    if saved.refusal:
+        return saved.refuse(request, "audit:list")
+    form, events, valid = _filtered(saved)
     if not valid:
         return render(request, "audit/list.html", {"form": form, "events": []}, status=400)
     data = form.cleaned_data if form.is_bound else {}

@@ -10,6 +10,11 @@ class Channel(models.TextChoices):
     IN_APP = "in_app", "In-app"
 
 
+# The codes the app writes when it cancels a message that is no longer needed: a task
+# whose item is done, a reminder of a cancelled session, a message after an opt-out.
+APP_CANCELS = frozenset({"resolved", "subject-cancelled", "opt-out"})
+
+
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending"
@@ -117,3 +122,11 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.channel} message {self.pk} ({self.status})"
+
+    @property
+    def retryable(self) -> bool:
+        """Failed, or cancelled by a person; not cancelled by the app because it is no
+        longer needed (see ``APP_CANCELS``)."""
+        if self.status == OutboxStatus.FAILED:
+            return True
+        return self.status == OutboxStatus.CANCELLED and self.last_error not in APP_CANCELS

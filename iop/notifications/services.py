@@ -336,10 +336,17 @@ def _publish(message_id: int) -> None:
 
 @transaction.atomic
 def outbox_retry(*, message: OutboxMessage, actor, audit: AuditContext | None = None):
-    """A failed (or cancelled) message goes back to pending, sent by the next sweep."""
+    """A failed message, or one a person cancelled, goes back to pending, sent by the
+    next sweep. What the app cancelled for a reason stays cancelled: a task closed
+    because its item is done, a reminder for a cancelled session, a message to a
+    client who opted out."""
     message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
-    if message.status not in (OutboxStatus.FAILED, OutboxStatus.CANCELLED):
-        raise ValidationError("Only a failed or cancelled message can be retried.")
+    if not message.retryable:
+        raise ValidationError(
+            "Only a failed message, or one cancelled by staff, can be retried."
+            if message.status != OutboxStatus.CANCELLED
+            else "This message was cancelled because it is no longer needed; it cannot be retried."
+        )
     message.status = OutboxStatus.PENDING
     message.scheduled_for = timezone.now()
     message.attempts = 0

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from iop import when
+
 
 @dataclass(frozen=True)
 class Planned:
@@ -184,5 +186,5 @@ def staff_task(
 
 
 def local_day(moment: datetime) -> str:
-    local = moment.astimezone(clinic_tz())
-    return f"{local:%a} {local.day} {local:%b}"
+    """The clinic's day of a moment, as every page writes a day (iop.when)."""
+    return when.day(moment.astimezone(clinic_tz()))

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from iop.accounts.models import Role
-from iop.audit.services import audit_context, audit_record
+from iop.audit.services import audit_context, audit_list
 from iop.notifications.forms import OutboxActionForm, OutboxFilterForm, TaskDoneForm
 from iop.notifications.models import Channel, OutboxMessage, OutboxStatus
 from iop.notifications.services import outbox_cancel, outbox_retry, task_mark_done
@@ -54,9 +54,14 @@ def outbox_list(request):
         }
         for status, label in OutboxStatus.choices
     ]
-    audit_record(
+    rows = list(messages_qs[:PAGE_SIZE])
+    failed = list(OutboxMessage.objects.filter(status=OutboxStatus.FAILED).order_by("-id")[:20])
+    # A client message shows its recipient (a number or address) and its words: the
+    # page's row counts the clients they go to.
+    audit_list(
+        request,
+        listed=[m.client for m in (*rows, *failed) if m.client],
         action="outbox.view",
-        audit=audit_context(request),
         object_type="notifications.outbox",
         detail="filters=" + ",".join(sorted(k for k, v in filters.items() if v)),
     )
@@ -67,10 +72,8 @@ def outbox_list(request):
             "form": form,
             "table": table,
             "channels": Channel.labels,
-            "rows": list(messages_qs[:PAGE_SIZE]),
-            "failed": list(
-                OutboxMessage.objects.filter(status=OutboxStatus.FAILED).order_by("-id")[:20]
-            ),
+            "rows": rows,
+            "failed": failed,
         },
         status=200 if valid else 400,
     )
@@ -89,8 +92,11 @@ def outbox_action(request):
     try:
         service(message=message, actor=request.user, audit=audit_context(request))
     except ValidationError as exc:
+        # The page again, with why, as a 400: nothing changed.
         messages.error(request, " ".join(exc.messages))
-        return redirect("notifications:outbox")
+        response = outbox_list(request)
+        response.status_code = 400
+        return response
     messages.success(request, "Done.")
     return redirect("notifications:outbox")
 
@@ -134,6 +140,9 @@ def task_list(request):
                 "url": task.refs.get("url", "") if may_open else "",
             }
         )
+    # A task names a client beside what is clinically due for them (a screen to follow
+    # up, a measure, a note to sign, a plan to review): a row on each named client's trail.
+    audit_list(request, clinical=list(openable))
     order = {key: i for i, key in enumerate(SOURCES)}
     return render(
         request,

@@ -30,6 +30,12 @@ class Report:
     description: str = ""
     # Ranges longer than this run as a background task with a progress bar.
     inline_days: int = 92
+    # For the read audit: clients(result) -> the clients a run shows (public ids, or
+    # MRNs when only their count is kept), from "rows" (a CSV) or the page's result.
+    clients: Callable | None = None
+    # True when it shows clinical content about each of them (a screen's result):
+    # each then gets an access row of their own, so ``clients`` gives public ids.
+    clinical: bool = False
 
 
 REPORTS: dict[str, Report] = {}

@@ -16,7 +16,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
-from iop.audit.services import AuditContext, audit_record
+from iop.audit.services import AuditContext, audit_record, audit_shown
 from iop.csvexport import csv_lines
 from iop.reports.models import ReportRun, RunStatus
 from iop.reports.registry import REPORTS, Report
@@ -41,17 +41,35 @@ def _filters_detail(filters: dict) -> str:
     return ";".join(f"{k}={v}" for k, v in sorted(filters.items()))
 
 
+def _audit_result(*, action: str, report: Report, result: dict, audit: AuditContext, **row):
+    """A run's read audit, by the one rule for pages that show clients
+    (``audit_shown``): the run's row with the count of its clients, and one access row
+    per client when the report shows clinical content about each."""
+    shown = list(report.clients(result)) if report.clients is not None else []
+    audit_shown(
+        audit=audit,
+        page=f"report:{report.key}",
+        action=action,
+        listed=() if report.clinical else shown,
+        clinical=shown if report.clinical else (),
+        **row,
+    )
+
+
 def report_ran(
-    *, report: Report, filters: dict, actor, rows: int, fmt: str, audit: AuditContext | None = None
+    *, report: Report, filters: dict, actor, result: dict, fmt: str, audit: AuditContext
 ) -> None:
-    """Audit a report run inline (page, print, CSV): who, which report, which filters."""
-    audit_record(
+    """Audit a report run inline (page, print, CSV): who, which report, which filters,
+    and which clients it showed."""
+    _audit_result(
         action="report.run",
+        report=report,
+        result=result,
         actor=actor,
         audit=audit,
         object_type="reports.report",
         object_id=report.key,
-        detail=f"format={fmt}; rows={rows}; {_filters_detail(filters)}",
+        detail=f"format={fmt}; rows={len(result['rows'])}; {_filters_detail(filters)}",
     )
 
 
@@ -162,10 +180,15 @@ def report_run_execute(*, run_id: int) -> str:
         row_count=len(result["rows"]),
         finished_at=timezone.now(),
     )
-    audit_record(
+    # The file is its owner's to download (``report.download`` names the run): its
+    # clients are on the trail from here, with the run's id.
+    _audit_result(
         action="report.complete",
+        report=report,
+        result=result,
         audit=AuditContext.system("run_report"),
-        obj=run,
+        object_type=run._meta.label_lower,
+        object_id=str(run.public_id),
         detail=f"rows={len(result['rows'])}",
     )
     return "done"

@@ -62,7 +62,7 @@ def report_page(request, key, *, printing=False):
         report=report,
         filters=filters,
         actor=request.user,
-        rows=len(result["rows"]),
+        result=result,
         fmt="print" if printing else "page",
         audit=audit_context(request),
     )
@@ -106,7 +106,7 @@ def report_csv(request, key):
         report=report,
         filters=filters,
         actor=request.user,
-        rows=len(result["rows"]),
+        result=result,
         fmt="csv",
         audit=audit_context(request),
     )

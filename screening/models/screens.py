@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from iop import when
 from screening import rules
 from screening.rules import AnalyteOutcome, Confirmation, Outcome, Validity
 
@@ -114,7 +115,7 @@ class UrineScreen(models.Model):
         indexes = [models.Index(fields=["client", "collected_at"])]
 
     def __str__(self):
-        return f"Urine screen {self.collected_at:%Y-%m-%d}"
+        return f"Urine screen {when.moment(self.collected_at)}"
 
     @property
     def outcome_label(self) -> str:
@@ -238,7 +239,7 @@ class BreathTest(models.Model):
         indexes = [models.Index(fields=["client", "tested_at"])]
 
     def __str__(self):
-        return f"Breath test {self.tested_at:%Y-%m-%d %H:%M}"
+        return f"Breath test {when.moment(self.tested_at)}"
 
     @property
     def outcome_label(self) -> str:
@@ -328,8 +329,50 @@ class ScreenFollowUp(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_reason_display()} of {self.occurred_on:%Y-%m-%d}"
+        return f"{self.get_reason_display()} of {when.day(self.occurred_on)}"
 
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+    @property
+    def kind_label(self) -> str:
+        """What the follow-up is about, said without a result: shown to whoever sees
+        the follow-up at all."""
+        if self.reason == FollowUpReason.MISSED_RANDOM:
+            return "Missed random test"
+        if self.reason == FollowUpReason.REFUSED:
+            return "Refused test"
+        return "Urine screen" if self.urine_screen_id else "Breath test"
+
+    def findings(self) -> str:
+        """The result behind it, for pages behind CLINICAL only: a urine screen's
+        unexpected positives (or every positive, for an EtG/EtS review) with their
+        values, a breath test's BAC (the confirmation governs). Reads the screen's
+        results: prefetch ``urine_screen__results__analyte`` for a list."""
+        if self.reason in (FollowUpReason.MISSED_RANDOM, FollowUpReason.REFUSED):
+            return ""
+        if self.breath_test_id:
+            test = self.breath_test
+            if test.confirm_bac is not None:
+                return f"BAC {test.confirm_bac} on confirmation"
+            return f"BAC {test.bac}"
+        if self.reason in (FollowUpReason.DILUTE, FollowUpReason.SUBSTITUTED):
+            return ""
+        shown = []
+        for result in self.urine_screen.results.all():
+            wanted = (
+                result.unexpected
+                if self.reason == FollowUpReason.UNEXPECTED_POSITIVE
+                else (result.is_positive and result.alcohol_marker)
+            )
+            if wanted:
+                value = (
+                    result.confirmed_value if result.confirmed_value is not None else result.value
+                )
+                shown.append(
+                    f"{result.analyte.name} {value} ng/mL"
+                    if value is not None
+                    else result.analyte.name
+                )
+        return ", ".join(sorted(shown))

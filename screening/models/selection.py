@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from iop import when
+
 __all__ = ["RandomSelection", "SelectionRun", "SelectionStatus"]
 
 
@@ -22,7 +24,7 @@ class SelectionRun(models.Model):
         ordering = ["-date"]
 
     def __str__(self):
-        return f"Random selection of {self.date:%Y-%m-%d}"
+        return f"Random selection of {when.day(self.date)}"
 
 
 class SelectionStatus(models.TextChoices):
@@ -70,7 +72,7 @@ class RandomSelection(models.Model):
         indexes = [models.Index(fields=["date", "status"])]
 
     def __str__(self):
-        return f"Random test {self.date:%Y-%m-%d}"
+        return f"Random test {when.day(self.date)}"
 
     @property
     def notice_pending(self) -> bool:

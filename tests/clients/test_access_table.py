@@ -3,6 +3,9 @@ chart's sections agree, because all three ask clients/access.py.
 
 Mutations this table catches (issue 8): giving facilitators EDIT, or letting a
 supervisor read through any supervisee grant instead of the chart permission.
+SUPERVISION (issue 18): the facilitator wrote a group note with the client's section,
+waiting for co-signature; their supervisor reads that section through SUPERVISION and
+through nothing else (no chart), the primary's supervisor, with no such note, does not.
 """
 
 from datetime import timedelta
@@ -16,20 +19,25 @@ from django.utils import timezone
 from clients import services
 from clients.access import Purpose, client_access, clients_for, get_client_for_user
 from clients.models import EmergencyAccess
+from clinical.notes.models import CosignStatus
 from iop.audit.models import AuditEvent
+from scheduling import services as scheduling
 from tests.clients.factories import EpisodeFactory, with_care_team
+from tests.clinical.notes_factories import signed_group_note
 from tests.iop.factories import UserFactory
+from tests.scheduling.factories import GroupFactory, started_session
 
 pytestmark = pytest.mark.django_db
 
-C, K, E, M, A = (
+C, K, E, M, A, S = (
     Purpose.CHART,
     Purpose.CLINICAL,
     Purpose.EDIT,
     Purpose.MANAGE,
     Purpose.ATTENDANCE,
+    Purpose.SUPERVISION,
 )
-PURPOSES = (C, K, E, M, A)
+PURPOSES = (C, K, E, M, A, S)
 
 # Who holds which purpose on the client (the table the tests assert).
 TABLE = {
@@ -39,10 +47,11 @@ TABLE = {
     "facilitator only": {A},
     "prescriber": {C, K, E, A},
     "supervisor of the primary": {C, K},
-    "supervisor of a facilitator only": set(),
+    # The facilitator's group note with the client's section waits for co-signature.
+    "supervisor of a facilitator only": {S},
     "supervisor of nobody there": set(),
     "break the glass": {C, K},
-    "admin": {C, K, E, M, A},
+    "admin": {C, K, E, M, A, S},
 }
 
 
@@ -56,11 +65,23 @@ def people(db):
     primary.clinical_supervisor = sup_primary
     primary.save()
     facilitator.clinical_supervisor = sup_facil
+    facilitator.requires_cosign = True
     facilitator.save()
     client = EpisodeFactory().client
     with_care_team(client, registrar, "intake", actor=registrar)
     with_care_team(client, primary, "primary", actor=registrar)
     with_care_team(client, facilitator, "facilitator", actor=registrar)
+    # The facilitator's group note, the client's section in it, waiting for sup2.
+    group = GroupFactory(facilitator=facilitator)
+    scheduling.enrollment_create(
+        client=client, group=group, start_on=timezone.localdate(), actor=registrar
+    )
+    session = started_session(group)
+    scheduling.attendance_record(
+        session=session, client=client, status="present", minutes=None, actor=facilitator
+    )
+    note = signed_group_note(session, [client], facilitator)
+    assert note.cosign_status == CosignStatus.PENDING
     prescriber = UserFactory(username="presc", roles=["medical"])
     with_care_team(client, prescriber, "prescriber", actor=registrar)
     glass = UserFactory(username="glass", roles=["clinician"])

@@ -17,6 +17,7 @@ from clients.models import (
     Disclosure,
     RecipientType,
 )
+from iop import when
 from tests.clients.factories import ConsentFactory, EpisodeFactory, with_care_team
 
 pytestmark = pytest.mark.django_db
@@ -468,11 +469,11 @@ def test_printable_consent_shows_every_2_31_element(chart, clinician, client_as)
         "recipient": "State Physician Health Program",
         "purpose": "Monitoring of return to practice",
         "right to revoke": "You may revoke this consent in writing to the privacy officer.",
-        "expiry date": f"{_days(365):%B} {_days(365).day}, {_days(365).year}",
+        "expiry date": when.day(_days(365)),
         "expiry event": END_OF_TREATMENT,
         "signature": "Jordan Whitfield",
         "signer's authority": "Authorised representative",
-        "date signed": f"{consent.signed_on:%B} {consent.signed_on.day}, {consent.signed_on.year}",
+        "date signed": when.day(consent.signed_on),
     }
     missing = [name for name, text in elements.items() if text not in body]
     assert missing == []

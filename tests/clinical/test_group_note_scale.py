@@ -1,6 +1,7 @@
 """The group note form at clinic scale (issue 13): its roster is read by key, not by
 reading every client in the clinic, and each attending client's "last plan" is the
-plan of their latest signed note, group or individual."""
+plan of their latest signed note, group or individual, for a viewer holding CLINICAL
+on the client; of their latest group note for a facilitator who does not (issue 18)."""
 
 import json
 from datetime import time, timedelta
@@ -13,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinical.notes import services
+from clinical.notes.selectors import group_note_rows
 from scheduling import services as scheduling
 from scheduling.models import local_datetime
-from tests.clients.factories import ClientFactory
+from tests.clients.factories import ClientFactory, with_care_team
 from tests.clinical.notes_factories import (
     complete_content,
     group_session,
@@ -68,21 +70,23 @@ def _past_session(group, days_ago):
     return GroupSessionFactory(group=group, date=timezone.localdate() - timedelta(days=days_ago))
 
 
-def _sign_individual(client, clinician, plan, *, at):
+def _sign_individual(client, clinician, plan, *, at, kind="individual"):
     """An individual note, signed now, for a session yesterday at ``at`` local time:
     a fixed hour, away from the group's daily evening slot whenever the test runs."""
     start = local_datetime(timezone.localdate() - timedelta(days=1), at)
     appointment = scheduling.appointment_book(
         client=client,
         clinician=clinician,
-        kind="individual",
+        kind=kind,
         starts_at=start,
         ends_at=start + timedelta(minutes=50),
         actor=clinician,
     )
-    note = services.appointment_note_save(
-        appointment=appointment, content=individual_content(appointment, plan=plan), actor=clinician
+    body = {"subjective": "Cravings in the evening.", "assessment": "Engaged."}
+    content = individual_content(
+        appointment, plan=plan, **({"body": body} if kind == "medication" else {})
     )
+    note = services.appointment_note_save(appointment=appointment, content=content, actor=clinician)
     return services.note_sign(note=note, actor=clinician, password=PASSWORD)
 
 
@@ -132,3 +136,53 @@ def test_each_clients_last_plan_is_from_their_latest_signed_note_of_either_kind(
     assert unescape(by_name[ana]) == "Ana's group plan"
     assert unescape(by_name[ben]) == "Ben's individual plan"
     assert by_name[cy] == "none yet"
+
+
+def _last_plan_shown(http, session) -> str:
+    response = http.get(reverse("notes:group_note", args=[session.public_id]))
+    assert response.status_code == 200
+    [line] = [
+        line for line in response.content.decode().splitlines() if 'data-testid="last-plan"' in line
+    ]
+    return unescape(line.split("Last plan:", 1)[1].split("<", 1)[0].strip())
+
+
+def test_a_facilitator_without_clinical_access_sees_the_plan_of_group_notes_only(
+    clinician, other_clinician, medical_user, admin_user, client_as
+):
+    """Bob facilitates the group and is on no care team (attendance only): another
+    clinician's later medication note is not his to read, so Ana's last plan for him is
+    her last group note's. Alice, her primary clinician and a co-facilitator, holds
+    CLINICAL and sees the latest of any kind."""
+    session, (ana,), _ = group_session(
+        other_clinician, admin_user, 1, names=["Ana"], care_team=False
+    )
+    session.group.facilitators.add(clinician)
+    with_care_team(ana, clinician)
+    with_care_team(ana, medical_user, "prescriber")
+    earlier = _past_session(session.group, days_ago=2)
+    scheduling.attendance_record(
+        session=earlier, client=ana, status="present", minutes=None, actor=other_clinician
+    )
+    group_note = services.group_note_save(
+        session=earlier,
+        content=complete_content(earlier),
+        sections={ana: section(ana, plan="Ana's group plan")},
+        actor=other_clinician,
+    )
+    services.note_sign(note=group_note, actor=other_clinician, password=PASSWORD)
+    _sign_individual(ana, medical_user, "start naltrexone 50 mg", at=time(9), kind="medication")
+
+    bobs = client_as(other_clinician)
+    assert _last_plan_shown(bobs, session) == "Ana's group plan"
+    assert (
+        "naltrexone"
+        not in bobs.get(reverse("notes:group_note", args=[session.public_id])).content.decode()
+    )
+    assert _last_plan_shown(client_as(clinician), session) == "start naltrexone 50 mg"
+    # The selector, asked for an admin (every purpose) and for no one in particular.
+    for viewer in (admin_user, None):
+        [row], _ = group_note_rows(session, None, viewer=viewer)
+        assert row.last_plan == "start naltrexone 50 mg"
+    [row], _ = group_note_rows(session, None, viewer=other_clinician)
+    assert row.last_plan == "Ana's group plan"

@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from clinical.notes import services
 from clinical.notes.models import CosignStatus, NoteStatus, ProgressNote
+from iop import when
 from iop.audit.models import AuditEvent
 from scheduling import services as scheduling
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.clinical.notes_factories import complete_content, individual_content, section
-from tests.clock import FALL_BACK, SPRING_FORWARD, TUESDAY, at
+from tests.clock import FALL_BACK, SPRING_FORWARD, TUESDAY, at, shown
 from tests.iop.factories import PASSWORD
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory
 
@@ -71,7 +72,7 @@ def test_a_group_note_is_drafted_once_the_session_has_begun(tuesday, clinician, 
     with pytest.raises(ValidationError) as refusal:
         _draft(session, client, clinician)
     assert refusal.value.messages == [
-        "This session begins at 18:00: its note is written once it has begun."
+        f"This session begins at {shown('18:00')}: its note is written once it has begun."
     ]
     assert not ProgressNote.objects.exists()
     time_machine.move_to(at(TUESDAY, "18:01"), tick=False)
@@ -97,7 +98,9 @@ def test_a_note_is_signed_only_after_its_end(clinician, admin_user, time_machine
     time_machine.move_to(minute_before, tick=False)
     with pytest.raises(ValidationError) as refusal:
         _sign(note, clinician)
-    assert refusal.value.messages == [f"This note can be signed from {end}, its recorded time out."]
+    assert refusal.value.messages == [
+        f"This note can be signed from {shown(end)}, its recorded time out."
+    ]
     note.refresh_from_db()
     assert note.status == NoteStatus.DRAFT
     time_machine.move_to(at(day, end) + timedelta(minutes=1), tick=False)
@@ -112,7 +115,7 @@ def test_a_session_that_ended_early_is_signed_after_its_recorded_time_out(
     session, client = tuesday
     note = _draft(session, client, clinician, time_out=time(20, 30))
     time_machine.move_to(at(TUESDAY, "20:29"), tick=False)
-    with pytest.raises(ValidationError, match="from 20:30, its recorded time out"):
+    with pytest.raises(ValidationError, match=f"from {shown('20:30')}, its recorded time out"):
         _sign(note, clinician)
     time_machine.move_to(at(TUESDAY, "20:31"), tick=False)
     assert _sign(note, clinician).status == NoteStatus.SIGNED
@@ -124,7 +127,7 @@ def test_a_time_out_after_the_scheduled_end_is_not_in_the_future_when_signed(
     session, client = tuesday
     note = _draft(session, client, clinician, time_out=time(21, 20))
     time_machine.move_to(at(TUESDAY, "21:19"), tick=False)  # the session is over, on paper
-    with pytest.raises(ValidationError, match="from 21:20, its recorded time out"):
+    with pytest.raises(ValidationError, match=f"from {shown('21:20')}, its recorded time out"):
         _sign(note, clinician)
     time_machine.move_to(at(TUESDAY, "21:21"), tick=False)
     assert _sign(note, clinician).status == NoteStatus.SIGNED
@@ -137,8 +140,8 @@ def test_a_time_out_before_the_session_began_is_refused(tuesday, clinician, time
     with pytest.raises(ValidationError) as refusal:
         _sign(note, clinician)
     assert refusal.value.messages == [
-        "The time out (09:30) is not after the session began (18:00): correct it before the "
-        "note is signed."
+        f"The time out ({shown('09:30')}) is not after the session began "
+        f"({shown('18:00')}): correct it before the note is signed."
     ]
 
 
@@ -148,7 +151,7 @@ def test_a_refused_signature_checks_no_password(tuesday, clinician, time_machine
     session, client = tuesday
     note = _draft(session, client, clinician)
     time_machine.move_to(at(TUESDAY, "20:59"), tick=False)
-    with pytest.raises(ValidationError, match="can be signed from 21:00"):
+    with pytest.raises(ValidationError, match=f"can be signed from {shown('21:00')}"):
         _sign(note, clinician, password="wrong")
     assert not AuditEvent.objects.filter(action__in=["note.sign", "auth.reentry"]).exists()
 
@@ -182,7 +185,9 @@ def test_an_appointment_ending_at_23_59_is_signed_after_midnight(clinician, time
     time_machine.move_to(at(TUESDAY, "23:58"), tick=False)
     with pytest.raises(ValidationError) as refusal:
         _sign(note, clinician)
-    assert refusal.value.messages == ["This note can be signed from 23:59, its recorded time out."]
+    assert refusal.value.messages == [
+        f"This note can be signed from {shown('23:59')}, its recorded time out."
+    ]
     # A minute after the end is the next day: the time out is of the appointment's day.
     time_machine.move_to(at(wednesday, "00:00"), tick=False)
     assert _sign(note, clinician).status == NoteStatus.SIGNED
@@ -200,13 +205,16 @@ def test_the_sign_page_says_when_signing_opens_and_refuses_a_forged_post(
     time_machine.move_to(at(TUESDAY, "20:59"), tick=False)
     http = client_as(clinician)
     page = http.get(url).content.decode()
-    assert "This note can be signed from 21:00, its recorded time out." in page
+    assert f"This note can be signed from {shown('21:00')}, its recorded time out." in page
     assert 'name="password"' not in page
     note_page = http.get(reverse("notes:group_note", args=[session.public_id])).content.decode()
-    assert "This note can be signed from 21:00" in note_page
+    assert f"This note can be signed from {shown('21:00')}" in note_page
     forged = http.post(url, {"password": PASSWORD})
     assert forged.status_code == 400
-    assert "This note can be signed from 21:00, its recorded time out." in forged.content.decode()
+    assert (
+        f"This note can be signed from {shown('21:00')}, its recorded time out."
+        in forged.content.decode()
+    )
     assert ProgressNote.objects.get().status == NoteStatus.DRAFT
 
     time_machine.move_to(at(TUESDAY, "21:01"), tick=False)
@@ -224,7 +232,9 @@ def test_the_group_note_page_before_the_session_says_when_it_opens(
     time_machine.move_to(at(TUESDAY, "17:50"), tick=False)
     http = client_as(clinician)
     page = http.get(reverse("notes:group_note", args=[session.public_id])).content.decode()
-    assert "This session begins at 18:00: its note is written once it has begun." in page
+    assert (
+        f"This session begins at {shown('18:00')}: its note is written once it has begun." in page
+    )
     assert 'id="note-form"' not in page
     assert reverse("notes:session_plan", args=[session.public_id]) in page  # planned before
     autosave = http.post(
@@ -254,7 +264,7 @@ def test_a_cosignature_waits_for_the_end_too(
     _sign(note, clinician)
 
     time_machine.move_to(end - timedelta(minutes=1), tick=False)
-    wait = f"This note can be co-signed from {end:%H:%M}, its recorded time out."
+    wait = f"This note can be co-signed from {when.clock(end)}, its recorded time out."
     with pytest.raises(ValidationError) as refusal:
         services.note_cosign(note=note, actor=supervisor, password=PASSWORD)
     assert refusal.value.messages == [wait]

@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clinical.notes.models import GroupNoteSection, ProgressNote
-from clinical.notes.services import ATTESTATION, group_note_save
+from clinical.notes.models import Addendum, GroupNoteSection, ProgressNote, service_start
+from clinical.notes.selectors import chart_notes
+from clinical.notes.services import ADDENDUM_ATTESTATION, ATTESTATION, group_note_save
 from scheduling.models import Appointment, GroupSession, local_datetime
 from tests.clients.factories import ClientFactory
 from tests.clinical.notes_factories import (
@@ -20,13 +21,15 @@ from tests.clinical.notes_factories import (
     group_session,
     modality,
     section,
+    signed_group_note,
 )
 from tests.scheduling.factories import GroupFactory
 
 pytestmark = pytest.mark.django_db
 
 # Every page: the session row, the user with their roles, their authenticator devices (3);
-# the access row: savepoint, chain lock, chain head, insert, release (5 on PostgreSQL).
+# the access rows, one per client shown in one INSERT: savepoint, chain lock, chain head,
+# insert, release (5 on PostgreSQL).
 # The group note page adds: the session with its group (1) and the facilitator check
 # of the access path (1); the note with author, modality and topic (1), its sections
 # with their clients and its addenda (2); the roster with each client's last plan (1)
@@ -172,7 +175,7 @@ def test_the_notes_timeline_does_not_grow_with_the_chart(
 def test_the_charts_notes_are_found_by_index_not_by_reading_every_note(clinician):
     """Issue 13: "client = x OR id IN (x's sections)" cannot be answered from an index,
     so PostgreSQL read every note in the clinic for each chart. The chart's notes are
-    now the UNION of two index lookups, the newest picked by primary key: no note of
+    now the UNION of two index lookups, the newest picked among those ids: no note of
     another client is read and filtered out."""
     import json
 
@@ -202,5 +205,83 @@ def test_the_charts_notes_are_found_by_index_not_by_reading_every_note(clinician
     ]
     mine = set(ProgressNote.objects.filter(client=client).values_list("pk", flat=True))
     mine |= set(GroupNoteSection.objects.filter(client=client).values_list("note_id", flat=True))
-    newest = ProgressNote.objects.filter(pk__in=mine).order_by("-created_at")
+    # The newest by date of service (not by when written).
+    newest = ProgressNote.objects.filter(pk__in=mine).order_by(service_start().desc(), "-pk")
     assert [n.pk for n in notes] == list(newest.values_list("pk", flat=True)[:4])
+
+
+def _addenda(other, clinician):
+    """On each group note ``other`` is in: an addendum to the narrative and one to each
+    client's section (the chart's client and ``other``)."""
+    now = timezone.now()
+    notes = list(ProgressNote.objects.filter(sections__client=other))
+    sections = GroupNoteSection.objects.filter(note__in=notes)
+    signed = {"author": clinician, "signed_at": now, "attestation": ADDENDUM_ATTESTATION}
+    Addendum.objects.bulk_create(
+        [Addendum(note=n, text="Narrative addendum.", **signed) for n in notes]
+        + [
+            Addendum(note_id=s.note_id, section=s, text=f"{s.client_id} section addendum", **signed)
+            for s in sections
+        ]
+    )
+
+
+def test_section_addenda_stay_on_their_own_chart_in_the_same_queries(
+    clinician, client_as, django_assert_max_num_queries
+):
+    """The chart's one addenda query brings the narrative's addenda and this client's
+    sections' only: another client's section addendum never leaves the database, and
+    the count does not grow with the chart or its addenda."""
+    client = client_with_team(clinician)
+    http = client_as(clinician)
+    timeline = reverse("notes:client_notes", args=[client.public_id])
+    chart = reverse("clients:chart", args=[client.public_id])
+    others = [_notes_for(client, clinician, 10)]
+    _addenda(others[0], clinician)
+    counts = {10: (_count(http, timeline)[0], _count(http, chart)[0])}
+    others.append(_notes_for(client, clinician, 190))
+    _addenda(others[1], clinician)
+    timeline_queries, response = _count(http, timeline)
+    chart_queries, chart_response = _count(http, chart)
+    counts[200] = (timeline_queries, chart_queries)
+    html = response.content.decode()
+    assert html.count("Narrative addendum.") == 100  # one per group note
+    assert html.count(f"{client.pk} section addendum") == 100
+    for other in others:
+        assert f"{other.pk} section addendum" not in html
+        assert f"{other.pk} section addendum" not in chart_response.content.decode()
+    # Not only hidden by the page: the chart's query never loads them.
+    own_sections = set(GroupNoteSection.objects.filter(client=client).values_list("pk", flat=True))
+    loaded = {a.section_id for note in chart_notes(client) for a in note.addenda.all()}
+    assert None in loaded and loaded - {None} <= own_sections
+    with django_assert_max_num_queries(TIMELINE_QUERIES):
+        http.get(timeline)
+    print(f"notes timeline with addenda (page, chart): 10 notes={counts[10]}, 200={counts[200]}")
+    assert counts[10] == counts[200]
+
+
+def test_a_signed_group_notes_addenda_add_no_query_per_client(
+    clinician, supervisor, admin_user, client_as, django_assert_max_num_queries
+):
+    """The group note page (read, or printed) and the co-sign page place each addendum
+    under the narrative or its section from the addenda loaded once."""
+    counts = {}
+    for size in (2, 12):
+        session, present, _ = group_session(clinician, admin_user, size)
+        note = signed_group_note(session, present, clinician)
+        _addenda(present[0], clinician)
+        note_page = _count(client_as(clinician), _group_note_url(session))
+        cosign_page = _count(
+            client_as(supervisor), reverse("notes:group_cosign", args=[note.public_id])
+        )
+        for _queries, response in (note_page, cosign_page):
+            html = response.content.decode()
+            assert html.count('data-testid="section-addendum"') == size
+            assert html.count("Narrative addendum.") == 1
+        counts[size] = (note_page[0], cosign_page[0])
+        http = client_as(clinician)
+        http.get(_group_note_url(session))  # the first request after signing in
+        with django_assert_max_num_queries(GROUP_NOTE_QUERIES):
+            http.get(_group_note_url(session))
+    print(f"signed group note (page, co-sign): 2 clients={counts[2]}, 12 clients={counts[12]}")
+    assert counts[2] == counts[12]

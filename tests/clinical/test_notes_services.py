@@ -6,7 +6,7 @@ from datetime import time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -320,6 +320,106 @@ def test_a_returned_note_stays_signed_and_an_addendum_sends_it_back(group, clini
     note = services.note_return(note=note, comment="Add the SI follow-up.", actor=supervisor)
     assert (note.status, note.cosign_status) == (NoteStatus.SIGNED, CosignStatus.RETURNED)
     services.addendum_add(note=note, text="Follow-up done.", actor=clinician, password=PASSWORD)
+    note.refresh_from_db()
+    assert note.cosign_status == CosignStatus.PENDING
+
+
+def test_a_section_addendum_enters_only_that_clients_record(group, clinician):
+    """A group note's addendum adds to one client's section or to the narrative; each
+    enters exactly the records it is shown in, and each of those records' trails."""
+    session, present, _ = group
+    note = signed_group_note(session, present, clinician)
+    first = present[0]
+    to_section = services.addendum_add(
+        note=note,
+        text="Called after group: sponsor found.",
+        section_client=first,
+        actor=clinician,
+        password=PASSWORD,
+    )
+    to_narrative = services.addendum_add(
+        note=note, text="Room changed mid-session.", actor=clinician, password=PASSWORD
+    )
+    assert to_section.section == note.sections.get(client=first)
+    assert to_narrative.section is None
+    rows = AuditEvent.objects.filter(action="note.addendum")
+    assert sorted(
+        rows.filter(object_id=str(to_section.public_id)).values_list("client_id", flat=True)
+    ) == [first.public_id]
+    assert sorted(
+        rows.filter(object_id=str(to_narrative.public_id)).values_list("client_id", flat=True)
+    ) == sorted(c.public_id for c in present)
+    assert set(rows.values_list("detail", flat=True)) == {
+        "kind=group; to=section",
+        "kind=group; to=note",
+    }
+
+
+def test_an_addendum_to_a_client_without_a_section_is_refused_before_the_password(
+    group, clinician, admin_user
+):
+    session, present, absent = group
+    note = signed_group_note(session, present, clinician)
+    other_session, other_present, _ = group_session(clinician, admin_user, 1)
+    signed_group_note(other_session, other_present, clinician)
+    for client in (absent[0], other_present[0], client_with_team(clinician)):
+        with pytest.raises(ValidationError) as refused:
+            # A wrong password too: the choice is refused first, no attempt is spent.
+            services.addendum_add(
+                note=note, text="x", section_client=client, actor=clinician, password="wrong"
+            )
+        assert "no section in this group note" in refused.value.message_dict["target"][0]
+    assert not Addendum.objects.exists()
+    assert not AuditEvent.objects.filter(action="note.addendum").exists()
+
+
+def test_an_appointment_notes_addendum_has_no_section(clinician):
+    client = client_with_team(clinician)
+    appointment = past_appointment(client, clinician)
+    note = services.appointment_note_save(
+        appointment=appointment, content=individual_content(), actor=clinician
+    )
+    note = services.note_sign(note=note, actor=clinician, password=PASSWORD)
+    with pytest.raises(ValidationError, match="one client's"):
+        services.addendum_add(
+            note=note, text="x", section_client=client, actor=clinician, password=PASSWORD
+        )
+    addendum = services.addendum_add(note=note, text="Late.", actor=clinician, password=PASSWORD)
+    assert addendum.section is None and list(note.addenda.all()) == [addendum]
+
+
+def test_an_addendum_cannot_point_at_another_notes_section(group, clinician, admin_user):
+    """The model's own check (SQLite and PostgreSQL alike; PostgreSQL's trigger is
+    tested as the app role in test_signature_locks)."""
+    session, present, _ = group
+    note = signed_group_note(session, present, clinician)
+    other_session, other_present, _ = group_session(clinician, admin_user, 1)
+    other = signed_group_note(other_session, other_present, clinician)
+    with pytest.raises(IntegrityError, match="its own note"), transaction.atomic():
+        Addendum.objects.create(
+            note=note,
+            section=other.sections.get(),
+            author=clinician,
+            text="x",
+            signed_at=timezone.now(),
+            attestation=services.ADDENDUM_ATTESTATION,
+        )
+    assert not Addendum.objects.exists()
+
+
+def test_the_authors_section_addendum_sends_a_returned_note_back(group, clinician, supervisor):
+    session, present, _ = group
+    note = signed_group_note(session, present, clinician)
+    services.note_return(
+        note=note, comment="Add the SI follow-up for one client.", actor=supervisor
+    )
+    services.addendum_add(
+        note=note,
+        text="SI follow-up done.",
+        section_client=present[1],
+        actor=clinician,
+        password=PASSWORD,
+    )
     note.refresh_from_db()
     assert note.cosign_status == CosignStatus.PENDING
 

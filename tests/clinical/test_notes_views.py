@@ -7,11 +7,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clinical.notes.models import CosignStatus, NoteStatus, ProgressNote
+from clients.models import Client
+from clinical.notes import services
+from clinical.notes.models import Addendum, CosignStatus, NoteStatus, ProgressNote
 from iop.audit.models import AuditEvent
 from tests.clinical.notes_factories import (
     client_with_team,
     group_session,
+    individual_content,
     modality,
     past_appointment,
     signed_group_note,
@@ -84,7 +87,7 @@ def test_autosave_keeps_the_draft_and_a_reload_shows_it(group, clinician, client
         _url("group_autosave", session), _post_data(present), HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
-    assert re.search(r"Saved \d\d:\d\d:\d\d", response.content.decode())
+    assert re.search(r"Saved \d{1,2}:\d\d:\d\d [AP]M", response.content.decode())
     html = http.get(_url("group_note", session)).content.decode()
     assert f"Plan of {present[0].display_name}" in html
     assert "Refusal skills practice." in html
@@ -269,3 +272,142 @@ def test_a_no_show_from_the_appointment(clinician, client_as):
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.status == "no_show"
+
+
+# --- A group note's addendum: the narrative or one client's section ----------------------
+
+
+def _add(http, session, target, *, text="Late detail.", password=PASSWORD):
+    data = {"text": text, "password": password}
+    if target is not None:
+        data["target"] = target
+    return http.post(_url("group_addendum", session), data)
+
+
+def _section_card(html, client):
+    """The read-only card of ``client``'s section on the group note page: from its header
+    to the next card (or the signature)."""
+    start = html.index(f"MRN {client.mrn}")
+    end = min(i for i in (html.find("<section", start), html.find("signature", start)) if i > 0)
+    return html[start:end]
+
+
+def test_the_group_addendum_form_asks_the_narrative_or_one_clients_section(
+    clinician, admin_user, client_as
+):
+    session, present, absent = group_session(
+        clinician, admin_user, 2, absent=1, names=["Sam", "Sam"]
+    )
+    Client.objects.filter(pk__in=[c.pk for c in present]).update(legal_last_name="Lee")
+    signed_group_note(session, present, clinician)
+    response = client_as(clinician).get(_url("group_addendum", session))
+    html = response.content.decode()
+    assert response.status_code == 200
+    radios = re.findall(r'<input type="radio" name="target" value="([^"]+)"[^>]*>', html)
+    assert sorted(radios) == sorted(["narrative", *(str(c.public_id) for c in present)])
+    assert "The group narrative (shown on every member&#x27;s chart)" in html
+    # Two clients named Sam Lee are told apart by their MRN.
+    for client in present:
+        assert f"Sam Lee&#x27;s section, MRN {client.mrn}" in html
+    assert str(absent[0].public_id) not in html and f"MRN {absent[0].mrn}" not in html
+    # Nothing is chosen for the author: an addendum about one client does not fall
+    # onto every member's chart by default.
+    assert not re.search(r'<input type="radio" name="target"[^>]*checked', html)
+
+
+def test_a_section_addendum_from_the_page_shows_under_that_section(
+    group, clinician, supervisor, client_as
+):
+    session, present, _ = group
+    note = signed_group_note(session, present, clinician)
+    first, second = present
+    http = client_as(clinician)
+    response = _add(http, session, str(first.public_id), text="Sponsor found after group.")
+    assert response.status_code == 302
+    assert _add(http, session, "narrative", text="Room changed mid-session.").status_code == 302
+    assert Addendum.objects.get(text="Sponsor found after group.").section.client == first
+    assert Addendum.objects.get(text="Room changed mid-session.").section is None
+    # The group note page (and its printout) and the co-sign page: under the section.
+    for page in (
+        http.get(_url("group_note", session)).content.decode(),
+        client_as(supervisor).get(_url("group_cosign", note)).content.decode(),
+    ):
+        assert "Sponsor found after group." in _section_card(page, first)
+        assert "Sponsor found after group." not in _section_card(page, second)
+        assert page.count("Sponsor found after group.") == 1
+        assert "Addendum to the group narrative" in page and "Room changed mid-session." in page
+        assert "Room changed mid-session." not in _section_card(page, first)
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["missing", "", "absent", "other group", "not-a-uuid", "narrative-ish"],
+)
+def test_a_bad_addendum_target_is_refused_and_nothing_saved(
+    group, clinician, admin_user, client_as, target
+):
+    session, present, absent = group
+    signed_group_note(session, present, clinician)
+    other_session, other_present, _ = group_session(clinician, admin_user, 1)
+    signed_group_note(other_session, other_present, clinician)
+    value = {
+        "missing": None,
+        "absent": str(absent[0].public_id),
+        "other group": str(other_present[0].public_id),
+    }.get(target, target)
+    # A wrong password as well: the choice is refused first, no attempt is spent on it.
+    response = _add(client_as(clinician), session, value, password="wrong")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-testid="error-target"' in html
+    assert "narrative" in html and "section" in html  # the message says what to choose
+    assert not Addendum.objects.exists()
+    assert not AuditEvent.objects.filter(action="note.addendum").exists()
+
+
+def test_an_appointment_notes_addendum_page_asks_no_target(clinician, client_as):
+    client = client_with_team(clinician)
+    appointment = past_appointment(client, clinician)
+    note = services.appointment_note_save(
+        appointment=appointment, content=individual_content(), actor=clinician
+    )
+    services.note_sign(note=note, actor=clinician, password=PASSWORD)
+    http = client_as(clinician)
+    assert (
+        'name="target"' not in http.get(_url("appointment_addendum", appointment)).content.decode()
+    )
+    response = http.post(
+        _url("appointment_addendum", appointment), {"text": "Late.", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert Addendum.objects.get().section is None
+    chart = http.get(reverse("clients:chart", args=[client.public_id])).content.decode()
+    assert "Late." in chart and "group narrative" not in chart
+
+
+def test_a_section_addendum_shows_on_that_clients_chart_only(group, clinician, client_as):
+    session, present, _ = group
+    note = signed_group_note(session, present, clinician)
+    first, second = present
+    for client, text in ((first, "First's follow-up call."), (second, "Second's sponsor.")):
+        services.addendum_add(
+            note=note, text=text, section_client=client, actor=clinician, password=PASSWORD
+        )
+    services.addendum_add(
+        note=note, text="Room changed mid-session.", actor=clinician, password=PASSWORD
+    )
+    http = client_as(clinician)
+    for client, own, others in (
+        (first, "First's follow-up call.", "Second's sponsor."),
+        (second, "Second's sponsor.", "First's follow-up call."),
+    ):
+        for url in (
+            reverse("clients:chart", args=[client.public_id]),
+            _url("client_notes", client),
+        ):
+            html = http.get(url).content.decode()
+            assert "Room changed mid-session." in html  # the narrative's: every member's
+            assert own.replace("'", "&#x27;") in html
+            assert others.replace("'", "&#x27;") not in html
+    other_name = second.display_name
+    assert other_name not in http.get(_url("client_notes", first)).content.decode()

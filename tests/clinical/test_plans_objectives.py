@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from clinical.plans.objectives import current_objectives
+from iop import when
 from tests.clinical.plans_factories import admitted_client, signed_plan
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +15,7 @@ def test_objectives_of_the_plan_in_force_per_client(clinician):
     signed_plan(a, clinician, "Attend 3 groups a week")
     signed_plan(a, clinician, "Attend 3 groups a week", "Two negative screens")  # a review
     signed_plan(b, clinician, "Call sponsor daily")
-    due = (timezone.localdate() + timezone.timedelta(days=30)).strftime("%b %-d, %Y")
+    due = when.day(timezone.localdate() + timezone.timedelta(days=30))
     result = current_objectives([a.pk, b.pk, no_plan.pk])
     assert result == {
         a.pk: [f"Attend 3 groups a week (by {due})", f"Two negative screens (by {due})"],

@@ -223,6 +223,27 @@ def test_the_app_role_cannot_change_or_remove_an_addendum(app_role, pending, cli
     assert Addendum.objects.get().text == "Late detail."
 
 
+INSERT_SECTION_ADDENDUM = (
+    "INSERT INTO clinical_addendum (public_id, note_id, section_id, author_id, text, signed_at,"
+    " attestation) VALUES (gen_random_uuid(), %s, %s, %s, 'Sponsor found.', now(), 'I attest.')"
+)
+
+
+@postgres_only
+def test_the_app_role_cannot_add_an_addendum_to_another_notes_section(
+    app_role, pending, clinician, admin_user
+):
+    """A section's addendum is shown on that client's chart only: one pointing at a
+    section of another note would put it on a chart this note never entered."""
+    session, present, _ = group_session(clinician, admin_user, 1)
+    foreign = signed_group_note(session, present, clinician).sections.get()
+    _refused(app_role, (INSERT_SECTION_ADDENDUM, [pending.pk, foreign.pk, clinician.pk]))
+    assert not Addendum.objects.exists()
+    own = pending.sections.first()
+    _sql(app_role, (INSERT_SECTION_ADDENDUM, [pending.pk, own.pk, clinician.pk]))
+    assert Addendum.objects.get().section == own
+
+
 # --- Plans -------------------------------------------------------------------------------
 
 
@@ -320,6 +341,37 @@ def test_sign_return_addendum_and_cosign_work_as_the_app_role(
     assert (row["cosign_status"], row["cosigned_by"]) == (CosignStatus.COSIGNED, supervisor.pk)
     assert row["returned_comment"] == "Add the SI follow-up."  # kept with the record
     assert Addendum.objects.filter(note=note).count() == 2
+
+
+@postgres_only
+def test_section_addenda_work_as_the_app_role(app_role, clinician, supervisor, admin_user):
+    """The addendum triggers read the note, the author and the signing time: an addendum
+    to one client's section passes them as the narrative's does, and the author's
+    sends a returned note back for co-signature."""
+    session, present, _ = group_session(clinician, admin_user, 2)
+    co_facilitator = UserFactory(username="dana", roles=["clinician"])
+    session.group.facilitators.add(co_facilitator)
+    with as_app_role(app_role):
+        note = signed_group_note(session, present, clinician)
+        services.note_return(note=note, comment="Add the SI follow-up.", actor=supervisor)
+        services.addendum_add(
+            note=note,
+            text="Seen leaving calm.",
+            section_client=present[1],
+            actor=co_facilitator,
+            password=PASSWORD,
+        )
+        services.addendum_add(
+            note=note,
+            text="Follow-up done.",
+            section_client=present[0],
+            actor=clinician,
+            password=PASSWORD,
+        )
+        assert _note_row(note)["cosign_status"] == CosignStatus.PENDING
+    assert sorted(
+        Addendum.objects.filter(note=note).values_list("section__client", flat=True)
+    ) == sorted(c.pk for c in present)
 
 
 @postgres_only

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from iop import when
 from scheduling import services
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.scheduling.factories import GroupFactory, started_session
@@ -86,7 +87,7 @@ def test_a_future_step_down_is_planned_on_the_chart(page, browser_login, clinici
     page.get_by_role("button", name="Step down").click()
     page.wait_for_url(f"**/clients/{client.public_id}/")
     planned = page.get_by_test_id("planned-step-down").inner_text()
-    assert f"Steps down to IOP 3 on {on.day} {on:%b}" in planned
+    assert f"Steps down to IOP 3 on {when.day(on)}" in planned
     program = page.get_by_test_id("readiness").inner_text()
     assert "-" not in program.split("week")[0]  # never "-2 weeks on the track"
     assert page.get_by_role("link", name="Step down to IOP 3").count() == 0

@@ -12,7 +12,7 @@ from scheduling import services
 from scheduling.models import Attendance
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.clinical.notes_factories import modality
-from tests.clock import TUESDAY, at
+from tests.clock import TUESDAY, at, shown
 from tests.iop.factories import PASSWORD
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory
 
@@ -55,8 +55,8 @@ def test_the_sheet_offers_each_status_from_its_time_and_says_when(
     browser_login("alice")
     page.goto(f"/scheduling/sessions/{session.public_id}/attendance/")
     waiting = page.get_by_test_id("attendance-not-yet").inner_text()
-    assert "Present, late and telehealth can be marked from 17:30" in waiting
-    assert "Absent and left early can be marked from 18:15" in waiting
+    assert f"Present, late and telehealth can be marked from {shown('17:30')}" in waiting
+    assert f"Absent and left early can be marked from {shown('18:15')}" in waiting
     assert _buttons(page.get_by_test_id(f"row-{ari.public_id}")) == []
     assert page.get_by_test_id("all-present").count() == 0
 
@@ -64,7 +64,7 @@ def test_the_sheet_offers_each_status_from_its_time_and_says_when(
     page.reload()
     row = page.get_by_test_id(f"row-{ari.public_id}")
     assert _buttons(row) == ["Present", "Late", "Telehealth"]
-    assert "Absent and left early can be marked from 18:15" in (
+    assert f"Absent and left early can be marked from {shown('18:15')}" in (
         page.get_by_test_id("attendance-not-yet").inner_text()
     )
     row.get_by_role("button", name="Present").click()
@@ -107,7 +107,7 @@ def test_the_group_note_is_signed_once_the_session_is_over(
     page.get_by_role("button", name="Save and sign…").click()
     page.wait_for_url("**/sign/")
     opens = page.get_by_test_id("signing-opens").inner_text()
-    assert opens == "This note can be signed from 21:00, its recorded time out."
+    assert opens == f"This note can be signed from {shown('21:00')}, its recorded time out."
     assert page.locator("#id_password").count() == 0
     assert ProgressNote.objects.get().status == NoteStatus.DRAFT
 

@@ -7,7 +7,7 @@ import codecs
 import csv
 import dataclasses
 import io
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -58,6 +58,15 @@ def test_plain_text_none_and_other_values():
     assert defuse("a=b") == "a=b"  # only the first character counts
     assert defuse(None) == ""
     assert defuse(True) is True
+
+
+def test_dates_and_moments_are_iso_whatever_the_locale(settings):
+    settings.LANGUAGE_CODE = "en-gb"
+    moment = timezone.localtime(timezone.make_aware(datetime(2026, 12, 4, 14, 35)))
+    assert defuse(date(2026, 12, 4)) == "2026-12-04"
+    assert defuse(moment) == "2026-12-04T14:35:00-05:00"
+    lines = "".join(csv_lines(("day", "at"), [{"day": date(2026, 12, 4), "at": moment}]))
+    assert lines.splitlines()[1] == "2026-12-04,2026-12-04T14:35:00-05:00"
 
     class Sneaky:
         def __str__(self):

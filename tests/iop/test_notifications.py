@@ -161,6 +161,41 @@ def test_outbox_page_query_count_does_not_grow(client_as, admin_user, rows,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["resolved", "subject-cancelled", "opt-out"])
+def test_what_the_app_cancelled_offers_no_retry(client_as, admin_user, reason):
+    """A task closed because its item is done, a reminder of a cancelled session and a
+    message to a client who opted out stay cancelled: the outbox offers no Retry, and a
+    forged retry answers 400 and changes nothing. A message staff cancelled can be."""
+    message, _ = _enqueue("closed")
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.CANCELLED, last_error=reason
+    )
+    staff_cancelled, _ = _enqueue("by-staff")
+    OutboxMessage.objects.filter(pk=staff_cancelled.pk).update(status=OutboxStatus.CANCELLED)
+    browser = client_as(admin_user)
+    page = browser.get("/notifications/outbox/").content.decode()
+    assert page.count('value="retry"') == 1
+    assert f'value="{staff_cancelled.public_id}"' in page
+    assert f'value="{message.public_id}"' not in page
+    forged = browser.post(
+        "/notifications/outbox/action/", {"message": message.public_id, "action": "retry"}
+    )
+    assert forged.status_code == 400
+    assert "no longer needed" in forged.content.decode()
+    message.refresh_from_db()
+    assert (message.status, message.last_error) == (OutboxStatus.CANCELLED, reason)
+    assert (
+        browser.post(
+            "/notifications/outbox/action/",
+            {"message": staff_cancelled.public_id, "action": "retry"},
+        ).status_code
+        == 302
+    )
+    staff_cancelled.refresh_from_db()
+    assert staff_cancelled.status == OutboxStatus.PENDING
+
+
+@pytest.mark.django_db
 def test_outbox_retry_and_cancel_from_the_page(client_as, admin_user, settings):
     from iop.audit.models import AuditEvent
 

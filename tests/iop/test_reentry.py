@@ -215,7 +215,8 @@ def _sign(draft, clinician, supervisor):
 
 def _addendum(draft, clinician, supervisor):
     note_sign(note=ProgressNote.objects.get(), actor=clinician, password=PASSWORD)
-    return clinician, reverse("notes:group_addendum", args=[draft.public_id]), {"text": "Late."}
+    url = reverse("notes:group_addendum", args=[draft.public_id])
+    return clinician, url, {"text": "Late.", "target": "narrative"}
 
 
 def _cosign(draft, clinician, supervisor):

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from clients.models import ReminderChannel
+from iop import when
 from iop.audit.models import AuditEvent
 from iop.notifications.models import OutboxMessage, OutboxStatus
 from iop.notifications.services import (
@@ -94,7 +95,9 @@ def test_the_sweep_sends_nothing_while_the_session_runs(clinician, admin_user, t
     assert sms() == []
     time_machine.move_to(at(TUESDAY, "21:01"), tick=False)
     outbox_sweep()
-    assert [text["body"].split(".")[0] for text in sms()] == ["We missed you on Tuesday 8"]
+    assert [text["body"].split(".")[0] for text in sms()] == [
+        f"We missed you on {when.message_day(TUESDAY)}"
+    ]
 
 
 def test_an_absence_corrected_to_present_before_the_check_in_went_cancels_it(

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from iop import when
 from scheduling import services
 from scheduling.models import Appointment
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
@@ -17,7 +18,10 @@ from tests.clock import TUESDAY, at
 pytestmark = pytest.mark.django_db
 
 MONDAY = TUESDAY - timedelta(days=1)
-REFUSED = "The client was admitted on 8 Dec 2026: an appointment cannot come before the admission."
+REFUSED = (
+    f"The client was admitted on {when.day(TUESDAY)}: an appointment cannot come before the "
+    "admission."
+)
 
 
 @pytest.fixture

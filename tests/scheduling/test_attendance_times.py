@@ -15,7 +15,7 @@ from iop.audit.models import AuditEvent
 from scheduling import services
 from scheduling.models import Attendance
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
-from tests.clock import FALL_BACK, SPRING_FORWARD, TUESDAY, at
+from tests.clock import FALL_BACK, SPRING_FORWARD, TUESDAY, at, shown, shown_on
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def _refused(session, client, status, actor, message):
 def test_arrivals_open_thirty_minutes_before_the_start(evening, clinician, time_machine, status):
     session, (client, _) = evening
     time_machine.move_to(at(TUESDAY, "17:29"), tick=False)
-    _refused(session, client, status, clinician, ARRIVALS_WAIT.format("17:30"))
+    _refused(session, client, status, clinician, ARRIVALS_WAIT.format(shown("17:30")))
     time_machine.move_to(at(TUESDAY, "17:31"), tick=False)
     assert _record(session, client, status, clinician).status == status
 
@@ -89,7 +89,7 @@ def test_absences_and_leaving_early_open_fifteen_minutes_after_the_start(
 ):
     session, (client, _) = evening
     time_machine.move_to(at(TUESDAY, "18:14"), tick=False)
-    _refused(session, client, status, clinician, ABSENCE_WAIT.format("18:15"))
+    _refused(session, client, status, clinician, ABSENCE_WAIT.format(shown("18:15")))
     time_machine.move_to(at(TUESDAY, "18:16"), tick=False)
     assert _record(session, client, status, clinician).status == status
 
@@ -98,7 +98,7 @@ def test_a_correction_to_an_absence_waits_for_the_grace_too(evening, clinician, 
     session, (client, _) = evening
     time_machine.move_to(at(TUESDAY, "17:45"), tick=False)
     _record(session, client, "present", clinician)
-    with pytest.raises(ValidationError, match="from 18:15"):
+    with pytest.raises(ValidationError, match=f"from {shown('18:15')}"):
         _record(session, client, "unexcused", clinician)
     assert Attendance.objects.get(session=session, client=client).status == "present"
 
@@ -108,7 +108,7 @@ def test_mark_all_present_opens_with_the_arrivals(evening, clinician, time_machi
     time_machine.move_to(at(TUESDAY, "17:29"), tick=False)
     with pytest.raises(ValidationError) as refusal:
         services.attendance_mark_all_present(session=session, actor=clinician)
-    assert refusal.value.messages == [ARRIVALS_WAIT.format("17:30")]
+    assert refusal.value.messages == [ARRIVALS_WAIT.format(shown("17:30"))]
     assert not Attendance.objects.exists()
     time_machine.move_to(at(TUESDAY, "17:31"), tick=False)
     assert services.attendance_mark_all_present(session=session, actor=clinician) == 2
@@ -119,11 +119,11 @@ def test_the_windows_are_settings(evening, clinician, time_machine, settings):
     settings.IOP_ABSENCE_GRACE_MINUTES = 45
     session, (first, second) = evening
     time_machine.move_to(at(TUESDAY, "17:59"), tick=False)
-    with pytest.raises(ValidationError, match="from 18:00, 0 minutes before the start"):
+    with pytest.raises(ValidationError, match=f"from {shown('18:00')}, 0 minutes before the start"):
         _record(session, first, "present", clinician)
     time_machine.move_to(at(TUESDAY, "18:44"), tick=False)
     _record(session, first, "present", clinician)
-    with pytest.raises(ValidationError, match="from 18:45, 45 minutes after the start"):
+    with pytest.raises(ValidationError, match=f"from {shown('18:45')}, 45 minutes after the start"):
         _record(session, second, "unexcused", clinician)
     time_machine.move_to(at(TUESDAY, "18:46"), tick=False)
     _record(session, second, "unexcused", clinician)
@@ -140,7 +140,7 @@ def test_a_session_just_after_midnight_takes_arrivals_from_the_evening_before(
         clinician, admin_user, time_machine, at(wednesday, "00:10"), at(wednesday, "03:10")
     )
     time_machine.move_to(at(TUESDAY, "23:39"), tick=False)
-    _refused(session, client, "present", clinician, ARRIVALS_WAIT.format("23:40"))
+    _refused(session, client, "present", clinician, ARRIVALS_WAIT.format(shown("23:40")))
     time_machine.move_to(at(TUESDAY, "23:41"), tick=False)
     assert _record(session, client, "present", clinician).late_entry is False
 
@@ -154,7 +154,7 @@ def test_an_absence_from_a_late_evening_session_opens_after_midnight(
     )
     time_machine.move_to(at(wednesday, "00:04"), tick=False)
     # Said on Wednesday of a moment on Wednesday: the time alone.
-    _refused(session, client, "unexcused", clinician, ABSENCE_WAIT.format("00:05"))
+    _refused(session, client, "unexcused", clinician, ABSENCE_WAIT.format(shown("00:05")))
     time_machine.move_to(at(wednesday, "00:06"), tick=False)
     assert _record(session, client, "unexcused", clinician).status == "unexcused"
 
@@ -162,7 +162,9 @@ def test_an_absence_from_a_late_evening_session_opens_after_midnight(
 def test_a_moment_on_another_day_is_said_with_its_day(evening, clinician, time_machine):
     session, (client, _) = evening
     time_machine.move_to(at(TUESDAY - timedelta(days=1), "23:59"), tick=False)
-    _refused(session, client, "present", clinician, ARRIVALS_WAIT.format("Tue 8 Dec 17:30"))
+    _refused(
+        session, client, "present", clinician, ARRIVALS_WAIT.format(shown_on(TUESDAY, "17:30"))
+    )
 
 
 # --- Daylight saving ----------------------------------------------------------------------
@@ -176,9 +178,9 @@ def test_the_night_the_clocks_go_back_counts_real_minutes(clinician, admin_user,
         clinician, admin_user, time_machine, at(FALL_BACK, "02:00"), at(FALL_BACK, "05:00")
     )
     time_machine.move_to(at(FALL_BACK, "01:31", fold=0), tick=False)
-    _refused(session, client, "present", clinician, ARRIVALS_WAIT.format("01:30"))
+    _refused(session, client, "present", clinician, ARRIVALS_WAIT.format(shown("01:30")))
     time_machine.move_to(at(FALL_BACK, "01:29", fold=1), tick=False)
-    _refused(session, client, "present", clinician, ARRIVALS_WAIT.format("01:30"))
+    _refused(session, client, "present", clinician, ARRIVALS_WAIT.format(shown("01:30")))
     time_machine.move_to(at(FALL_BACK, "01:31", fold=1), tick=False)
     assert _record(session, client, "present", clinician).status == "present"
 
@@ -188,7 +190,7 @@ def test_the_morning_group_the_day_the_clocks_go_back(clinician, admin_user, tim
         clinician, admin_user, time_machine, at(FALL_BACK, "07:00"), at(FALL_BACK, "10:00")
     )
     time_machine.move_to(at(FALL_BACK, "07:14"), tick=False)
-    _refused(session, client, "unexcused", clinician, ABSENCE_WAIT.format("07:15"))
+    _refused(session, client, "unexcused", clinician, ABSENCE_WAIT.format(shown("07:15")))
     time_machine.move_to(at(FALL_BACK, "07:16"), tick=False)
     assert _record(session, client, "unexcused", clinician).status == "unexcused"
 
@@ -205,11 +207,11 @@ def test_the_night_the_clocks_go_forward_counts_real_minutes(clinician, admin_us
         members=2,
     )
     time_machine.move_to(at(SPRING_FORWARD, "01:44"), tick=False)
-    _refused(session, first, "present", clinician, ARRIVALS_WAIT.format("01:45"))
+    _refused(session, first, "present", clinician, ARRIVALS_WAIT.format(shown("01:45")))
     time_machine.move_to(at(SPRING_FORWARD, "01:46"), tick=False)
     _record(session, first, "present", clinician)
     time_machine.move_to(at(SPRING_FORWARD, "03:29"), tick=False)
-    _refused(session, second, "excused", clinician, ABSENCE_WAIT.format("03:30"))
+    _refused(session, second, "excused", clinician, ABSENCE_WAIT.format(shown("03:30")))
     time_machine.move_to(at(SPRING_FORWARD, "03:31"), tick=False)
     assert _record(session, second, "excused", clinician).status == "excused"
 
@@ -240,15 +242,15 @@ def test_the_sheet_offers_each_status_from_its_time_and_says_why_not_before(
     html = _sheet(http, session)
     assert _buttons(html) == set()
     assert 'data-testid="all-present"' not in html
-    assert ARRIVALS_WAIT.format("17:30") in html
-    assert ABSENCE_WAIT.format("18:15") in html
+    assert ARRIVALS_WAIT.format(shown("17:30")) in html
+    assert ABSENCE_WAIT.format(shown("18:15")) in html
 
     time_machine.move_to(at(TUESDAY, "17:31"), tick=False)
     html = _sheet(http, session)
     assert _buttons(html) == set(ARRIVALS)
     assert 'data-testid="all-present"' in html
     assert "Present, late and telehealth can be marked" not in html
-    assert ABSENCE_WAIT.format("18:15") in html
+    assert ABSENCE_WAIT.format(shown("18:15")) in html
 
     time_machine.move_to(at(TUESDAY, "18:16"), tick=False)
     html = _sheet(http, session)
@@ -266,12 +268,12 @@ def test_a_forged_absence_before_the_grace_is_refused_with_the_reason(
     row = http.post(url, {"status": "unexcused", "minutes": ""}, HTTP_HX_REQUEST="true")
     assert row.status_code == 400
     html = row.content.decode()
-    assert "Not saved: " + ABSENCE_WAIT.format("18:15") in html
+    assert "Not saved: " + ABSENCE_WAIT.format(shown("18:15")) in html
     assert "not marked" in html
     assert _buttons(html) == set(ARRIVALS)  # the row re-rendered as offered now
     page = http.post(url, {"status": "excused", "minutes": ""})
     assert page.status_code == 400
-    assert ABSENCE_WAIT.format("18:15") in page.content.decode()
+    assert ABSENCE_WAIT.format(shown("18:15")) in page.content.decode()
     assert not Attendance.objects.exists()
     assert not AuditEvent.objects.filter(action="attendance.record").exists()
 
@@ -284,5 +286,5 @@ def test_a_forged_mark_all_present_before_the_arrivals_saves_nothing(
     time_machine.move_to(at(TUESDAY, "17:29"), tick=False)
     response = client_as(clinician).post(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 400
-    assert "Not saved: " + ARRIVALS_WAIT.format("17:30") in response.content.decode()
+    assert "Not saved: " + ARRIVALS_WAIT.format(shown("17:30")) in response.content.decode()
     assert not Attendance.objects.exists()

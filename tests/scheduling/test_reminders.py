@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 
 from clients.models import ReminderChannel
 from clients.services import client_update
+from iop import when
 from iop.notifications.models import OutboxMessage, OutboxStatus
 from iop.notifications.services import reminders_schedule
 from scheduling.models import Enrollment, EnrollmentStatus, local_datetime
@@ -150,9 +151,11 @@ FORBIDDEN = (
 
 
 def _context(named):
+    at = _local(DAY, 18)  # as the sources write them: "Tuesday, December 8 at 6:00 PM"
     return {
-        "when": "Tuesday 8 December at 18:00",
-        "day": "Tuesday 8",
+        "when": when.message_moment(at),
+        "day": when.message_day(at),
+        "until": when.clock(time(17)),
         "place": "200 Harbor Street, Suite 410",
         "room": "Room A",
         "phone": "(555) 201-0100",
@@ -169,7 +172,7 @@ def test_neutral_wording_names_no_program_and_no_clinical_word(template, channel
     words = set(re.findall(r"[a-z]+", text.lower()))
     found = [word for word in FORBIDDEN if word in words or (" " in word and word in text.lower())]
     assert found == [], text
-    assert "Tuesday 8" in text and "(555) 201-0100" in text
+    assert "Tuesday, December 8" in text and "(555) 201-0100" in text
 
 
 @pytest.mark.parametrize("template", CLIENT_TEMPLATES)

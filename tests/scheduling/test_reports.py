@@ -280,6 +280,17 @@ def test_the_csv_equals_the_page(program, admin_user, client_as):
     assert program["ada"].legal_last_name not in "".join(e.detail for e in runs)
 
 
+def test_the_run_counts_the_clients_it_lists_and_names_none(program, admin_user, client_as):
+    """Names, MRNs and attendance figures: one row for the run with the count of clients
+    shown, no access row per client (README, "Audit trail")."""
+    web = client_as(admin_user)
+    response = web.get(reverse("reports:report", args=["attendance"]), QUERY)
+    [run] = AuditEvent.objects.filter(action="report.run", actor=admin_user)
+    assert f"clients={len(response.context['result']['rows'])}; clinical=0" in run.detail
+    assert len(response.context["result"]["rows"]) >= 2
+    assert not AuditEvent.objects.filter(actor=admin_user, client_id__isnull=False).exists()
+
+
 def test_the_inline_csv_runs_only_its_rows_statement(program, admin_user, client_as):
     """The page runs three report statements (rows, totals, weekly trend); the CSV
     needs the rows alone and runs only that one, with the same content."""

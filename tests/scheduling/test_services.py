@@ -168,7 +168,7 @@ def test_a_session_outside_its_slot_is_refused(iop6):
         starts_at=local_datetime(day, time(19)),
         ends_at=local_datetime(day, time(21)),
     )
-    with pytest.raises(ValidationError, match="runs in its slot, 18:00-21:00"):
+    with pytest.raises(ValidationError, match="runs in its slot, 6:00 PM–9:00 PM"):
         session.full_clean()
     session.ends_at = local_datetime(day, time(17))
     with pytest.raises(ValidationError, match="end is before the start"):

@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from iop import when
 from iop.audit.models import AuditEvent
 from scheduling import selectors, services
-from scheduling.models import Appointment, Attendance, Enrollment, Group, clinic_tz
+from scheduling.models import Appointment, Attendance, Enrollment, Group
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.iop.factories import UserFactory
 from tests.scheduling.factories import GroupFactory, RoomFactory, started_session
@@ -113,8 +114,8 @@ def test_attendance_sheet_query_count_does_not_grow_with_clients(
     session = started_session(evening)
     http = client_as(clinician)
     _enrolled(evening, clinician, admin_user, 2)
-    # session, user with roles, session lookup, facilitator check, audit (lock, last
-    # hash, insert), roster with attendance prefetch
+    # session, user with roles, session lookup, facilitator check, roster with
+    # attendance prefetch, audit (lock, last hash, one insert of every client's row)
     with django_assert_max_num_queries(12):
         assert http.get(_sheet(session)).status_code == 200
     _enrolled(evening, clinician, admin_user, 12)
@@ -123,28 +124,87 @@ def test_attendance_sheet_query_count_does_not_grow_with_clients(
     assert response.content.decode().count("list-group-item attendance-row") == 14
 
 
+def _access_rows_since(before, actor):
+    return list(
+        AuditEvent.objects.filter(id__gt=before, actor=actor, action__startswith="access.")
+        .order_by("id")
+        .values_list("action", "outcome", "client_id", "object_id")
+    )
+
+
+def _last_id():
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def test_the_sheet_writes_one_access_row_per_client_on_it(
+    evening, clinician, admin_user, client_as
+):
+    """Issue 18: the sheet names every client and their attendance, so each client's
+    trail says who read it, instead of one row naming no client."""
+    clients = _enrolled(evening, clinician, admin_user, 3)
+    session = started_session(evening)
+    http = client_as(clinician)
+    http.post(_mark(session, clients[0]), {"status": "unexcused"})
+    before = _last_id()
+    assert http.get(_sheet(session)).status_code == 200
+    rows = _access_rows_since(before, clinician)
+    assert sorted(r[2] for r in rows) == sorted(c.public_id for c in clients)
+    assert {(r[0], r[1], r[3]) for r in rows} == {
+        ("access.attendance", "allowed", str(session.public_id))
+    }
+    # Marking all present shows the list again: a row for each client on it too.
+    before = _last_id()
+    url = reverse("scheduling:attendance_all_present", args=[session.public_id])
+    assert http.post(url, HTTP_HX_REQUEST="true").status_code == 200
+    assert sorted(r[2] for r in _access_rows_since(before, clinician)) == sorted(
+        c.public_id for c in clients
+    )
+
+
+def test_an_empty_sheet_and_a_redirect_keep_one_access_row_without_a_client(
+    evening, clinician, admin_user, client_as
+):
+    session = started_session(evening)
+    http = client_as(clinician)
+    before = _last_id()
+    assert http.get(_sheet(session)).status_code == 200
+    assert _access_rows_since(before, clinician) == [
+        ("access.attendance", "allowed", None, str(session.public_id))
+    ]
+    _enrolled(evening, clinician, admin_user, 2)
+    before = _last_id()
+    url = reverse("scheduling:attendance_all_present", args=[session.public_id])
+    assert http.post(url).status_code == 302  # no list shown: back to the sheet
+    assert _access_rows_since(before, clinician) == [
+        ("access.attendance", "allowed", None, str(session.public_id))
+    ]
+
+
 @pytest.mark.parametrize("page", ["week", "day"])
 def test_calendars_query_count_does_not_grow_with_sessions(
-    clinician, admin_user, client_as, django_assert_max_num_queries, page
+    clinician, admin_user, client_as, django_assert_max_num_queries, page, read_audit_queries
 ):
     http = client_as(clinician)
     GroupFactory(facilitator=clinician)
     services.sessions_generate(weeks=1)
     url = reverse(f"scheduling:{page}")
     # session, user with roles, sessions (facilitators prefetched), appointments or
-    # enrolments, rooms
-    with django_assert_max_num_queries(9):
+    # enrolments, rooms; the week's read audit
+    bound = 9 + (read_audit_queries if page == "week" else 0)
+    with django_assert_max_num_queries(bound):
         assert http.get(url).status_code == 200
     for _ in range(4):
         group = GroupFactory(facilitator=clinician, capacity=30)
         _enrolled(group, clinician, admin_user, 3)
     services.sessions_generate(weeks=1)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(bound):
         response = http.get(url)
     assert response.status_code == 200
 
 
-def test_room_week_lists_the_rooms_bookings(clinician, client_as, django_assert_max_num_queries):
+def test_room_week_lists_the_rooms_bookings(
+    clinician, client_as, django_assert_max_num_queries, read_audit_queries
+):
     # The room's week runs Monday to Sunday; generating "one week from today" covered
     # only today..next Monday, so on any day but Monday the week's Monday had no
     # session (6 of 7 on Tue 2026-11-24). Generate from the week's own Monday and ask
@@ -153,7 +213,7 @@ def test_room_week_lists_the_rooms_bookings(clinician, client_as, django_assert_
     monday = selectors.week_start(timezone.localdate())
     services.sessions_generate(weeks=1, today=monday)
     http = client_as(clinician)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(10 + read_audit_queries):
         response = http.get(
             reverse("scheduling:room_week", args=[group.room.pk]), {"start": monday.isoformat()}
         )
@@ -405,14 +465,15 @@ def test_calendars_show_busy_for_a_client_the_viewer_cannot_open(
 
 
 def test_week_query_count_does_not_grow_with_appointments(
-    clinician, client_as, django_assert_max_num_queries
+    clinician, client_as, django_assert_max_num_queries, read_audit_queries
 ):
     http = client_as(clinician)
     start = {"start": (timezone.localdate() + timedelta(days=1)).isoformat()}
     _appointment_for(ClientFactory(), clinician, hour=9)
     # session, user with roles, OTP device, appointments (client and room joined), the
-    # viewer's openable clients among them, sessions (+ facilitators once there are any)
-    with django_assert_max_num_queries(7) as first:
+    # viewer's openable clients among them, sessions (+ facilitators once there are any),
+    # and the read audit (the clients named, counted in one append)
+    with django_assert_max_num_queries(7 + read_audit_queries) as first:
         assert http.get(reverse("scheduling:week"), start).status_code == 200
     for hour in (10, 13, 14, 15, 16):
         client = ClientFactory()
@@ -460,7 +521,7 @@ def test_program_day_links_only_the_sheets_the_viewer_can_open(
 
 @pytest.mark.parametrize("page", ["day", "room_week"])
 def test_day_and_room_week_query_counts_do_not_grow(
-    clinician, admin_user, client_as, django_assert_max_num_queries, page
+    clinician, admin_user, client_as, django_assert_max_num_queries, page, read_audit_queries
 ):
     http = client_as(clinician)
     first_group = GroupFactory(facilitator=clinician)
@@ -470,8 +531,10 @@ def test_day_and_room_week_query_counts_do_not_grow(
     url = reverse(f"scheduling:{page}", args=args)
     # session, user with roles, OTP device, sessions with enrolled and marked counts (one
     # query), their facilitators, rooms; the room week adds the room, its appointments
-    # and (once it has any) the viewer's openable clients among them
-    with django_assert_max_num_queries(6 if page == "day" else 9) as first:
+    # and (once it has any) the viewer's openable clients among them, and its read audit
+    # (the program day names no client)
+    bound = 6 if page == "day" else 9 + read_audit_queries
+    with django_assert_max_num_queries(bound) as first:
         assert http.get(url).status_code == 200
     for _ in range(4):
         group = GroupFactory(
@@ -499,7 +562,7 @@ def test_a_later_day_answers_400_and_the_row_says_not_saved(
     assert response.status_code == 400
     html = response.content.decode()
     assert "Not saved: Present, late and telehealth can be marked from " in html
-    assert f"{session.starts_at.astimezone(clinic_tz()):%a} " in html  # another day: named
+    assert f"from {when.day_short(session.starts_at)} at " in html  # another day: named
     assert "not marked" in html
     assert "btn-primary" not in html  # no button looks chosen
     assert 'name="status"' not in html  # none is offered before its time
@@ -555,7 +618,7 @@ def test_the_chart_says_what_step_down_is_planned(clinician, admin_user, client_
     step = reverse("scheduling:step_down", args=[client.public_id])
     assert http.post(step, {"group": iop3.public_id, "start_on": on.isoformat()}).status_code == 302
     chart = http.get(reverse("clients:chart", args=[client.public_id])).content.decode()
-    assert f"Steps down to IOP 3 on {on:%-d %b}" in chart
+    assert f"Steps down to IOP 3 on {when.day(on)}" in chart
     assert "IOP 6</strong> in IOP 6 Evening" in chart
     assert "Step down to" not in chart  # no second step-down while one is planned
     assert "-1 week" not in chart and "-2 week" not in chart

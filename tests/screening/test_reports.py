@@ -136,7 +136,7 @@ def test_each_figure_matches_the_hand_worked_fixture(program, admin_user, client
     assert 'data-testid="trend-positivity"' in html
     assert 'data-testid="table-positivity"' in html
     # October: 1 of 8 tested unexpected, shown as 13 (half up, as the clinical reports).
-    assert "<td>2026-10</td><td>8</td><td>1</td><td>13</td><td>1</td><td>13</td>" in html
+    assert "<td>October 2026</td><td>8</td><td>1</td><td>13</td><td>1</td><td>13</td>" in html
 
 
 def test_the_track_filter_keeps_that_tracks_clients(program, admin_user, client_as):
@@ -166,6 +166,45 @@ def test_the_csv_equals_the_page(program, admin_user, client_as):
     assert runs.count() == 2
     assert program["ada"].legal_last_name not in "".join(e.detail for e in runs)
     assert program["ada"].legal_last_name not in body
+
+
+@pytest.mark.parametrize("name", ["reports:report", "reports:print", "reports:csv"])
+def test_each_client_shown_has_an_access_row_of_their_own(program, admin_user, client_as, name):
+    """Each active client's last unexpected positive is a screen result: the run's row
+    counts the clients shown and each gets an access row naming them (README, "Audit
+    trail"), on the page, in print and in the CSV."""
+    web = client_as(admin_user)
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    response = _get(web, name=name)
+    assert response.status_code == 200
+    rows = AuditEvent.objects.filter(id__gt=before, actor=admin_user).order_by("id")
+    shown = {program[k].public_id for k in ("ada", "ben", "cal")}  # dee was discharged
+    assert {e.client_id for e in rows if e.client_id} == shown
+    assert {e.action for e in rows if e.client_id} == {"access.list"}
+    [run] = [e for e in rows if e.client_id is None]
+    assert run.action == "report.run"
+    assert "clients=3; clinical=3" in run.detail
+
+
+def test_a_background_run_puts_its_clients_on_the_trail(program, admin_user):
+    from datetime import timedelta
+
+    from iop.reports.models import ReportRun
+    from iop.reports.services import report_run_execute
+
+    run = ReportRun.objects.create(
+        report="screening",
+        owner=admin_user,
+        filters=QUERY,
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    assert report_run_execute(run_id=run.pk) == "done"
+    rows = AuditEvent.objects.filter(object_id=str(run.public_id)).order_by("id")
+    assert {e.client_id for e in rows if e.client_id} == {
+        program[k].public_id for k in ("ada", "ben", "cal")
+    }
+    [complete] = [e for e in rows if e.client_id is None]
+    assert complete.action == "report.complete" and "clients=3" in complete.detail
 
 
 def test_the_print_view(program, admin_user, client_as):

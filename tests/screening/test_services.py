@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from clinical.meds.services import medication_add
@@ -176,6 +177,28 @@ def test_a_prescribed_medication_is_expected_not_a_violation(person, medical_use
     assert not ScreenFollowUp.objects.exists()
     stats = screen_history(person)["stats"]
     assert (stats.expected, stats.counted, stats.unexpected) == (1, 0, 0)
+
+
+def test_prescribed_positives_count_even_beside_an_unexpected_one(person, medical_user, client_as):
+    """A screen with buprenorphine and norbuprenorphine (prescribed) and oxycodone (not)
+    is an unexpected positive; its detail lists two expected positives, and the chart's
+    count of expected positives says 2 in 1 screen, not 0."""
+    _on_buprenorphine(person, medical_user)
+    screen_with(
+        person,
+        medical_user,
+        buprenorphine=("positive", None),
+        norbuprenorphine=("positive", None),
+        oxycodone=("positive", "300"),
+    )
+    history = screen_history(person)
+    stats = history["stats"]
+    assert history["events"][0].outcome == Outcome.UNEXPECTED_POSITIVE
+    assert "expected: " in history["events"][0].detail
+    assert (stats.unexpected, stats.expected_results, stats.expected_screens) == (1, 2, 1)
+    chart = client_as(medical_user).get(reverse("clients:chart", args=[person.public_id]))
+    html = " ".join(chart.content.decode().split())
+    assert "Expected positives (prescribed, kept apart): 2 in 1 screen<" in html
 
 
 def test_an_unexpected_positive_opens_a_follow_up_for_the_primary_clinician(person, medical_user):
@@ -584,9 +607,13 @@ def test_the_charts_history_reads_results_for_the_rows_it_shows(person, medical_
         screen_with(
             person, medical_user, at=now - timedelta(days=3 * n + 1), cocaine=("positive", "300")
         )
+    # The three oldest screens' follow-ups are answered: the chart lists open ones only.
+    for item in ScreenFollowUp.objects.order_by("occurred_on")[:3]:
+        services.follow_up_acknowledge(follow_up=item, note="Discussed", actor=medical_user)
     with CaptureQueriesContext(connection) as queries:
         history = screen_history(person, limit=CHART_ROWS)
-    # Every screen counts in the statistics; the detail is read for the shown rows only.
+    # Every screen counts in the statistics; the detail is read for the shown rows and
+    # the open follow-ups (which name their positives) only, in one query.
     assert history["stats"].unexpected == CHART_ROWS + 3
     assert len(history["events"]) == CHART_ROWS and history["more"] == 3
     assert all("cocaine" in e.detail.lower() for e in history["events"])
@@ -595,3 +622,5 @@ def test_the_charts_history_reads_results_for_the_rows_it_shows(person, medical_
     assert len(read) == 1
     ids = read[0].split(" IN (")[1].split(")")[0].replace(" ", "").split(",")
     assert {int(pk) for pk in ids} == {e.obj.pk for e in history["events"]}
+    assert len(history["open_follow_ups"]) == CHART_ROWS
+    assert all("Cocaine" in f.findings() for f in history["open_follow_ups"])

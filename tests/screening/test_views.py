@@ -4,6 +4,7 @@ message and saves nothing; the collection list, the chart section and the histor
 keep their query counts as rows are added."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -300,6 +301,58 @@ def test_the_primary_clinician_acknowledges_from_the_dashboard(
     )
 
 
+def test_each_follow_up_says_its_kind_and_what_was_found(
+    person, medical_user, clinician, client_as, django_assert_max_num_queries
+):
+    """An oxycodone-positive urine screen and a 0.030 breath test on the same day were
+    two identical "Unexpected positive of Dec 4" lines: each now says its kind and,
+    to the primary clinician (CLINICAL), the analyte or the BAC."""
+    from screening import services
+
+    screen_with(person, medical_user, oxycodone=("positive", "300"))
+    tested = timezone.now() - timedelta(minutes=40)
+    test = services.breath_record(
+        client=person, tested_at=tested, bac=Decimal("0.030"), device="FST", actor=medical_user
+    )
+    services.breath_confirm(
+        test=test,
+        confirm_at=tested + timedelta(minutes=16),
+        confirm_bac=Decimal("0.030"),
+        actor=medical_user,
+    )
+    web = client_as(clinician)
+    html = " ".join(web.get(reverse("dashboard")).content.decode().split())
+    assert (
+        "Urine screen: Unexpected positive</a> "
+        '<span data-testid="follow-up-findings">(Oxycodone/oxymorphone 300.0 ng/mL)' in html
+    )
+    assert (
+        "Breath test: Unexpected positive</a> "
+        '<span data-testid="follow-up-findings">(BAC 0.030 on confirmation)' in html
+    )
+    urine_item = ScreenFollowUp.objects.get(urine_screen__isnull=False)
+    page = web.get(reverse("screening:follow_up_detail", args=[urine_item.public_id]))
+    assert "Positive for: Oxycodone/oxymorphone 300.0 ng/mL" in page.content.decode()
+    chart = " ".join(
+        web.get(reverse("clients:chart", args=[person.public_id])).content.decode().split()
+    )
+    assert (
+        "Urine screen: Unexpected positive of" in chart and "(BAC 0.030 on confirmation)" in chart
+    )
+    # The dashboard reads the findings of every listed follow-up in a fixed number of
+    # queries, however many there are.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as two:
+        web.get(reverse("dashboard"))
+    for _ in range(4):
+        screen_with(person, medical_user, cocaine=("positive", "500"))
+    with django_assert_max_num_queries(len(two)):
+        html = web.get(reverse("dashboard")).content.decode()
+    assert html.count('data-testid="follow-up-findings"') == 6
+
+
 # --- Query counts --------------------------------------------------------------------------------
 
 
@@ -311,7 +364,7 @@ def _selected(clinician, medical_user, n):
 
 
 def test_the_collection_list_keeps_its_query_count(
-    clinician, medical_user, client_as, django_assert_max_num_queries
+    clinician, medical_user, client_as, django_assert_max_num_queries, read_audit_queries
 ):
     web = client_as(medical_user)
     url = reverse("screening:collection_list")
@@ -319,8 +372,9 @@ def test_the_collection_list_keeps_its_query_count(
     web.get(url)  # warm the permission-id cache
     # session, user with roles (menu and access), OTP device = 3; the selections with their
     # clients, tracks and screens joined, slot and group as subqueries, scoped by
-    # clients_for in a subquery = 1.
-    with django_assert_max_num_queries(4) as few:
+    # clients_for in a subquery = 1; the read audit, an access row per client in one
+    # append whatever their number.
+    with django_assert_max_num_queries(4 + read_audit_queries) as few:
         assert web.get(url).status_code == 200
     count = len(few)  # now: the connection's query log is a bounded deque
     _selected(clinician, medical_user, 20)
