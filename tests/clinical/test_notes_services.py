@@ -377,7 +377,7 @@ def test_an_appointment_notes_addendum_has_no_section(clinician):
     client = client_with_team(clinician)
     appointment = past_appointment(client, clinician)
     note = services.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     note = services.note_sign(note=note, actor=clinician, password=PASSWORD)
     with pytest.raises(ValidationError, match="one client's"):

@@ -369,7 +369,7 @@ def test_an_appointment_notes_addendum_page_asks_no_target(clinician, client_as)
     client = client_with_team(clinician)
     appointment = past_appointment(client, clinician)
     note = services.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     services.note_sign(note=note, actor=clinician, password=PASSWORD)
     http = client_as(clinician)
