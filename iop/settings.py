@@ -375,6 +375,24 @@ if IOP_LATE_ENTRY_HOURS < 1:
 # section: Purpose.SUPERVISION) after co-signing it; while it waits, always.
 IOP_SUPERVISION_READ_DAYS = int(os.environ.get("IOP_SUPERVISION_READ_DAYS", "30"))
 
+
+def env_minutes(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, str(default)) or default)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number of minutes.") from exc
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must not be negative.")
+    return value
+
+
+# Nothing is recorded before it happened: a client is marked present, late or on
+# telehealth from this many minutes before their session starts (they arrive early)...
+IOP_ATTENDANCE_OPENS_MINUTES = env_minutes("IOP_ATTENDANCE_OPENS_MINUTES", 30)
+# ...and absent (excused or not) or as having left early only this many minutes after
+# it started, when they could no longer be on their way.
+IOP_ABSENCE_GRACE_MINUTES = env_minutes("IOP_ABSENCE_GRACE_MINUTES", 15)
+
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

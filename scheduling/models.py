@@ -29,6 +29,16 @@ def local_datetime(day: date, at) -> datetime:
     return datetime.combine(day, at, tzinfo=clinic_tz())
 
 
+def clock_label(moment: datetime, *, now: datetime | None = None) -> str:
+    """When something opens, as staff read it in the clinic's zone and locale: the time
+    alone on the day it is said ("6:15 PM"), with its day on another ("Sat, Dec 5 at
+    6:15 PM")."""
+    local = moment.astimezone(clinic_tz())
+    if local.date() == (now or timezone.now()).astimezone(clinic_tz()).date():
+        return when.clock(local)
+    return f"{when.day_short(local)} at {when.clock(local)}"
+
+
 class Track(models.Model):
     """A level of care: IOP 6, IOP 3, standard outpatient, alumni."""
 

@@ -13,6 +13,7 @@ client's consent (clients.reminders).
 from datetime import datetime, timedelta
 
 from django.db.models import Q
+from django.utils import timezone
 
 from clients.models import Client, ReminderChannel
 from clients.reminders import reminder_route, reminder_wording
@@ -25,6 +26,7 @@ from iop.notifications.sources import (
     defer_for_quiet_hours,
     lead_time,
     register,
+    register_send_check,
     reminder_leads,
 )
 from scheduling.models import (
@@ -142,10 +144,17 @@ def find_appointment_reminders(now: datetime):
 
 
 def find_absence_checkins(now: datetime):
-    """One check-in after an unexcused absence from a session of the last two days."""
+    """One check-in after an unexcused absence from a session of the last two days,
+    written only once the session has ended: "we missed you" is not said of a session
+    still under way, which the client may yet reach."""
     since = now.astimezone(clinic_tz()).date() - timedelta(days=ABSENCE_LOOKBACK_DAYS)
     absences = (
-        Attendance.objects.filter(status=AttendanceStatus.UNEXCUSED, session__date__gte=since)
+        Attendance.objects.filter(
+            status=AttendanceStatus.UNEXCUSED,
+            session__date__gte=since,
+            session__ends_at__lte=now,
+            session__cancelled_at__isnull=True,
+        )
         .filter(Q(client__reminder_consent=True))
         .select_related("client", "session")
     )
@@ -169,7 +178,24 @@ def find_absence_checkins(now: datetime):
         )
 
 
+def absence_still_unexcused(message) -> bool:
+    """Asked by the outbox just before a check-in goes: the session has ended and the
+    client's attendance still says unexcused (a correction to present, late or
+    excused since the message was written withdraws it)."""
+    session_id = (message.refs or {}).get("session")
+    if not session_id or message.client is None:
+        return False
+    return Attendance.objects.filter(
+        session__public_id=session_id,
+        client__public_id=message.client,
+        status=AttendanceStatus.UNEXCUSED,
+        session__ends_at__lte=timezone.now(),
+        session__cancelled_at__isnull=True,
+    ).exists()
+
+
 def register_sources():
     register(Source("scheduling.session_reminder", Audience.CLIENT, find_session_reminders))
     register(Source("scheduling.appointment_reminder", Audience.CLIENT, find_appointment_reminders))
     register(Source("scheduling.absence_checkin", Audience.CLIENT, find_absence_checkins))
+    register_send_check("absence_checkin", absence_still_unexcused)

@@ -672,8 +672,8 @@ def run_billable(*, user, filters, progress=None) -> dict:
 
 
 def _billable_clients(result):
-    """The MRN of each client-day row: tuples in a background run, dicts on the page."""
-    return (row["mrn"] if isinstance(row, dict) else row[0] for row in result["rows"])
+    """The MRN of each client-day row (the audit hands every row over by column name)."""
+    return (row["mrn"] for row in result["rows"])
 
 
 def register():

@@ -8,8 +8,9 @@ or the same hour serialise on those locks; the second sees the first's row and
 gets the message.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,6 +36,7 @@ from scheduling.models import (
     GroupSession,
     Room,
     clinic_tz,
+    clock_label,
     local_datetime,
 )
 
@@ -524,6 +526,23 @@ def clinician_refused(clinician) -> str:
     )
 
 
+def _check_admitted(client: Client, starts_at: datetime) -> None:
+    """An appointment is a service of an episode of care: none before the admission
+    (the record would show a session the program had not yet taken the client into).
+    The caller holds the client's row lock, so a discharge cannot slip in between."""
+    episode = Episode.objects.open().filter(client=client).first()
+    if episode is None:
+        raise ValidationError({"client": "Admit the client before booking an appointment."})
+    day = timezone.localtime(starts_at).date()
+    if day < episode.admitted_on:
+        raise ValidationError(
+            {
+                "starts_at": f"The client was admitted on {when.day(episode.admitted_on)}: "
+                "an appointment cannot come before the admission."
+            }
+        )
+
+
 @transaction.atomic
 def appointment_book(
     *,
@@ -548,6 +567,7 @@ def appointment_book(
     if ends_at - starts_at > timedelta(hours=4):
         raise ValidationError({"ends_at": "An appointment lasts at most 4 hours."})
     _lock_resources(rooms=[room.pk if room else None], staff=[clinician.pk], clients=[client.pk])
+    _check_admitted(client, starts_at)
     problems = conflicts(
         start=starts_at,
         end=ends_at,
@@ -606,6 +626,55 @@ def session_roster(session: GroupSession):
     )
 
 
+# Nothing is recorded before it happened. A client who arrives is marked present, late
+# or on telehealth from shortly before the start (IOP_ATTENDANCE_OPENS_MINUTES: people
+# come in early and the sheet is taken as they do); an absence, excused or not, or an
+# early departure only once the session has run a grace period past its start
+# (IOP_ABSENCE_GRACE_MINUTES), when the client could no longer be on their way. Every
+# path (the sheet, "mark all present", a make-up, the shell) asks ``attendance_opens``.
+ARRIVALS = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.TELEHEALTH)
+AFTER_GRACE = (AttendanceStatus.LEFT_EARLY, AttendanceStatus.EXCUSED, AttendanceStatus.UNEXCUSED)
+
+
+def attendance_opens(session: GroupSession, status: str) -> datetime:
+    """The moment from which ``status`` may be recorded for ``session``."""
+    if status in AFTER_GRACE:
+        return session.starts_at + timedelta(minutes=settings.IOP_ABSENCE_GRACE_MINUTES)
+    return session.starts_at - timedelta(minutes=settings.IOP_ATTENDANCE_OPENS_MINUTES)
+
+
+def attendance_not_yet(session: GroupSession, status: str, *, now=None) -> str | None:
+    """Why ``status`` cannot be recorded for ``session`` yet, or None when it can. The
+    sheet shows the same words beside the buttons it does not offer."""
+    now = now or timezone.now()
+    opens = attendance_opens(session, status)
+    if now >= opens:
+        return None
+    if status in AFTER_GRACE:
+        return (
+            f"Absent and left early can be marked from {clock_label(opens, now=now)}, "
+            f"{settings.IOP_ABSENCE_GRACE_MINUTES} minutes after the start."
+        )
+    return (
+        f"Present, late and telehealth can be marked from {clock_label(opens, now=now)}, "
+        f"{settings.IOP_ATTENDANCE_OPENS_MINUTES} minutes before the start."
+    )
+
+
+def attendance_offers(session: GroupSession, *, now=None) -> tuple[list, list[str]]:
+    """What the sheet offers now: the (value, label) statuses that may be recorded, and
+    one sentence for each kind not offered yet."""
+    now = now or timezone.now()
+    offered, waiting = [], []
+    for value, label in AttendanceStatus.choices:
+        why = attendance_not_yet(session, value, now=now)
+        if why is None:
+            offered.append((value, label))
+        elif why not in waiting:
+            waiting.append(why)
+    return offered, waiting
+
+
 @transaction.atomic
 def attendance_record(
     *,
@@ -637,8 +706,14 @@ def attendance_record(
     if minutes < 0 or minutes > full:
         raise ValidationError({"minutes": f"Minutes attended must be between 0 and {full}."})
     local_now = timezone.localtime()
-    if session.date > local_now.date():
-        raise ValidationError("This session is on a later day: take attendance on the day.")
+    not_yet = attendance_not_yet(session, status, now=local_now)
+    if not_yet:
+        raise ValidationError({"status": not_yet})
+    before = (
+        Attendance.objects.filter(session=session, client=client)
+        .values_list("status", flat=True)
+        .first()
+    )
     attendance, created = Attendance.objects.update_or_create(
         session=session,
         client=client,
@@ -658,6 +733,16 @@ def attendance_record(
         client=client,
         detail=f"status={status}; minutes={minutes}",
     )
+    if before == AttendanceStatus.UNEXCUSED and status != AttendanceStatus.UNEXCUSED:
+        # The check-in about this absence, if still waiting, is no longer true. (The
+        # outbox asks again as it sends: scheduling.reminders.absence_still_unexcused.)
+        reminders_subject_cancelled.send(
+            sender=Attendance,
+            ref=f"absence:{session.public_id}",
+            client=client.public_id,
+            reason="absence-corrected",
+            audit=audit,
+        )
     return attendance
 
 
@@ -669,6 +754,9 @@ def attendance_mark_all_present(
     whole session; the exceptions are then changed row by row. All or nothing, each
     row through ``attendance_record`` (its rules, its audit row)."""
     session = GroupSession.objects.select_for_update().get(pk=session.pk)
+    not_yet = attendance_not_yet(session, AttendanceStatus.PRESENT)
+    if not_yet:
+        raise ValidationError(not_yet)
     unmarked = session_roster(session).exclude(attendance__session=session)
     count = 0
     for client in unmarked:

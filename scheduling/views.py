@@ -34,6 +34,17 @@ CLINICAL_ROLES = (Role.CLINICIAN, Role.SUPERVISOR, Role.MEDICAL, Role.ADMIN)
 # --- Attendance ------------------------------------------------------------------------
 
 
+def _offers(session) -> dict:
+    """The statuses the sheet offers now, and why the others are not offered yet (the
+    service refuses them with the same words)."""
+    statuses, waiting = services.attendance_offers(session)
+    return {
+        "statuses": statuses,
+        "waiting": waiting,
+        "present_open": any(value == AttendanceStatus.PRESENT for value, _label in statuses),
+    }
+
+
 def _sheet_rows(request, session):
     """The sheet's rows; each client on it (named, with their attendance) gets an access
     row of their own, so their trail says who read the sheet."""
@@ -49,8 +60,8 @@ def _render_sheet(request, session, *, status=200):
         {
             "session": session,
             "rows": _sheet_rows(request, session),
-            "statuses": AttendanceStatus.choices,
             "is_past_day": timezone.localdate() > session.date,
+            **_offers(session),
         },
         status=status,
     )
@@ -80,8 +91,8 @@ def attendance_all_present(request, session):
             {
                 "session": session,
                 "rows": _sheet_rows(request, session),
-                "statuses": AttendanceStatus.choices,
                 "list_error": error,
+                **_offers(session),
                 "list_notice": None if error else f"{count} marked present.",
             },
             status=400 if error else 200,
@@ -119,8 +130,8 @@ def attendance_mark(request, session, client):
             {
                 "session": session,
                 "row": {"client": client, "attendance": attendance},
-                "statuses": AttendanceStatus.choices,
                 "error": error,
+                **_offers(session),
             },
             status=400 if error else 200,
         )

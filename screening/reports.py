@@ -306,7 +306,7 @@ def register():
             "client's last unexpected positive.",
             # Each active client's last unexpected positive: a screen result per client.
             clients=lambda result: (
-                row["public_id"] for row in result["rows"] if row["section"] == "client"
+                row.get("public_id") for row in result["rows"] if row["section"] == "client"
             ),
             clinical=True,
         )

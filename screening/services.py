@@ -8,7 +8,7 @@ same specimen id (urine) or the same reading by the same person within
 ``DUPLICATE_WINDOW`` (breath) returns the first record instead of a second.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -40,8 +40,6 @@ from screening.models import (
 )
 from screening.rules import AnalyteOutcome, Confirmation, Outcome, Validity
 
-# A clock a minute or two ahead of the server's is not a future collection.
-CLOCK_SKEW = timedelta(minutes=5)
 MAX_VALUE = Decimal("9999999")  # ng/mL: the column's range; anything above is a slip
 NOTE_MAX = 4000
 TASK_AUDIT = AuditContext.system("screening.random_selection")
@@ -67,11 +65,13 @@ def _decimal(value, *, field: str, low: Decimal, high: Decimal, label: str) -> D
 
 
 def _check_moment(value: datetime, *, field: str, label: str) -> None:
+    """A collection, test or confirmation is recorded after it happened: never a moment
+    in the future (the form's minute is the current one at the latest)."""
     if value is None:
         raise ValidationError({field: f"Give the {label} time."})
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
-    if value > timezone.now() + CLOCK_SKEW:
+    if value > timezone.now():
         raise ValidationError({field: f"The {label} time is in the future."})
     check_date(value, DateKind.RECORD, field=field)
 

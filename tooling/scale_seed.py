@@ -980,8 +980,10 @@ class _Seeder:
                        WHEN 'left_early' THEN x.full - 30 - floor(x.r2 * 90)::int
                        ELSE 0 END,
                    false, x.facilitator,
-                   x.ends_at + CASE WHEN x.r2 < 0.02 THEN interval '2 days'
-                                    ELSE interval '15 minutes' END,
+                   -- Recorded after the session, late ones up to two days later,
+                   -- never after the seeding moment (nothing is recorded ahead).
+                   least(x.ends_at + CASE WHEN x.r2 < 0.02 THEN interval '2 days'
+                                          ELSE interval '15 minutes' END, now()),
                    x.r2 < 0.02
             FROM (
                 SELECT gs.id AS session_id, e.client_id, gs.ends_at,
@@ -1276,9 +1278,11 @@ class _Seeder:
                   AND n.session_id IS DISTINCT FROM %(keep_draft)s
             ), signing AS (
                 SELECT id, author_id, cosign_required, clinical_supervisor_id, ended, r,
-                       ended + CASE WHEN r < 0.05 THEN interval '4 days'
-                                    WHEN r < 0.5 THEN interval '3 hours'
-                                    ELSE interval '20 hours' END AS signed_at
+                       -- Signed after the session ended (late ones days later), and
+                       -- never after the seeding moment: no signature is dated ahead.
+                       least(ended + CASE WHEN r < 0.05 THEN interval '4 days'
+                                          WHEN r < 0.5 THEN interval '3 hours'
+                                          ELSE interval '20 hours' END, now()) AS signed_at
                 FROM due
                 WHERE (ended < %(today)s::date - 14 AND r < 0.985)
                    OR (ended >= %(today)s::date - 14 AND r < 0.6)

@@ -92,6 +92,15 @@ def medication_add(
             raise ValidationError({required: "This field is required."})
     _check_prescriber(prescriber, text["outside_prescriber"])
     check_date(started_on, DateKind.RECORD, field="started_on")
+    if started_on > timezone.localdate():
+        # The record says what the client takes, not what is planned: a start in the
+        # future would make its analytes "expected" on screens before the first dose.
+        raise ValidationError(
+            {
+                "started_on": "A medication is recorded once it has started: "
+                "that start is in the future."
+            }
+        )
     check_date(ended_on, DateKind.RECORD, field="ended_on")
     if ended_on is not None and ended_on < started_on:
         raise ValidationError({"ended_on": "The medication cannot end before it started."})

@@ -53,6 +53,8 @@ from scheduling.models import (
     Attendance,
     GroupSession,
     clinic_tz,
+    clock_label,
+    local_datetime,
 )
 
 AUTOSAVE_AUDIT_MINUTES = 10
@@ -207,6 +209,61 @@ def session_plan_set(
     return plan
 
 
+# --- When a note may be written and signed ---------------------------------------------
+#
+# Nothing is attested before it happened. A note is drafted once its session or
+# appointment has begun (the clinician writes as it goes), and signed, or co-signed,
+# only once it is over: at its scheduled end, or at the time out the note records when
+# the clinician recorded one (a session that ended early, or ran over). A time out is
+# never in the future when the note is signed, and never before the session began.
+
+
+def session_not_begun(session: GroupSession, *, now=None) -> str | None:
+    """Why the group note of ``session`` cannot be drafted yet, or None."""
+    now = now or timezone.now()
+    if now >= session.starts_at:
+        return None
+    return (
+        f"This session begins at {clock_label(session.starts_at, now=now)}: its note is "
+        "written once it has begun."
+    )
+
+
+def recorded_time_out(note: ProgressNote) -> datetime | None:
+    """The note's time out as a moment: the clinic-local time on the service's day."""
+    if note.time_out is None:
+        return None
+    day = timezone.localtime(note.service_start).date()
+    return local_datetime(day, note.time_out)
+
+
+def signing_opens(note: ProgressNote) -> tuple[datetime, str]:
+    """When ``note`` may be signed (and co-signed), and why then."""
+    out = recorded_time_out(note)
+    if out is not None and out > note.service_start:
+        return out, "its recorded time out"
+    what = "session" if note.session_id else "appointment"
+    return note.service_end, f"when the {what} ends"
+
+
+def signing_not_yet(note: ProgressNote, *, now=None, verb: str = "signed") -> str | None:
+    """Why ``note`` cannot be signed (``verb``: or co-signed) now, or None. The sign
+    and co-sign pages say the same words instead of offering the form."""
+    now = now or timezone.now()
+    start = note.service_start
+    out = recorded_time_out(note)
+    what = "session" if note.session_id else "appointment"
+    if out is not None and out <= start:
+        return (
+            f"The time out ({clock_label(out, now=now)}) is not after the {what} began "
+            f"({clock_label(start, now=now)}): correct it before the note is {verb}."
+        )
+    opens, why = signing_opens(note)
+    if now < opens:
+        return f"This note can be {verb} from {clock_label(opens, now=now)}, {why}."
+    return None
+
+
 # --- Group notes ------------------------------------------------------------------------
 
 
@@ -236,6 +293,9 @@ def group_note_save(
     session = GroupSession.objects.select_for_update().select_related("group").get(pk=session.pk)
     if session.is_cancelled:
         raise ValidationError("This session was cancelled: there is no group note to write.")
+    not_begun = session_not_begun(session)
+    if not_begun:
+        raise ValidationError(not_begun)
     if not may(actor, "scheduling.groupsession", session, Action.WRITE_NOTE):
         raise ValidationError("Only a facilitator of this group writes its group note.")
     note = ProgressNote.objects.select_for_update().filter(session=session).first()
@@ -472,10 +532,6 @@ def _confirm_identity(user, *, password: str, otp_token: str, action: str, note,
         raise
 
 
-def _service_end(note: ProgressNote) -> datetime:
-    return note.service_end
-
-
 def _section_clients(note: ProgressNote) -> list:
     if not note.is_group:
         return [note.client]
@@ -496,6 +552,11 @@ def note_sign(
     audit row behind, which a rollback would remove."""
     if not may(actor, note_kind(note), note, Action.SIGN):
         raise ValidationError("Only the author signs a note.")
+    # Asked before the password too, so a refused signature costs no re-entry attempt;
+    # asked again under the row lock in _sign, which is what holds.
+    not_yet = signing_not_yet(note)
+    if not_yet and note.status == NoteStatus.DRAFT:
+        raise ValidationError(not_yet)
     _confirm_identity(
         actor, password=password, otp_token=otp_token, action="note.sign", note=note, audit=audit
     )
@@ -511,6 +572,9 @@ def _sign(*, note: ProgressNote, actor, audit) -> ProgressNote:
     )
     if note.status != NoteStatus.DRAFT:
         raise ValidationError("This note is already signed.")
+    not_yet = signing_not_yet(note)
+    if not_yet:
+        raise ValidationError(not_yet)
     missing = note_missing(note)
     if missing:
         raise ValidationError(
@@ -526,7 +590,7 @@ def _sign(*, note: ProgressNote, actor, audit) -> ProgressNote:
     note.signed_at = now
     note.signed_by = actor
     note.attestation = ATTESTATION
-    note.late_entry = is_late_entry(signed_at=now, service_ended=_service_end(note))
+    note.late_entry = is_late_entry(signed_at=now, service_ended=note.service_end)
     note.cosign_required = bool(actor.requires_cosign)
     note.cosign_status = (
         CosignStatus.PENDING if actor.requires_cosign else CosignStatus.NOT_REQUIRED
@@ -550,6 +614,9 @@ def note_cosign(
     audit: AuditContext | None = None,
 ) -> ProgressNote:
     _check_cosigner(note, actor)
+    not_yet = signing_not_yet(note, verb="co-signed")
+    if not_yet:
+        raise ValidationError(not_yet)
     _confirm_identity(
         actor,
         password=password,
@@ -578,12 +645,15 @@ def _check_cosigner(note: ProgressNote, actor) -> None:
 def _cosign(*, note, actor, audit) -> ProgressNote:
     note = (
         ProgressNote.objects.select_for_update(of=("self",))
-        .select_related("author")
+        .select_related("author", "session", "appointment")
         .get(pk=note.pk)
     )
     _check_cosigner(note, actor)
     if note.cosign_status != CosignStatus.PENDING:
         raise ValidationError("This note is not waiting for a co-signature.")
+    not_yet = signing_not_yet(note, verb="co-signed")
+    if not_yet:
+        raise ValidationError(not_yet)
     note.cosign_status = CosignStatus.COSIGNED
     note.cosigned_at = timezone.now()
     note.cosigned_by = actor

@@ -88,19 +88,30 @@ def _save_group(request, session, form, *, autosave):
     )
 
 
+def _signing_wait(note, *, verb="signed"):
+    """When a draft (or a note waiting for co-signature) can be signed, if not now."""
+    if note is None:
+        return None
+    return services.signing_not_yet(note, verb=verb)
+
+
 @owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE, per_client=True)
 def group_note(request, session):
     note = selectors.group_note_for(session)
+    if note is not None:
+        note.session = session
     rows, absent, plan = _group_context(request, session, note)
     # Each client on the page is named, and an attending one's section, objectives and
     # last plan shown: each client's trail says who read it.
     access_shown(request, [row.client for row in rows] + [a["client"] for a in absent])
     note_access = _note_access(request, note)
-    editable = (
+    writer = (
         not session.is_cancelled
         and request.client_access.can(Action.WRITE_NOTE)
         and (note is None or (not note.is_signed and note_access.can(Action.EDIT_NOTE)))
     )
+    not_begun = services.session_not_begun(session)
+    editable = writer and not not_begun
     form = _group_form(request, session, note, rows, absent, plan, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -125,6 +136,9 @@ def group_note(request, session):
             "absent": absent,
             "plan": plan,
             "editable": editable,
+            "writer": writer,
+            "not_begun": not_begun,
+            "signing_wait": _signing_wait(note) if note and not note.is_signed else None,
             "note_access": note_access,
             "missing": services.note_missing(note, attending=[r.client for r in rows])
             if note and not note.is_signed
@@ -166,6 +180,8 @@ def group_autosave(request, session):
 @owned_view("scheduling.groupsession", purpose=Purpose.ATTENDANCE)
 def group_sign(request, session):
     note = selectors.group_note_for(session)
+    if note is not None:
+        note.session = session
     rows, _absent = selectors.group_note_rows(session, note, viewer=request.user)
     return _sign_page(
         request,
@@ -256,6 +272,7 @@ def _sign_page(request, note, *, missing, back, title):
             "title": title,
             "attestation": ATTESTATION,
             "note_access": note_access,
+            "signing_wait": _signing_wait(note) if note and not note.is_signed else None,
         },
         status=_status(form) if not (request.method == "POST" and form.errors) else 400,
     )
@@ -316,6 +333,8 @@ def _save_appointment(request, appointment, form, *, autosave):
 @owned_view("scheduling.appointment", purpose=Purpose.CLINICAL)
 def appointment_note(request, appointment):
     note = selectors.appointment_note_for(appointment)
+    if note is not None:
+        note.appointment = appointment
     form = _appointment_form(note, appointment, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -349,6 +368,7 @@ def appointment_note(request, appointment):
             "editable": editable,
             "note_access": note_access,
             "started": appointment.starts_at <= timezone.now(),
+            "signing_wait": _signing_wait(note) if note and not note.is_signed else None,
             "last_plan": selectors.last_plan_for(
                 appointment.client, exclude_note_id=note.pk if note else None
             ),
@@ -375,6 +395,8 @@ def appointment_autosave(request, appointment):
 @owned_view("scheduling.appointment", purpose=Purpose.CLINICAL)
 def appointment_sign(request, appointment):
     note = selectors.appointment_note_for(appointment)
+    if note is not None:
+        note.appointment = appointment
     return _sign_page(
         request,
         note,
@@ -448,6 +470,7 @@ def _cosign_page(request, note):
             "return_form": return_form,
             "access": request.client_access,
             "waiting": note.cosign_status == CosignStatus.PENDING,
+            "cosign_wait": _signing_wait(note, verb="co-signed"),
             "attestation": COSIGN_ATTESTATION,
         },
         status=400 if request.method == "POST" and form.errors else 200,

@@ -24,7 +24,7 @@ from iop.audit.services import AuditContext, audit_record
 from iop.notifications import channels
 from iop.notifications.models import Audience, Channel, OutboxMessage, OutboxStatus
 from iop.notifications.signals import message_sent
-from iop.notifications.sources import SOURCES, Planned
+from iop.notifications.sources import SOURCES, Planned, still_true
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +210,14 @@ def outbox_send_claimed(*, message_id: int) -> str:
     message = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.SENDING).first()
     if message is None:
         return "skipped"
+    if not still_true(message):
+        # What it said stopped being true after it was written (an absence corrected to
+        # present): cancelled, never sent.
+        OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.SENDING).update(
+            status=OutboxStatus.CANCELLED, last_error="no-longer-true"
+        )
+        _audit(message, "outbox.withdraw")
+        return "withdrawn"
     now = timezone.now()
     try:
         provider_id = channels.send(message)

@@ -66,6 +66,28 @@ def register(source: Source) -> None:
     SOURCES[source.key] = source
 
 
+# --- Checked again when a message goes ---------------------------------------------------
+#
+# A message can stop being true between its writing and its sending: an absence is
+# corrected to present while the check-in waits for the end of the client's quiet
+# hours. The app that writes a template may register a check that the outbox asks
+# just before the provider is called (in the delivery task and in the sweep alike); a
+# message it no longer holds true for is cancelled, never sent.
+
+SEND_CHECKS: dict[str, Callable[[object], bool]] = {}
+
+
+def register_send_check(template: str, check: Callable[[object], bool]) -> None:
+    """``check(message)`` answers whether the outbox row ``message`` of ``template`` is
+    still true now (it reads ``message.client`` and ``message.refs``, ids only)."""
+    SEND_CHECKS[template] = check
+
+
+def still_true(message) -> bool:
+    check = SEND_CHECKS.get(message.template)
+    return True if check is None else bool(check(message))
+
+
 # --- Rules every client source shares ----------------------------------------------------
 
 

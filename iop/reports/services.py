@@ -45,7 +45,15 @@ def _audit_result(*, action: str, report: Report, result: dict, audit: AuditCont
     """A run's read audit, by the one rule for pages that show clients
     (``audit_shown``): the run's row with the count of its clients, and one access row
     per client when the report shows clinical content about each."""
-    shown = list(report.clients(result)) if report.clients is not None else []
+    shown = []
+    if report.clients is not None:
+        # A CSV's runner may answer tuples in ``csv_columns`` order (the registry's
+        # contract): ``clients`` reads every row by its column names.
+        rows = [
+            row if isinstance(row, dict) else dict(zip(report.csv_columns, row, strict=False))
+            for row in result.get("rows", ())
+        ]
+        shown = [client for client in report.clients({**result, "rows": rows}) if client]
     audit_shown(
         audit=audit,
         page=f"report:{report.key}",

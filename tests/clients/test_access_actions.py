@@ -78,7 +78,7 @@ def signed_note(clinician, supervisor, intake_user):
     services.care_team_add(client=client, staff=colleague, role="counsellor", actor=intake_user)
     appointment = past_appointment(client, clinician)
     note = appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     note = note_sign(note=note, actor=clinician, password=PASSWORD)
     return note, colleague
@@ -112,7 +112,9 @@ def test_the_draft_is_editable_only_by_its_author(clinician, intake_user, client
     colleague = UserFactory(username="colleague", roles=["clinician"])
     services.care_team_add(client=client, staff=colleague, role="counsellor", actor=intake_user)
     appointment = past_appointment(client, clinician)
-    appointment_note_save(appointment=appointment, content=individual_content(), actor=clinician)
+    appointment_note_save(
+        appointment=appointment, content=individual_content(appointment), actor=clinician
+    )
     page = reverse("notes:appointment_note", args=[appointment.public_id])
     assert "Save and sign" in client_as(clinician).get(page).content.decode()
     html = client_as(colleague).get(page).content.decode()

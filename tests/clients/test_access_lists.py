@@ -9,7 +9,7 @@ never appears by name or MRN: not on the dashboard, not in any section, menu pag
 task list, calendar or search, and no object of theirs is in any list scope.
 """
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.template.loader import render_to_string
@@ -27,6 +27,7 @@ from iop import dashboard
 from iop.accounts.navigation import NAV
 from iop.notifications.services import outbox_sweep
 from iop.notifications.sources import SOURCES
+from scheduling.models import local_datetime
 from scheduling.services import appointment_book
 from screening import services as screening
 from tests.clinical.factories_meds import phq9
@@ -40,14 +41,10 @@ pytestmark = pytest.mark.django_db
 HIDDEN_FIRST, HIDDEN_LAST = "Ottoline", "Vexworth"
 
 
-def _book(client, clinician, *, hours_from_now):
-    """An appointment about ``hours_from_now`` away, moved out of the hours the client's
-    group meets (every evening, 18:00-21:00 local): booked into them it is refused, which
-    made this fixture fail when run in the afternoon."""
-    start = timezone.localtime().replace(microsecond=0) + timedelta(hours=hours_from_now)
-    evening = start.replace(hour=18, minute=0, second=0)
-    if evening - timedelta(minutes=50) < start < evening + timedelta(hours=3):
-        start = evening - timedelta(hours=2) if hours_from_now < 0 else evening + timedelta(hours=3)
+def _book(client, clinician, *, days_from_today, at):
+    """A 50-minute appointment at a fixed clinic hour, away from the client's group's
+    daily evening slot whatever the hour the test runs."""
+    start = local_datetime(timezone.localdate() + timedelta(days=days_from_today), at)
     return appointment_book(
         client=client,
         clinician=clinician,
@@ -60,7 +57,7 @@ def _book(client, clinician, *, hours_from_now):
 
 def _note(appointment, author, *, sign=False):
     note = appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=author
+        appointment=appointment, content=individual_content(appointment), actor=author
     )
     return note_sign(note=note, actor=author, password=PASSWORD) if sign else note
 
@@ -99,10 +96,10 @@ def world(clinician, supervisor, intake_user, medical_user, admin_user):
         actor=intake_user,
         started_on=timezone.localdate() - timedelta(days=10),
     )
-    draft = _note(_book(hidden, clinician, hours_from_now=-30), clinician)
-    waiting = _note(_book(hidden, clinician, hours_from_now=-3), clinician, sign=True)
+    draft = _note(_book(hidden, clinician, days_from_today=-2, at=time(9)), clinician)
+    waiting = _note(_book(hidden, clinician, days_from_today=-1, at=time(9)), clinician, sign=True)
     assert waiting.cosign_status == CosignStatus.PENDING
-    _book(hidden, clinician, hours_from_now=2)  # later today: on alice's week
+    _book(hidden, clinician, days_from_today=0, at=time(22))  # today: on alice's week
     measure_record(
         client=hidden,
         instrument="phq9",

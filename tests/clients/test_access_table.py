@@ -25,7 +25,7 @@ from scheduling import services as scheduling
 from tests.clients.factories import EpisodeFactory, with_care_team
 from tests.clinical.notes_factories import signed_group_note
 from tests.iop.factories import UserFactory
-from tests.scheduling.factories import GroupFactory, started_session
+from tests.scheduling.factories import GroupFactory, ended_session
 
 pytestmark = pytest.mark.django_db
 
@@ -74,9 +74,12 @@ def people(db):
     # The facilitator's group note, the client's section in it, waiting for sup2.
     group = GroupFactory(facilitator=facilitator)
     scheduling.enrollment_create(
-        client=client, group=group, start_on=timezone.localdate(), actor=registrar
+        client=client,
+        group=group,
+        start_on=timezone.localdate() - timedelta(days=1),
+        actor=registrar,
     )
-    session = started_session(group)
+    session = ended_session(group)  # over: its note may be signed
     scheduling.attendance_record(
         session=session, client=client, status="present", minutes=None, actor=facilitator
     )

@@ -3,7 +3,7 @@ forgotten: it goes through clients/access.py, a staff member with no reason gets
 and one denied audit row, and the care team gets the page and one allowed row."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.core.files.base import ContentFile
@@ -20,6 +20,7 @@ from clinical.plans import services as services_plans
 from iop.audit.models import AuditEvent
 from iop.reports.models import ReportRun, RunStatus
 from iop.reports.services import report_storage
+from scheduling.models import local_datetime
 from scheduling.services import appointment_book, enrollment_create
 from screening import services as screening
 from tests.iop.factories import UserFactory
@@ -98,7 +99,12 @@ def chart(clinician, intake_user):
     )
     group = GroupFactory(facilitator=clinician)
     enrollment_create(client=client, group=group, start_on=date.today(), actor=intake_user)
-    session = GroupSessionFactory(group=group)
+    # Under way (today, begun up to an hour ago): its sheet offers the attendance forms.
+    begun = max(
+        timezone.localtime() - timedelta(hours=1),
+        local_datetime(timezone.localdate(), time(0)),
+    )
+    session = GroupSessionFactory(group=group, starts_at=begun, ends_at=begun + timedelta(hours=3))
     start = timezone.now().replace(microsecond=0) + timedelta(days=2)
     appointment = appointment_book(
         client=client,

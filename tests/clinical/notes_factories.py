@@ -7,11 +7,12 @@ from django.utils import timezone
 
 from clinical.notes.catalog import seed_catalog
 from clinical.notes.models import Modality
-from clinical.notes.services import NoteContent, group_note_save, note_sign
+from clinical.notes.services import NoteContent, group_note_save, local_time, note_sign
 from scheduling import services as scheduling
+from scheduling.models import local_datetime
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.iop.factories import PASSWORD
-from tests.scheduling.factories import GroupFactory, started_session
+from tests.scheduling.factories import GroupFactory, ended_session
 
 
 def modality(code="cbt") -> Modality:
@@ -23,8 +24,9 @@ def modality(code="cbt") -> Modality:
 
 
 def group_session(facilitator, admin_user, n, *, absent=0, care_team=True, names=None):
-    """A session of a group ``facilitator`` runs, begun an hour ago, with ``n``
-    clients marked present and ``absent`` more marked as an unexcused absence."""
+    """A session of a group ``facilitator`` runs, ended a few minutes ago (its note may
+    be signed), with ``n`` clients marked present and ``absent`` more marked as an
+    unexcused absence."""
     group = GroupFactory(facilitator=facilitator, capacity=max(30, n + absent))
     clients = []
     today = timezone.localdate()
@@ -39,7 +41,7 @@ def group_session(facilitator, admin_user, n, *, absent=0, care_team=True, names
             client=client, group=group, start_on=today - timedelta(days=14), actor=admin_user
         )
         clients.append(client)
-    session = started_session(group)
+    session = ended_session(group)
     for i, client in enumerate(clients):
         scheduling.attendance_record(
             session=session,
@@ -51,12 +53,19 @@ def group_session(facilitator, admin_user, n, *, absent=0, care_team=True, names
     return session, clients[:n], clients[n:]
 
 
-def complete_content(**overrides) -> NoteContent:
+def _local_times(start, end) -> dict:
+    return {"time_in": local_time(start), "time_out": local_time(end)}
+
+
+def complete_content(session=None, **overrides) -> NoteContent:
+    """A complete group note; its times in and out are ``session``'s when given (a
+    note is signed only once its time out has passed), else 18:00-21:00."""
     values = {
         "modality": modality(),
         "interventions": ["psychoeducation", "skills_training"],
         "time_in": time(18, 0),
         "time_out": time(21, 0),
+        **(_local_times(session.starts_at, session.ends_at) if session else {}),
         "narrative": "Psychoeducation on identifying triggers; role play of refusal skills.",
     }
     return NoteContent(**(values | overrides))
@@ -77,7 +86,7 @@ def section(client, **overrides) -> dict:
 def signed_group_note(session, clients, facilitator, **kwargs):
     note = group_note_save(
         session=session,
-        content=complete_content(),
+        content=complete_content(session),
         sections={c: section(c) for c in clients},
         actor=facilitator,
     )
@@ -85,7 +94,12 @@ def signed_group_note(session, clients, facilitator, **kwargs):
 
 
 def past_appointment(client, clinician, *, hours_ago=2, kind="individual"):
-    start = timezone.now().replace(microsecond=0) - timedelta(hours=hours_ago)
+    """A 50-minute appointment that began ``hours_ago`` hours ago. One that would span
+    midnight starts at midnight instead (a note's times are times of one day), so it
+    is never earlier than asked: a late entry stays as late as the test says."""
+    start = timezone.localtime().replace(microsecond=0) - timedelta(hours=hours_ago)
+    if (start + timedelta(minutes=50)).date() != start.date():
+        start = local_datetime(start.date() + timedelta(days=1), time(0))
     return scheduling.appointment_book(
         client=client,
         clinician=clinician,
@@ -96,12 +110,15 @@ def past_appointment(client, clinician, *, hours_ago=2, kind="individual"):
     )
 
 
-def individual_content(**overrides) -> NoteContent:
+def individual_content(appointment=None, **overrides) -> NoteContent:
+    """A complete individual note; its times are ``appointment``'s when given, else
+    09:00-09:50."""
     values = {
         "modality": modality(),
         "interventions": ["motivational_interviewing"],
         "time_in": time(9, 0),
         "time_out": time(9, 50),
+        **(_local_times(appointment.starts_at, appointment.ends_at) if appointment else {}),
         "body": {"data": "Reports 20 days abstinent.", "assessment": "Engaged, hopeful."},
         "plan": "Meet weekly; review triggers log.",
         "risk": "none",

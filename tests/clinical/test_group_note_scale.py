@@ -83,7 +83,9 @@ def _sign_individual(client, clinician, plan, *, at, kind="individual"):
         actor=clinician,
     )
     body = {"subjective": "Cravings in the evening.", "assessment": "Engaged."}
-    content = individual_content(plan=plan, **({"body": body} if kind == "medication" else {}))
+    content = individual_content(
+        appointment, plan=plan, **({"body": body} if kind == "medication" else {})
+    )
     note = services.appointment_note_save(appointment=appointment, content=content, actor=clinician)
     return services.note_sign(note=note, actor=clinician, password=PASSWORD)
 
@@ -101,7 +103,7 @@ def test_each_clients_last_plan_is_from_their_latest_signed_note_of_either_kind(
     _sign_individual(ana, clinician, "Ana's individual plan", at=time(9))
     group_note = services.group_note_save(
         session=earlier,
-        content=complete_content(),
+        content=complete_content(earlier),
         sections={c: section(c, plan=f"{c.preferred_name}'s group plan") for c in (ana, ben)},
         actor=clinician,
     )
@@ -110,7 +112,7 @@ def test_each_clients_last_plan_is_from_their_latest_signed_note_of_either_kind(
     # Today's own draft is not anyone's last plan.
     services.group_note_save(
         session=session,
-        content=complete_content(),
+        content=complete_content(session),
         sections={c: section(c, plan="Today's draft plan") for c in (ana, ben, cy)},
         actor=clinician,
     )
@@ -164,7 +166,7 @@ def test_a_facilitator_without_clinical_access_sees_the_plan_of_group_notes_only
     )
     group_note = services.group_note_save(
         session=earlier,
-        content=complete_content(),
+        content=complete_content(earlier),
         sections={ana: section(ana, plan="Ana's group plan")},
         actor=other_clinician,
     )

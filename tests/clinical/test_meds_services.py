@@ -157,7 +157,7 @@ def test_expected_analytes_follow_active_and_stopped_medications(client_record, 
         started_on=today - timedelta(days=60),
         ended_on=today - timedelta(days=21),
     )
-    _bupe(client_record, medical_user, mat_agent="naltrexone", started_on=today + timedelta(days=3))
+    _bupe(client_record, medical_user, mat_agent="naltrexone", started_on=today - timedelta(days=3))
     # Before anything: nothing; during methadone: its analytes, its last day included.
     assert expected_analytes(client_record, on=today - timedelta(days=61)) == set()
     assert expected_analytes(client_record, on=today - timedelta(days=21)) == {"methadone", "eddp"}

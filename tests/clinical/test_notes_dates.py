@@ -39,7 +39,7 @@ def _items(html: str, testid: str) -> list[str]:
 def _signed_appointment_note(client, clinician, *, hours_ago):
     appointment = past_appointment(client, clinician, hours_ago=hours_ago)
     note = services.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     return services.note_sign(note=note, actor=clinician, password=PASSWORD)
 
@@ -108,7 +108,7 @@ def test_my_notes_in_progress_are_listed_by_date_of_service(clinician, client_as
     client = client_with_team(clinician)
     appointment = past_appointment(client, clinician, hours_ago=24 * DAYS_AGO)
     services.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     items = _items(client_as(clinician).get(reverse("dashboard")).content.decode(), "my-notes")
     assert len(items) == 1

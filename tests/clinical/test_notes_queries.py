@@ -66,7 +66,7 @@ def test_the_group_note_form_does_not_grow_with_the_group(
         session, present, _ = group_session(clinician, admin_user, size)
         group_note_save(
             session=session,
-            content=complete_content(),
+            content=complete_content(session),
             sections={c: section(c) for c in present},
             actor=clinician,
         )

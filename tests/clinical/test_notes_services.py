@@ -50,7 +50,7 @@ def group(clinician, admin_user):
 def _draft(session, clients, actor, **kwargs):
     return services.group_note_save(
         session=session,
-        content=complete_content(),
+        content=complete_content(session),
         sections={c: section(c) for c in clients},
         actor=actor,
         **kwargs,
@@ -177,7 +177,7 @@ def test_risk_present_needs_a_safety_plan_note(group, clinician):
     sections = {c: section(c) for c in present}
     sections[present[0]] = section(present[0], risk="si")
     note = services.group_note_save(
-        session=session, content=complete_content(), sections=sections, actor=clinician
+        session=session, content=complete_content(session), sections=sections, actor=clinician
     )
     anchors = [m.anchor for m in services.note_missing(note)]
     assert anchors == [f"id_{present[0].public_id}-safety_plan_note"]
@@ -377,7 +377,7 @@ def test_an_appointment_notes_addendum_has_no_section(clinician):
     client = client_with_team(clinician)
     appointment = past_appointment(client, clinician)
     note = services.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     note = services.note_sign(note=note, actor=clinician, password=PASSWORD)
     with pytest.raises(ValidationError, match="one client's"):
@@ -439,12 +439,11 @@ def test_a_note_signed_more_than_72_hours_after_the_session_is_a_late_entry(
 ):
     client = client_with_team(clinician)
     appointment = past_appointment(client, clinician, hours_ago=hours_ago)
-    appointment.ends_at = appointment.starts_at  # ended when it began, for round numbers
-    Appointment.objects.filter(pk=appointment.pk).update(
-        ends_at=appointment.starts_at + timedelta(minutes=1)
-    )
+    # Ended a minute after it began, for round numbers.
+    appointment.ends_at = appointment.starts_at + timedelta(minutes=1)
+    Appointment.objects.filter(pk=appointment.pk).update(ends_at=appointment.ends_at)
     note = services.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     note = services.note_sign(note=note, actor=clinician, password=PASSWORD)
     assert note.late_entry is late
@@ -455,7 +454,7 @@ def test_the_late_entry_window_is_a_setting(clinician, settings):
     client = client_with_team(clinician)
     appointment = past_appointment(client, clinician, hours_ago=3)
     note = services.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     assert services.note_sign(note=note, actor=clinician, password=PASSWORD).late_entry
 
@@ -467,7 +466,7 @@ def test_writing_an_appointments_note_completes_it(clinician):
     client = client_with_team(clinician)
     appointment = past_appointment(client, clinician)
     note = services.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     appointment.refresh_from_db()
     assert appointment.status == "completed"
@@ -486,7 +485,7 @@ def test_a_no_show_is_recorded_once_and_then_takes_no_note(clinician):
     assert AuditEvent.objects.filter(action="appointment.no_show").count() == 1
     with pytest.raises(ValidationError, match="no-show"):
         services.appointment_note_save(
-            appointment=appointment, content=individual_content(), actor=clinician
+            appointment=appointment, content=individual_content(appointment), actor=clinician
         )
 
 
@@ -497,7 +496,7 @@ def test_a_future_appointment_takes_neither_note_nor_no_show(clinician):
         services.appointment_no_show(appointment=appointment, actor=clinician)
     with pytest.raises(ValidationError, match="not started"):
         services.appointment_note_save(
-            appointment=appointment, content=individual_content(), actor=clinician
+            appointment=appointment, content=individual_content(appointment), actor=clinician
         )
     assert not ProgressNote.objects.exists()
 
@@ -507,7 +506,7 @@ def test_only_the_appointments_clinician_writes_its_note(clinician, other_clinic
     appointment = past_appointment(client, clinician)
     with pytest.raises(ValidationError, match="clinician"):
         services.appointment_note_save(
-            appointment=appointment, content=individual_content(), actor=other_clinician
+            appointment=appointment, content=individual_content(appointment), actor=other_clinician
         )
 
 

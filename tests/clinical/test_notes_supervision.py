@@ -182,7 +182,7 @@ def test_a_draft_is_not_the_supervisors_to_read(group, clinician, supervisor, cl
     session, present, _ = group
     draft = group_note_save(
         session=session,
-        content=complete_content(),
+        content=complete_content(session),
         sections={c: section(c) for c in present},
         actor=clinician,
     )

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import Client
 from clinical.notes import services
@@ -34,10 +35,15 @@ def _url(name, obj):
     return reverse(f"notes:{name}", args=[obj.public_id])
 
 
-def _post_data(clients, *, skip=(), **extra):
+def _hhmm(moment):
+    return f"{timezone.localtime(moment):%H:%M}"
+
+
+def _post_data(clients, *, session=None, skip=(), **extra):
+    """A complete group note's form; its times are ``session``'s when given."""
     data = {
-        "time_in": "18:00",
-        "time_out": "21:00",
+        "time_in": _hhmm(session.starts_at) if session else "18:00",
+        "time_out": _hhmm(session.ends_at) if session else "21:00",
         "modality": modality().pk,
         "interventions": ["psychoeducation"],
         "narrative": "Refusal skills practice.",
@@ -128,7 +134,9 @@ def test_a_section_for_an_absent_client_is_refused(group, clinician, client_as):
 def test_signing_from_the_page_and_a_double_submission(group, clinician, client_as):
     session, present, _ = group
     http = client_as(clinician)
-    response = http.post(_url("group_note", session), _post_data(present) | {"then": "sign"})
+    response = http.post(
+        _url("group_note", session), _post_data(present, session=session) | {"then": "sign"}
+    )
     assert response.status_code == 302 and response.url == _url("group_sign", session)
     assert "attestation" in http.get(_url("group_sign", session)).content.decode()
     wrong = http.post(_url("group_sign", session), {"password": "nope"})
@@ -235,8 +243,8 @@ def test_an_individual_note_from_the_appointment_then_no_show_is_gone(clinician,
     page = http.get(_url("appointment_note", appointment)).content.decode()
     assert "Record a no-show" in page and 'name="body_assessment"' in page
     data = {
-        "time_in": "09:00",
-        "time_out": "09:50",
+        "time_in": _hhmm(appointment.starts_at),
+        "time_out": _hhmm(appointment.ends_at),
         "modality": modality().pk,
         "interventions": ["motivational_interviewing"],
         "body_data": "Reports cravings at work.",
@@ -363,7 +371,7 @@ def test_an_appointment_notes_addendum_page_asks_no_target(clinician, client_as)
     client = client_with_team(clinician)
     appointment = past_appointment(client, clinician)
     note = services.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     services.note_sign(note=note, actor=clinician, password=PASSWORD)
     http = client_as(clinician)

@@ -39,7 +39,7 @@ def tasks(kind, **filters):
 def _draft_note(client, clinician):
     appointment = past_appointment(client, clinician, hours_ago=2)
     note = services_notes.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     return appointment, note
 

@@ -142,7 +142,7 @@ def test_a_supervisor_cannot_write_the_note_of_an_old_appointment(
     appointment = _old_appointment(alices_client, supervisor)
     with pytest.raises(ValidationError, match="clinician writes its note"):
         notes.appointment_note_save(
-            appointment=appointment, content=individual_content(), actor=supervisor
+            appointment=appointment, content=individual_content(appointment), actor=supervisor
         )
     assert not ProgressNote.objects.exists()
     appointment.refresh_from_db()
@@ -161,13 +161,15 @@ def test_a_supervisor_cannot_save_or_sign_a_draft_written_while_on_the_team(
     member = with_care_team(alices_client, supervisor, role="counsellor")
     appointment = past_appointment(alices_client, supervisor)
     note = notes.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=supervisor
+        appointment=appointment, content=individual_content(appointment), actor=supervisor
     )
     care_team_end(member=CareTeamMember.objects.get(pk=member.pk), actor=clinician)
     assert not access_for(supervisor, alices_client).allows(Purpose.EDIT)
     with pytest.raises(ValidationError):
         notes.appointment_note_save(
-            appointment=appointment, content=individual_content(plan="Changed"), actor=supervisor
+            appointment=appointment,
+            content=individual_content(appointment, plan="Changed"),
+            actor=supervisor,
         )
     with pytest.raises(ValidationError):
         notes.note_sign(note=note, actor=supervisor, password=PASSWORD)
@@ -178,6 +180,6 @@ def test_a_supervisor_cannot_save_or_sign_a_draft_written_while_on_the_team(
 def test_the_care_team_clinician_still_writes_and_signs(alices_client, clinician):
     appointment = past_appointment(alices_client, clinician)
     note = notes.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     assert notes.note_sign(note=note, actor=clinician, password=PASSWORD).is_signed

@@ -8,14 +8,17 @@ from django.utils import timezone
 
 from scheduling import services
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
+from tests.clock import at
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_facilitator_marks_attendance_and_the_chart_shows_weekly_hours(
-    page, browser_login, clinician, admin_user
+    page, browser_login, clinician, admin_user, time_machine
 ):
+    # Today at 18:20, twenty minutes into the evening group: every status may be marked.
+    time_machine.move_to(at(timezone.localdate(), "18:20"), tick=True)
     group = GroupFactory(name="IOP 6 Evening", facilitator=clinician)
     clients = []
     for first in ("Ari", "Bea", "Cyd"):

@@ -35,16 +35,18 @@ def test_a_refused_click_shows_its_message_in_the_row_and_nothing_looks_saved(
 ):
     group = GroupFactory(name="IOP 6 Evening", facilitator=clinician)
     (client,) = _enrol(group, clinician, admin_user, ["Ari"])
-    services.sessions_generate(weeks=1)
-    tomorrow = group.sessions.get(date=timezone.localdate() + timedelta(days=1))
+    session = started_session(group)
 
     browser_login("alice")
-    page.goto(f"/scheduling/sessions/{tomorrow.public_id}/attendance/")
+    page.goto(f"/scheduling/sessions/{session.public_id}/attendance/")
     row = page.get_by_test_id(f"row-{client.public_id}")
+    # More minutes than the session has, past the field's own limit: the server says no.
+    row.locator("input[name=minutes]").evaluate("input => input.removeAttribute('max')")
+    row.locator("input[name=minutes]").fill("999")
     row.get_by_role("button", name="Present").click()
     error = page.get_by_test_id(f"row-{client.public_id}").get_by_test_id("row-error")
     error.wait_for()
-    assert "Not saved: This session is on a later day" in error.inner_text()
+    assert "Not saved: Minutes attended must be between 0 and 180." in error.inner_text()
     row = page.get_by_test_id(f"row-{client.public_id}")
     assert row.get_by_test_id("status").inner_text() == "not marked"
     assert row.locator(".btn-primary").count() == 0  # no button looks chosen

@@ -37,7 +37,7 @@ def test_clinician_follows_the_unsigned_note_task_to_the_note(page, browser_logi
     client = client_with_team(clinician)
     appointment = past_appointment(client, clinician, hours_ago=30)
     services_notes.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     outbox_sweep()  # writes the note task (and the measures due since admission), shows them
     open_tasks = OutboxMessage.objects.open_tasks_for(clinician).count()

@@ -66,7 +66,7 @@ def draft(group, clinician):
     session, present = group
     group_note_save(
         session=session,
-        content=complete_content(),
+        content=complete_content(session),
         sections={c: section(c) for c in present},
         actor=clinician,
     )

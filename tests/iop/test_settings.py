@@ -248,3 +248,33 @@ def test_the_apps_postgresql_connections_run_without_jit(db):
         probe,
     )
     assert off.stdout.strip() == "None", off.stderr
+
+
+_WINDOWS_PROBE = (
+    "from django.conf import settings; "
+    "print(settings.IOP_ATTENDANCE_OPENS_MINUTES, settings.IOP_ABSENCE_GRACE_MINUTES)"
+)
+
+
+def test_the_attendance_windows_come_from_the_environment():
+    default = _run({"DJANGO_DEBUG": "1"}, "shell", "--no-imports", "-c", _WINDOWS_PROBE)
+    assert default.stdout.split() == ["30", "15"], default.stderr
+    chosen = _run(
+        {
+            "DJANGO_DEBUG": "1",
+            "IOP_ATTENDANCE_OPENS_MINUTES": "20",
+            "IOP_ABSENCE_GRACE_MINUTES": "10",
+        },
+        "shell",
+        "--no-imports",
+        "-c",
+        _WINDOWS_PROBE,
+    )
+    assert chosen.stdout.split() == ["20", "10"], chosen.stderr
+    for value, message in (
+        ("-5", "must not be negative"),
+        ("soon", "must be a whole number of minutes"),
+    ):
+        refused = _run({"DJANGO_DEBUG": "1", "IOP_ABSENCE_GRACE_MINUTES": value}, "check")
+        assert refused.returncode != 0
+        assert f"IOP_ABSENCE_GRACE_MINUTES {message}" in refused.stderr

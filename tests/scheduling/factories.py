@@ -1,3 +1,4 @@
+from datetime import time, timedelta
 from importlib import import_module
 
 import factory
@@ -63,6 +64,20 @@ class GroupSessionFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyAttribute(lambda s: local_datetime(s.date, s.group.slot.start_time))
     ends_at = factory.LazyAttribute(lambda s: local_datetime(s.date, s.group.slot.end_time))
     room = factory.LazyAttribute(lambda s: s.group.room)
+
+
+def ended_session(group, *, minutes_ago=5) -> GroupSession:
+    """A three-hour session of ``group`` that ended ``minutes_ago`` minutes ago: its note
+    may be signed now. It stays on one clinic day (a note's times in and out are times
+    of that day): between midnight and 03:00 it is yesterday's 20:00-23:00 instead."""
+    end = timezone.localtime().replace(microsecond=0) - timedelta(minutes=minutes_ago)
+    start = end - timedelta(hours=3)
+    if start.date() != end.date():
+        yesterday = end.date() - timedelta(days=1)
+        start, end = local_datetime(yesterday, time(20)), local_datetime(yesterday, time(23))
+    return GroupSessionFactory(
+        group=group, date=timezone.localtime(start).date(), starts_at=start, ends_at=end
+    )
 
 
 def started_session(group, *, day=None) -> GroupSession:

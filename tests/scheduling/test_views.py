@@ -259,7 +259,7 @@ def test_enrol_and_step_down_through_the_pages(clinician, admin_user, client_as)
 
 
 def test_booking_an_appointment_page(clinician, client_as):
-    client = ClientFactory(status="active")
+    client = EpisodeFactory().client
     with_care_team(client, clinician)
     room = RoomFactory()
     http = client_as(clinician)
@@ -377,7 +377,7 @@ def test_chart_query_count_does_not_grow_with_history(
 
 
 def test_an_appointment_is_cancelled_from_the_week(clinician, other_clinician, client_as):
-    client = ClientFactory(status="active")
+    client = EpisodeFactory().client
     with_care_team(client, clinician)
     start = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
     appointment = services.appointment_book(
@@ -419,6 +419,7 @@ def test_a_clinician_is_booked_only_with_a_client_they_have_a_reason_to_see(
     clinician, other_clinician, client_as
 ):
     bobs = ClientFactory(status="active", legal_last_name="Zebulon")
+    EpisodeFactory(client=bobs)
     with_care_team(bobs, other_clinician)
     day = (timezone.localdate() + timedelta(days=3)).isoformat()
     data = {
@@ -560,9 +561,11 @@ def test_a_later_day_answers_400_and_the_row_says_not_saved(
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Not saved: This session is on a later day" in html
+    assert "Not saved: Present, late and telehealth can be marked from " in html
+    assert f"from {when.day_short(session.starts_at)} at " in html  # another day: named
     assert "not marked" in html
     assert "btn-primary" not in html  # no button looks chosen
+    assert 'name="status"' not in html  # none is offered before its time
     assert "<html" not in html  # the row alone, for the error swap
     assert not Attendance.objects.exists()
 

@@ -8,7 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import CareTeamMember, Client, ClientUserObjectPermission
 from clients.services import client_register
@@ -102,6 +104,20 @@ def test_a_seeded_clinic_keeps_the_rules_and_its_landmarks_open_real_pages(clien
     assert Attendance.objects.filter(is_makeup=True).exists()
     assert Enrollment.objects.filter(status="stepped_down").exists()
     assert Enrollment.objects.filter(status="discharged").exists()
+    # Nothing recorded before it happened (issue 19): no attendance before its session
+    # began, no note signed before its session or appointment ended, and nothing dated
+    # after the moment the data was seeded.
+    now = timezone.now()
+    assert not Attendance.objects.filter(recorded_at__lt=F("session__starts_at")).exists()
+    assert not Attendance.objects.filter(recorded_at__gt=now).exists()
+    signed = ProgressNote.objects.filter(status="signed")
+    assert signed.exists()
+    assert not signed.filter(signed_at__gt=now).exists()
+    assert not signed.filter(session__isnull=False, signed_at__lt=F("session__ends_at")).exists()
+    assert not signed.filter(
+        appointment__isnull=False, signed_at__lt=F("appointment__ends_at")
+    ).exists()
+    assert not signed.filter(cosigned_at__lt=F("signed_at")).exists()
 
     marks = scale.landmarks()
 
