@@ -15,7 +15,6 @@ from clinical.notes.models import ProgressNote
 from iop.audit.models import AuditEvent
 from iop.notifications.models import Channel, OutboxMessage
 from iop.notifications.services import reminders_schedule
-from scheduling.models import GroupSession
 from tests.clients.factories import with_care_team
 from tests.clinical.factories_meds import gad7, phq9, treated_client
 from tests.clinical.notes_factories import (
@@ -198,13 +197,8 @@ def _sweep_at(moment):
 
 def _ended_session(facilitator, admin_user, *, present=2):
     """A session of a group ``facilitator`` runs that met (clients marked present after
-    its start) and ended a minute ago."""
+    its start) and ended a few minutes ago."""
     session, clients, _absent = group_session(facilitator, admin_user, present)
-    end = timezone.now().replace(microsecond=0) - timedelta(minutes=1)
-    GroupSession.objects.filter(pk=session.pk).update(
-        starts_at=end - timedelta(hours=3), ends_at=end
-    )
-    session.refresh_from_db()
     return session, clients
 
 
@@ -243,7 +237,7 @@ def test_a_session_that_met_without_a_note_is_a_task_at_24_hours_and_escalated_a
     # A draft takes the facilitator's task over (the draft's own reminder); the
     # supervisor's stays until the note is signed.
     services_notes.group_note_save(
-        session=session, content=complete_content(),
+        session=session, content=complete_content(session),
         sections={c: section(c) for c in clients}, actor=clinician,
     )  # fmt: skip
     _sweep_at(end + timedelta(hours=72, minutes=2))
@@ -349,7 +343,7 @@ def test_a_returned_note_is_the_authors_task_and_the_addendum_requeues_it(
     )
     appointment = past_appointment(client, clinician, hours_ago=5)
     second = services_notes.appointment_note_save(
-        appointment=appointment, content=individual_content(), actor=clinician
+        appointment=appointment, content=individual_content(appointment), actor=clinician
     )
     services_notes.note_sign(note=second, actor=clinician, password=PASSWORD)
     reminders_schedule()

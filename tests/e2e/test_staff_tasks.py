@@ -6,7 +6,7 @@ failed message."""
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -17,7 +17,7 @@ from clinical.notes.models import ProgressNote
 from iop.audit.models import AuditEvent
 from iop.notifications.models import Channel, OutboxMessage, OutboxStatus
 from iop.notifications.services import outbox_sweep
-from scheduling.models import GroupSession
+from scheduling.models import GroupSession, local_datetime
 from tests.clinical.factories_meds import phq9, treated_client
 from tests.clinical.notes_factories import (
     client_with_team,
@@ -74,10 +74,11 @@ def test_clinician_follows_the_unsigned_note_task_to_the_note(page, browser_logi
 def test_a_facilitator_finds_the_session_without_a_note(page, browser_login, clinician, admin_user):
     modality()
     session, clients, _absent = group_session(clinician, admin_user, 2)
-    # It met (clients marked present after it began) and ended 25 hours ago.
-    end = timezone.now() - timedelta(hours=25)
+    # It met (clients marked present after it began) two days ago, 11:00-14:00: more
+    # than 24 hours ago (a task), less than 72 (not yet the supervisor's).
+    day = timezone.localdate() - timedelta(days=2)
     GroupSession.objects.filter(pk=session.pk).update(
-        starts_at=end - timedelta(hours=3), ends_at=end
+        date=day, starts_at=local_datetime(day, time(11)), ends_at=local_datetime(day, time(14))
     )
     outbox_sweep()
     browser_login("alice")
