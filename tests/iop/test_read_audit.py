@@ -122,11 +122,12 @@ def test_the_dashboard_names_flagged_clients_and_counts_the_caseload(clinician, 
 
 
 def test_the_sections_showing_clinical_content_say_so():
-    """Safety flags (a PHQ-9 item 9 answer) and screens to follow up (an unexpected
-    positive, a refusal) are clinical content; the caseload, plans due and notes
-    waiting show names and dates."""
+    """Safety flags (a PHQ-9 item 9 answer), screens to follow up (an unexpected
+    positive, a refusal), the medical staff's collections today (who is selected for a
+    test, and its status) and clients on MAT (a medication) are clinical content; the
+    caseload, plans due and notes waiting show names and dates."""
     clinical = {s.key for s in dashboard.SECTIONS if s.clinical}
-    assert clinical == {"safety_flags", "screen_follow_ups"}
+    assert clinical == {"safety_flags", "screen_follow_ups", "collection_today", "mat_clients"}
     listing = {s.key for s in dashboard.SECTIONS if s.clients is not None and not s.clinical}
     assert {"caseload", "intake", "plans_due", "cosign", "my_notes"} == listing
 
