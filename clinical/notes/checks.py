@@ -129,7 +129,18 @@ class NoteWarning:
     key: str  # stable for the same content; a changed note makes a new key
     message: str
     places: list[Place]
-    details: list[str] = field(default_factory=list)
+    # A repeat of an earlier note: the date of service of the note each place repeats.
+    earlier: list[datetime] = field(default_factory=list)
+    # A name hit: the members who bear the name.
+    bearers: list[Client] = field(default_factory=list)
+
+    @property
+    def entries(self) -> list[tuple[Place, datetime | None]]:
+        """Each place with the earlier note it repeats (None when it repeats none)."""
+        return [
+            (p, self.earlier[i] if i < len(self.earlier) else None)
+            for i, p in enumerate(self.places)
+        ]
 
     @property
     def code(self) -> str:
@@ -360,7 +371,7 @@ def copied_text_warnings(note: ProgressNote, *, sections=None) -> list["NoteWarn
                     message=f"The {label} repeats the same client's earlier note: "
                     "say what is new this time.",
                     places=[t.place for t, _served in found],
-                    details=[served for _t, served in found],
+                    earlier=[served for _t, served in found],
                 )
             )
     return warnings
@@ -446,6 +457,7 @@ def name_hits(note: ProgressNote, *, sections=None, members=None) -> list[NoteWa
                 message=f"“{shown}” is the name of a member of the group ({whose}): a "
                 "client's record names no one else in the room.",
                 places=[p for p, _text in found],
+                bearers=list(bearers),
             )
         )
     return warnings
