@@ -23,7 +23,6 @@ from tests.clinical.notes_factories import (
     group_session,
     individual_content,
     section,
-    sign_acknowledging,
 )
 from tests.iop.factories import PASSWORD
 from tests.scheduling.factories import GroupSessionFactory
@@ -108,8 +107,7 @@ def test_each_clients_last_plan_is_from_their_latest_signed_note_of_either_kind(
         sections={c: section(c, plan=f"{c.preferred_name}'s group plan") for c in (ana, ben)},
         actor=clinician,
     )
-    # "Ana's group plan", "Ben's group plan": one template, the copied-text check says.
-    sign_acknowledging(group_note, clinician)
+    services.note_sign(note=group_note, actor=clinician, password=PASSWORD)
     _sign_individual(ben, clinician, "Ben's individual plan", at=time(15))
     # Today's own draft is not anyone's last plan.
     services.group_note_save(

@@ -91,10 +91,14 @@ def test_near_identical_and_name_swapped_responses_are_copies(clinician, admin_u
             # one word dropped, case and punctuation changed: ratio above 90
             a: "Client was engaged and participated actively in the discussion of triggers.",
             b: "client was engaged and participated actively in discussion of triggers",
-            # a template with only the client's own name swapped
+            # the same once normalised
             c: "Client was engaged and participated actively in the discussion of triggers!",
         },
-        plan={a: "Ana will call her sponsor daily.", b: "Ben will call his sponsor daily."},
+        # a template with only the client's name changed
+        plan={
+            a: "Ana will call her sponsor every evening and bring the triggers log.",
+            b: "Ben will call her sponsor every evening and bring the triggers log.",
+        },
     )
     assert _kinds(checks.copied_text_warnings(note)) == [
         ("copied_text", "response", 3),
