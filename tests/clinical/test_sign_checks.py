@@ -6,13 +6,14 @@ from datetime import time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client
 from clinical import reports
 from clinical.notes import checks, services
-from clinical.notes.models import NoteStatus, ProgressNote, SignWarning
+from clinical.notes.models import NoteStatus, ProgressNote, SignedNoteLocked, SignWarning
 from iop.audit.models import AuditEvent
 from scheduling import services as scheduling
 from scheduling.models import local_datetime
@@ -467,3 +468,40 @@ def test_the_report_counts_notes_signed_over_copied_text(
     header, *lines = text.strip().splitlines()
     assert header.split(",")[-1] == "signed_copied_text"
     assert any(line.startswith(f"{clinician.username},") and line.endswith(",1") for line in lines)
+
+
+# --- The database keeps the acknowledgments -------------------------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's trigger")
+def test_an_acknowledgment_is_append_only_and_its_signers(copied, clinician, supervisor):
+    session, _clients, note = copied
+    draft_id = note.pk
+    refused = pytest.raises(DatabaseError, match="acknowledged by the note's signer")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO clinical_signwarning (note_id, kind, field, places, "
+            "acknowledged_by_id, acknowledged_at) VALUES (%s, 'copied_text', 'response', "
+            "10, %s, now())",
+            [draft_id, clinician.pk],
+        )
+    sign_acknowledging(note, clinician)
+    for sql in (
+        "UPDATE clinical_signwarning SET kind = 'name_hit'",
+        "DELETE FROM clinical_signwarning",
+    ):
+        refused = pytest.raises(DatabaseError, match="append-only")
+        with refused, transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert SignWarning.objects.filter(note=note).count() == 2
+
+
+def test_an_acknowledgment_cannot_change_through_the_model(copied, clinician):
+    _session, _clients, note = copied
+    sign_acknowledging(note, clinician)
+    warning = SignWarning.objects.filter(note=note).first()
+    warning.kind = "name_hit"
+    with pytest.raises(SignedNoteLocked):
+        warning.save()
+    with pytest.raises(SignedNoteLocked):
+        warning.delete()
