@@ -79,6 +79,7 @@ from clinical.notes.models import (
     ProgressNote,
     SignWarningKind,
 )
+from scheduling.models import Attendance, Enrollment
 
 # The free-text columns of a group section. The risk screen and any structured choice
 # are not here: they are meant to repeat.
@@ -114,10 +115,11 @@ class Place:
     field: str
     anchor: str  # the field's id on the note's page
     client: Client | None = None
+    title: str = ""  # the field's label on its page, when it is not FIELD_LABELS'
 
     @property
     def label(self) -> str:
-        what = FIELD_LABELS.get(self.field, self.field.replace("_", " "))
+        what = self.title or FIELD_LABELS.get(self.field, self.field.replace("_", " "))
         if self.client is None:
             return what[:1].upper() + what[1:]
         return f"{self.client.display_name} (MRN {self.client.mrn}): {what}"
@@ -227,9 +229,10 @@ def _note_texts(note: ProgressNote, sections) -> list[_Text]:
                 place = Place(name, f"id_{section.client.public_id}-{name}", section.client)
                 texts.append(_Text(place, name, value, normalise(value), section.client_id))
     else:
+        titles = dict(FORMAT_SECTIONS[note.format])
         for name, compare_as, value in _appointment_fields(note):
             anchor = f"id_{name}" if name in ("plan", "safety_plan_note") else f"id_body_{name}"
-            place = Place(compare_as, anchor)
+            place = Place(compare_as, anchor, title=titles.get(name, ""))
             texts.append(_Text(place, compare_as, value, normalise(value), note.client_id))
     return [t for t in texts if t.normal]
 
@@ -399,8 +402,6 @@ def group_members(note: ProgressNote) -> list[Client]:
     """The clients of the note's session: on the group's list that day, or marked on
     its attendance (present or not): the names the narrative and sections must not
     carry. One query."""
-    from scheduling.models import Attendance, Enrollment
-
     session = note.session
     roster = Enrollment.objects.on(session.date).filter(group_id=session.group_id)
     marked = Attendance.objects.filter(session=session)

@@ -208,6 +208,7 @@ def test_an_individual_note_is_compared_with_the_clients_previous_notes(clinicia
     warnings = checks.sign_warnings(note)
     assert _kinds(warnings) == [("copied_earlier", "response", 1)]
     assert warnings[0].places[0].anchor == "id_body_assessment"
+    assert warnings[0].places[0].label == "Assessment (client's response)"
 
 
 # --- Names -------------------------------------------------------------------------------
@@ -505,3 +506,32 @@ def test_an_acknowledgment_cannot_change_through_the_model(copied, clinician):
         warning.save()
     with pytest.raises(SignedNoteLocked):
         warning.delete()
+
+
+def test_an_appointment_notes_sign_page_asks_for_its_warnings(clinician, client_as):
+    client = client_with_team(clinician)
+    last = past_appointment(client, clinician, hours_ago=24 * 7)
+    services.note_sign(
+        note=services.appointment_note_save(
+            appointment=last, content=individual_content(last, plan=TEN_SAME), actor=clinician
+        ),
+        actor=clinician,
+        password=PASSWORD,
+    )
+    today = past_appointment(client, clinician)
+    note = services.appointment_note_save(
+        appointment=today, content=individual_content(today, plan=TEN_SAME), actor=clinician
+    )
+    url = reverse("notes:appointment_sign", args=[today.public_id])
+    http = client_as(clinician)
+    html = http.get(url).content.decode()
+    edit = reverse("notes:appointment_note", args=[today.public_id])
+    assert "The plan repeats the same client&#x27;s earlier note" in html
+    assert f'href="{edit}#id_plan"' in html
+    assert http.post(url, {"password": PASSWORD}).status_code == 400
+    (warning,) = checks.sign_warnings(note)
+    assert http.post(url, {"password": PASSWORD, "ack": warning.key}).status_code == 302
+    assert AuditEvent.objects.get(action="note.sign_warning").detail == (
+        "copied_earlier:plan:sections=1"
+    )
+    assert AuditEvent.objects.get(action="note.sign_warning").client_id == client.public_id
