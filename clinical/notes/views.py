@@ -31,7 +31,7 @@ from iop.forms import apply_validation_error
 from scheduling.models import AppointmentStatus
 
 # More ticks than any note has warnings is a forged form: the rest are not read.
-MAX_ACKS = 200
+MAX_ACKS = 1000
 
 
 def _note_access(request, note):
