@@ -20,7 +20,8 @@ Census and outcomes (admins, program-wide). Three cohorts, each stated once here
 Documentation compliance (admins program-wide, supervisors their team: the clinicians
 whose ``clinical_supervisor`` they are). Notes of sessions and appointments that ended in
 the range, per author: signed within 24 h and within 72 h of the end (of all such notes,
-so an unsigned note counts against both), unsigned, co-signatures waiting; and the
+so an unsigned note counts against both), unsigned, co-signatures waiting, signed over a
+copied-text warning (acknowledged at signing, ``clinical/notes/checks.py``); and the
 treatment plans in force whose review is overdue today, of the clients the viewer reaches
 (``clients_for``).
 
@@ -56,7 +57,8 @@ from clients.access import Purpose, clients_for
 from clients.links import chart_url_maker
 from clients.models import CareTeamMember, DischargeReason, Episode, Profession
 from clinical.meds.models import Instrument, Measure
-from clinical.notes.models import CosignStatus, NoteStatus
+from clinical.notes.checks import COPIED_KINDS
+from clinical.notes.models import CosignStatus, NoteStatus, SignWarning
 from clinical.notes.selectors import appointments_kept, sessions_that_met
 from clinical.plans.models import TreatmentPlanVersion, review_days
 from iop.accounts.models import Role
@@ -82,6 +84,7 @@ DOCUMENTATION_COLUMNS = (
     "signed_72h",
     "pct_72h",
     "cosign_waiting",
+    "signed_copied_text",
 )
 # The two windows the issue names; IOP_LATE_ENTRY_HOURS (72 by default) marks a
 # late entry on the note itself, the report shows both windows whatever it is set to.
@@ -544,6 +547,7 @@ UNIT_FLAGS = (
     "signed_24h",
     "signed_72h",
     "cosign_waiting",
+    "copied_text",
 )
 
 
@@ -569,6 +573,20 @@ def _flags(note: str, ended: str = "ends_at") -> dict:
         "no_note": one(Q(**{f"{note}__isnull": True})),
         **{f"signed_{h}h": one(within(h)) for h in SIGN_WINDOWS_HOURS},
         "cosign_waiting": one(signed & Q(**{f"{note}__cosign_status": CosignStatus.PENDING})),
+        # Signed over a copied-text warning its author acknowledged (clinical/notes/
+        # checks.py): the acknowledgment rows exist only for signed notes.
+        "copied_text": Case(
+            When(
+                Exists(
+                    SignWarning.objects.filter(
+                        note_id=OuterRef(f"{note}__id"), kind__in=COPIED_KINDS
+                    )
+                ),
+                then=Value(1),
+            ),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
     }
 
 
@@ -653,6 +671,7 @@ def _figures(r: dict) -> dict:
         "missing_draft": r["draft"],
         "missing_no_note": r["no_note"],
         "cosign_waiting": r["cosign_waiting"],
+        "signed_copied_text": r["copied_text"],
     }
     for h in SIGN_WINDOWS_HOURS:
         row[f"signed_{h}h"] = r[f"signed_{h}h"]
@@ -831,7 +850,8 @@ def register():
             csv_columns=DOCUMENTATION_COLUMNS,
             description="Per clinician and per group: sessions held, notes signed on time "
             "and late, missing notes (a draft or none), signed within 24 and 72 hours, "
-            "co-signatures waiting; treatment plans overdue for review.",
+            "co-signatures waiting, notes signed over a copied-text warning; treatment "
+            "plans overdue for review.",
             inline_days=MAX_RANGE_DAYS + 1,
             # The page lists overdue plans by MRN and date; the CSV is per clinician.
             clients=lambda result: (plan["public_id"] for plan in result.get("plans_overdue", ())),

@@ -271,3 +271,48 @@ def apply_addendum_section_lock(apps, schema_editor):
 def remove_addendum_section_lock(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(ADDENDUM_SECTION_UNDO_SQL, params=None)
+
+
+# --- Warnings acknowledged at signing (migration 0005_sign_warnings) ---------------------
+
+# An acknowledged warning is part of the signature: inserted with it, by its signer,
+# and never changed or removed (the documentation report counts notes signed over
+# copied text from these rows).
+SIGN_WARNING_SQL = """
+CREATE OR REPLACE FUNCTION clinical_signwarning_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NOT EXISTS (
+                SELECT 1 FROM clinical_progressnote
+                WHERE id = NEW.note_id AND status = 'signed'
+                  AND signed_by_id = NEW.acknowledged_by_id) THEN
+            RAISE EXCEPTION 'clinical_signwarning: a warning is acknowledged by the note''s '
+                'signer, with the signature'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'clinical_signwarning is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS clinical_signwarning_append_only ON clinical_signwarning;
+CREATE TRIGGER clinical_signwarning_append_only
+    BEFORE INSERT OR UPDATE OR DELETE ON clinical_signwarning
+    FOR EACH ROW EXECUTE FUNCTION clinical_signwarning_append_only();
+"""
+
+SIGN_WARNING_UNDO_SQL = """
+DROP TRIGGER IF EXISTS clinical_signwarning_append_only ON clinical_signwarning;
+DROP FUNCTION IF EXISTS clinical_signwarning_append_only();
+"""
+
+
+def apply_sign_warning_lock(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(SIGN_WARNING_SQL, params=None)
+
+
+def remove_sign_warning_lock(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(SIGN_WARNING_UNDO_SQL, params=None)

@@ -31,6 +31,8 @@ __all__ = [
     "ProgressNote",
     "Risk",
     "SessionPlan",
+    "SignWarning",
+    "SignWarningKind",
     "SignedNoteLocked",
     "is_late_entry",
     "late_entry_after",
@@ -548,3 +550,44 @@ class Addendum(models.Model):
 
     def delete(self, *args, **kwargs):
         raise SignedNoteLocked("An addendum cannot be deleted.")
+
+
+class SignWarningKind(models.TextChoices):
+    """The warnings checked before signing (clinical/notes/checks.py)."""
+
+    COPIED_TEXT = "copied_text", "Same text in several sections"
+    COPIED_EARLIER = "copied_earlier", "Text repeats the client's earlier note"
+    NAME_HIT = "name_hit", "Another member's name"
+
+
+class SignWarning(models.Model):
+    """A warning its author acknowledged when signing a note (clinical/notes/checks.py):
+    written with the signature, in the same transaction, and never changed (on
+    PostgreSQL a trigger refuses UPDATE and DELETE, and an insert for a note not
+    signed by the acknowledging author). Codes and counts only: never the text, never
+    a name, so the documentation report can count notes signed over copied text."""
+
+    note = models.ForeignKey(ProgressNote, on_delete=models.PROTECT, related_name="sign_warnings")
+    kind = models.CharField(max_length=20, choices=SignWarningKind.choices)
+    # The field warned about (a section's "response", the "narrative"...).
+    field = models.CharField(max_length=40)
+    # How many sections or places the warning named.
+    places = models.PositiveSmallIntegerField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["note", "kind"])]
+
+    def __str__(self):
+        return f"{self.kind}:{self.field} on note {self.note_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise SignedNoteLocked("An acknowledged warning is part of the signature.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise SignedNoteLocked("An acknowledged warning is part of the signature.")

@@ -15,6 +15,7 @@ new, so an autosave writes ``note.autosave`` at most once per note every
 by ``clients.access``). ``detail`` carries codes and counts, never the words typed.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from clients.access import Action, may
 from clients.models import Client
+from clinical.notes import checks
 from clinical.notes.models import (
     FORMAT_SECTIONS,
     RESPONSE_KEY,
@@ -40,11 +42,12 @@ from clinical.notes.models import (
     ProgressNote,
     Risk,
     SessionPlan,
+    SignWarning,
     is_late_entry,
 )
 from iop.accounts.reentry import ReentryLimitReached, reauthenticate
 from iop.audit.models import Outcome
-from iop.audit.services import AuditContext, audit_record
+from iop.audit.services import AuditContext, audit_record, audit_record_per_client
 from iop.forms import text_problem
 from scheduling.models import (
     ATTENDED,
@@ -544,9 +547,15 @@ def note_sign(
     actor,
     password: str = "",
     otp_token: str = "",
+    acknowledged: Iterable[str] = (),
     audit: AuditContext | None = None,
 ) -> ProgressNote:
     """Sign and lock a complete draft (the whole group at once).
+
+    ``acknowledged``: the keys of the warnings (``clinical.notes.checks``: copied text,
+    another member's name) the author acknowledged on the sign page. Every warning the
+    note raises now needs its key; a key of no current warning (stale, forged) counts
+    for nothing.
 
     Not one transaction from the top: a failed identity check must leave its denied
     audit row behind, which a rollback would remove."""
@@ -554,17 +563,40 @@ def note_sign(
         raise ValidationError("Only the author signs a note.")
     # Asked before the password too, so a refused signature costs no re-entry attempt;
     # asked again under the row lock in _sign, which is what holds.
-    not_yet = signing_not_yet(note)
-    if not_yet and note.status == NoteStatus.DRAFT:
-        raise ValidationError(not_yet)
+    acknowledged = frozenset(acknowledged)
+    if note.status == NoteStatus.DRAFT:
+        not_yet = signing_not_yet(note)
+        if not_yet:
+            raise ValidationError(not_yet)
+        _check_acknowledged(checks.sign_warnings(note), acknowledged)
     _confirm_identity(
         actor, password=password, otp_token=otp_token, action="note.sign", note=note, audit=audit
     )
-    return _sign(note=note, actor=actor, audit=audit)
+    return _sign(note=note, actor=actor, acknowledged=acknowledged, audit=audit)
+
+
+def _check_acknowledged(warnings, acknowledged: frozenset) -> None:
+    waiting = [w for w in warnings if w.key not in acknowledged]
+    if waiting:
+        raise ValidationError(
+            f"{len(waiting)} warning{'s' if len(waiting) != 1 else ''} before signing "
+            "(copied text, another member's name) need your acknowledgment: edit the "
+            "note, or tick each warning you have checked. Nothing was signed.",
+            code="unacknowledged",
+        )
+
+
+def _warning_clients(note: ProgressNote, warning, section_clients: list) -> list:
+    """Whose records the warning is about: the sections it names; the narrative, or an
+    appointment's note, enters every record the note enters."""
+    named = [p.client for p in warning.places if p.client is not None]
+    if len(named) < len(warning.places):
+        return section_clients
+    return named
 
 
 @transaction.atomic
-def _sign(*, note: ProgressNote, actor, audit) -> ProgressNote:
+def _sign(*, note: ProgressNote, actor, acknowledged: frozenset, audit) -> ProgressNote:
     note = (
         ProgressNote.objects.select_for_update(of=("self",))
         .select_related("session", "appointment", "client")
@@ -585,6 +617,9 @@ def _sign(*, note: ProgressNote, actor, audit) -> ProgressNote:
             "Your notes need a supervisor's co-signature and no supervisor is set on your "
             "account: ask the program admin."
         )
+    # Recomputed under the lock: what is acknowledged is what is signed.
+    warnings = checks.sign_warnings(note)
+    _check_acknowledged(warnings, acknowledged)
     now = timezone.now()
     note.status = NoteStatus.SIGNED
     note.signed_at = now
@@ -596,11 +631,38 @@ def _sign(*, note: ProgressNote, actor, audit) -> ProgressNote:
         CosignStatus.PENDING if actor.requires_cosign else CosignStatus.NOT_REQUIRED
     )
     note.save()
-    detail = f"kind={note.kind}; late={int(note.late_entry)}; cosign={int(note.cosign_required)}"
+    detail = (
+        f"kind={note.kind}; late={int(note.late_entry)}; cosign={int(note.cosign_required)}; "
+        f"warnings={len(warnings)}"
+    )
     # One row per client whose record the note enters, so each client's trail shows it.
-    for client in _section_clients(note):
+    section_clients = _section_clients(note)
+    for client in section_clients:
         audit_record(
             action="note.sign", actor=actor, audit=audit, obj=note, client=client, detail=detail
+        )
+    # Each acknowledged warning: a row for the counts (the documentation report) and an
+    # audit code in the trail of each client it is about. Codes and counts only: the
+    # text and the name matched stay on the sign page.
+    SignWarning.objects.bulk_create(
+        SignWarning(
+            note=note,
+            kind=w.kind,
+            field=w.field,
+            places=len(w.places),
+            acknowledged_by=actor,
+            acknowledged_at=now,
+        )
+        for w in warnings
+    )
+    for w in warnings:
+        audit_record_per_client(
+            clients=_warning_clients(note, w, section_clients),
+            action="note.sign_warning",
+            actor=actor,
+            audit=audit,
+            obj=note,
+            detail=w.code,
         )
     return note
 

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from clients.access import Action, Purpose, access_shown, client_view, owned_view
-from clinical.notes import selectors, services
+from clinical.notes import checks, selectors, services
 from clinical.notes.forms import (
     AddendumForm,
     IdentityForm,
@@ -29,6 +29,9 @@ from iop import when
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 from scheduling.models import AppointmentStatus
+
+# More ticks than any note has warnings is a forged form: the rest are not read.
+MAX_ACKS = 1000
 
 
 def _note_access(request, note):
@@ -246,7 +249,13 @@ def _sign_page(request, note, *, missing, back, title):
         else:
             try:
                 services.note_sign(
-                    note=note, actor=request.user, audit=audit_context(request), **_identity(form)
+                    note=note,
+                    actor=request.user,
+                    audit=audit_context(request),
+                    # The warnings ticked on this page; a key of no current warning
+                    # (stale after an edit, or forged) is ignored by the service.
+                    acknowledged=request.POST.getlist("ack")[:MAX_ACKS],
+                    **_identity(form),
                 )
             except ValidationError as exc:
                 apply_validation_error(form, exc)
@@ -261,6 +270,14 @@ def _sign_page(request, note, *, missing, back, title):
                     ),
                 )
                 return redirect(*back)
+    signing_wait = _signing_wait(note) if note and not note.is_signed else None
+    warnings = []
+    if note is not None and not note.is_signed and not missing and not signing_wait:
+        warnings = checks.sign_warnings(note)
+        # The page names the clients whose sections (or names) a warning points at.
+        shown = {p.client.pk: p.client for w in warnings for p in w.places if p.client}
+        shown |= {c.pk: c for w in warnings for c in w.bearers}
+        access_shown(request, list(shown.values()))
     return render(
         request,
         "clinical/notes/sign.html",
@@ -268,11 +285,13 @@ def _sign_page(request, note, *, missing, back, title):
             "note": note,
             "form": form,
             "missing": missing,
+            "warnings": warnings,
+            "acknowledged": set(request.POST.getlist("ack")) if request.method == "POST" else (),
             "back": back,
             "title": title,
             "attestation": ATTESTATION,
             "note_access": note_access,
-            "signing_wait": _signing_wait(note) if note and not note.is_signed else None,
+            "signing_wait": signing_wait,
         },
         status=_status(form) if not (request.method == "POST" and form.errors) else 400,
     )

@@ -1,11 +1,13 @@
 """Builders for the notes tests: a group session with attending clients, a complete
 note's content, a past appointment."""
 
+import secrets
 from datetime import time, timedelta
 
 from django.utils import timezone
 
 from clinical.notes.catalog import seed_catalog
+from clinical.notes.checks import sign_warnings
 from clinical.notes.models import Modality
 from clinical.notes.services import NoteContent, group_note_save, local_time, note_sign
 from scheduling import services as scheduling
@@ -71,13 +73,20 @@ def complete_content(session=None, **overrides) -> NoteContent:
     return NoteContent(**(values | overrides))
 
 
+def individual(text: str) -> str:
+    """``text`` made this note's own: signing warns of text copied between sections or
+    from the client's earlier notes (clinical/notes/checks.py), so each generated line
+    ends with a random reference (hex: it can never be a member's name either)."""
+    return f"{text} (ref {secrets.token_hex(10)})"
+
+
 def section(client, **overrides) -> dict:
     name = client.display_name
     return {
-        "participation": f"{name} took part actively",
-        "response": f"{name} named two triggers",
-        "progress": "On track",
-        "plan": f"{name} practises refusal skills",
+        "participation": individual(f"{name} took part actively"),
+        "response": individual(f"{name} named two triggers"),
+        "progress": individual("On track"),
+        "plan": individual(f"{name} practises refusal skills"),
         "risk": "none",
         "safety_plan_note": "",
     } | overrides
@@ -91,6 +100,13 @@ def signed_group_note(session, clients, facilitator, **kwargs):
         actor=facilitator,
     )
     return note_sign(note=note, actor=facilitator, password=PASSWORD, **kwargs)
+
+
+def sign_acknowledging(note, actor, **kwargs):
+    """Sign ``note`` acknowledging every warning it raises (copied text, a member's
+    name), as an author who ticked each one on the sign page."""
+    keys = [w.key for w in sign_warnings(note)]
+    return note_sign(note=note, actor=actor, password=PASSWORD, acknowledged=keys, **kwargs)
 
 
 def past_appointment(client, clinician, *, hours_ago=2, kind="individual"):
@@ -119,8 +135,11 @@ def individual_content(appointment=None, **overrides) -> NoteContent:
         "time_in": time(9, 0),
         "time_out": time(9, 50),
         **(_local_times(appointment.starts_at, appointment.ends_at) if appointment else {}),
-        "body": {"data": "Reports 20 days abstinent.", "assessment": "Engaged, hopeful."},
-        "plan": "Meet weekly; review triggers log.",
+        "body": {
+            "data": individual("Reports 20 days abstinent."),
+            "assessment": individual("Engaged, hopeful."),
+        },
+        "plan": individual("Meet weekly; review triggers log."),
         "risk": "none",
     }
     return NoteContent(**(values | overrides))

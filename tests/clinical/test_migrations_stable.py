@@ -12,6 +12,7 @@ from django.db.migrations.state import ProjectState
 # Every clinical table a deployed database holds; renaming one loses its rows.
 TABLES = {
     "Addendum": "clinical_addendum",
+    "SignWarning": "clinical_signwarning",
     "CurriculumTopic": "clinical_curriculumtopic",
     "GroupNoteSection": "clinical_groupnotesection",
     "Measure": "clinical_measure",

@@ -51,10 +51,12 @@ def _post_data(clients, *, session=None, skip=(), **extra):
     for client in clients:
         prefix = str(client.public_id)
         data |= {
-            f"{prefix}-participation": "Active",
-            f"{prefix}-response": f"Response of {client.display_name}",
+            # Each client's own words (the MRN): the same line in every section, or a
+            # template with only the name changed, is copied text at signing.
+            f"{prefix}-participation": f"Active ({client.mrn})",
+            f"{prefix}-response": f"Response of {client.display_name} ({client.mrn})",
             f"{prefix}-progress": "",
-            f"{prefix}-plan": f"Plan of {client.display_name}",
+            f"{prefix}-plan": f"Plan of {client.display_name} ({client.mrn})",
             f"{prefix}-risk": "none",
         }
     for key in skip:

@@ -67,6 +67,11 @@ def test_facilitator_charts_a_ten_client_group_and_each_chart_shows_its_own_sect
         _fill_section(page, client, name)
     page.get_by_role("button", name="Save and sign…").click()
     page.wait_for_url("**/sign/")
+    # Ten sections from one template with only the name changed: the copied-text check
+    # warns before signing, and the author ticks each warning (tests/e2e/test_sign_checks.py).
+    assert page.get_by_test_id("sign-warning").count() >= 1
+    for box in page.locator("input[name=ack]").all():
+        box.check()
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Sign and lock").click()
     page.wait_for_url(f"**/clinical/notes/sessions/{session.public_id}/")
@@ -79,7 +84,9 @@ def test_facilitator_charts_a_ten_client_group_and_each_chart_shows_its_own_sect
     # Writes: the draft's creation, the explicit save before signing, one sign row per
     # client; the autosaves in between wrote no row of their own (throttled).
     writes = list(
-        AuditEvent.objects.filter(action__startswith="note.").values_list("action", flat=True)
+        AuditEvent.objects.filter(action__startswith="note.")
+        .exclude(action="note.sign_warning")  # the acknowledged warnings' codes
+        .values_list("action", flat=True)
     )
     assert writes == ["note.create", "note.save"] + ["note.sign"] * 10
     reads = AuditEvent.objects.filter(

@@ -130,14 +130,17 @@ def test_documentation_equals_its_statement(program, capsys):
         "signed_24h",
         "signed_72h",
         "cosign_waiting",
+        "signed_copied_text",
     )
     assert {r["clinician"]: tuple(r[k] for k in figures) for r in result["rows"]} == {
         r[1]: tuple(r[2:]) for r in raw if r[0] == "clinician"
     }
     groups = [r for r in raw if r[0] == "group"]
     assert len(result["groups"]) == len(groups)
-    assert {r["group"]: tuple(r[k] for k in figures[:-1]) for r in result["groups"]} == {
-        r[1]: tuple(r[2:-1]) for r in groups
+    # Per group, every figure but the last two (co-signatures, copied text): the group
+    # table does not show them.
+    assert {r["group"]: tuple(r[k] for k in figures[:-2]) for r in result["groups"]} == {
+        r[1]: tuple(r[2:-2]) for r in groups
     }
     assert sum(r["sessions_held"] for r in result["rows"]) > 1_000
     assert [(p["mrn"], p["days_overdue"]) for p in result["plans_overdue"]] == [

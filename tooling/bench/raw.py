@@ -245,7 +245,8 @@ FROM stays WHERE n >= 2 GROUP BY instrument
     # session and person answerable: the note's author, else every facilitator of the
     # group; an appointment's clinician. Then: per clinician (username) sessions held,
     # signed, on time and late (as marked when signed), drafts, no note, within 24 h
-    # and 72 h, co-signatures waiting; per group (name) the same, each session once;
+    # and 72 h, co-signatures waiting, signed over a copied-text warning; per group
+    # (name) the same, each session once;
     # one row per treatment plan in force (current version, episode open) overdue for
     # review today (MRN and days overdue), most overdue first.
     "documentation": """
@@ -262,14 +263,14 @@ WITH bounds AS (
 ), units AS MATERIALIZED (
     SELECT COALESCE(n.author_id, f.user_id) AS staff, m.group_id AS grp, m.id AS session,
         NULL::bigint AS appointment, m.ends_at AS ended, n.status, n.signed_at,
-        n.late_entry, n.cosign_status
+        n.late_entry, n.cosign_status, n.id AS note
     FROM met m
     LEFT JOIN clinical_progressnote n ON n.session_id = m.id
     LEFT JOIN scheduling_group_facilitators f ON n.id IS NULL AND f.group_id = m.group_id
     WHERE n.id IS NOT NULL OR f.user_id IS NOT NULL
     UNION ALL
     SELECT ap.clinician_id, NULL, NULL, ap.id, ap.ends_at, n.status, n.signed_at,
-        n.late_entry, n.cosign_status
+        n.late_entry, n.cosign_status, n.id
     FROM scheduling_appointment ap CROSS JOIN bounds
     LEFT JOIN clinical_progressnote n ON n.appointment_id = ap.id
     WHERE ap.status IN ('scheduled', 'completed') AND ap.ends_at >= bounds.lo
@@ -281,13 +282,16 @@ WITH bounds AS (
         status = 'draft' AS draft, status IS NULL AS no_note,
         status = 'signed' AND signed_at <= ended + interval '24 hours' AS s24,
         status = 'signed' AND signed_at <= ended + interval '72 hours' AS s72,
-        status = 'signed' AND cosign_status = 'pending' AS cosign
+        status = 'signed' AND cosign_status = 'pending' AS cosign,
+        EXISTS (SELECT 1 FROM clinical_signwarning w WHERE w.note_id = units.note
+                AND w.kind IN ('copied_text', 'copied_earlier')) AS copied
     FROM units
 )
 (SELECT 'clinician', u.username, COUNT(*), COUNT(*) FILTER (WHERE signed),
     COUNT(*) FILTER (WHERE on_time), COUNT(*) FILTER (WHERE late),
     COUNT(*) FILTER (WHERE draft), COUNT(*) FILTER (WHERE no_note),
-    COUNT(*) FILTER (WHERE s24), COUNT(*) FILTER (WHERE s72), COUNT(*) FILTER (WHERE cosign)
+    COUNT(*) FILTER (WHERE s24), COUNT(*) FILTER (WHERE s72), COUNT(*) FILTER (WHERE cosign),
+    COUNT(*) FILTER (WHERE copied)
 FROM flagged x JOIN accounts_user u ON u.id = x.staff
 GROUP BY u.username ORDER BY u.username)
 UNION ALL
@@ -295,12 +299,13 @@ UNION ALL
     COUNT(DISTINCT session) FILTER (WHERE signed), COUNT(DISTINCT session) FILTER (WHERE on_time),
     COUNT(DISTINCT session) FILTER (WHERE late), COUNT(DISTINCT session) FILTER (WHERE draft),
     COUNT(DISTINCT session) FILTER (WHERE no_note), COUNT(DISTINCT session) FILTER (WHERE s24),
-    COUNT(DISTINCT session) FILTER (WHERE s72), COUNT(DISTINCT session) FILTER (WHERE cosign)
+    COUNT(DISTINCT session) FILTER (WHERE s72), COUNT(DISTINCT session) FILTER (WHERE cosign),
+    COUNT(DISTINCT session) FILTER (WHERE copied)
 FROM flagged x JOIN scheduling_group g ON g.id = x.grp
 GROUP BY g.id, g.name ORDER BY g.name)
 UNION ALL
 (SELECT 'plan', c.mrn, %(today)s::date - (v.reviewed_on + %(review_days)s), NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL, NULL, NULL
 FROM clinical_treatmentplanversion v
 JOIN clinical_treatmentplan p ON p.id = v.plan_id
 JOIN clients_episode e ON e.id = p.episode_id
