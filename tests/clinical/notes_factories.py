@@ -74,6 +74,20 @@ def complete_content(session=None, **overrides) -> NoteContent:
 def section(client, **overrides) -> dict:
     name = client.display_name
     return {
+        "participation_level": "active",
+        "affect": "euthymic",
+        "intervention_response": "receptive",
+        "response": f"{name} named two triggers",
+        "plan_choice": "continue",
+        "risk": "none",
+        "safety_plan_note": "",
+    } | overrides
+
+
+def legacy_section(client, **overrides) -> dict:
+    """A section as written before the structured choices (issue 20): text only."""
+    name = client.display_name
+    return {
         "participation": f"{name} took part actively",
         "response": f"{name} named two triggers",
         "progress": "On track",
