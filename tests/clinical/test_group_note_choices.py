@@ -3,6 +3,8 @@ line of the client's own, progress toward one objective of the client's plan in 
 completeness with them; forged choices and another client's objective refused; the
 missing-items list tells same-named clients apart by MRN."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
@@ -12,6 +14,7 @@ from django.utils import timezone
 from clinical.notes import services
 from clinical.notes.models import GroupNoteSection, NoteStatus, ProgressNote, SignedNoteLocked
 from clinical.plans.objectives import plan_objectives
+from scheduling import services as scheduling
 from tests.clinical.notes_factories import (
     complete_content,
     group_session,
@@ -22,6 +25,7 @@ from tests.clinical.notes_factories import (
 )
 from tests.clinical.plans_factories import signed_plan
 from tests.iop.factories import PASSWORD
+from tests.scheduling.factories import GroupSessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -313,3 +317,17 @@ def test_the_database_refuses_a_change_to_a_signed_sections_choices(group, clini
                 "WHERE note_id = %s",
                 [note.pk],
             )
+
+
+def test_the_next_sessions_last_plan_reads_the_chosen_plan(clinician, admin_user, client_as):
+    session, (ana,), _ = group_session(clinician, admin_user, 1, names=["Ana"])
+    earlier = GroupSessionFactory(
+        group=session.group, date=timezone.localdate() - timedelta(days=2)
+    )
+    scheduling.attendance_record(
+        session=earlier, client=ana, status="present", minutes=None, actor=clinician
+    )
+    note = _save(earlier, clinician, {ana: section(ana, plan_choice="individual")})
+    services.note_sign(note=note, actor=clinician, password=PASSWORD)
+    html = _text(client_as(clinician).get(_url("group_note", session)).content.decode())
+    assert "Last plan: schedule an individual session" in html
