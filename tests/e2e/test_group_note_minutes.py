@@ -209,14 +209,18 @@ def _wait_saved(page, timeout=15.0):
 
 
 def _settle(page):
-    """Wait for the page to stop scrolling (Bootstrap scrolls smoothly)."""
-    last = None
-    for _ in range(40):
+    """Wait for the page to stop scrolling: Bootstrap scrolls smoothly, and a busy
+    machine may start the scroll a moment after the key. Stable for 0.3 s is still."""
+    time.sleep(0.1)
+    last, still_since = None, time.monotonic()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
         now = page.evaluate("() => window.scrollY")
-        if now == last:
+        if now != last:
+            last, still_since = now, time.monotonic()
+        elif time.monotonic() - still_since >= 0.3:
             return
-        last = now
-        time.sleep(0.06)
+        time.sleep(0.05)
 
 
 def clients_in_page_order(page):
