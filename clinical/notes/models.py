@@ -514,6 +514,18 @@ class ProgressNote(models.Model):
         return [_INTERVENTION_LABELS.get(code, code) for code in self.interventions]
 
 
+# The columns the structured choices fill; a section with none of them was written as
+# text only (before issue 20) and reads as it did.
+STRUCTURED_COLUMNS = (
+    "participation_level",
+    "affect",
+    "intervention_response",
+    "objective_plan_id",
+    "progress_rating",
+    "plan_choice",
+)
+
+
 class GroupNoteSection(models.Model):
     """One attending client's part of a group note. A client's chart shows the group
     narrative and this section only, never another client's (42 CFR 2.13: each
@@ -579,9 +591,7 @@ class GroupNoteSection(models.Model):
     @property
     def is_structured(self) -> bool:
         """Written with the structured choices (issue 20), not only free text."""
-        return bool(self.participation_level or self.affect or self.intervention_response) or bool(
-            self.plan_choice or self.progress_rating or self.objective_plan_id
-        )
+        return any(getattr(self, name) for name in STRUCTURED_COLUMNS)
 
     def objective_text(self) -> str:
         """The chosen objective's words, read from the plan version it belongs to (the
@@ -610,12 +620,7 @@ class GroupNoteSection(models.Model):
         if self.intervention_response:
             lines.append((self.intervention_label(), self.get_intervention_response_display()))
         if self.response:
-            label = (
-                "In the client's words / what they said or did"
-                if self.is_structured
-                else "Response"
-            )
-            lines.append((label, self.response))
+            lines.append(("In the client's words / what they said or did", self.response))
         objective = self.objective_text()
         if objective or self.progress_rating:
             target = f"Progress toward \u201c{objective}\u201d" if objective else "Progress"
@@ -631,11 +636,9 @@ class GroupNoteSection(models.Model):
     def intervention_label(self) -> str:
         """ "Response to the session's intervention (topic, modality)", from the note."""
         note = self.note
-        context = [
-            str(x) for x in (note.topic.title if note.topic_id else "", note.modality or "") if x
-        ]
-        suffix = f" ({', '.join(context)})" if context else ""
-        return f"Response to the session's intervention{suffix}"
+        context = [note.topic.title if note.topic_id else "", str(note.modality or "")]
+        named = ", ".join(part for part in context if part)
+        return f"Response to the session's intervention{f' ({named})' if named else ''}"
 
     def own_addenda(self) -> list["Addendum"]:
         """The addenda to this client's section, from the note's prefetched addenda (a
