@@ -32,6 +32,7 @@ from clinical.notes.services import (
     note_sign,
     session_plan_set,
 )
+from clinical.plans.objectives import PlanObjectives, plan_objectives
 from iop.accounts.models import User
 from scheduling.models import clinic_tz
 from scheduling.services import appointment_book
@@ -73,18 +74,31 @@ def _content(session_or_none, modality, topic, *, time_in, time_out) -> NoteCont
     )
 
 
-def _section(n: int) -> dict:
+def _section(n: int, objectives: PlanObjectives | None) -> dict:
+    """A section in the structured choices (issue 20): the choices vary a little from
+    client to client, and each client's own line is their own."""
     responses = [
         "Named a work trigger and a plan to leave early from client dinners.",
         "Quiet at first; engaged after the role play and gave feedback to peers.",
         "Reported cravings after a long shift; practised urge surfing in group.",
         "Shared a relapse warning sign (isolating) and asked the group for check-ins.",
+        "Said the hardest hour is the drive home; will call a peer from the car.",
     ]
+    participation = ["active", "appropriate", "active", "minimal", "appropriate"]
+    affect = ["euthymic", "anxious", "euthymic", "depressed", "euthymic"]
+    response = ["receptive", "practising", "receptive", "ambivalent", "receptive"]
+    rating = ["progressing", "maintaining", "progressing", "regressing", "progressing"]
+    plan = ["continue", "continue", "individual", "primary", "continue"]
+    i = n % len(responses)
+    has_objectives = objectives is not None and objectives.lines
     return {
-        "participation": "Attended the whole session and took part in the exercise.",
-        "response": responses[n % len(responses)],
-        "progress": "Moving toward the goal of 90 days abstinent; attendance steady.",
-        "plan": "Continue IOP; practise the skill twice before the next session.",
+        "participation_level": participation[i],
+        "affect": affect[i],
+        "intervention_response": response[i],
+        "response": responses[i],
+        "objective": objectives.key(n % len(objectives.lines)) if has_objectives else "",
+        "progress_rating": rating[i] if has_objectives else "",
+        "plan_choice": plan[i],
         "risk": "none",
         "safety_plan_note": "",
     }
@@ -130,8 +144,10 @@ def _group_notes(author) -> int:
         local_start = session.starts_at.astimezone(clinic_tz()).time()
         local_end = session.ends_at.astimezone(clinic_tz()).time()
         draft = n == 0
+        charted = present[:2] if draft else present
+        objectives = plan_objectives([c.pk for c in charted])
         sections = {
-            client: _section(i) for i, client in enumerate(present[:2] if draft else present)
+            client: _section(i + n, objectives.get(client.pk)) for i, client in enumerate(charted)
         }
         note = group_note_save(
             session=session,

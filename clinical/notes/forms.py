@@ -8,18 +8,58 @@ from django import forms
 from django_otp import devices_for_user
 
 from clinical.notes.models import FORMAT_SECTIONS, CurriculumTopic, Intervention, Modality, Risk
-from clinical.notes.services import MAX_FIELD, MAX_NARRATIVE, SECTION_FIELDS, NoteContent
+from clinical.notes.services import (
+    MAX_FIELD,
+    MAX_NARRATIVE,
+    OBJECTIVE,
+    SECTION_CHOICES,
+    SECTION_PARTS,
+    NoteContent,
+)
 from iop.forms import TextField
 
 SECTION_KEY = re.compile(r"^([0-9a-fA-F-]{36})-([a-z_]+)$")
 RISK_CHOICES = [("", "— not screened yet —"), *Risk.choices]
+# The parts of a group section the form asks for (issue 20), in the order a clinician
+# answers them: the choices, the one individual line, the objective, plan and risk.
+FORM_PARTS = (
+    "participation_level",
+    "affect",
+    "intervention_response",
+    "response",
+    OBJECTIVE,
+    "progress_rating",
+    "plan_choice",
+    "risk",
+    "safety_plan_note",
+)
+CHOICE_LABELS = {
+    "participation_level": "Participation",
+    "affect": "Affect",
+    "intervention_response": "Response to the session's intervention",
+    "progress_rating": "Progress on that objective",
+    "plan_choice": "Plan",
+    "risk": "Risk screen",
+}
+INVALID_CHOICE = "That answer is not one of the choices: choose one from the list."
+
+
+def _choice(label, choices):
+    """A row of buttons (radios: Tab reaches the group, arrow keys move and select)."""
+    return forms.ChoiceField(
+        label=label,
+        choices=choices,
+        required=False,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+        error_messages={"invalid_choice": INVALID_CHOICE},
+    )
 
 
 def _style(form) -> None:
     """Bootstrap classes on the widgets (the templates lay fields out by hand)."""
     for bound in form.fields.values():
         widget = bound.widget
-        if isinstance(widget, forms.CheckboxSelectMultiple):
+        if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect)):
             continue
         css = "form-select" if isinstance(widget, forms.Select) else "form-control"
         widget.attrs["class"] = f"{css} form-control-sm" if css == "form-control" else css
@@ -71,16 +111,8 @@ class NoteForm(forms.Form):
             )
             for row in self.rows:
                 prefix = str(row.client.public_id)
-                self.fields[f"{prefix}-participation"] = _text("Participation", rows=2)
-                self.fields[f"{prefix}-response"] = _text("Response", rows=2)
-                self.fields[f"{prefix}-progress"] = _text("Progress toward goals", rows=2)
-                self.fields[f"{prefix}-plan"] = _text("Plan", rows=1)
-                self.fields[f"{prefix}-risk"] = forms.ChoiceField(
-                    label="Risk screen", choices=RISK_CHOICES, required=False
-                )
-                self.fields[f"{prefix}-safety_plan_note"] = _text(
-                    "Safety-plan note (required when SI or HI is present)", rows=1
-                )
+                for part in FORM_PARTS:
+                    self.fields[f"{prefix}-{part}"] = self._section_field(part, row)
         else:
             for key, label in FORMAT_SECTIONS[note_format]:
                 self.fields[f"body_{key}"] = _text(label, rows=4)
@@ -93,6 +125,21 @@ class NoteForm(forms.Form):
             )
         _style(self)
 
+    @staticmethod
+    def _section_field(part, row):
+        if part == "response":
+            return _text(
+                "In this client's words / what they said or did",
+                rows=1,
+                placeholder="One line of this client's own: a quote, an example, an action",
+            )
+        if part == "safety_plan_note":
+            return _text("Safety-plan note (required when SI or HI is present)", rows=1)
+        if part == OBJECTIVE:
+            plan = getattr(row, "plan_objectives", None)
+            return _choice("Progress toward objective", plan.choices() if plan else [])
+        return _choice(CHOICE_LABELS[part], SECTION_CHOICES[part].choices)
+
     def clean(self):
         cleaned = super().clean()
         self.absent_sections = {}
@@ -103,8 +150,13 @@ class NoteForm(forms.Form):
             if not match or key in self.fields:
                 continue
             public_id, part = match.group(1).lower(), match.group(2)
+            if public_id in self.by_public_id:
+                raise forms.ValidationError(
+                    "A section was sent with a part this form does not ask for: reload "
+                    "the page and write the section again."
+                )
             client = self.absent_by_public_id.get(public_id)
-            if client is None or part not in SECTION_FIELDS:
+            if client is None or part not in SECTION_PARTS:
                 raise forms.ValidationError(
                     "A section was sent for a client who is not on this session's list."
                 )
@@ -135,15 +187,22 @@ class NoteForm(forms.Form):
         sections = {
             row.client: {
                 part: self.cleaned_data.get(f"{row.client.public_id}-{part}", "")
-                for part in SECTION_FIELDS
+                for part in FORM_PARTS
             }
             for row in self.rows
         }
         return sections | self.absent_sections
 
     def section_fields(self, row):
+        """The section's bound fields in the form's order, the objective's only when the
+        client has objectives to choose from."""
         prefix = str(row.client.public_id)
-        return [self[f"{prefix}-{part}"] for part in SECTION_FIELDS]
+        return [
+            self[f"{prefix}-{part}"]
+            for part in FORM_PARTS
+            if part not in (OBJECTIVE, "progress_rating")
+            or self.fields[f"{prefix}-{OBJECTIVE}"].choices
+        ]
 
     def body_fields(self):
         return [self[f"body_{key}"] for key, _label in FORMAT_SECTIONS[self.note_format]]
@@ -169,9 +228,15 @@ def note_initial(note, *, rows=(), plan=None) -> dict:
         **{f"body_{key}": text for key, text in note.body.items()},
     }
     for row in rows:
-        if row.section is not None:
-            for part in SECTION_FIELDS:
-                initial[f"{row.client.public_id}-{part}"] = getattr(row.section, part)
+        section = row.section
+        if section is not None:
+            prefix = str(row.client.public_id)
+            for part in FORM_PARTS:
+                if part != OBJECTIVE:
+                    initial[f"{prefix}-{part}"] = getattr(section, part)
+            plan = getattr(row, "plan_objectives", None)
+            if plan is not None and section.objective_plan_id == plan.version_id:
+                initial[f"{prefix}-{OBJECTIVE}"] = plan.key(section.objective_index)
     return initial
 
 

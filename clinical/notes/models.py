@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 
 __all__ = [
     "Addendum",
+    "Affect",
     "CosignStatus",
     "CurriculumTopic",
     "GroupNoteSection",
@@ -28,12 +29,16 @@ __all__ = [
     "NoteFormatDefault",
     "NoteKind",
     "NoteStatus",
+    "Participation",
     "ProgressNote",
+    "ProgressRating",
     "Risk",
+    "SectionPlan",
     "SessionPlan",
     "SignWarning",
     "SignWarningKind",
     "SignedNoteLocked",
+    "InterventionResponse",
     "is_late_entry",
     "late_entry_after",
 ]
@@ -213,6 +218,49 @@ class Risk(models.TextChoices):
 
 
 RISK_PRESENT = {Risk.SI, Risk.HI, Risk.BOTH}
+
+
+# A group section's structured choices (issue 20): what a clinician clicks instead of
+# typing. Each label reads as the end of a sentence ("Participation: active, ...").
+# They are meant to repeat from client to client; what is individual is the section's
+# own line (``response``), which the copied-text check compares.
+class Participation(models.TextChoices):
+    ACTIVE = "active", "active, contributed without prompting"
+    APPROPRIATE = "appropriate", "appropriate, took part when invited"
+    MINIMAL = "minimal", "minimal, present but said little"
+    DISRUPTIVE = "disruptive", "disruptive, redirected during the session"
+
+
+class Affect(models.TextChoices):
+    EUTHYMIC = "euthymic", "euthymic / appropriate to content"
+    ANXIOUS = "anxious", "anxious"
+    DEPRESSED = "depressed", "depressed"
+    IRRITABLE = "irritable", "irritable"
+    FLAT = "flat", "flat / restricted"
+    ELEVATED = "elevated", "elevated"
+
+
+class InterventionResponse(models.TextChoices):
+    RECEPTIVE = "receptive", "receptive and engaged"
+    PRACTISING = "practising", "receptive; needs more practice with the skill"
+    AMBIVALENT = "ambivalent", "ambivalent"
+    RESISTANT = "resistant", "resistant"
+    LIMITED = "limited", "limited understanding; needed redirection"
+
+
+class ProgressRating(models.TextChoices):
+    PROGRESSING = "progressing", "progressing"
+    MAINTAINING = "maintaining", "maintaining"
+    REGRESSING = "regressing", "regressing"
+    NOT_ADDRESSED = "not_addressed", "not addressed this session"
+
+
+class SectionPlan(models.TextChoices):
+    CONTINUE = "continue", "continue IOP as planned"
+    PRIMARY = "primary", "review with the primary clinician"
+    INDIVIDUAL = "individual", "schedule an individual session"
+    STEP_DOWN = "step_down", "assess readiness to step down"
+    HIGHER = "higher", "assess for a higher level of care"
 
 
 class NoteStatus(models.TextChoices):
@@ -468,6 +516,18 @@ class ProgressNote(models.Model):
         return [_INTERVENTION_LABELS.get(code, code) for code in self.interventions]
 
 
+# The columns the structured choices fill; a section with none of them was written as
+# text only (before issue 20) and reads as it did.
+STRUCTURED_COLUMNS = (
+    "participation_level",
+    "affect",
+    "intervention_response",
+    "objective_plan_id",
+    "progress_rating",
+    "plan_choice",
+)
+
+
 class GroupNoteSection(models.Model):
     """One attending client's part of a group note. A client's chart shows the group
     narrative and this section only, never another client's (42 CFR 2.13: each
@@ -477,16 +537,43 @@ class GroupNoteSection(models.Model):
     client = models.ForeignKey(
         "clients.Client", on_delete=models.PROTECT, related_name="group_note_sections"
     )
+    # Free text. Since issue 20 the form asks only for ``response`` (the client's own
+    # words or what they did: the individual content) and the safety-plan note; the
+    # other three are what notes written before it hold, kept and still shown.
     participation = models.TextField(blank=True)
     response = models.TextField(blank=True)
     progress = models.TextField(blank=True)
     plan = models.TextField(blank=True)
     risk = models.CharField(max_length=4, choices=Risk.choices, blank=True)
     safety_plan_note = models.TextField(blank=True)
+    # The structured choices (blank: not chosen yet, or a note from before them).
+    participation_level = models.CharField(max_length=12, choices=Participation.choices, blank=True)
+    affect = models.CharField(max_length=12, choices=Affect.choices, blank=True)
+    intervention_response = models.CharField(
+        max_length=12, choices=InterventionResponse.choices, blank=True
+    )
+    # Progress toward one objective of the client's treatment plan in force: the plan
+    # version (immutable, so the reference stays true after a review) and the
+    # objective's place in it (``TreatmentPlanVersion.objectives()``).
+    objective_plan = models.ForeignKey(
+        "clinical.TreatmentPlanVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    objective_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    progress_rating = models.CharField(max_length=14, choices=ProgressRating.choices, blank=True)
+    plan_choice = models.CharField(max_length=12, choices=SectionPlan.choices, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["note", "client"], name="one_section_per_client"),
+            models.CheckConstraint(
+                condition=Q(objective_plan__isnull=True, objective_index__isnull=True)
+                | Q(objective_plan__isnull=False, objective_index__isnull=False),
+                name="section_objective_plan_and_index",
+            ),
         ]
         indexes = [models.Index(fields=["client", "note"])]
 
@@ -502,6 +589,58 @@ class GroupNoteSection(models.Model):
         if ProgressNote.objects.filter(pk=self.note_id, status=NoteStatus.SIGNED).exists():
             raise SignedNoteLocked("A signed group note's sections cannot change.")
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_structured(self) -> bool:
+        """Written with the structured choices (issue 20), not only free text."""
+        return any(getattr(self, name) for name in STRUCTURED_COLUMNS)
+
+    def objective_text(self) -> str:
+        """The chosen objective's words, read from the plan version it belongs to (the
+        page loads the version with the section)."""
+        if self.objective_plan_id is None or self.objective_index is None:
+            return ""
+        objectives = self.objective_plan.objectives()
+        if self.objective_index >= len(objectives):
+            return ""
+        return objectives[self.objective_index].get("text", "")
+
+    def statements(self) -> list[tuple[str, str]]:
+        """The section as (label, words) sentences, in the order the form asks them:
+        each choice as a plain sentence, then the text of a note written before the
+        choices. The session's topic and modality come from the note when the page
+        shows it (never copied into the section)."""
+        lines = []
+        if self.participation_level:
+            lines.append(("Participation", self.get_participation_level_display()))
+        if self.participation:
+            lines.append(
+                ("Participation" if not lines else "Participation (text)", self.participation)
+            )
+        if self.affect:
+            lines.append(("Affect", self.get_affect_display()))
+        if self.intervention_response:
+            lines.append((self.intervention_label(), self.get_intervention_response_display()))
+        if self.response:
+            lines.append(("In the client's words / what they said or did", self.response))
+        objective = self.objective_text()
+        if objective or self.progress_rating:
+            target = f"Progress toward \u201c{objective}\u201d" if objective else "Progress"
+            lines.append((target, self.get_progress_rating_display() or "not rated"))
+        if self.progress:
+            lines.append(("Progress toward goals", self.progress))
+        if self.plan_choice:
+            lines.append(("Plan", self.get_plan_choice_display()))
+        if self.plan:
+            lines.append(("Plan" if not self.plan_choice else "Plan (text)", self.plan))
+        return lines
+
+    def intervention_label(self) -> str:
+        """ "Response to the session's intervention (topic, modality)", from the note."""
+        note = self.note
+        context = [note.topic.title if note.topic_id else "", str(note.modality or "")]
+        named = ", ".join(part for part in context if part)
+        return f"Response to the session's intervention{f' ({named})' if named else ''}"
 
     def own_addenda(self) -> list["Addendum"]:
         """The addenda to this client's section, from the note's prefetched addenda (a

@@ -26,10 +26,11 @@ from clinical.notes.models import (
     NoteKind,
     NoteStatus,
     ProgressNote,
+    SectionPlan,
     SessionPlan,
     service_start,
 )
-from clinical.plans.objectives import current_objectives
+from clinical.plans.objectives import PlanObjectives, plan_objectives
 from iop.db import pk_among
 from scheduling.models import (
     ATTENDED,
@@ -41,6 +42,9 @@ from scheduling.models import (
 )
 
 NOTE_RELATED = ("author", "signed_by", "cosigned_by", "modality__parent", "topic")
+# A section is read with its client and the plan version its objective comes from (the
+# objective's words are read from it: a sentence of the section).
+SECTION_RELATED = ("client", "objective_plan")
 
 
 # --- Which sessions need a note --------------------------------------------------------
@@ -75,6 +79,7 @@ class SectionRow:
     section: GroupNoteSection | None
     objectives: list[str]
     last_plan: str
+    plan_objectives: PlanObjectives | None = None
 
 
 def group_note_for(session: GroupSession) -> ProgressNote | None:
@@ -82,7 +87,9 @@ def group_note_for(session: GroupSession) -> ProgressNote | None:
         ProgressNote.objects.filter(session=session)
         .select_related(*NOTE_RELATED)
         .prefetch_related(
-            Prefetch("sections", queryset=GroupNoteSection.objects.select_related("client")),
+            Prefetch(
+                "sections", queryset=GroupNoteSection.objects.select_related(*SECTION_RELATED)
+            ),
             Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
         )
         .first()
@@ -120,7 +127,7 @@ def _last_plans(exclude_note_id, viewer=None):
     return {
         "_group_plan": Subquery(
             sections.order_by("-note__signed_at").values(
-                last=JSONObject(plan="plan", at="note__signed_at")
+                last=JSONObject(plan="plan", choice="plan_choice", at="note__signed_at")
             )[:1],
             output_field=JSONField(),
         ),
@@ -154,7 +161,7 @@ def group_note_rows(session: GroupSession, note: ProgressNote | None, *, viewer=
     )
     sections = {s.client_id: s for s in note.sections.all()} if note else {}
     attending = [c for c in clients if c.this_session and c.this_session[0].status in ATTENDED]
-    objectives = current_objectives([c.pk for c in attending]) if attending else {}
+    objectives = plan_objectives([c.pk for c in attending]) if attending else {}
     rows, absent = [], []
     for client in clients:
         attendance = client.this_session[0] if client.this_session else None
@@ -164,8 +171,9 @@ def group_note_rows(session: GroupSession, note: ProgressNote | None, *, viewer=
                     client=client,
                     attendance=attendance,
                     section=sections.get(client.pk),
-                    objectives=objectives.get(client.pk, []),
+                    objectives=objectives[client.pk].lines if client.pk in objectives else [],
                     last_plan=_latest_plan(client),
+                    plan_objectives=objectives.get(client.pk),
                 )
             )
         else:
@@ -173,11 +181,17 @@ def group_note_rows(session: GroupSession, note: ProgressNote | None, *, viewer=
     return rows, absent
 
 
+_PLAN_LABELS = dict(SectionPlan.choices)
+
+
 def _latest_plan(client) -> str:
     # Both signed_at come from the same database in the same JSON text form (ISO 8601
     # on PostgreSQL, "YYYY-MM-DD HH:MM:SS" on SQLite); on a tie the group note wins.
     dated = [
-        (datetime.fromisoformat(last["at"]), last["plan"])
+        (
+            datetime.fromisoformat(last["at"]),
+            last["plan"] or _PLAN_LABELS.get(last.get("choice"), ""),
+        )
         for last in (client._group_plan, client._note_plan)
         if last and last.get("at")
     ]
@@ -225,7 +239,9 @@ def chart_notes(client: Client, *, limit: int | None = None):
             # Filtered by client: another client's section never leaves the database.
             Prefetch(
                 "sections",
-                queryset=GroupNoteSection.objects.filter(client=client).select_related("client"),
+                queryset=GroupNoteSection.objects.filter(client=client).select_related(
+                    *SECTION_RELATED
+                ),
                 to_attr="client_sections",
             ),
             # The same for the addenda: another client's section's addendum stays out.
@@ -248,7 +264,7 @@ def cosign_sections(note: ProgressNote) -> list[GroupNoteSection]:
     prefetch_related_objects(
         [note], Prefetch("addenda", queryset=Addendum.objects.select_related("author"))
     )
-    return list(note.sections.select_related("client")) if note.is_group else []
+    return list(note.sections.select_related(*SECTION_RELATED)) if note.is_group else []
 
 
 def _notes_in_scope(user, *, relation):

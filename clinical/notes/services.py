@@ -31,20 +31,26 @@ from clinical.notes.models import (
     RESPONSE_KEY,
     RISK_PRESENT,
     Addendum,
+    Affect,
     CosignStatus,
     CurriculumTopic,
     GroupNoteSection,
     Intervention,
+    InterventionResponse,
     Modality,
     NoteFormatDefault,
     NoteKind,
     NoteStatus,
+    Participation,
     ProgressNote,
+    ProgressRating,
     Risk,
+    SectionPlan,
     SessionPlan,
     SignWarning,
     is_late_entry,
 )
+from clinical.plans.objectives import PlanObjectives, plan_objectives
 from iop.accounts.reentry import ReentryLimitReached, reauthenticate
 from iop.audit.models import Outcome
 from iop.audit.services import AuditContext, audit_record, audit_record_per_client
@@ -72,7 +78,43 @@ ADDENDUM_ATTESTATION = "I attest that this addendum is accurate and that I am si
 # Room for a full narrative; anything longer is a paste gone wrong, refused with a message.
 MAX_NARRATIVE = 8000
 MAX_FIELD = 4000
+# A section's columns as written before issue 20 (free text and the risk screen): kept,
+# so the notes and drafts that hold them read as they were written.
 SECTION_FIELDS = ("participation", "response", "progress", "plan", "risk", "safety_plan_note")
+SECTION_TEXT = ("participation", "response", "progress", "plan", "safety_plan_note")
+# The structured choices, each with its list (a value outside it is refused).
+SECTION_CHOICES = {
+    "participation_level": Participation,
+    "affect": Affect,
+    "intervention_response": InterventionResponse,
+    "progress_rating": ProgressRating,
+    "plan_choice": SectionPlan,
+    "risk": Risk,
+}
+# The objective whose progress is rated: a key of ``PlanObjectives`` (the client's plan
+# in force and the objective's place in it), stored as objective_plan/objective_index.
+OBJECTIVE = "objective"
+# What a section may be given, in the order the form asks for it.
+SECTION_PARTS = (
+    "participation_level",
+    "affect",
+    "intervention_response",
+    "response",
+    OBJECTIVE,
+    "progress_rating",
+    "plan_choice",
+    "risk",
+    "safety_plan_note",
+    "participation",
+    "progress",
+    "plan",
+)
+SECTION_COLUMNS = (
+    *SECTION_TEXT,
+    *SECTION_CHOICES,
+    "objective_plan",
+    "objective_index",
+)
 
 
 @dataclass
@@ -124,19 +166,26 @@ def _check_content(content: NoteContent, *, note_format: str, is_group: bool) ->
         raise ValidationError(errors)
 
 
-def _check_section(client: Client, values: dict) -> None:
+def _check_section(client: Client, values: dict, objectives: PlanObjectives | None) -> None:
+    """A section's values: text within its limits, each choice from its list, and an
+    objective only from the client's own plan in force."""
     errors: dict[str, str] = {}
     prefix = str(client.public_id)
-    for name in SECTION_FIELDS:
-        text = values.get(name, "")
-        if name == "risk":
-            if text and text not in Risk.values:
-                errors[f"{prefix}-risk"] = "Choose a risk screen answer from the list."
-            continue
-        for _key, message in _text_problems(name, text, MAX_FIELD).items():
+    for name in SECTION_TEXT:
+        for _key, message in _text_problems(name, values.get(name, ""), MAX_FIELD).items():
             errors[f"{prefix}-{name}"] = message
-    if set(values) - set(SECTION_FIELDS):
-        errors[prefix] = "A section holds participation, response, progress, plan and risk."
+    for name, choices in SECTION_CHOICES.items():
+        value = values.get(name, "")
+        if value and value not in choices.values:
+            errors[f"{prefix}-{name}"] = "Choose an answer from the list."
+    key = values.get(OBJECTIVE, "")
+    if key and (objectives is None or objectives.index_of(str(key)) is None):
+        errors[f"{prefix}-{OBJECTIVE}"] = (
+            "Choose an objective of this client's current treatment plan (the plan may have "
+            "been reviewed since the page was opened: reload it)."
+        )
+    if set(values) - set(SECTION_PARTS):
+        errors[prefix] = "A section holds participation, affect, response, progress, plan and risk."
     if errors:
         raise ValidationError(errors)
 
@@ -324,20 +373,32 @@ def group_note_save(
             "A section was sent for a client who did not attend this session: nothing was "
             "saved. Absent clients get no section; correct the attendance first if they came."
         )
+    # One query for every client's plan in force, whatever the size of the group.
+    objectives = plan_objectives(
+        [client.pk for client, values in sections.items() if values.get(OBJECTIVE)]
+    )
     for client, values in sections.items():
-        _check_section(client, values)
+        _check_section(client, values, objectives.get(client.pk))
     _apply(note, content)
     note.save()
     existing = {s.client_id: s for s in note.sections.all()} if not created else {}
     new, changed = [], []
     for client, values in sections.items():
         section = existing.get(client.pk) or GroupNoteSection(note=note, client=client)
-        for name in SECTION_FIELDS:
-            setattr(section, name, values.get(name, ""))
+        # Only the parts given change: the form of issue 20 no longer asks for the
+        # participation, progress and plan text a draft begun before it may hold.
+        for name in (*SECTION_TEXT, *SECTION_CHOICES):
+            if name in values:
+                setattr(section, name, values[name] or "")
+        if OBJECTIVE in values:
+            key = values[OBJECTIVE]
+            plan = objectives.get(client.pk)
+            section.objective_plan_id = plan.version_id if key else None
+            section.objective_index = plan.index_of(str(key)) if key else None
         (changed if section.pk else new).append(section)
     GroupNoteSection.objects.bulk_create(new)
     if changed:
-        GroupNoteSection.objects.bulk_update(changed, SECTION_FIELDS)
+        GroupNoteSection.objects.bulk_update(changed, SECTION_COLUMNS)
     _audit_write(
         note,
         created=created,
@@ -450,12 +511,18 @@ class Missing:
 
 
 def note_missing(
-    note: ProgressNote | None, *, attending: list[Client] | None = None
+    note: ProgressNote | None,
+    *,
+    attending: list[Client] | None = None,
+    objectives: dict[int, PlanObjectives] | None = None,
 ) -> list[Missing]:
     """What a payer or an auditor would reject this note for, each with its field.
 
     For a group note ``attending`` is the clients who attended (each needs a
-    section); it is read from the attendance when not given."""
+    section); it is read from the attendance when not given. ``objectives`` are
+    their plans in force (``plan_objectives``), read when not given: a client with
+    current objectives needs progress rated toward one of them. Each line names the
+    client with their MRN, so two clients of the same name are told apart."""
     if note is None:
         return [Missing("id_narrative", "Nothing is written yet.")]
     missing = []
@@ -479,17 +546,31 @@ def note_missing(
         if not attending:
             missing.append(Missing("attendance", "Attendance: no client is marked as attending"))
         sections = {s.client_id: s for s in note.sections.all()}
+        if objectives is None:
+            objectives = plan_objectives([c.pk for c in attending])
         for client in attending:
             section = sections.get(client.pk)
             prefix = f"id_{client.public_id}"
-            name = client.display_name
+            name = f"{client.display_name} (MRN {client.mrn})"
+            plan = objectives.get(client.pk)
             for attr, label in (
-                ("participation", "participation"),
-                ("response", "response"),
-                ("plan", "plan"),
+                ("participation_level", "participation"),
+                ("affect", "affect"),
+                ("intervention_response", "response to the intervention"),
+                ("response", "what the client said or did"),
+                *(
+                    ((OBJECTIVE, "progress objective"), ("progress_rating", "progress rating"))
+                    if plan is not None and plan.lines
+                    else ()
+                ),
+                ("plan_choice", "plan"),
                 ("risk", "risk screen"),
             ):
-                if section is None or not getattr(section, attr).strip():
+                if attr == OBJECTIVE:
+                    done = section is not None and section.objective_plan_id == plan.version_id
+                else:
+                    done = section is not None and getattr(section, attr).strip()
+                if not done:
                     missing.append(Missing(f"{prefix}-{attr}", f"{name}: {label}"))
             if (
                 section is not None

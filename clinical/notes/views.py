@@ -62,6 +62,11 @@ def _group_context(request, session, note):
     return rows, absent, selectors.session_plan(session)
 
 
+def _row_objectives(rows):
+    """The attending clients' plans in force, as the rows read them (no query)."""
+    return {r.client.pk: r.plan_objectives for r in rows if r.plan_objectives is not None}
+
+
 def _group_form(request, session, note, rows, absent, plan, *, data=None):
     initial = note_initial(note, rows=rows, plan=plan)
     if note is None:  # a group usually runs its slot: start from the session's times
@@ -138,12 +143,18 @@ def group_note(request, session):
             "rows": rows,
             "absent": absent,
             "plan": plan,
+            # Each section's heading names the session's topic and modality, read here
+            # (the note's, else the plan's): context for the choices, never copied in.
+            "session_topic": note.topic if note else getattr(plan, "topic", None),
+            "session_modality": note.modality if note else getattr(plan, "modality", None),
             "editable": editable,
             "writer": writer,
             "not_begun": not_begun,
             "signing_wait": _signing_wait(note) if note and not note.is_signed else None,
             "note_access": note_access,
-            "missing": services.note_missing(note, attending=[r.client for r in rows])
+            "missing": services.note_missing(
+                note, attending=[r.client for r in rows], objectives=_row_objectives(rows)
+            )
             if note and not note.is_signed
             else [],
         },
@@ -189,7 +200,9 @@ def group_sign(request, session):
     return _sign_page(
         request,
         note,
-        missing=services.note_missing(note, attending=[r.client for r in rows])
+        missing=services.note_missing(
+            note, attending=[r.client for r in rows], objectives=_row_objectives(rows)
+        )
         if note is None or not note.is_signed
         else [],
         back=("notes:group_note", session.public_id),

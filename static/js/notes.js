@@ -37,6 +37,28 @@
       form.dataset.dirty = "";
     }
   });
+  // The sticky save bar never hides the field being worked on: the page keeps room
+  // for the bar when the browser scrolls a focused field into view, and a field still
+  // under the bar (or above the window) is brought to the middle.
+  var bar = form.querySelector(".sticky-bottom");
+  if (bar) {
+    var room = function () {
+      document.documentElement.style.scrollPaddingBottom = (bar.offsetHeight + 16) + "px";
+    };
+    room();
+    window.addEventListener("resize", room);
+    form.addEventListener("focusin", function (event) {
+      var field = event.target;
+      if (bar.contains(field)) { return; }
+      // A button-row choice is a visually hidden radio: its label is what shows.
+      var shown = field.classList.contains("btn-check") && field.nextElementSibling
+        ? field.nextElementSibling : field;
+      var box = shown.getBoundingClientRect();
+      if (box.bottom > bar.getBoundingClientRect().top - 8 || box.top < 0) {
+        shown.scrollIntoView({ block: "center" });
+      }
+    });
+  }
   // Closing the tab or navigating away: one last save of unsaved typing.
   window.addEventListener("pagehide", function () {
     if (form.dataset.dirty && navigator.sendBeacon) {

@@ -83,6 +83,20 @@ def individual(text: str) -> str:
 def section(client, **overrides) -> dict:
     name = client.display_name
     return {
+        "participation_level": "active",
+        "affect": "euthymic",
+        "intervention_response": "receptive",
+        "response": individual(f"{name} named two triggers"),
+        "plan_choice": "continue",
+        "risk": "none",
+        "safety_plan_note": "",
+    } | overrides
+
+
+def legacy_section(client, **overrides) -> dict:
+    """A section as written before the structured choices (issue 20): text only."""
+    name = client.display_name
+    return {
         "participation": individual(f"{name} took part actively"),
         "response": individual(f"{name} named two triggers"),
         "progress": individual("On track"),

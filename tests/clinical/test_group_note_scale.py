@@ -186,3 +186,54 @@ def test_a_facilitator_without_clinical_access_sees_the_plan_of_group_notes_only
         assert row.last_plan == "start naltrexone 50 mg"
     [row], _ = group_note_rows(session, None, viewer=other_clinician)
     assert row.last_plan == "Ana's group plan"
+
+
+def _structured_group(clinician, admin_user, size):
+    """A session of ``size`` clients, each with a plan in force and a section of choices
+    with progress on one of its objectives (issue 20)."""
+    from clinical.plans.objectives import plan_objectives
+    from tests.clinical.plans_factories import signed_plan
+
+    session, present, _ = group_session(clinician, admin_user, size)
+    for client in present:
+        signed_plan(client, clinician, "Attend 3 groups a week", "Call a sponsor daily")
+    objectives = plan_objectives([c.pk for c in present])
+    sections = {
+        c: section(c, objective=objectives[c.pk].key(1), progress_rating="progressing")
+        for c in present
+    }
+    note = services.group_note_save(
+        session=session, content=complete_content(session), sections=sections, actor=clinician
+    )
+    return session, present, note
+
+
+def _queries(http, url):
+    http.get(url)  # the session's last-seen write happens on the first request
+    with CaptureQueriesContext(connection) as queries:
+        response = http.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_the_group_note_of_choices_reads_in_the_same_queries_for_3_or_10_clients(
+    clinician, admin_user, client_as, settings
+):
+    """The form (each client's objectives to choose from, the completeness list), the
+    signed note's sentences (each objective's words read from its plan version) and the
+    sign page: none asks the database once per client."""
+    # The session's last-seen write is not the page's (conftest: pinned counts).
+    settings.IOP_SESSION_TOUCH_SECONDS = 24 * 3600
+    http = client_as(clinician)
+    counts = {}
+    for size in (3, 10):
+        session, present, note = _structured_group(clinician, admin_user, size)
+        form, html = _queries(http, reverse("notes:group_note", args=[session.public_id]))
+        assert html.count("Call a sponsor daily") >= size  # each client's choice, checked
+        sign, _ = _queries(http, reverse("notes:group_sign", args=[session.public_id]))
+        services.note_sign(note=note, actor=clinician, password=PASSWORD)
+        signed, html = _queries(http, reverse("notes:group_note", args=[session.public_id]))
+        assert html.count("Progress toward \u201cCall a sponsor daily\u201d: progressing") == size
+        counts[size] = (form, sign, signed)
+    print(f"group note queries (form, sign, signed) 3 clients={counts[3]}, 10={counts[10]}")
+    assert counts[3] == counts[10]

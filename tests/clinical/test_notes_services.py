@@ -163,9 +163,11 @@ def test_signing_an_empty_note_is_refused_with_what_is_missing(group, clinician)
     missing = {m.message for m in services.note_missing(note)}
     assert {"Time in", "Time out", "Modality", "At least one intervention"} <= missing
     assert "The group narrative" in missing
-    for client in present:  # a section for every attending client
-        assert f"{client.display_name}: response" in missing
-        assert f"{client.display_name}: risk screen" in missing
+    for client in present:  # a section for every attending client, named with the MRN
+        name = f"{client.display_name} (MRN {client.mrn})"
+        assert f"{name}: what the client said or did" in missing
+        assert f"{name}: participation" in missing
+        assert f"{name}: risk screen" in missing
     with pytest.raises(ValidationError, match="not complete"):
         services.note_sign(note=note, actor=clinician, password=PASSWORD)
     note.refresh_from_db()

@@ -51,12 +51,13 @@ def _post_data(clients, *, session=None, skip=(), **extra):
     for client in clients:
         prefix = str(client.public_id)
         data |= {
+            f"{prefix}-participation_level": "active",
+            f"{prefix}-affect": "anxious",
+            f"{prefix}-intervention_response": "receptive",
             # Each client's own words (the MRN): the same line in every section, or a
             # template with only the name changed, is copied text at signing.
-            f"{prefix}-participation": f"Active ({client.mrn})",
             f"{prefix}-response": f"Response of {client.display_name} ({client.mrn})",
-            f"{prefix}-progress": "",
-            f"{prefix}-plan": f"Plan of {client.display_name} ({client.mrn})",
+            f"{prefix}-plan_choice": "primary",
             f"{prefix}-risk": "none",
         }
     for key in skip:
@@ -93,7 +94,11 @@ def test_autosave_keeps_the_draft_and_a_reload_shows_it(group, clinician, client
     assert response.status_code == 200
     assert re.search(r"Saved \d{1,2}:\d\d:\d\d [AP]M", response.content.decode())
     html = http.get(_url("group_note", session)).content.decode()
-    assert f"Plan of {present[0].display_name}" in html
+    assert f"Response of {present[0].display_name}" in html
+    assert (
+        f'value="primary" class="btn-check" id="id_{present[0].public_id}-plan_choice_1" checked'
+        in html
+    )
     assert "Refusal skills practice." in html
 
 
@@ -127,7 +132,7 @@ def test_a_section_for_an_absent_client_is_refused(group, clinician, client_as):
     assert response.status_code == 400
     assert "did not attend" in response.content.decode()
     assert not ProgressNote.objects.exists()
-    unknown = _post_data(present) | {"00000000-0000-0000-0000-000000000000-plan": "who?"}
+    unknown = _post_data(present) | {"00000000-0000-0000-0000-000000000000-response": "who?"}
     response = client_as(clinician).post(_url("group_autosave", session), unknown)
     assert response.status_code == 400
     assert "not on this session" in response.content.decode()

@@ -12,6 +12,7 @@ from clinical.notes.models import NoteStatus, ProgressNote
 from iop import when
 from iop.audit.models import AuditEvent
 from tests.clinical.notes_factories import group_session, modality, signed_group_note
+from tests.e2e.notes_helpers import chart_section
 from tests.iop.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,11 +21,7 @@ NAMES = ["Ari", "Bea", "Cyd", "Dov", "Eli", "Fay", "Gus", "Hal", "Ida", "Jo"]
 
 
 def _fill_section(page, client, name):
-    prefix = f"#id_{client.public_id}"
-    page.fill(f"{prefix}-participation", f"{name} joined the role play")
-    page.fill(f"{prefix}-response", f"{name} named a trigger at work")
-    page.fill(f"{prefix}-plan", f"{name} will call a sponsor before shifts")
-    page.select_option(f"{prefix}-risk", "none")
+    chart_section(page, client, f"{name} named a trigger at work")
 
 
 def _wait_saved(page, timeout=15.0):
@@ -60,9 +57,10 @@ def test_facilitator_charts_a_ten_client_group_and_each_chart_shows_its_own_sect
 
     page.reload()  # mid-way: nothing typed is lost
     assert page.input_value("#id_narrative").startswith("Identifying triggers")
-    assert page.input_value(f"#id_{clients[4].public_id}-plan") == (
-        "Eli will call a sponsor before shifts"
+    assert page.input_value(f"#id_{clients[4].public_id}-response") == (
+        "Eli named a trigger at work"
     )
+    assert page.is_checked(f"input[name='{clients[4].public_id}-plan_choice'][value=continue]")
     for client, name in zip(clients[5:], NAMES[5:], strict=True):
         _fill_section(page, client, name)
     page.get_by_role("button", name="Save and sign…").click()

@@ -13,6 +13,7 @@ from scheduling.models import Attendance
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
 from tests.clinical.notes_factories import modality
 from tests.clock import TUESDAY, at, shown
+from tests.e2e.notes_helpers import chart_section
 from tests.iop.factories import PASSWORD
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory
 
@@ -99,11 +100,7 @@ def test_the_group_note_is_signed_once_the_session_is_over(
     page.select_option("#id_modality", label="Cognitive behavioural therapy (CBT)")
     page.check("input[name=interventions][value=role_play]")
     page.fill("#id_narrative", "Refusal skills: role play of a work dinner.")
-    prefix = f"#id_{ari.public_id}"
-    page.fill(f"{prefix}-participation", "Joined the role play")
-    page.fill(f"{prefix}-response", "Named a trigger at work")
-    page.fill(f"{prefix}-plan", "Will call a sponsor before shifts")
-    page.select_option(f"{prefix}-risk", "none")
+    chart_section(page, ari, "Named a trigger at work")
     page.get_by_role("button", name="Save and sign…").click()
     page.wait_for_url("**/sign/")
     opens = page.get_by_test_id("signing-opens").inner_text()
