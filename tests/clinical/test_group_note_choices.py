@@ -96,7 +96,8 @@ def test_a_progress_objective_is_asked_for_only_when_the_client_has_current_obje
     saved = GroupNoteSection.objects.get(note=note, client=ana)
     assert saved.objective_text() == "Call a sponsor daily"
     # Ben's section was not sent again: it stays as it was.
-    assert GroupNoteSection.objects.get(note=note, client=ben).response.endswith("two triggers")
+    kept = GroupNoteSection.objects.get(note=note, client=ben).response
+    assert kept.startswith(f"{ben.display_name} named two triggers")
 
 
 def test_same_named_clients_are_told_apart_by_their_mrn(clinician, admin_user, client_as):
@@ -255,8 +256,8 @@ def test_a_draft_begun_before_the_choices_keeps_its_text_and_asks_for_them(
         _save(session, clinician, {c: section(c)})
     note = services.note_sign(note=note, actor=clinician, password=PASSWORD)
     saved = GroupNoteSection.objects.get(note=note, client=ana)
-    assert saved.participation == f"{ana.display_name} took part actively"
-    assert saved.plan == f"{ana.display_name} practises refusal skills"
+    assert saved.participation.startswith(f"{ana.display_name} took part actively")
+    assert saved.plan.startswith(f"{ana.display_name} practises refusal skills")
 
 
 def test_a_signed_note_of_text_only_reads_as_it_did(group, clinician, client_as):
