@@ -270,13 +270,13 @@ def test_booking_an_appointment_page(clinician, client_as):
         "clinician": clinician.pk,
         "day": day,
         "start": "12:00",
-        "end": "11:00",
+        "minutes": "0",
         "room": room.pk,
     }
     bad = http.post(reverse("scheduling:appointment_new"), data)
     assert bad.status_code == 400
-    assert "The end is before the start." in bad.content.decode()
-    data["end"] = "13:00"
+    assert "Ensure this value is greater than or equal to 5." in bad.content.decode()
+    data["minutes"] = "60"
     assert http.post(reverse("scheduling:appointment_new"), data).status_code == 302
     twice = http.post(reverse("scheduling:appointment_new"), data)
     assert twice.status_code == 400
@@ -428,7 +428,7 @@ def test_a_clinician_is_booked_only_with_a_client_they_have_a_reason_to_see(
         "clinician": clinician.pk,
         "day": day,
         "start": "12:00",
-        "end": "13:00",
+        "minutes": "60",
     }
     response = client_as(other_clinician).post(reverse("scheduling:appointment_new"), data)
     assert response.status_code == 400
