@@ -40,6 +40,14 @@ def test_a_refused_click_shows_its_message_in_the_row_and_nothing_looks_saved(
     browser_login("alice")
     page.goto(f"/scheduling/sessions/{session.public_id}/attendance/")
     row = page.get_by_test_id(f"row-{client.public_id}")
+    # The minutes box says what it is and in what unit, on screen and to a screen reader.
+    box = row.get_by_label("Minutes attended")
+    assert box.is_visible() and row.get_by_text("Minutes attended").is_visible()
+    assert row.get_by_text("min", exact=True).is_visible()
+    unit = box.evaluate(
+        "input => document.getElementById(input.getAttribute('aria-describedby')).textContent"
+    )
+    assert unit == "min"
     # More minutes than the session has, past the field's own limit: the server says no.
     row.locator("input[name=minutes]").evaluate("input => input.removeAttribute('max')")
     row.locator("input[name=minutes]").fill("999")

@@ -56,6 +56,17 @@ def test_facilitator_sees_every_enrolled_client_on_the_sheet(
         assert client.display_name in html
 
 
+def test_each_minutes_box_has_a_visible_label_and_its_unit(
+    evening, clinician, admin_user, client_as
+):
+    (client,) = _enrolled(evening, clinician, admin_user, 1)
+    html = client_as(clinician).get(_sheet(started_session(evening))).content.decode()
+    box = f"minutes-{client.public_id}"
+    assert f'<label class="small mb-0" for="{box}">Minutes attended</label>' in html
+    assert f'aria-describedby="minutes-unit-{client.public_id}"' in html
+    assert f'<span class="input-group-text" id="minutes-unit-{client.public_id}">min</span>' in html
+
+
 def test_only_facilitators_and_admins_take_attendance(
     evening, clinician, other_clinician, admin_user, client_as
 ):
