@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clients import intake
 from clients.access import Purpose, access_shown, client_view, clients_for, owned_view
 from iop import when
 from iop.accounts.models import Role
@@ -188,7 +189,12 @@ def enroll(request, client):
     return render(
         request,
         "clients/form.html",
-        {"form": form, "client": client, "title": "Place on a track and slot"},
+        {
+            "form": form,
+            "client": client,
+            "title": "Place on a track and slot",
+            "intake": intake.progress(client, "placement"),
+        },
         status=form_status(form),
     )
 
