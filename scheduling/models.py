@@ -14,6 +14,8 @@ from clients.models import Client, Episode
 from iop import when
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+# The weeks a client's printed schedule covers (sessions are generated past it).
+SCHEDULE_WEEKS = 6
 
 
 def clinic_tz() -> ZoneInfo:

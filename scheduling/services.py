@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from clients.access import (
@@ -33,6 +33,7 @@ from iop.dates import DateKind, check_date
 from iop.notifications.signals import reminders_subject_cancelled
 from scheduling.models import (
     APPOINTMENT_MAX_MINUTES,
+    SCHEDULE_WEEKS,
     Appointment,
     AppointmentKind,
     AppointmentStatus,
@@ -145,7 +146,7 @@ def conflicts(
         ]
         if taken:
             problems.append(f"The room is already booked at that time: {'; '.join(taken)}.")
-    # Sessions are generated some weeks ahead (scheduling_horizon); beyond that a
+    # Sessions are generated SESSIONS_AHEAD_WEEKS ahead; beyond that a
     # group's weekly pattern still holds its room, facilitators and members.
     for group in _recurring_groups(start, end):
         said = _recurring_said(group, start)
@@ -433,7 +434,14 @@ def enrollments_close_for_discharge(*, episode: Episode, actor) -> int:
 # --- Sessions -------------------------------------------------------------------------
 
 
-def sessions_generate(*, weeks: int = 6, today: date | None = None) -> int:
+# How far ahead sessions are kept generated: the client's printed schedule promises
+# SCHEDULE_WEEKS (it also asks sessions_generate_through itself before it shows them),
+# and a margin of two weeks. The horizon rolls with the day: nothing stops at a year's
+# end.
+SESSIONS_AHEAD_WEEKS = SCHEDULE_WEEKS + 2
+
+
+def sessions_generate(*, weeks: int = SESSIONS_AHEAD_WEEKS, today: date | None = None) -> int:
     """Create the sessions of every active group for the coming weeks. Idempotent:
     (group, date) is unique and conflicts are ignored, so a second run adds nothing."""
     today = today or timezone.localdate()
@@ -467,6 +475,26 @@ def sessions_generate(*, weeks: int = 6, today: date | None = None) -> int:
         GroupSession.objects.bulk_create(new, ignore_conflicts=True)
         created += group.sessions.filter(date__in=days).count() - len(existing)
     return created
+
+
+def sessions_generate_through(last_day: date, *, today: date | None = None) -> int:
+    """Make sure every active group's sessions exist from ``today`` to ``last_day``
+    before a page promises them (the printed schedule), whether or not the beat task has
+    run. Two queries when nothing is missing; otherwise the (idempotent) generator."""
+    today = today or timezone.localdate()
+    if last_day < today:
+        return 0
+    closed = set(
+        ClinicClosure.objects.filter(date__gte=today, date__lte=last_day).values_list(
+            "date", flat=True
+        )
+    )
+    days = [today + timedelta(days=n) for n in range((last_day - today).days + 1)]
+    for group in Group.objects.filter(active=True).annotate(last=Max("sessions__date")):
+        meets = [d for d in days if d.weekday() in group.weekdays and d not in closed]
+        if meets and (group.last is None or group.last < meets[-1]):
+            return sessions_generate(weeks=(len(days) + 6) // 7, today=today)
+    return 0
 
 
 @transaction.atomic
