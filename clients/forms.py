@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clients.models import (
+    ASAM_DIMENSION_NAMES,
     ASAM_DIMENSIONS,
     ASSIGNABLE_ROLES,
     END_OF_TREATMENT,
@@ -289,7 +290,14 @@ class AdmitForm(forms.Form):
             self.fields[f"{key}_rating"] = forms.TypedChoiceField(
                 label=label, choices=rating_choices, coerce=int
             )
-            self.fields[f"{key}_note"] = TextField(label="Note", required=False, max_length=300)
+            # Six notes side by side: each says which dimension it is about, so a screen
+            # reader (and the error list) never reads six fields called "Note".
+            self.fields[f"{key}_note"] = TextField(
+                label=f"Dimension {key[1:]} note: {ASAM_DIMENSION_NAMES[key][0].lower()}"
+                f"{ASAM_DIMENSION_NAMES[key][1:]}",
+                required=False,
+                max_length=300,
+            )
         self.helper = _helper("Admit")
         self.helper.layout = Layout(
             Row(Column("admitted_on"), Column("asam_level"), Column("planned_length_days")),
@@ -327,6 +335,15 @@ class DischargeForm(forms.Form):
         self.helper = _helper("Discharge")
 
 
+def _staff_with_roles(user) -> str:
+    """A person with the roles they hold ("Casey Morgan, LPC-Associate (Clinician)"), so
+    the care-team choice shows who can be a prescriber or a primary clinician. Read from
+    the prefetched groups: no query per person."""
+    labels = dict(Role.choices)
+    roles = sorted(labels.get(group.name, group.name) for group in user.groups.all())
+    return f"{user} ({', '.join(roles)})" if roles else str(user)
+
+
 class CareTeamAddForm(forms.Form):
     staff = forms.ModelChoiceField(queryset=get_user_model().objects.none())
     role = forms.ChoiceField(choices=ASSIGNABLE_ROLES, initial=CareTeamRole.PRIMARY)
@@ -341,6 +358,7 @@ class CareTeamAddForm(forms.Form):
             .distinct()
             .prefetch_related("groups")
         )
+        self.fields["staff"].label_from_instance = _staff_with_roles
         self.helper = _helper("Add to care team")
         self.helper.form_class = "row g-2 align-items-end"
 

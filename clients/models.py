@@ -240,6 +240,16 @@ ASAM_DIMENSIONS = [
     ("d5", "5. Relapse, continued use potential"),
     ("d6", "6. Recovery environment"),
 ]
+# Each dimension's full name as The ASAM Criteria, 3rd edition (2013), gives it: the
+# words a form uses where a field needs its own label (the admission's six notes).
+ASAM_DIMENSION_NAMES = {
+    "d1": "Acute intoxication and/or withdrawal potential",
+    "d2": "Biomedical conditions and complications",
+    "d3": "Emotional, behavioral, or cognitive conditions and complications",
+    "d4": "Readiness to change",
+    "d5": "Relapse, continued use, or continued problem potential",
+    "d6": "Recovery/living environment",
+}
 
 
 class EpisodeQuerySet(models.QuerySet):

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clients import services
+from clients import intake, services
 from clients.access import Action, Purpose, client_view, owned_view
 from clients.chart import extra_sections
 from clients.forms import (
@@ -139,7 +139,12 @@ def register(request):
                 f"Registered with MRN {client.mrn}. Next: record consents, then admit.",
             )
             return redirect("clients:chart", client.public_id)
-    return render_form(request, "clients/register.html", {"form": form}, form)
+    return render_form(
+        request,
+        "clients/register.html",
+        {"form": form, "intake": intake.progress(None, "register")},
+        form,
+    )
 
 
 @client_view(Purpose.EDIT)
@@ -268,7 +273,12 @@ def consent_add(request, client):
             else:
                 messages.success(request, "Consent recorded. Next: admit, or record another.")
             return redirect("clients:consent_detail", client.public_id, consent.public_id)
-    return render_form(request, "clients/consent_form.html", {"form": form, "client": client}, form)
+    return render_form(
+        request,
+        "clients/consent_form.html",
+        {"form": form, "client": client, "intake": intake.progress(client, "consent")},
+        form,
+    )
 
 
 @client_view(Purpose.CHART)
@@ -289,6 +299,7 @@ def consent_detail(request, client, consent_id):
             "can_edit": request.client_access.can(Action.EDIT),
             "can_manage": request.client_access.can(Action.MANAGE),
             "open_episode": client.episodes.open().first(),
+            "intake": intake.progress(client, "consent"),
         },
     )
 
@@ -384,7 +395,15 @@ def admit(request, client):
             )
             return redirect("clients:care_team", client.public_id)
     return render_form(
-        request, "clients/form.html", {"form": form, "client": client, "title": "Admit"}, form
+        request,
+        "clients/form.html",
+        {
+            "form": form,
+            "client": client,
+            "title": "Admit",
+            "intake": intake.progress(client, "admission"),
+        },
+        form,
     )
 
 
@@ -441,7 +460,13 @@ def care_team(request, client):
     return render_form(
         request,
         "clients/care_team.html",
-        {"form": form, "client": client, "members": members, "roles": CareTeamRole},
+        {
+            "form": form,
+            "client": client,
+            "members": members,
+            "roles": CareTeamRole,
+            "intake": intake.progress(client, "care_team"),
+        },
         form,
     )
 
@@ -458,7 +483,12 @@ def care_team_end(request, client, member_id):
         return render(
             request,
             "clients/care_team.html",
-            {"form": CareTeamAddForm(), "client": client, "members": members},
+            {
+                "form": CareTeamAddForm(),
+                "client": client,
+                "members": members,
+                "intake": intake.progress(client, "care_team"),
+            },
             status=409,
         )
     messages.success(request, f"{member.staff} left the care team.")

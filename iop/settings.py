@@ -366,6 +366,20 @@ IOP_BILLING_RULES = {
     },
     **json.loads(os.environ.get("IOP_BILLING_RULES", "{}") or "{}"),
 }
+# The length an appointment booking starts from, per kind, in minutes (a 50-minute
+# therapy hour, a 25-minute medication check). Override any as JSON in
+# IOP_APPOINTMENT_MINUTES, e.g. {"family": 60}; scheduling's system check refuses an
+# unknown kind or a length outside what a booking allows.
+IOP_APPOINTMENT_MINUTES = json.loads(os.environ.get("IOP_APPOINTMENT_MINUTES", "{}") or "{}")
+if not isinstance(IOP_APPOINTMENT_MINUTES, dict):
+    raise ImproperlyConfigured('IOP_APPOINTMENT_MINUTES must be a JSON object: {"kind": minutes}.')
+IOP_APPOINTMENT_MINUTES = {
+    "individual": 50,
+    "family": 50,
+    "medication": 25,
+    "case_management": 30,
+    **IOP_APPOINTMENT_MINUTES,
+}
 # A note signed more than this many hours after its session or appointment ended is a
 # late entry (clinical.notes.models.late_entry_after).
 IOP_LATE_ENTRY_HOURS = int(os.environ.get("IOP_LATE_ENTRY_HOURS", "72"))
