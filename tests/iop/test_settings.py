@@ -73,7 +73,8 @@ def test_the_sender_is_a_configured_name_and_address():
         "-c",
         show,
     )
-    assert named.stdout.strip().splitlines()[-1] == "Harbor Street Offices <appointments@clinic.example.org>"
+    sender = named.stdout.strip().splitlines()[-1]
+    assert sender == "Harbor Street Offices <appointments@clinic.example.org>"
     plain = _run(
         {"DJANGO_DEBUG": "1", "DJANGO_DEFAULT_FROM_EMAIL": "appointments@clinic.example.org"},
         "shell",
