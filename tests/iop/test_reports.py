@@ -63,7 +63,7 @@ def test_a_background_run_writes_the_csv_for_its_owner_only(
     raw = b"".join(download.streaming_content)
     assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
     body = raw.decode("utf-8-sig")
-    assert body.splitlines()[0].startswith("mrn,track,sessions_scheduled")
+    assert body.splitlines()[0].startswith("MRN,Track,Scheduled,Attended")
     assert program["ada"].mrn in body
     assert AuditEvent.objects.filter(action="report.download", actor=admin_user).count() == 1
     # Anyone else: 404, and the attempt audited.
