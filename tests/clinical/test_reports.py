@@ -765,3 +765,29 @@ def test_the_documentation_figures_of_someone_who_covers_nobody_are_empty(clinic
     figures = reports.documentation_figures(clinician, {"start": d(9, 1), "end": d(9, 30)})
     assert figures["rows"] == [] and figures["groups"] == []
     assert figures["totals"]["sessions_held"] == 0
+
+
+def test_the_census_page_says_names_not_codes(census, admin_user, client_as):
+    """Track, slot and profession in words ("IOP 3", "Evening · Physician"), never their
+    codes ("iop3", "evening/physician") nor a header run together ("Slotprofession")."""
+    html = client_as(admin_user).get(reverse("reports:report", args=["census"]), CENSUS)
+    html = html.content.decode()
+    assert "Slotprofession" not in html and "Slot · referral profession" in html
+    assert '<th scope="row">IOP 3</th>' in html
+    assert '<th scope="row">Evening · Physician</th>' in html
+    assert '<th scope="row">IOP 3 · Evening</th>' in html  # active on the day
+    assert '<th scope="row">IOP 6 → IOP 3</th>' in html  # step-down
+    for code in (">iop3<", ">iop6<", "iop3/", "evening/", "iop6-&gt;iop3", ">physician<"):
+        assert code not in html, code
+
+
+def test_the_print_view_says_its_filters_in_words(census, admin_user, client_as):
+    from iop import when
+
+    response = client_as(admin_user).get(
+        reverse("reports:print", args=["census"]), {**CENSUS, "profession": "pilot"}
+    )
+    html = response.content.decode()
+    start, end, on = (when.day(d(7, 1)), when.day(d(9, 30)), when.day(d(9, 15)))
+    assert f"From {start} to {end} · Active on: {on} · Referral profession: Pilot" in html
+    assert "start=" not in html and "profession=pilot" not in html
