@@ -189,6 +189,9 @@ def test_a_double_posted_collection_is_recorded_once(person, medical_user, clien
     [
         ({"result_not_on_panel": "positive"}, "not on this panel"),
         ({"result_thc": "maybe"}, "Choose negative, positive or invalid."),
+        ({"result_thc": "x" * 10_000}, "Choose negative, positive or invalid."),
+        ({"result_thc": "negative\x00"}, "Choose negative, positive or invalid."),
+        ({"result_thc": ""}, "still blank"),
         ({"result_thc": "positive", "value_thc": "10"}, "below the 50.0 ng/mL cutoff"),
         ({"value_cocaine": "x" * 10_000}, "as a number"),
         ({"value_cocaine": "1\x00"}, "as a number"),
@@ -293,6 +296,26 @@ def test_a_positive_breath_test_is_confirmed_through_the_pages(person, medical_u
     )
     assert "Confirmation recorded: Unexpected positive." in done.content.decode()
     assert ScreenFollowUp.objects.get().breath_test == test
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [
+        ("x" * 10_000, "at most 80 characters"),
+        ("Alco\x00", "null character"),
+        ("   ", "required"),
+    ],
+)
+def test_a_bad_device_answers_400_and_saves_nothing(
+    person, medical_user, client_as, device, message
+):
+    response = client_as(medical_user).post(
+        reverse("screening:breath_new", args=[person.public_id]),
+        {"tested_at": _local(timezone.now()), "bac": "0.000", "device": device},
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not BreathTest.objects.exists()
 
 
 def test_the_breath_form_fills_in_the_collectors_last_device(
