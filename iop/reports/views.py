@@ -182,11 +182,13 @@ def run_view(action: str):
 @run_view("access.report")
 def run_status(request, run):
     report = REPORTS[run.report]
+    # Back to the form with the run's filters (codes and ids, as the form reads them), in
+    # the form's order (PostgreSQL's jsonb keeps its own order of the stored keys).
+    query = [(name, run.filters[name]) for name in report.form.base_fields if name in run.filters]
     context = {
         "run": run,
         "report": report,
-        # Back to the form with the run's filters (codes and ids, as the form reads them).
-        "form_url": reverse("reports:report", args=[report.key]) + "?" + urlencode(run.filters),
+        "form_url": reverse("reports:report", args=[report.key]) + "?" + urlencode(query),
     }
     if request.htmx:
         response = render(request, "reports/_run_progress.html", context)
