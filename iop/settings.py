@@ -7,6 +7,7 @@ debug page with client data on it.
 import json
 import os
 from datetime import time, timedelta
+from email.utils import formataddr
 from pathlib import Path
 
 import dj_database_url
@@ -464,7 +465,14 @@ EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "clinic@localhost")
+# The sender clients see: a neutral display name and address (a client's inbox is not
+# private: no program name), "Name <address>" when a name is set. The deploy check
+# warns while the address is still the development default.
+IOP_MAIL_FROM_NAME = os.environ.get("IOP_MAIL_FROM_NAME", "").strip()
+MAIL_FROM_ADDRESS = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "clinic@localhost").strip()
+DEFAULT_FROM_EMAIL = (
+    formataddr((IOP_MAIL_FROM_NAME, MAIL_FROM_ADDRESS)) if IOP_MAIL_FROM_NAME else MAIL_FROM_ADDRESS
+)
 
 # --- Reminders (iop/notifications) ------------------------------------------------------
 IOP_SMS_BACKEND = os.environ.get(
@@ -487,6 +495,9 @@ IOP_REMINDER_PHONE = os.environ.get("IOP_REMINDER_PHONE", "(555) 201-0100")
 IOP_PROGRAM_NAME = os.environ.get("IOP_PROGRAM_NAME", "Harbor IOP")
 # When a client drawn for a random test is asked to come by (clinic time, HH:MM).
 IOP_CALL_IN_TIME = time.fromisoformat(os.environ.get("IOP_CALL_IN_TIME", "06:30"))
+# What the call-in notice asks a client who chose wording that names the program for
+# ("Your Harbor IOP team asks for a visit today"); the others get time and place only.
+IOP_SCREEN_CALL_IN_WORDS = os.environ.get("IOP_SCREEN_CALL_IN_WORDS", "").strip()[:60] or "a visit"
 # Staff reminders: PHQ-9 and GAD-7 are due this many days after the last one.
 IOP_MEASURE_INTERVAL_DAYS = int(os.environ.get("IOP_MEASURE_INTERVAL_DAYS", "14"))
 # A session that met (or an appointment kept) without a signed note: a task for the

@@ -103,7 +103,7 @@ def seed(*, stdout):
                 collected_at=_slot_start(client, day),
                 specimen_id=f"DEMO-{day:%y%m%d}-{client.mrn}",
                 panel=panel,
-                temperature_c=f"{rng.uniform(33.0, 36.5):.1f}",
+                temperature=f"{rng.uniform(33.0, 36.5):.1f}",
                 observed=bool(services.observation_required(client)),
                 actor=medical,
                 audit=AUDIT,

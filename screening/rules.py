@@ -13,7 +13,7 @@ window at 30); EtG/EtS alone is a clinical question, not a violation (SAMHSA adv
 import math
 import secrets
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 # --- Urine specimen --------------------------------------------------------------------
 
@@ -49,6 +49,29 @@ def specimen_validity(creatinine: Decimal | None, specific_gravity: Decimal | No
     if creatinine < DILUTE_CREATININE and specific_gravity < DILUTE_SG:
         return Validity.DILUTE
     return Validity.NORMAL
+
+
+class TemperatureUnit:
+    """The unit a specimen's temperature is read in. It is stored in °C (the column's
+    0.1 degree); a reading in °F is converted once, here."""
+
+    CELSIUS = "C"
+    FAHRENHEIT = "F"
+    CHOICES = [(CELSIUS, "°C"), (FAHRENHEIT, "°F")]
+    LABELS = dict(CHOICES)
+
+
+def to_celsius(value: Decimal, unit: str) -> Decimal:
+    """A reading in ``unit`` as °C to 0.1 degree, half up. The accepted window's bounds
+    are exact both ways: 89.6 °F is 32.0 °C and 100.4 °F is 38.0 °C, and a reading a
+    tenth of a degree F outside them stays outside (89.5 °F is 31.9 °C)."""
+    if unit == TemperatureUnit.FAHRENHEIT:
+        value = (value - 32) * 5 / 9
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def to_fahrenheit(value: Decimal) -> Decimal:
+    return (value * 9 / 5 + 32).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def temperature_in_range(temperature: Decimal | None, read_in_time: bool) -> bool:

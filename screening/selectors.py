@@ -331,3 +331,19 @@ def follow_ups_for(user, *, limit: int = 30) -> list[ScreenFollowUp]:
         .prefetch_related("urine_screen__results__analyte")
         .order_by("occurred_on", "id")[:limit]
     )
+
+
+def last_breath_device(user) -> str:
+    """The device this person recorded their latest breath test with, to fill in the
+    next one (a collector keeps the same instrument from one test to the next). Their
+    own tests' instrument only: no client's data leaves this query, so it needs no
+    client scope. One query on the operator's index."""
+    if not user.is_authenticated:
+        return ""
+    device = (
+        BreathTest.objects.filter(operator=user)
+        .order_by("-id")
+        .values_list("device", flat=True)
+        .first()
+    )
+    return device or ""

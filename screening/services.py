@@ -64,6 +64,27 @@ def _decimal(value, *, field: str, low: Decimal, high: Decimal, label: str) -> D
     return value
 
 
+def _temperature(value, unit) -> Decimal:
+    """The reading in °C, checked against the physical range in the unit it was read in
+    (a message in °F for a reading in °F)."""
+    units = rules.TemperatureUnit
+    if unit not in units.LABELS:
+        raise ValidationError({"temperature_unit": "Choose °C or °F."})
+    if value is None or value == "":
+        raise ValidationError({"temperature": "Read the specimen's temperature within 4 minutes."})
+    low, high = rules.TEMPERATURE_PHYSICAL
+    if unit == units.FAHRENHEIT:
+        low, high = rules.to_fahrenheit(low), rules.to_fahrenheit(high)
+    value = _decimal(
+        value,
+        field="temperature",
+        low=low,
+        high=high,
+        label=f"the temperature ({units.LABELS[unit]})",
+    )
+    return rules.to_celsius(value, unit)
+
+
 def _check_moment(value: datetime, *, field: str, label: str) -> None:
     """A collection, test or confirmation is recorded after it happened: never a moment
     in the future (the form's minute is the current one at the latest)."""
@@ -139,7 +160,8 @@ def urine_collect(
     collected_at: datetime,
     specimen_id: str,
     panel: Panel,
-    temperature_c=None,
+    temperature=None,
+    temperature_unit: str = rules.TemperatureUnit.CELSIUS,
     temperature_read_in_time: bool = True,
     observed: bool = False,
     tampering_suspected: bool = False,
@@ -148,7 +170,9 @@ def urine_collect(
     actor,
     audit: AuditContext | None = None,
 ) -> UrineScreen:
-    """Record a collected specimen. Results come later (``urine_results_record``)."""
+    """Record a collected specimen. Results come later (``urine_results_record``).
+
+    ``temperature`` is read in ``temperature_unit`` (°C or °F) and stored in °C."""
     if order_kind not in OrderKind.values:
         raise ValidationError({"order_kind": "Choose random, scheduled or for cause."})
     cause = _text(cause, field="cause", limit=200)
@@ -170,18 +194,7 @@ def urine_collect(
     )
     if panel is None or not panel.active:
         raise ValidationError({"panel": "Choose an active panel."})
-    if temperature_c is None or temperature_c == "":
-        raise ValidationError(
-            {"temperature_c": "Read the specimen's temperature within 4 minutes."}
-        )
-    temperature_c = _decimal(
-        temperature_c,
-        field="temperature_c",
-        low=rules.TEMPERATURE_PHYSICAL[0],
-        high=rules.TEMPERATURE_PHYSICAL[1],
-        label="the temperature (°C)",
-    )
-    temperature_c = temperature_c.quantize(Decimal("0.1"))
+    temperature_c = _temperature(temperature, temperature_unit)
     Client.objects.lock(client)
     earlier = UrineScreen.objects.filter(specimen_id=specimen_id).first()
     if earlier is not None:
@@ -347,9 +360,11 @@ def urine_results_record(
         raise ValidationError(
             f"{len(unknown)} result(s) for analytes not on the {screen.panel.name}: refused."
         )
-    missing = [panel[code].name for code in panel if code not in results]
+    missing = [panel[code].name for code in panel if not (results.get(code) or ("",))[0]]
     if missing:
-        raise ValidationError(f"Give a result for every analyte on the panel ({missing[0]}).")
+        raise ValidationError(
+            f"Give a result for every analyte on the panel: {', '.join(missing)}."
+        )
     parsed = {code: _parse_result(code, results[code], panel[code]) for code in panel}
     creatinine = _decimal(
         creatinine_mg_dl,

@@ -274,7 +274,7 @@ def urine_confirm(request, screen):
 
 @client_view(WRITE)
 def breath_new(request, client):
-    form = BreathForm(request.POST or None)
+    form = BreathForm(request.POST or None, last_device=selectors.last_breath_device(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             test = services.breath_record(

@@ -122,6 +122,11 @@ class UrineScreen(models.Model):
         return Outcome.LABELS.get(self.outcome, self.outcome)
 
     @property
+    def temperature_f(self):
+        """The stored °C reading in °F, for a clinic that reads in °F."""
+        return None if self.temperature_c is None else rules.to_fahrenheit(self.temperature_c)
+
+    @property
     def temperature_ok(self) -> bool:
         return rules.temperature_in_range(self.temperature_c, self.temperature_read_in_time)
 

@@ -74,7 +74,7 @@ def collect(client, actor, *, at=None, temperature="34.5", observed=False, **kwa
         collected_at=at or timezone.now() - timedelta(minutes=5),
         specimen_id=kwargs.pop("specimen_id", f"CCF-{next(_SPECIMENS)}"),
         panel=kwargs.pop("panel", None) or panel(),
-        temperature_c=Decimal(temperature),
+        temperature=Decimal(temperature),
         observed=observed,
         actor=actor,
         **kwargs,
