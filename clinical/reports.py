@@ -100,6 +100,7 @@ DOCUMENTATION_LABELS = {
     "signed_72h": "Signed within 72 h",
     "pct_72h": "% within 72 h",
     "cosign_waiting": "Co-signatures waiting",
+    "signed_copied_text": "Signed over a copied-text warning",
 }
 # The two windows the issue names; IOP_LATE_ENTRY_HOURS (72 by default) marks a
 # late entry on the note itself, the report shows both windows whatever it is set to.
