@@ -5,19 +5,23 @@ The pages are the ones tests/test_crawl.py finds: for each account of ``seed_dem
 the walk from the dashboard over every link and GET form (the demo clinic plus the
 states it lacks: an uncharted session, a break-the-glass access, a moved client, the
 staff tasks), so a page added later is checked as soon as a link leads to it. Each
-whole page (not an htmx fragment) of each URL name an account reaches is opened once
-for that account, with axe-core (vendored, pinned: static/vendor/axe-core/VERSION)
-loaded from the app's own static files, as the content security policy allows; app
-pages themselves never load it.
+kind of whole page (not an htmx fragment) is opened once for each account that reaches
+it, or once in all for a page about one object (see ``app_pages``), with axe-core
+(vendored, pinned: static/vendor/axe-core/VERSION) loaded from the app's own static
+files, as the content security policy allows; app pages themselves never load it.
 """
 
+import re
 import time
 from importlib import import_module
+from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
+from django.urls import resolve
 
 from iop.accounts.demo import DEMO_PASSWORD, DEMO_STAFF
+from iop.reports.registry import REPORTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,9 +32,13 @@ DISABLED_RULES: dict[str, str] = {}
 # Django's generated admin (the admin account's configuration pages) is Django's own
 # templates and CSS, not the app's: the check covers the pages this project writes.
 NOT_APP_PAGES = ("admin:",)
+ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+", re.I)
 # Pages checked for every account that reaches them, though their URL names one object:
 # the chart's sections and buttons depend on the role.
 PER_ACCOUNT = {"clients:chart"}
+
+# Forms whose answer is a page of its own that the crawl may not reach: their button.
+RUN_FORMS = {"reports:report": "[data-testid=report-filters] button[type=submit]"}
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -87,25 +95,37 @@ def _restore_migration_rows() -> None:
     seed_catalog(apps)
 
 
-def app_pages(username: str, checked: set[str]) -> list[tuple[str, str]]:
-    """(url, URL name) of one whole page of each URL name the account reaches: every
-    list page (no id in its URL: the dashboard, lists, queues, reports) and the chart
-    for each account, since what they show depends on the role; a page about one object
-    (a note, a screen, a plan) once for the first account that reaches it (``checked``
-    holds those names), to keep the walk within two minutes."""
-    from tests.test_crawl import _quiet_client_errors, _route, crawl_as
+def _kind(url: str, name: str) -> tuple:
+    """What makes two pages of one URL name different pages to check: the arguments in
+    the path that are no object's id (a report's key, a measure's instrument), and
+    whether a form's filters came with it (a report's form, or its results)."""
+    parts = urlsplit(url)
+    kwargs = resolve(parts.path).kwargs
+    named = tuple(sorted((k, str(v)) for k, v in kwargs.items() if not ID.fullmatch(str(v))))
+    return name, named, bool(parts.query)
+
+
+def app_pages(username: str, checked: set[tuple]) -> list[tuple[str, str]]:
+    """(url, URL name) of one whole page of each kind (``_kind``) the account reaches:
+    every list page (no object in its URL: the dashboard, lists, queues, the report
+    index) and the chart for each account, since what they show depends on the role; a
+    page about one object (a note, a screen, a plan, a report) once, for the first
+    account that reaches it (``checked`` holds those kinds), to keep the walk within
+    two minutes."""
+    from tests.test_crawl import _quiet_client_errors, crawl_as
 
     with _quiet_client_errors():
         crawl = crawl_as(username, pages_only=True)
-    pages, names = [], set()
+    pages, kinds = [], set()
     for url, name in crawl.documents:
-        if name in names or name.startswith(NOT_APP_PAGES):
+        kind = _kind(url, name)
+        if kind in kinds or name.startswith(NOT_APP_PAGES):
             continue
-        names.add(name)
-        if _route(url)[1] and name not in PER_ACCOUNT:
-            if name in checked:
+        kinds.add(kind)
+        if resolve(urlsplit(url).path).kwargs and name not in PER_ACCOUNT:
+            if kind in checked:
                 continue
-            checked.add(name)
+            checked.add(kind)
         pages.append((url, name))
     return pages
 
@@ -154,26 +174,37 @@ def test_every_app_page_passes_axe_and_fits_a_phone_for_each_demo_account(browse
     build_clinic()
     built = time.perf_counter()
     walking = 0.0
-    failures, too_wide, checked, visits = [], [], set(), []
+    failures, too_wide, checked, visits, kinds = [], [], set(), [], set()
     for username in DEMO_STAFF:
         walk = time.perf_counter()
         pages = app_pages(username, checked)
         walking += time.perf_counter() - walk
         context, page = signed_in(browser, live_server.url, username, viewport=DESKTOP)
+
+        def check(url, name, page=page, username=username):
+            settle(page)
+            failures.extend(describe(username, url, name, axe_violations(page)))
+            visits.append(name)
+            kinds.add(_kind(url, name))
+            if name in WIDE_OK:
+                return
+            page.set_viewport_size(PHONE)
+            width, past = page.evaluate(OVERFLOW, PHONE["width"])
+            if width > PHONE["width"]:
+                too_wide.append(f"{username} {url} ({name}): {width} px wide: {past}")
+            page.set_viewport_size(DESKTOP)
+
         try:
             for url, name in pages:
                 response = page.goto(url)
                 assert response and response.ok, f"{username}: {url} answered {response.status}"
-                settle(page)
-                failures += describe(username, url, name, axe_violations(page))
-                visits.append(name)
-                if name in WIDE_OK:
-                    continue
-                page.set_viewport_size(PHONE)
-                width, past = page.evaluate(OVERFLOW, PHONE["width"])
-                if width > PHONE["width"]:
-                    too_wide.append(f"{username} {url} ({name}): {width} px wide: {past}")
-                page.set_viewport_size(DESKTOP)
+                check(url, name)
+                if name in RUN_FORMS and "?" not in url:
+                    # The crawl reads a few pages of a kind; run each report as a person
+                    # would, with the form's defaults, and check what it shows.
+                    with page.expect_navigation():
+                        page.click(RUN_FORMS[name])
+                    check(page.url.removeprefix(live_server.url), name)
         finally:
             context.close()
     seconds = time.perf_counter() - built
@@ -185,6 +216,9 @@ def test_every_app_page_passes_axe_and_fits_a_phone_for_each_demo_account(browse
     # The walk reached the pages that only show once there is data.
     for must in ("dashboard", "clients:chart", "notes:group_note", "screening:history"):
         assert must in visits, f"the walk never reached {must}"
-    assert any(name == "reports:report" for name in visits)
+    results = {
+        dict(named)["key"] for name, named, query in kinds if name == "reports:report" and query
+    }
+    assert results >= set(REPORTS), f"reports never run: {set(REPORTS) - results}"
     assert not failures, f"{len(failures)} axe violations:\n" + "\n".join(failures)
     assert not too_wide, f"{len(too_wide)} pages wider than a phone:\n" + "\n".join(too_wide)

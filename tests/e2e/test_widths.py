@@ -102,3 +102,7 @@ def test_a_chart_with_medications_and_screens_fits_a_390_px_phone(
     # The tables are still whole: they scroll inside their own box.
     table = page.get_by_test_id("medications").locator("table")
     assert table.evaluate("t => getComputedStyle(t.parentElement).overflowX") == "auto"
+    # A box that scrolls takes the keyboard's focus, so arrow keys can scroll it.
+    box = table.locator("xpath=..")
+    if box.evaluate("b => b.scrollWidth > b.clientWidth"):
+        assert box.get_attribute("tabindex") == "0" and box.get_attribute("role") == "region"
