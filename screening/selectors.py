@@ -164,9 +164,9 @@ def statistics(
 TIMELINE_WIDTH, TIMELINE_HEIGHT, TIMELINE_LEFT, TIMELINE_RIGHT = 560, 64, 8, 8
 # Okabe-Ito colours by what the result means; the table beside says it in words.
 BUCKET_COLOURS = {
-    Outcome.NEGATIVE: "#009E73",
+    Outcome.NEGATIVE: "#00805E",
     Outcome.EXPECTED_POSITIVE: "#56B4E9",
-    Outcome.UNEXPECTED_POSITIVE: "#D55E00",
+    Outcome.UNEXPECTED_POSITIVE: "#B84F00",
     Outcome.NEEDS_REVIEW: "#E69F00",
     Outcome.NO_SHOW: "#CC79A7",
     Outcome.REFUSED: "#CC79A7",
