@@ -212,6 +212,8 @@ def _create(plan, mrn, staff, today):
             recipient_name=plan["monitoring"],
             information_categories=[InformationCategory.ATTENDANCE],
             description="Monthly attendance summary",
+            purpose="Monthly monitoring report under the client's agreement",
+            recipient_address="reports@monitoring.example",
             method="secure_email",
             disclosed_on=min(admitted_on + timedelta(days=30), today),
             actor=primary,
