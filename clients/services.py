@@ -615,6 +615,7 @@ def consent_record(
             "expires_on",
             "expiry_event",
             "signed_by_name",
+            "signer_relationship",
         ),
         at="recorded_at",
     )
