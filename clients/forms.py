@@ -1,10 +1,12 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clients.models import (
+    AGE_OF_MAJORITY,
     ASAM_DIMENSION_NAMES,
     ASAM_DIMENSIONS,
     ASSIGNABLE_ROLES,
@@ -34,6 +36,7 @@ from clients.services import (
     possible_duplicates,
     validate_date_of_birth,
 )
+from iop import when
 from iop.accounts.models import Role
 from iop.dates import DateKind, PlausibleDateField, date_input
 from iop.forms import TextField, text_formfield
@@ -227,6 +230,7 @@ class ConsentForm(forms.ModelForm):
         self.fields["signed_by_name"].initial = client.legal_name
         self.fields["signed_on"].initial = timezone.localdate()
         self.fields["signer_relationship"].choices = SignerRelationship.choices
+        self.fields["signer_relationship"].help_text = signer_help(client)
         self.helper = _helper("Record consent")
 
     def clean(self):
@@ -239,6 +243,23 @@ class ConsentForm(forms.ModelForm):
         if not cleaned.get("expires_on") and not cleaned.get("expiry_event", "").strip():
             self.add_error("expires_on", "Give an expiry date or an expiry event.")
         return cleaned
+
+
+def signer_help(client) -> str:
+    """What 42 CFR 2.14 (2024 rule) asks of this client's signature, told on the form."""
+    alone_from = settings.IOP_MINORS_CONSENT_ALONE
+    age = client.age_on(timezone.localdate())
+    if age >= AGE_OF_MAJORITY:
+        return "The client signs, or a personal representative."
+    if alone_from is not None and age >= alone_from:
+        return (
+            f"The client is a minor ({age}); this program's state lets a minor consent alone "
+            f"from {alone_from}: only the minor signs (42 CFR 2.14(b))."
+        )
+    return (
+        f"The client is a minor ({age}); this program's state requires a parent's consent: "
+        "the minor and a parent or guardian sign (42 CFR 2.14(c))."
+    )
 
 
 class ConsentRevokeForm(forms.Form):
@@ -256,6 +277,12 @@ class DisclosureForm(forms.Form):
     # Chosen by its public id: no database sequence in forms or URLs.
     consent = forms.ModelChoiceField(queryset=Consent.objects.none(), to_field_name="public_id")
     recipient_name = TextField(max_length=200)
+    recipient_address = TextField(
+        max_length=300,
+        required=False,
+        label="Recipient's address (if known)",
+        help_text="Postal, fax or email address: the accounting of disclosures lists it.",
+    )
     tpo_recipient = forms.ChoiceField(
         choices=[("", "—"), *TpoRecipient.choices],
         required=False,
@@ -265,6 +292,11 @@ class DisclosureForm(forms.Form):
         choices=InformationCategory.choices, widget=forms.CheckboxSelectMultiple
     )
     description = TextField(widget=forms.Textarea(attrs={"rows": 3}), label="What was sent")
+    purpose = TextField(
+        max_length=300,
+        label="Purpose of this disclosure",
+        help_text="A brief statement of why it was sent, e.g. 'monthly monitoring report'.",
+    )
     method = forms.ChoiceField(choices=DisclosureMethod.choices)
     disclosed_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
 
@@ -272,6 +304,33 @@ class DisclosureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["consent"].queryset = client.consents.all()
         self.helper = _helper("Record disclosure")
+
+
+class AccountingPeriodForm(forms.Form):
+    """The period of an accounting of disclosures the client asked for (42 CFR 2.25(a),
+    2024 rule): from a date no earlier than 3 years before the request, to the request."""
+
+    since = forms.DateField(
+        label="From", required=False, widget=date_input(), help_text="Empty: the full 3 years."
+    )
+
+    def __init__(self, *args, floor, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.floor, self.today = floor, today
+        self.fields["since"].widget.attrs.update(
+            {"min": floor.isoformat(), "max": today.isoformat()}
+        )
+
+    def clean_since(self):
+        since = self.cleaned_data["since"]
+        if since is not None and since < self.floor:
+            raise forms.ValidationError(
+                f"An accounting covers at most the 3 years before the request: from "
+                f"{when.day(self.floor)} at the earliest."
+            )
+        if since is not None and since > self.today:
+            raise forms.ValidationError("The period cannot start after today.")
+        return since
 
 
 class AdmitForm(forms.Form):

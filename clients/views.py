@@ -11,6 +11,7 @@ from clients import intake, services
 from clients.access import Action, Purpose, client_view, owned_view
 from clients.chart import extra_sections
 from clients.forms import (
+    AccountingPeriodForm,
     AdmitForm,
     CareTeamAddForm,
     ClientForm,
@@ -33,6 +34,7 @@ from clients.models import (
     Disclosure,
     EmergencyAccess,
     Episode,
+    accounting_floor,
     normalize_mrn,
 )
 from clients.selectors import caseload_for, client_list, supervised_caseload_for
@@ -361,15 +363,25 @@ def disclosure_add(request, client):
 
 @client_view(Purpose.CHART)
 def disclosures(request, client):
+    """The accounting of disclosures (42 CFR 2.25(a), 2024 rule): the 3 years before the
+    request, or a shorter period the client chose (``since``, a date in the form)."""
+    today = timezone.localdate()
+    floor = accounting_floor(today)
+    form = AccountingPeriodForm(request.GET or None, floor=floor, today=today)
+    since = form.cleaned_data["since"] if form.is_valid() and form.cleaned_data["since"] else floor
     return render(
         request,
         "clients/disclosures.html",
         {
             "client": client,
-            "disclosures": Disclosure.objects.for_accounting(client),
-            "today": timezone.localdate(),
+            "form": form,
+            "disclosures": Disclosure.objects.for_accounting(client, today=today, since=since),
+            "since": since,
+            "full_period": since == floor,
+            "today": today,
             "program_name": PROGRAM_NAME,
         },
+        status=400 if form.errors else 200,
     )
 
 

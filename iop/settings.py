@@ -389,6 +389,19 @@ if IOP_LATE_ENTRY_HOURS < 1:
 # Days a clinical supervisor still reads a supervisee's group note (every client's
 # section: Purpose.SUPERVISION) after co-signing it; while it waits, always.
 IOP_SUPERVISION_READ_DAYS = int(os.environ.get("IOP_SUPERVISION_READ_DAYS", "30"))
+# 42 CFR 2.14(b) (2024 rule): where state law lets a minor obtain substance use disorder
+# treatment alone, only the minor may consent to a disclosure. The age from which the
+# program's state lets a minor do so (e.g. 12); empty (the default) when state law
+# requires a parent's consent, in which case the minor and a parent sign (2.14(c)).
+_minors_alone = os.environ.get("IOP_MINORS_CONSENT_ALONE", "").strip()
+try:
+    IOP_MINORS_CONSENT_ALONE = int(_minors_alone) if _minors_alone else None
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "IOP_MINORS_CONSENT_ALONE must be an age (a whole number) or empty."
+    ) from exc
+if IOP_MINORS_CONSENT_ALONE is not None and not 0 <= IOP_MINORS_CONSENT_ALONE < 18:
+    raise ImproperlyConfigured("IOP_MINORS_CONSENT_ALONE must be an age from 0 to 17.")
 
 
 def env_minutes(name: str, default: int) -> int:
