@@ -127,6 +127,25 @@ class UrineResultsForm(forms.Form):
 
     creatinine_mg_dl = _decimal("Creatinine (mg/dL)", digits=6, places=1)
     specific_gravity = _decimal("Specific gravity", digits=5, places=4)
+    # The other validity tests, where the cup or the lab reports them (optional).
+    ph = _decimal("pH", digits=4, places=2)
+    nitrite_ug_ml = _decimal("Nitrite (µg/mL)", digits=8, places=1)
+    oxidant = forms.TypedChoiceField(
+        label="Oxidant",
+        choices=[("", "Not tested"), ("no", "Not detected"), ("yes", "Detected")],
+        coerce=lambda value: {"yes": True, "no": False}.get(value),
+        empty_value=None,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": "Choose not tested, not detected or detected."},
+    )
+    invalid_reason = forms.ChoiceField(
+        label="Lab's invalid reason",
+        choices=rules.InvalidReason.CHOICES,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": "Choose one of the lab's invalid reasons."},
+    )
 
     def __init__(self, *args, analytes, **kwargs):
         super().__init__(*args, **kwargs)
@@ -169,6 +188,17 @@ class UrineResultsForm(forms.Form):
             }
             for a in self.analytes
         ]
+
+    def validity_tests(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "creatinine_mg_dl": data.get("creatinine_mg_dl"),
+            "specific_gravity": data.get("specific_gravity"),
+            "ph": data.get("ph"),
+            "nitrite_ug_ml": data.get("nitrite_ug_ml"),
+            "oxidant": data.get("oxidant"),
+            "invalid_reason": data.get("invalid_reason") or "",
+        }
 
     def results(self) -> dict:
         return {
