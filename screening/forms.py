@@ -215,11 +215,25 @@ class ConfirmationForm(forms.Form):
     confirmation = forms.ChoiceField(
         label="Lab state", choices=[c for c in Confirmation.CHOICES if c[0]]
     )
+    confirmed_analyte = forms.ChoiceField(
+        label="Measured as",
+        required=False,
+        help_text="For a group with a cutoff per analyte (codeine 2,000, morphine 4,000 ng/mL).",
+        error_messages={"invalid_choice": "Choose an analyte of the group."},
+    )
     confirmed_value = _decimal("Confirmed value (ng/mL)", digits=10, places=1)
 
     def __init__(self, *args, positives, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["analyte"].choices = [(r.analyte.code, r.analyte.name) for r in positives]
+        names = sorted({name for r in positives for name in (r.confirm_cutoffs or {})})
+        if names:
+            self.fields["confirmed_analyte"].choices = [
+                ("", "The group"),
+                *[(n, n) for n in names],
+            ]
+        else:
+            del self.fields["confirmed_analyte"]
         self.helper = _helper("Record lab state")
 
 

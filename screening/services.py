@@ -484,6 +484,7 @@ def urine_results_record(
             value=value,
             cutoff=panel[code].initial_cutoff,
             confirm_cutoff=panel[code].confirm_cutoff,
+            confirm_cutoffs=panel[code].confirm_cutoffs or {},
             expected=code in expected,
             alcohol_marker=panel[code].alcohol_marker,
         )
@@ -533,12 +534,17 @@ def urine_confirmation_record(
     analyte_code: str,
     confirmation: str,
     confirmed_value=None,
+    confirmed_analyte: str = "",
     actor,
     audit: AuditContext | None = None,
 ) -> AnalyteResult:
     """Move a positive result through the lab's confirmation: sent, pending, then
     confirmed positive or negative (final). A confirmed negative overturns the
-    immunoassay; the overall result is recomputed."""
+    immunoassay; the overall result is recomputed.
+
+    Where the panel gives confirmatory cutoffs per analyte of a group (the 2025 HHS
+    urine panel, 90 FR 4662: codeine 2,000, morphine 4,000 ng/mL), a confirmed value
+    names its analyte (``confirmed_analyte``) and is checked against that cutoff."""
     screen = (
         UrineScreen.objects.select_for_update(of=("self",))
         .select_related("client", "panel")
@@ -570,23 +576,46 @@ def urine_confirmation_record(
         raise ValidationError("The lab's confirmation is final and is not changed.")
     if Confirmation.ORDER[confirmation] < Confirmation.ORDER[result.confirmation]:
         raise ValidationError({"confirmation": "The lab's state only moves forward."})
+    per_analyte = result.confirm_cutoffs or {}
+    confirmed_analyte = _text(confirmed_analyte, field="confirmed_analyte", limit=40)
+    if confirmed_analyte and confirmed_analyte not in per_analyte:
+        raise ValidationError(
+            {
+                "confirmed_analyte": f"{result.analyte.name} has no confirmatory analyte "
+                "of that name."
+            }
+        )
     if value is not None:
         if confirmation not in Confirmation.FINAL:
             raise ValidationError({"confirmed_value": "A value comes with the lab's final word."})
+        if per_analyte and not confirmed_analyte:
+            raise ValidationError(
+                {
+                    "confirmed_analyte": "Say which analyte the lab measured: "
+                    f"{', '.join(per_analyte)}."
+                }
+            )
         cutoff = result.confirm_cutoff
+        of = ""
+        if confirmed_analyte:
+            cutoff = Decimal(str(per_analyte[confirmed_analyte]))
+            of = f" for {confirmed_analyte}"
         if cutoff is not None:
             if confirmation == Confirmation.CONFIRMED_POSITIVE and value < cutoff:
                 raise ValidationError(
-                    {"confirmed_value": f"Below the {cutoff} ng/mL confirmatory cutoff."}
+                    {"confirmed_value": f"Below the {cutoff} ng/mL confirmatory cutoff{of}."}
                 )
             if confirmation == Confirmation.CONFIRMED_NEGATIVE and value >= cutoff:
                 raise ValidationError(
-                    {"confirmed_value": f"At or above the {cutoff} ng/mL confirmatory cutoff."}
+                    {"confirmed_value": f"At or above the {cutoff} ng/mL confirmatory cutoff{of}."}
                 )
     result.confirmation = confirmation
     result.confirmed_value = value
+    result.confirmed_analyte = confirmed_analyte
     result.confirmation_at = timezone.now()
-    result.save(update_fields=["confirmation", "confirmed_value", "confirmation_at"])
+    result.save(
+        update_fields=["confirmation", "confirmed_value", "confirmed_analyte", "confirmation_at"]
+    )
     before = screen.outcome
     _recompute(screen)
     screen.save(update_fields=["validity", "outcome"])

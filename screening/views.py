@@ -260,6 +260,7 @@ def urine_confirm(request, screen):
                 analyte_code=form.cleaned_data["analyte"],
                 confirmation=form.cleaned_data["confirmation"],
                 confirmed_value=form.cleaned_data.get("confirmed_value"),
+                confirmed_analyte=form.cleaned_data.get("confirmed_analyte") or "",
                 actor=request.user,
                 audit=audit_context(request),
             )

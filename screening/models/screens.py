@@ -184,6 +184,10 @@ class AnalyteResult(models.Model):
     # The cutoffs in force when the result was recorded (the panel may change later).
     cutoff = models.DecimalField(max_digits=8, decimal_places=1)
     confirm_cutoff = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
+    # The per-analyte confirmatory cutoffs in force (``Analyte.confirm_cutoffs``), and
+    # the analyte of the group the lab confirmed (codeine or morphine).
+    confirm_cutoffs = models.JSONField(default=dict, blank=True)
+    confirmed_analyte = models.CharField(max_length=40, blank=True)
     # An active medication of the client made this analyte expected on the day.
     expected = models.BooleanField(default=False)
     alcohol_marker = models.BooleanField(default=False)

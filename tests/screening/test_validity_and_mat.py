@@ -347,3 +347,94 @@ def test_the_mat_flag_shows_its_findings_only_to_clinical_readers(
         web.get(reverse("clients:chart", args=[person.public_id])).content.decode()
     )
     assert UrineScreen.objects.count() == 1
+
+
+# --- Per-analyte confirmatory cutoffs (HHS urine panel, 90 FR 4662, 2025) ------------------------
+
+
+@pytest.mark.django_db
+def test_the_seeded_panel_says_its_edition_and_morphine_has_its_own_cutoff(person, medical_user):
+    from screening.models import Analyte, Panel
+
+    opiates = Analyte.objects.get(code="opiates")
+    assert opiates.confirm_cutoffs == {"codeine": 2000, "morphine": 4000}
+    assert opiates.confirm_cutoff_for("morphine") == D("4000")
+    assert opiates.confirm_cutoff_for("codeine") == D("2000")
+    assert "90 FR 4662 (2025)" in opiates.reference
+    assert "common laboratory default" in Analyte.objects.get(code="etg").reference.lower()
+    assert "90 FR 4662" in Panel.objects.get(code="hhs").edition
+
+
+@pytest.mark.django_db
+def test_a_morphine_confirmation_is_checked_against_its_own_cutoff(person, medical_user, clinician):
+    """2025 panel: codeine 2,000, morphine 4,000 ng/mL (the 2017 panel had 2,000 for
+    both, so 3,000 ng/mL morphine was a confirmed positive then)."""
+    screen = screen_with(person, medical_user, opiates=("positive", "2500"))
+    result = screen.results.get(analyte__code="opiates")
+    assert result.confirm_cutoffs == {"codeine": 2000, "morphine": 4000}  # copied in force
+
+    def confirm(state, value, analyte=""):
+        return services.urine_confirmation_record(
+            screen=screen,
+            analyte_code="opiates",
+            confirmation=state,
+            confirmed_value=value,
+            confirmed_analyte=analyte,
+            actor=medical_user,
+        )
+
+    with pytest.raises(ValidationError, match="Say which analyte the lab measured"):
+        confirm("confirmed_positive", "3000")
+    with pytest.raises(ValidationError, match="no confirmatory analyte of that name"):
+        confirm("confirmed_positive", "3000", "heroin")
+    with pytest.raises(
+        ValidationError, match="Below the 4000 ng/mL confirmatory cutoff for morphine"
+    ):
+        confirm("confirmed_positive", "3000", "morphine")
+    result.refresh_from_db()
+    assert result.confirmation == ""
+    confirm("confirmed_negative", "3000", "morphine")
+    screen.refresh_from_db()
+    assert screen.outcome == Outcome.NEGATIVE
+    other = enrolled_client(clinician)
+    codeine = screen_with(other, medical_user, opiates=("positive", "2500"))
+    services.urine_confirmation_record(
+        screen=codeine,
+        analyte_code="opiates",
+        confirmation="confirmed_positive",
+        confirmed_value="2500",
+        confirmed_analyte="codeine",
+        actor=medical_user,
+    )
+    codeine.refresh_from_db()
+    assert codeine.outcome == Outcome.UNEXPECTED_POSITIVE
+
+
+@pytest.mark.django_db
+def test_the_pages_show_the_edition_and_the_per_analyte_cutoffs(person, medical_user, client_as):
+    screen = collect(person, medical_user)
+    web = client_as(medical_user)
+    page = web.get(reverse("screening:urine_results", args=[screen.public_id])).content.decode()
+    assert 'data-testid="panel-edition"' in page and "90 FR 4662" in page
+    assert "codeine 2000, morphine 4000" in page
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_bad_per_analyte_cutoffs(admin_user, client_as):
+    from screening.models import Analyte
+
+    ensure = Analyte.objects.get(code="opiates")
+    web = client_as(admin_user)
+    url = reverse("admin:screening_analyte_change", args=[ensure.pk])
+    base = {
+        "name": ensure.name,
+        "initial_cutoff": "2000",
+        "confirm_cutoff": "2000",
+        "reference": ensure.reference,
+        "order": "2",
+    }
+    for bad in ('{"morphine": -1}', '["morphine"]', '{"morphine": "x"}'):
+        response = web.post(url, {**base, "confirm_cutoffs": bad})
+        assert response.status_code == 200 and "errornote" in response.content.decode()
+    ensure.refresh_from_db()
+    assert ensure.confirm_cutoffs == {"codeine": 2000, "morphine": 4000}
