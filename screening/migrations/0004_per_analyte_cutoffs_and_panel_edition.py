@@ -17,7 +17,7 @@ import django.core.validators
 from decimal import Decimal
 from django.db import migrations, models
 
-HHS_2025 = "HHS urine panel, 90 FR 4662 (2025), effective 7 Jul 2025"
+HHS_2025 = "HHS urine panel, 90 FR 4662 (2025), effective July 2025"
 ADD_ON = "Common laboratory default (no federal cutoff); the lab's own cutoff governs"
 # Analyte code -> per-analyte confirmatory cutoffs (ng/mL), HHS urine panel 2025.
 PER_ANALYTE = {
@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
             name="edition",
             field=models.CharField(
                 blank=True,
-                help_text="The published panel its cutoffs follow, e.g. HHS urine panel, 90 FR 4662 (effective 7 Jul 2025).",
+                help_text="The published panel its cutoffs follow, e.g. HHS urine panel, 90 FR 4662 (2025).",
                 max_length=200,
                 verbose_name="reference and edition",
             ),

@@ -115,7 +115,7 @@ class Panel(models.Model):
         max_length=200,
         blank=True,
         help_text="The published panel its cutoffs follow, e.g. HHS urine panel, 90 FR 4662 "
-        "(effective 7 Jul 2025).",
+        "(2025).",
     )
 
     class Meta:

@@ -165,12 +165,13 @@ class UrineScreen(models.Model):
     @property
     def needs_observed_next(self) -> bool:
         """This collection makes the client's next one observed (an invalid analyte
-        too: ``outcome`` is invalid then, or a positive that shows through)."""
+        too, beside a positive: 49 CFR 40.67(a)(1)). For one screen's page."""
         return self.status == UrineStatus.COLLECTED and (
             not self.temperature_ok
             or self.tampering_suspected
             or self.validity in Validity.OBSERVE_NEXT
             or self.outcome in (Outcome.INVALID, Outcome.ADULTERATED)
+            or self.results.filter(outcome=AnalyteOutcome.INVALID).exists()
         )
 
 

@@ -211,6 +211,8 @@ def test_an_invalid_analyte_opens_a_follow_up_and_observes_the_next(
         positives={"thc": ("invalid", None), "cocaine": ("positive", "400")},
     )
     assert _reasons(screen) == ["invalid", "unexpected_positive"]
+    assert screen.outcome == Outcome.UNEXPECTED_POSITIVE and screen.needs_observed_next
+    assert "invalid result" in services.observation_required(other)
 
 
 @pytest.mark.django_db
