@@ -127,6 +127,25 @@ class UrineResultsForm(forms.Form):
 
     creatinine_mg_dl = _decimal("Creatinine (mg/dL)", digits=6, places=1)
     specific_gravity = _decimal("Specific gravity", digits=5, places=4)
+    # The other validity tests, where the cup or the lab reports them (optional).
+    ph = _decimal("pH", digits=4, places=2)
+    nitrite_ug_ml = _decimal("Nitrite (µg/mL)", digits=8, places=1)
+    oxidant = forms.TypedChoiceField(
+        label="Oxidant",
+        choices=[("", "Not tested"), ("no", "Not detected"), ("yes", "Detected")],
+        coerce=lambda value: {"yes": True, "no": False}.get(value),
+        empty_value=None,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": "Choose not tested, not detected or detected."},
+    )
+    invalid_reason = forms.ChoiceField(
+        label="Lab's invalid reason",
+        choices=rules.InvalidReason.CHOICES,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": "Choose one of the lab's invalid reasons."},
+    )
 
     def __init__(self, *args, analytes, **kwargs):
         super().__init__(*args, **kwargs)
@@ -170,6 +189,17 @@ class UrineResultsForm(forms.Form):
             for a in self.analytes
         ]
 
+    def validity_tests(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "creatinine_mg_dl": data.get("creatinine_mg_dl"),
+            "specific_gravity": data.get("specific_gravity"),
+            "ph": data.get("ph"),
+            "nitrite_ug_ml": data.get("nitrite_ug_ml"),
+            "oxidant": data.get("oxidant"),
+            "invalid_reason": data.get("invalid_reason") or "",
+        }
+
     def results(self) -> dict:
         return {
             a.code: (
@@ -185,11 +215,25 @@ class ConfirmationForm(forms.Form):
     confirmation = forms.ChoiceField(
         label="Lab state", choices=[c for c in Confirmation.CHOICES if c[0]]
     )
+    confirmed_analyte = forms.ChoiceField(
+        label="Measured as",
+        required=False,
+        help_text="For a group with a cutoff per analyte (codeine 2,000, morphine 4,000 ng/mL).",
+        error_messages={"invalid_choice": "Choose an analyte of the group."},
+    )
     confirmed_value = _decimal("Confirmed value (ng/mL)", digits=10, places=1)
 
     def __init__(self, *args, positives, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["analyte"].choices = [(r.analyte.code, r.analyte.name) for r in positives]
+        names = sorted({name for r in positives for name in (r.confirm_cutoffs or {})})
+        if names:
+            self.fields["confirmed_analyte"].choices = [
+                ("", "The group"),
+                *[(n, n) for n in names],
+            ]
+        else:
+            del self.fields["confirmed_analyte"]
         self.helper = _helper("Record lab state")
 
 

@@ -122,7 +122,13 @@ class Statistics:
         return percent(self.negative, self.counted, empty=None)
 
 
-FINAL_OTHER = {Outcome.DILUTE, Outcome.SUBSTITUTED, Outcome.INVALID, Outcome.RECOLLECT}
+FINAL_OTHER = {
+    Outcome.DILUTE,
+    Outcome.SUBSTITUTED,
+    Outcome.ADULTERATED,
+    Outcome.INVALID,
+    Outcome.RECOLLECT,
+}
 
 
 def statistics(

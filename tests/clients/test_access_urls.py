@@ -190,7 +190,13 @@ def chart(clinician, intake_user):
     positive = collect(client, clinician)
     screening.urine_results_record(
         screen=positive,
-        results=all_negative(positive, cocaine=("positive", 420)),
+        # With the buprenorphine the client takes (and its metabolite): one follow-up.
+        results=all_negative(
+            positive,
+            cocaine=("positive", 420),
+            buprenorphine=("positive", None),
+            norbuprenorphine=("positive", None),
+        ),
         actor=clinician,
     )
     breath = screening.breath_record(

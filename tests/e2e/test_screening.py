@@ -53,6 +53,8 @@ def test_medical_staff_record_screens_and_the_clinician_follows_up(
     page.select_option("select[name=result_cocaine]", "positive")
     page.fill("input[name=value_cocaine]", "420")
     page.select_option("select[name=result_buprenorphine]", "positive")
+    # And its metabolite: buprenorphine alone would be flagged as possibly spiked (issue 21).
+    page.select_option("select[name=result_norbuprenorphine]", "positive")
     page.fill("input[name=creatinine_mg_dl]", "96")
     page.fill("input[name=specific_gravity]", "1.0150")
     page.get_by_role("button", name="Record results").click()

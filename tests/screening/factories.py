@@ -31,6 +31,8 @@ def ensure_screening_defaults():
     if not Analyte.objects.exists() or not TestingPolicy.objects.exists():
         seed = import_module("screening.migrations.0002_panels_and_policies").seed
         seed(django_apps, None)
+        editions = import_module("screening.migrations.0004_per_analyte_cutoffs_and_panel_edition")
+        editions.seed(django_apps, None)
 
 
 def panel(code="iop") -> Panel:
