@@ -31,6 +31,10 @@ def ensure_screening_defaults():
     if not Analyte.objects.exists() or not TestingPolicy.objects.exists():
         seed = import_module("screening.migrations.0002_panels_and_policies").seed
         seed(django_apps, None)
+        no_safe_window = import_module(
+            "screening.migrations.0003_breath_late_confirmation_tiers_no_safe_window"
+        ).no_safe_window
+        no_safe_window(django_apps, None)
 
 
 def panel(code="iop") -> Panel:
