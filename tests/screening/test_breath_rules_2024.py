@@ -236,3 +236,22 @@ def test_a_client_is_drawn_only_on_the_days_the_group_meets(clinician, admin_use
     )
     services.selection_draw_day(on=next_monday, rng=AlwaysDraw())
     assert RandomSelection.objects.get(date=next_monday).probability == Decimal("1.0000")
+
+
+def test_through_the_database_a_weekday_group_gets_the_policys_weekly_rate(clinician):
+    """Eight IOP 6 clients (twice a week) in a Monday-Friday group, eight weeks of daily
+    draws (seeded): 128 tests expected at 0.4 a day (sd 8.8); the old 2/7 a day on the
+    same days gave 91. Every test is on a weekday."""
+    clients = [enrolled_client(clinician, start_days_ago=58) for _ in range(8)]
+    for client in clients:
+        group = client.enrollments.get().group
+        group.weekdays = [0, 1, 2, 3, 4]
+        group.save()
+    rng = random.Random(2026)
+    start = timezone.localdate() - timedelta(days=56)
+    for offset in range(56):
+        services.selection_draw_day(on=start + timedelta(days=offset), rng=rng)
+    dates = list(RandomSelection.objects.values_list("date", flat=True))
+    assert all(d.weekday() < 5 for d in dates)
+    assert set(RandomSelection.objects.values_list("probability", flat=True)) == {Decimal("0.4000")}
+    assert 100 < len(dates) < 160, len(dates)  # 115 with this seed
