@@ -7,6 +7,7 @@ debug page with client data on it.
 import json
 import os
 from datetime import time, timedelta
+from decimal import Decimal
 from email.utils import formataddr
 from pathlib import Path
 
@@ -355,6 +356,23 @@ TIME_ZONE = os.environ.get("IOP_TIME_ZONE", "America/New_York")  # the clinic's 
 IOP_PHONE_REGION = os.environ.get("IOP_PHONE_REGION", "US")
 # Days between treatment-plan reviews; each review is signed and kept as a new version.
 IOP_PLAN_REVIEW_DAYS = int(os.environ.get("IOP_PLAN_REVIEW_DAYS", "30"))
+# Breath-alcohol consequence tiers, "removal from,violation from" in g/210 L: a confirmed
+# 0.020-0.039 keeps a client off safety-sensitive duty for 24 hours (49 CFR 382.505(a)),
+# 0.040 or more is a violation needing a SAP evaluation (382.201, 40.285). A program may
+# draw stricter lines, e.g. "0.020,0.020" (every confirmed positive is a violation).
+try:
+    IOP_BREATH_TIERS = tuple(
+        Decimal(part.strip()).quantize(Decimal("0.001"))
+        for part in os.environ.get("IOP_BREATH_TIERS", "0.020,0.040").split(",")
+    )
+except ArithmeticError as exc:
+    raise ImproperlyConfigured("IOP_BREATH_TIERS must be two BAC values: 0.020,0.040.") from exc
+if len(IOP_BREATH_TIERS) != 2 or not (
+    Decimal("0.020") <= IOP_BREATH_TIERS[0] <= IOP_BREATH_TIERS[1] <= Decimal("0.400")
+):
+    raise ImproperlyConfigured(
+        "IOP_BREATH_TIERS must be two rising BAC values from 0.020 to 0.400: 0.020,0.040."
+    )
 # Intensive-outpatient per-diem billing (HCPCS H0015): a day counts when the client
 # attended at least min_hours that day, in a Monday-Sunday week with at least
 # min_days such days. Payers that differ are added as JSON in IOP_BILLING_RULES,

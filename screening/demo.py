@@ -9,7 +9,9 @@
   one invalid specimen (creatinine 1.9 mg/dL with SG 1.0199: the two disagree, HHS
   2017 s. 3.8); one MAT client's screen negative for buprenorphine (the MAT
   non-adherence flag); one missed random test.
-- One breath-alcohol test at 0.032 with its confirmation 16 minutes later.
+- One breath-alcohol test at 0.032 with its confirmation 16 minutes later, and one at
+  0.045 confirmed late (41 minutes, "device recalibration") at 0.032: the 0.020-0.039
+  tier.
 - Today's selections stay pending: the collection list and the pending notice show.
 
 A day already drawn (its ``SelectionRun`` exists) is left alone, and each special case
@@ -185,11 +187,33 @@ def seed(*, stdout):
             audit=AUDIT,
         )
         breath = 1
+    # A confirmation begun late (49 CFR 40.251(a)(1)): recorded with its reason, it
+    # governs; 0.032 falls in the 0.020-0.039 tier.
+    if not BreathTest.objects.filter(client__in=demo).exclude(late_reason="").exists():
+        client = demo.order_by("-mrn")[1:2].first() or demo.order_by("-mrn").first()
+        tested_at = timezone.now() - timedelta(days=6, hours=3)
+        test = services.breath_record(
+            client=client,
+            tested_at=tested_at,
+            bac="0.045",
+            device="Alco-Sensor FST #2",
+            actor=medical,
+            audit=AUDIT,
+        )
+        services.breath_confirm(
+            test=test,
+            confirm_at=tested_at + timedelta(minutes=41),
+            confirm_bac="0.032",
+            late_reason="device recalibration",
+            actor=medical,
+            audit=AUDIT,
+        )
+        breath += 1
     pending = RandomSelection.objects.filter(
         date=today, status=SelectionStatus.PENDING, client__in=demo
     ).count()
     stdout.write(
-        f"Screening: {screens} urine screens, {breath} breath test with confirmation, "
+        f"Screening: {screens} urine screens, {breath} breath test(s) with confirmation, "
         f"{pending} random tests due today, "
         f"{ScreenFollowUp.objects.open().filter(client__in=demo).count()} open follow-ups."
     )

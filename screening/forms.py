@@ -244,7 +244,9 @@ class BreathForm(forms.Form):
         digits=4,
         places=3,
         required=True,
-        help_text="0.000 to 0.400; 0.020 or more needs a confirmation 15-30 minutes later.",
+        help_text=(
+            "0.000 to 0.400; 0.020 or more needs a confirmation after 15 minutes, begun within 30."
+        ),
     )
     device = TextField(
         max_length=80,
@@ -262,6 +264,15 @@ class BreathForm(forms.Form):
 class BreathConfirmForm(forms.Form):
     confirm_at = LocalDateTimeField(label="Confirmation at")
     confirm_bac = _decimal("Confirmation BAC (g/210 L)", digits=4, places=3, required=True)
+    late_reason = TextField(
+        label="Why it began after 30 minutes",
+        max_length=200,
+        required=False,
+        help_text=(
+            "Only for a confirmation begun more than 30 minutes after the screen: it is "
+            "still recorded and governs, with the reason (49 CFR 40.251)."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

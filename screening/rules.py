@@ -4,12 +4,15 @@ walk the edges.
 
 Sources: specimen validity and temperature follow the HHS Mandatory Guidelines for
 Federal Workplace Drug Testing (urine, 2017: dilute, substituted, 32-38 °C within
-4 minutes); the breath-alcohol confirmation window follows 49 CFR 40.251-40.253
-(a screen of 0.020 or more is confirmed no sooner than 15 minutes later; we close the
-window at 30); EtG/EtS alone is a clinical question, not a violation (SAMHSA advisory,
+4 minutes); the breath-alcohol confirmation follows 49 CFR 40.251 (2024 text): a
+screen of 0.020 or more is confirmed no sooner than 15 minutes later and should begin
+within 30; a later one is still done, with the reason recorded. Its consequence tiers
+follow 49 CFR 382.505 and 382.201 (2024 text). EtG/EtS alone is a clinical question,
+not a violation (SAMHSA advisory,
 "The Role of Biomarkers in the Treatment of Alcohol Use Disorders", 2012).
 """
 
+import functools
 import math
 import secrets
 from dataclasses import dataclass
@@ -388,8 +391,30 @@ def mat_findings(agents, readings: list[AnalyteReading]) -> list[tuple[str, str]
 # --- Breath alcohol --------------------------------------------------------------------
 
 BAC_RANGE = (Decimal("0.000"), Decimal("0.400"))  # g/210 L; outside is refused
+# 49 CFR 40.247(a)-(b) (2024): a screen under 0.020 ends the test; 0.020 or more is
+# confirmed, and 40.255(a)(2): a confirmation under 0.020 requires nothing further.
 BAC_POSITIVE = Decimal("0.020")
+# 49 CFR 40.251(a)(1) (2024): wait at least 15 minutes after the screen (confirming
+# sooner is a fatal flaw, 40.267(c)(1)); begin as soon as possible, "but not more than
+# 30 minutes after". Starting later is not among the fatal or correctable flaws
+# (40.267, 40.269): it is a procedural error that is documented and does not cancel the
+# test (40.275(a)-(b)). So a late confirmation is still done, its reason recorded, and
+# it governs; only an early one is refused.
 CONFIRM_AFTER_MINUTES = (15, 30)
+
+
+class ConfirmTiming:
+    EARLY = "early"
+    ON_TIME = "on_time"
+    LATE = "late"
+
+
+def confirmation_timing(minutes_after_screen: float) -> str:
+    """Early (refused), on time (15-30 minutes), or late (reason required)."""
+    low, high = CONFIRM_AFTER_MINUTES
+    if minutes_after_screen < low:
+        return ConfirmTiming.EARLY
+    return ConfirmTiming.ON_TIME if minutes_after_screen <= high else ConfirmTiming.LATE
 
 
 def breath_outcome(screen_bac: Decimal, confirm_bac: Decimal | None) -> str:
@@ -402,18 +427,76 @@ def breath_outcome(screen_bac: Decimal, confirm_bac: Decimal | None) -> str:
     return Outcome.UNEXPECTED_POSITIVE if confirm_bac >= BAC_POSITIVE else Outcome.NEGATIVE
 
 
+class BreathTier:
+    """What a confirmed result calls for, in the DOT's tiers (2024 text):
+
+    - 0.020-0.039: no violation, but off safety-sensitive duty until the next duty
+      period and at least 24 hours (49 CFR 382.505(a); FTA 655.35 alike).
+    - 0.040 or more: a violation (49 CFR 382.201), which requires an evaluation by a
+      substance abuse professional before any return (49 CFR 40.285(a), 40.289).
+
+    The bounds are the program's policy (``IOP_BREATH_TIERS``, default 0.020 and
+    0.040): a program may act on a stricter line. A confirmed result at or above 0.020
+    but under the program's first bound is ``BELOW``: positive, no tier consequence.
+    """
+
+    NONE = ""  # negative, or not confirmed yet
+    BELOW = "below"
+    REMOVAL = "removal"
+    VIOLATION = "violation"
+    ORDER = (BELOW, REMOVAL, VIOLATION)
+
+
+DEFAULT_BREATH_TIERS = (Decimal("0.020"), Decimal("0.040"))
+
+
+def breath_tier(confirm_bac: Decimal | None, tiers=DEFAULT_BREATH_TIERS) -> str:
+    """The tier of a confirmed result (the confirmation governs)."""
+    low, high = tiers
+    if confirm_bac is None or confirm_bac < BAC_POSITIVE:
+        return BreathTier.NONE
+    if confirm_bac >= high:
+        return BreathTier.VIOLATION
+    if confirm_bac >= low:
+        return BreathTier.REMOVAL
+    return BreathTier.BELOW
+
+
+def breath_tier_label(tier: str, tiers=DEFAULT_BREATH_TIERS) -> str:
+    """The tier in words, with its bounds: "0.020-0.039: off safety-sensitive duty for
+    at least 24 hours"."""
+    low, high = tiers
+    below_high = high - Decimal("0.001")
+    return {
+        BreathTier.NONE: "",
+        BreathTier.BELOW: f"{BAC_POSITIVE}-{low - Decimal('0.001')}: under the program's "
+        "action level",
+        BreathTier.REMOVAL: f"{low}-{below_high}: off safety-sensitive duty for at least 24 hours",
+        BreathTier.VIOLATION: f"{high} or more: a violation, SAP evaluation before return",
+    }[tier]
+
+
 # --- Random selection ------------------------------------------------------------------
+
+# The default minimum gap: 1 day, so a client may be drawn again the very next day.
+# Any longer gap makes the days right after a test certainly test-free (with 2 days,
+# the day after every test; with 3, two days), and clients learn it: a "safe window"
+# in which to use. A gap is a policy choice the program states explicitly
+# (``TestingPolicy.min_gap_days``), never the default.
+DEFAULT_MIN_GAP_DAYS = 1
+ALL_WEEKDAYS = frozenset(range(7))
 
 
 def daily_probability(tests_per_week: Decimal | float, min_gap_days: int) -> float:
-    """The chance to draw on each eligible day so that the long-run rate is the policy's.
+    """The chance to draw on each eligible day, 7 days a week, so that the long-run
+    rate is the policy's.
 
     After a test a client is not eligible for ``min_gap_days - 1`` days; from then on
     each day is drawn with probability p, so the mean time between tests is
     ``(g - 1) + 1/p`` days. Setting it to ``7 / tests_per_week`` gives
-    ``p = r / (1 - r (g - 1))`` with ``r = tests_per_week / 7``. The draw is
-    memoryless once eligible (a geometric wait), so neither the weekday nor the days
-    since the last test tell a client when the next one comes, beyond the gap itself.
+    ``p = r / (1 - r (g - 1))`` with ``r = tests_per_week / 7``. With the default gap
+    of 1 it is ``r``: a pure geometric draw, the same chance every day whatever
+    happened before.
     """
     rate = float(tests_per_week) / 7
     if rate <= 0:
@@ -422,6 +505,67 @@ def daily_probability(tests_per_week: Decimal | float, min_gap_days: int) -> flo
     if denominator <= 0 or rate / denominator > 1:
         raise ValueError("The gap leaves no room for that many tests a week.")
     return rate / denominator
+
+
+def _weekly_tests(probability: float, min_gap_days: int, weekdays: tuple[int, ...]) -> float:
+    """The long-run tests a week of drawing ``probability`` on ``weekdays`` only, never
+    within ``min_gap_days`` of the last test: the chain of "days since the last test"
+    (capped at the gap) run week after week until it settles, then one week counted."""
+    gap = max(min_gap_days, 1)
+    # mass[s]: the chance that the last test was s + 1 days ago (s = gap - 1: eligible).
+    mass = [0.0] * gap
+    mass[-1] = 1.0
+    tests = 0.0
+    for _week in range(60):
+        tests = 0.0
+        for weekday in range(7):
+            drawn = mass[-1] * probability if weekday in weekdays else 0.0
+            tests += drawn
+            moved = [0.0] * gap
+            for s, m in enumerate(mass):
+                moved[min(s + 1, gap - 1)] += m
+            moved[-1] -= drawn
+            moved[0 if gap > 1 else -1] += drawn
+            mass = moved
+    return tests
+
+
+def planned_probability(
+    tests_per_week: Decimal | float, min_gap_days: int, weekdays=ALL_WEEKDAYS
+) -> float:
+    """The daily chance on the days a client can be tested (the clinic open and the
+    client's group meeting: ``weekdays``, 0 = Monday) so that the achieved weekly rate
+    is the policy's, not the policy's scaled down by the days that never draw.
+
+    With the default gap of 1 this is ``tests_per_week / len(weekdays)``; with a longer
+    gap it is solved on the week's pattern (a gap that spans a closed weekend costs
+    less than one that spans open days). More tests than the days allow: every such
+    day (1.0).
+    """
+    return _planned(float(tests_per_week), min_gap_days, tuple(sorted(set(weekdays))))
+
+
+@functools.lru_cache(maxsize=256)
+def _planned(rate: float, min_gap_days: int, weekdays: tuple[int, ...]) -> float:
+    if rate <= 0 or not weekdays:
+        return 0.0
+    if len(weekdays) == 7:
+        try:
+            return daily_probability(rate, min_gap_days)
+        except ValueError:
+            return 1.0
+    if min_gap_days <= 1:
+        return min(1.0, rate / len(weekdays))
+    if _weekly_tests(1.0, min_gap_days, weekdays) <= rate:
+        return 1.0
+    low, high = 0.0, 1.0
+    for _ in range(40):  # bisection: the weekly rate rises with the probability
+        middle = (low + high) / 2
+        if _weekly_tests(middle, min_gap_days, weekdays) < rate:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 def policy_problem(tests_per_week: Decimal, min_gap_days: int) -> str | None:
@@ -452,17 +596,40 @@ def draw(*, probability: float, days_since_last: int | None, min_gap_days: int, 
 
 
 def simulate(
-    *, days: int, tests_per_week: Decimal | float, min_gap_days: int, rng=None
+    *,
+    days: int,
+    tests_per_week: Decimal | float,
+    min_gap_days: int,
+    rng=None,
+    weekdays=ALL_WEEKDAYS,
 ) -> list[int]:
-    """Day indexes drawn over ``days`` days for one client (the tests' simulation)."""
-    probability = daily_probability(tests_per_week, min_gap_days)
+    """Day indexes drawn over ``days`` days for one client (the tests' simulation);
+    day 0 is a Monday and only ``weekdays`` are drawn on."""
+    probability = planned_probability(tests_per_week, min_gap_days, weekdays)
     drawn, last = [], None
     for day in range(days):
+        if day % 7 not in weekdays:
+            continue
         since = None if last is None else day - last
         if draw(probability=probability, days_since_last=since, min_gap_days=min_gap_days, rng=rng):
             drawn.append(day)
             last = day
     return drawn
+
+
+def test_after(drawn: list[int], *, days: int, horizon: int = 14) -> dict[int, tuple[int, int]]:
+    """For each k in 1..horizon: (days k after a test that were test days, days k after
+    a test observed). Their ratio estimates P(test on day k | test on day 0); a zero at
+    any k is a day a client knows to be safe (a predictable schedule)."""
+    tested = set(drawn)
+    out = {}
+    for k in range(1, horizon + 1):
+        starts = [d for d in drawn if d + k < days]
+        out[k] = (sum(1 for d in starts if d + k in tested), len(starts))
+    return out
+
+
+test_after.__test__ = False  # a rule, not a pytest test
 
 
 def chi_square_uniform(counts: list[int]) -> tuple[float, float]:

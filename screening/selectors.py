@@ -232,7 +232,10 @@ def _urine_detail(screen: UrineScreen) -> str:
 def _breath_detail(test: BreathTest) -> str:
     if test.confirm_bac is None:
         return f"BAC {test.bac}"
-    return f"BAC {test.bac}, confirmation {test.confirm_bac}"
+    detail = f"BAC {test.bac}, confirmation {test.confirm_bac}"
+    if test.late_reason:
+        detail += f" ({test.confirm_minutes} minutes after, late: {test.late_reason})"
+    return f"{detail}; {test.tier_label}" if test.tier else detail
 
 
 def screen_history(client, *, today: date | None = None, limit: int | None = None) -> dict:

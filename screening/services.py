@@ -8,9 +8,10 @@ same specimen id (urine) or the same reading by the same person within
 ``DUPLICATE_WINDOW`` (breath) returns the first record instead of a second.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -714,7 +715,7 @@ def breath_record(
     audit: AuditContext | None = None,
 ) -> BreathTest:
     """A breath-alcohol screen. At 0.020 or more it stays incomplete until a
-    confirmation test 15-30 minutes later (``breath_confirm``), which governs."""
+    confirmation test at least 15 minutes later (``breath_confirm``), which governs."""
     bac = _bac(bac, field="bac")
     device = _text(device, field="device", limit=80, required=True, label="Name the device.")
     _check_moment(tested_at, field="tested_at", label="test")
@@ -758,13 +759,23 @@ def breath_confirm(
     test: BreathTest,
     confirm_at: datetime,
     confirm_bac,
+    late_reason: str = "",
     actor,
     audit: AuditContext | None = None,
 ) -> BreathTest:
+    """Record the confirmation test, which governs (49 CFR 40.251-40.255, 2024 text).
+
+    It comes at least 15 minutes after the screen (sooner is a fatal flaw,
+    40.267(c)(1): refused). It should begin within 30 minutes; a later one is still
+    recorded, with ``late_reason`` saying why (40.251(a)(1), 40.275(a)): the reason is
+    required then, and refused on a confirmation in time. The confirmed BAC sets the
+    outcome and the consequence tier (``IOP_BREATH_TIERS``); a positive opens the
+    follow-up, whose findings name the tier."""
     test = (
         BreathTest.objects.select_for_update(of=("self",)).select_related("client").get(pk=test.pk)
     )
     confirm_bac = _bac(confirm_bac, field="confirm_bac")
+    late_reason = _text(late_reason, field="late_reason", limit=200)
     if confirm_at is None:
         raise ValidationError({"confirm_at": "Give the confirmation time."})
     if test.confirm_bac is not None:
@@ -775,29 +786,42 @@ def breath_confirm(
     if test.bac < rules.BAC_POSITIVE:
         raise ValidationError("A screen under 0.020 needs no confirmation.")
     _check_moment(confirm_at, field="confirm_at", label="confirmation")
-    low, high = test.confirm_window
     if confirm_at < test.tested_at:
         raise ValidationError({"confirm_at": "A confirmation cannot come before its screen."})
-    if confirm_at < low:
+    timing = rules.confirmation_timing((confirm_at - test.tested_at).total_seconds() / 60)
+    if timing == rules.ConfirmTiming.EARLY:
         raise ValidationError(
             {"confirm_at": "Wait at least 15 minutes after the screen before confirming."}
         )
-    if confirm_at > high:
+    if timing == rules.ConfirmTiming.LATE and not late_reason:
         raise ValidationError(
-            {"confirm_at": "The confirmation window (30 minutes after the screen) has closed."}
+            {
+                "late_reason": "The confirmation began more than 30 minutes after the "
+                "screen: say why (it is still recorded, and it governs)."
+            }
+        )
+    if timing == rules.ConfirmTiming.ON_TIME and late_reason:
+        raise ValidationError(
+            {"late_reason": "The confirmation is within 30 minutes: no late reason is needed."}
         )
     test.confirm_at = confirm_at
     test.confirm_bac = confirm_bac
     test.confirm_operator = actor
+    test.late_reason = late_reason
     test.outcome = rules.breath_outcome(test.bac, confirm_bac)
-    test.save(update_fields=["confirm_at", "confirm_bac", "confirm_operator", "outcome"])
+    test.tier = rules.breath_tier(confirm_bac, settings.IOP_BREATH_TIERS)
+    test.save(
+        update_fields=[
+            "confirm_at", "confirm_bac", "confirm_operator", "late_reason", "outcome", "tier"
+        ]
+    )  # fmt: skip
     audit_record(
         action="breath_test.confirm",
         actor=actor,
         audit=audit,
         obj=test,
         client=test.client,
-        detail=f"outcome={test.outcome}",
+        detail=f"outcome={test.outcome}; tier={test.tier or 'none'}; timing={timing}",
     )
     if test.outcome == Outcome.UNEXPECTED_POSITIVE:
         _open_follow_up(
@@ -854,7 +878,7 @@ def _eligible(on: date):
         Enrollment.objects.on(on)
         .filter(track_id__in=policies, client__status="active")
         .exclude(status="planned")
-        .select_related("client", "track")
+        .select_related("client", "track", "group")
         .order_by("client_id", "-start_on")
     )
     seen = set()
@@ -865,21 +889,38 @@ def _eligible(on: date):
         yield enrollment, policies[enrollment.track_id]
 
 
+def testing_weekdays(group_weekdays, closed_weekdays=()) -> frozenset:
+    """The weekdays (0 = Monday) a client can be tested in a week: the clinic is open
+    and the client's group meets. A group without a schedule meets every day."""
+    meets = frozenset(group_weekdays or rules.ALL_WEEKDAYS)
+    return meets - frozenset(closed_weekdays)
+
+
 @transaction.atomic
 def selection_draw_day(*, on: date, rng=None, audit: AuditContext | None = None):
     """Draw the day's random tests, once: returns the run, or None when the day was
     already drawn (the unique date claims it) or the clinic is closed.
 
-    For each client enrolled on a track with a testing policy, the draw is
-    ``rules.draw``: never inside the minimum gap since the client's last (not voided)
-    selection, otherwise the policy's daily probability from ``secrets.SystemRandom``.
-    Each selection is stored and audited.
+    A client is drawn only on a day their group meets, and the daily chance is
+    planned on the days of this week on which the clinic is open and the group meets
+    (``rules.planned_probability``), so the weekly rate achieved is the policy's: a
+    group that meets five days draws at 2/5 a day for two tests a week, not 2/7. The
+    draw is ``rules.draw``: never inside the policy's minimum gap since the client's
+    last (not voided) selection (1 day by default: no safe window), otherwise that
+    chance from ``secrets.SystemRandom``. Each selection is stored and audited.
     """
     audit = audit or TASK_AUDIT
     run, created = SelectionRun.objects.get_or_create(date=on)
     if not created:
         return None
-    if ClinicClosure.objects.filter(date=on).exists():
+    monday = on - timedelta(days=on.weekday())
+    closed = {
+        d.weekday()
+        for d in ClinicClosure.objects.filter(
+            date__gte=monday, date__lte=monday + timedelta(days=6)
+        ).values_list("date", flat=True)
+    }
+    if on.weekday() in closed:
         return run
     candidates = list(_eligible(on))
     last = dict(
@@ -891,9 +932,15 @@ def selection_draw_day(*, on: date, rng=None, audit: AuditContext | None = None)
         .annotate(last=Max("date"))
         .values_list("client_id", "last")
     )
-    selected = 0
+    selected = considered = 0
     for enrollment, policy in candidates:
-        probability = policy.daily_probability
+        weekdays = testing_weekdays(enrollment.group.weekdays, closed)
+        if on.weekday() not in weekdays:
+            continue
+        considered += 1
+        probability = rules.planned_probability(
+            policy.tests_per_week, policy.min_gap_days, weekdays
+        )
         since = (on - last[enrollment.client_id]).days if enrollment.client_id in last else None
         if not rules.draw(
             probability=probability,
@@ -917,7 +964,7 @@ def selection_draw_day(*, on: date, rng=None, audit: AuditContext | None = None)
             client=enrollment.client,
             detail=f"track={enrollment.track.code}; p={probability:.4f}",
         )
-    run.considered = len(candidates)
+    run.considered = considered
     run.selected = selected
     run.save(update_fields=["considered", "selected"])
     return run

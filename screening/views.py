@@ -294,7 +294,8 @@ def breath_new(request, client):
             if test.needs_confirmation:
                 messages.warning(
                     request,
-                    "0.020 or more: confirm with a second test 15 to 30 minutes from now.",
+                    "0.020 or more: confirm with a second test 15 to 30 minutes from now "
+                    "(later still counts, with the reason).",
                 )
                 return redirect("screening:breath_confirm", test.public_id)
             messages.success(request, f"Breath test recorded: {test.outcome_label}.")
@@ -329,7 +330,8 @@ def breath_confirm(request, test):
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, f"Confirmation recorded: {test.outcome_label}.")
+            tier = f" ({test.tier_label})" if test.tier else ""
+            messages.success(request, f"Confirmation recorded: {test.outcome_label}{tier}.")
             return redirect("screening:breath_detail", test.public_id)
     low, high = test.confirm_window
     return render(

@@ -146,9 +146,13 @@ class TestingPolicy(models.Model):
     )
     min_gap_days = models.PositiveSmallIntegerField(
         "minimum days between tests",
-        default=2,
+        default=rules.DEFAULT_MIN_GAP_DAYS,
         validators=[MinValueValidator(1), MaxValueValidator(14)],
-        help_text="1 allows consecutive days; 2 means never two days running.",
+        help_text=(
+            "1 (recommended): no safe window, a client may be drawn the very next day. "
+            "2 or more makes the days right after a test certainly test-free, which "
+            "clients learn: choose it only as a stated program policy."
+        ),
     )
     active = models.BooleanField(default=True)
 
@@ -176,6 +180,8 @@ class TestingPolicy(models.Model):
 
     @property
     def daily_probability(self) -> float:
+        """On a seven-day schedule; the draw plans on the group's days
+        (``rules.planned_probability``)."""
         return rules.daily_probability(self.tests_per_week, self.min_gap_days)
 
 

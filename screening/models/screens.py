@@ -232,6 +232,9 @@ class AnalyteResult(models.Model):
         return self.is_positive and not self.expected
 
 
+WAIT_MINUTES, BEGIN_BY_MINUTES = rules.CONFIRM_AFTER_MINUTES
+
+
 class BreathTest(models.Model):
     """A breath-alcohol screen and, at 0.020 or more, its confirmation test."""
 
@@ -250,7 +253,14 @@ class BreathTest(models.Model):
     confirm_operator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # 49 CFR 40.251(a)(1), 40.275(a) (2024): a confirmation begun more than 30 minutes
+    # after the screen is still done, and why it was late is documented.
+    late_reason = models.CharField("why the confirmation was late", max_length=200, blank=True)
     outcome = models.CharField(max_length=20, choices=OUTCOME_CHOICES, default=Outcome.NEGATIVE)
+    # The consequence tier of the confirmed result (rules.BreathTier), set with the
+    # confirmation from the program's bounds in force then, so a later policy change
+    # never rewrites an old result.
+    tier = models.CharField(max_length=10, blank=True, default=rules.BreathTier.NONE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -265,14 +275,24 @@ class BreathTest(models.Model):
                 | Q(confirm_bac__gte=rules.BAC_RANGE[0], confirm_bac__lte=rules.BAC_RANGE[1]),
                 name="breath_confirm_bac_range",
             ),
-            # 49 CFR 40.251: the confirmation follows the screen by 15 minutes at least.
+            # 49 CFR 40.251(a)(1) (2024): the confirmation follows the screen by 15
+            # minutes at least (sooner is a fatal flaw, 40.267(c)(1)); after 30 it is
+            # still done, with the reason recorded (40.275(a)).
             models.CheckConstraint(
                 condition=Q(confirm_at__isnull=True)
-                | Q(
-                    confirm_at__gte=F("tested_at") + timedelta(minutes=15),
-                    confirm_at__lte=F("tested_at") + timedelta(minutes=30),
-                ),
-                name="breath_confirmation_window",
+                | Q(confirm_at__gte=F("tested_at") + timedelta(minutes=WAIT_MINUTES)),
+                name="breath_confirmation_waited",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirm_at__isnull=True)
+                | Q(confirm_at__lte=F("tested_at") + timedelta(minutes=BEGIN_BY_MINUTES))
+                | ~Q(late_reason=""),
+                name="breath_late_confirmation_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(late_reason="")
+                | Q(confirm_at__gt=F("tested_at") + timedelta(minutes=BEGIN_BY_MINUTES)),
+                name="breath_late_reason_only_when_late",
             ),
             models.CheckConstraint(
                 condition=Q(confirm_at__isnull=True, confirm_bac__isnull=True)
@@ -295,8 +315,21 @@ class BreathTest(models.Model):
 
     @property
     def confirm_window(self):
-        low, high = rules.CONFIRM_AFTER_MINUTES
-        return self.tested_at + timedelta(minutes=low), self.tested_at + timedelta(minutes=high)
+        return (
+            self.tested_at + timedelta(minutes=WAIT_MINUTES),
+            self.tested_at + timedelta(minutes=BEGIN_BY_MINUTES),
+        )
+
+    @property
+    def confirm_minutes(self) -> int | None:
+        """Whole minutes from the screen to the confirmation."""
+        if self.confirm_at is None:
+            return None
+        return int((self.confirm_at - self.tested_at).total_seconds() // 60)
+
+    @property
+    def tier_label(self) -> str:
+        return rules.breath_tier_label(self.tier, settings.IOP_BREATH_TIERS)
 
 
 class FollowUpReason(models.TextChoices):
@@ -404,7 +437,10 @@ class ScreenFollowUp(models.Model):
         if self.breath_test_id:
             test = self.breath_test
             if test.confirm_bac is not None:
-                return f"BAC {test.confirm_bac} on confirmation"
+                found = f"BAC {test.confirm_bac} on confirmation"
+                if test.late_reason:
+                    found += f" ({test.confirm_minutes} minutes after the screen, late)"
+                return f"{found}; {test.tier_label}" if test.tier else found
             return f"BAC {test.bac}"
         screen = self.urine_screen
         if self.reason in (FollowUpReason.MAT_ABSENT, FollowUpReason.MAT_NO_METABOLITE):

@@ -33,6 +33,10 @@ def ensure_screening_defaults():
         seed(django_apps, None)
         editions = import_module("screening.migrations.0004_per_analyte_cutoffs_and_panel_edition")
         editions.seed(django_apps, None)
+        no_safe_window = import_module(
+            "screening.migrations.0005_breath_late_confirmation_tiers_no_safe_window"
+        ).no_safe_window
+        no_safe_window(django_apps, None)
 
 
 def panel(code="iop") -> Panel:

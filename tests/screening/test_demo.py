@@ -62,7 +62,15 @@ def test_demo_is_idempotent_and_has_every_case():
         .count()
         == 0
     )  # only the MAT client
-    assert BreathTest.objects.get().outcome == Outcome.UNEXPECTED_POSITIVE
+    assert set(BreathTest.objects.values_list("outcome", flat=True)) == {
+        Outcome.UNEXPECTED_POSITIVE
+    }
+    late = BreathTest.objects.exclude(late_reason="").get()  # 49 CFR 40.251(a)(1)
+    assert (late.late_reason, late.confirm_minutes, late.tier) == (
+        "device recalibration",
+        41,
+        "removal",
+    )
     assert RandomSelection.objects.filter(date=timezone.localdate(), status="pending").exists()
     assert set(ScreenFollowUp.objects.values_list("reason", flat=True)) == {
         "unexpected_positive",

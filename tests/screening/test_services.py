@@ -22,6 +22,7 @@ from screening.models import (
     RandomSelection,
     ScreenFollowUp,
     SelectionRun,
+    TestingPolicy,
     UrineScreen,
 )
 from screening.rules import Outcome
@@ -372,7 +373,7 @@ def test_a_positive_breath_test_is_incomplete_until_confirmed(person, medical_us
     test = _breath(person, medical_user, "0.045", minutes_ago=40)
     assert test.outcome == Outcome.INCOMPLETE
     assert screen_history(person)["stats"].pending == 1
-    for minutes, message in [(-1, "before its screen"), (10, "at least 15"), (31, "has closed")]:
+    for minutes, message in [(-1, "before its screen"), (10, "at least 15"), (31, "say why")]:
         with pytest.raises(ValidationError, match=message):
             services.breath_confirm(
                 test=test, confirm_at=test.tested_at + timedelta(minutes=minutes),
@@ -488,11 +489,13 @@ def test_the_daily_draw_runs_once_and_audits_each_selection(clinician):
     assert events.count() == 3
     assert {e.client_id for e in events} == {c.public_id for c in clients}
     assert all(e.actor_username == "system:screening.random_selection" for e in events)
-    assert all("p=0.4000" in e.detail and "track=iop6" in e.detail for e in events)
+    # IOP 6: twice a week, no gap (the default), a group meeting every day: 2/7.
+    assert all("p=0.2857" in e.detail and "track=iop6" in e.detail for e in events)
 
 
 def test_the_minimum_gap_holds_and_a_voided_selection_does_not_count(clinician, admin_user):
     client = enrolled_client(clinician)
+    TestingPolicy.objects.filter(track__code="iop6").update(min_gap_days=2)  # a stated policy
     today = timezone.localdate()
     services.selection_draw_day(on=today - timedelta(days=1), rng=AlwaysDraw())
     services.selection_draw_day(on=today, rng=AlwaysDraw())  # inside the 2-day gap
@@ -520,7 +523,11 @@ def test_no_draw_on_a_closed_day_nor_for_clients_off_a_track(clinician, admin_us
 
 def test_simulated_days_through_the_database_keep_the_gap(clinician):
     """50 days of real draws (the system's random source) for 6 clients on IOP 3 (once a
-    week, 3 days apart) and IOP 6 (twice, 2 apart): the gap always holds."""
+    week, 3 days apart) and IOP 6 (twice, 2 apart), gaps a program chose: the gap
+    always holds."""
+    ensure_screening_defaults()
+    TestingPolicy.objects.filter(track__code="iop6").update(min_gap_days=2)
+    TestingPolicy.objects.filter(track__code="iop3").update(min_gap_days=3)
     clients = [enrolled_client(clinician, track_code="iop6", start_days_ago=55) for _ in range(3)]
     clients += [enrolled_client(clinician, track_code="iop3", start_days_ago=55) for _ in range(3)]
     today = timezone.localdate()

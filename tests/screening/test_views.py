@@ -294,7 +294,10 @@ def test_a_positive_breath_test_is_confirmed_through_the_pages(person, medical_u
         {"confirm_at": _local(tested + timedelta(minutes=16)), "confirm_bac": "0.048"},
         follow=True,
     )
-    assert "Confirmation recorded: Unexpected positive." in done.content.decode()
+    assert (
+        "Confirmation recorded: Unexpected positive (0.040 or more: a violation, SAP "
+        "evaluation before return)." in done.content.decode()
+    )
     assert ScreenFollowUp.objects.get().breath_test == test
 
 
@@ -470,7 +473,8 @@ def test_each_follow_up_says_its_kind_and_what_was_found(
     )
     assert (
         "Breath test: Unexpected positive</a> "
-        '<span data-testid="follow-up-findings">(BAC 0.030 on confirmation)' in html
+        '<span data-testid="follow-up-findings">(BAC 0.030 on confirmation; 0.020-0.039: '
+        "off safety-sensitive duty for at least 24 hours)" in html
     )
     urine_item = ScreenFollowUp.objects.get(urine_screen__isnull=False)
     page = web.get(reverse("screening:follow_up_detail", args=[urine_item.public_id]))
@@ -479,7 +483,8 @@ def test_each_follow_up_says_its_kind_and_what_was_found(
         web.get(reverse("clients:chart", args=[person.public_id])).content.decode().split()
     )
     assert (
-        "Urine screen: Unexpected positive of" in chart and "(BAC 0.030 on confirmation)" in chart
+        "Urine screen: Unexpected positive of" in chart
+        and "(BAC 0.030 on confirmation; 0.020-0.039: off safety-sensitive" in chart
     )
     # The dashboard reads the findings of every listed follow-up in a fixed number of
     # queries, however many there are.
