@@ -89,6 +89,9 @@ SUBSTANCES = [
     [Substance.CANNABIS, Substance.ALCOHOL],
 ]
 COUNT = 40
+# One active client is an adolescent (profession "other", no employer), so that the
+# attendance report and the chart show the adolescents' floor.
+ADOLESCENT = 23
 
 
 def seed(*, stdout):
@@ -127,10 +130,14 @@ def _plan(rng, i, today):
     employer, monitoring = EMPLOYERS[profession]
     # 28 active, 6 prospects, 6 discharged.
     status = "active" if i < 28 else ("prospect" if i < 34 else "discharged")
+    dob = today - timedelta(days=365 * rng.randint(26, 62) + rng.randint(0, 364))
+    if i == ADOLESCENT:
+        # 16 and a half: on a track with the adolescents' weekly floor (6 h, ASAM 2.1).
+        dob = today - timedelta(days=365 * 16 + 180)
     return {
         "first": FIRST[i % len(FIRST)],
         "last": LAST[(i * 7) % len(LAST)],
-        "dob": today - timedelta(days=365 * rng.randint(26, 62) + rng.randint(0, 364)),
+        "dob": dob,
         "profession": profession,
         "employer": employer,
         "monitoring": monitoring,

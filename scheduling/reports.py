@@ -11,8 +11,11 @@ Report rules on top of them:
   session (a make-up in another group counts as attended);
 - a week counts toward hours required and weeks below the floor only when the client
   was enrolled every day of it (Monday to Sunday) and the whole week lies in the range;
-  its floor is the track's ``min_hours_per_week`` (ASAM 2.1), the lower one in a
-  step-down week;
+  its floor is the track's for the client's age on the week's Monday: the
+  adolescents' floor (``adolescent_min_hours_per_week``, 6 h on the IOP tracks) under
+  18, the adults' (``min_hours_per_week``, 9 h) from 18 (ASAM Criteria 3rd ed. 2013,
+  level 2.1; ``Track.floor_for``, computed here in SQL against each week's
+  ``adult_born_by``), the lower one in a step-down week;
 - a billable day (HCPCS H0015) has at least ``min_hours`` attended that day, in a week
   with at least ``min_days`` such days (the whole week is looked at, even when the
   range cuts it; only days in the range are counted).
@@ -48,6 +51,7 @@ from scheduling.models import (
     GroupSession,
     Slot,
     Track,
+    adult_born_by,
     enrolled_during_sql,
 )
 from scheduling.selectors import week_start
@@ -220,7 +224,12 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         .filter(**scoped, **_group_filter(f, "group__"))
         .order_by()
         .values("id", "client_id", "group_id", "start_on", "ended_on")
-        .annotate(fl=F("track__min_hours_per_week"), tc=F("track__code"))
+        .annotate(
+            fl=F("track__min_hours_per_week"),
+            fla=F("track__adolescent_min_hours_per_week"),
+            dob=F("client__date_of_birth"),
+            tc=F("track__code"),
+        )
     )
     parts, params = [], []
     sin = (
@@ -260,22 +269,24 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         "sched AS (SELECT enr.client_id AS c, sin.g, sin.sl, sin.tr, sin.wk "
         f"FROM enr JOIN sin ON sin.g = enr.group_id AND {enrolled_during_sql('enr', 'sin.d')})"
     )
-    # The whole Monday-Sunday weeks inside the range, each with its seven days.
+    # The whole Monday-Sunday weeks inside the range, each with its seven days and the
+    # latest date of birth of an adult on its Monday (``ab``): the client's age on the
+    # day without date arithmetic in SQL, which SQLite and PostgreSQL spell differently.
     first_monday = week_start(start) if start.weekday() == 0 else week_start(start) + timedelta(7)
     weeks = []
     monday = first_monday
     while monday + timedelta(days=6) <= end:
         weeks.append([monday + timedelta(days=n) for n in range(7)])
         monday += timedelta(days=7)
-    cols = "wk, d0, d1, d2, d3, d4, d5, d6"
+    cols = "wk, d0, d1, d2, d3, d4, d5, d6, ab"
     if weeks:
-        rows = ", ".join("(" + ", ".join(["%s"] * 8) + ")" for _ in weeks)
+        rows = ", ".join("(" + ", ".join(["%s"] * 9) + ")" for _ in weeks)
         parts.append(f"cal ({cols}) AS (VALUES {rows})")
         for days in weeks:
-            params += [days[0], *days]
+            params += [days[0], *days, adult_born_by(days[0])]
     else:
-        parts.append(f"cal ({cols}) AS (SELECT {', '.join(['%s'] * 8)} WHERE 1 = 0)")
-        params += [start] * 8
+        parts.append(f"cal ({cols}) AS (SELECT {', '.join(['%s'] * 9)} WHERE 1 = 0)")
+        params += [start] * 9
     on_days = " + ".join(
         f"MAX(CASE WHEN {enrolled_during_sql('enr', f'cal.d{n}')} THEN 1 ELSE 0 END)"
         for n in range(7)
@@ -287,19 +298,22 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
     # first and last such week, how many). The second kind (``edge``: a couple per
     # enrollment) are looked at day by day across the client's enrollments (``cover``),
     # with the lower floor in a step-down week; those enrolled all seven days are
-    # ``wmulti``. ``whole`` spells every whole week out, for the trend only.
+    # ``wmulti``. ``whole`` spells every whole week out, for the trend only. A client
+    # who turns 18 on the track has two spans on it, adolescent weeks then adult ones.
+    adolescent = "enr.fla IS NOT NULL AND enr.dob > cal.ab"
+    floor = f"CASE WHEN {adolescent} THEN enr.fla ELSE enr.fl END"
     inside = f"{enrolled_during_sql('enr', 'cal.d0')} AND {enrolled_during_sql('enr', 'cal.d6')}"
     parts.append(
         "span AS (SELECT enr.client_id AS c, MIN(cal.wk) AS w0, MAX(cal.wk) AS w1, "
-        f"COUNT(*) AS n, MIN(enr.fl) AS fl FROM enr JOIN cal ON {inside} GROUP BY enr.id, "
-        "enr.client_id)"
+        f"COUNT(*) AS n, MIN({floor}) AS fl FROM enr JOIN cal ON {inside} GROUP BY enr.id, "
+        f"enr.client_id, CASE WHEN {adolescent} THEN 1 ELSE 0 END)"
     )
     parts.append(
         "edge AS (SELECT DISTINCT enr.client_id AS c, cal.wk AS wk FROM enr "
         f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} AND NOT ({inside}))"
     )
     parts.append(
-        "cover AS (SELECT edge.c, edge.wk, MIN(enr.fl) AS fl, "
+        f"cover AS (SELECT edge.c, edge.wk, MIN({floor}) AS fl, "
         f"{on_days} AS days FROM edge JOIN cal ON cal.wk = edge.wk "
         f"JOIN enr ON enr.client_id = edge.c AND {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} "
         "GROUP BY edge.c, edge.wk)"
