@@ -354,18 +354,44 @@ TIME_ZONE = os.environ.get("IOP_TIME_ZONE", "America/New_York")  # the clinic's 
 IOP_PHONE_REGION = os.environ.get("IOP_PHONE_REGION", "US")
 # Days between treatment-plan reviews; each review is signed and kept as a new version.
 IOP_PLAN_REVIEW_DAYS = int(os.environ.get("IOP_PLAN_REVIEW_DAYS", "30"))
-# Intensive-outpatient per-diem billing (HCPCS H0015): a day counts when the client
-# attended at least min_hours that day, in a Monday-Sunday week with at least
-# min_days such days. Payers that differ are added as JSON in IOP_BILLING_RULES,
-# e.g. {"acme": {"label": "Acme Health", "min_hours": 3, "min_days": 4}}.
+# Intensive-outpatient per-diem billing (HCPCS H0015). The HCPCS descriptor describes
+# the program ("a treatment program that operates at least 3 hours/day and at least 3
+# days/week"); payers differ on what the client must attend. Two rules
+# (scheduling.billing.H0015Rule): "program_day" (the descriptor's: any day the client
+# attended a session of a program, the track, that operates at least min_hours a day on
+# at least min_days days a week) and "client_week" (the client attended at least
+# min_hours that day, in a Monday-Sunday week with at least min_days such days).
+# IOP_H0015_RULE is the program's default; each payer in IOP_BILLING_RULES (keyed by the
+# payer's id) may name its own "h0015_rule", e.g.
+# {"acme": {"label": "Acme Health", "min_hours": 3, "min_days": 4, "h0015_rule": "client_week"}}.
+H0015_RULES = ("program_day", "client_week")
+IOP_H0015_RULE = os.environ.get("IOP_H0015_RULE", "program_day").strip() or "program_day"
+if IOP_H0015_RULE not in H0015_RULES:
+    raise ImproperlyConfigured(f"IOP_H0015_RULE must be one of {', '.join(H0015_RULES)}.")
+try:
+    _payer_rules = json.loads(os.environ.get("IOP_BILLING_RULES", "{}") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured("IOP_BILLING_RULES must be a JSON object.") from exc
+if not isinstance(_payer_rules, dict):
+    raise ImproperlyConfigured("IOP_BILLING_RULES must be a JSON object.")
 IOP_BILLING_RULES = {
     "default": {
         "label": "Default (H0015: 3 h a day, 3 days a week)",
         "min_hours": 3,
         "min_days": 3,
     },
-    **json.loads(os.environ.get("IOP_BILLING_RULES", "{}") or "{}"),
+    **_payer_rules,
 }
+for _payer, _rule in IOP_BILLING_RULES.items():
+    if (
+        not isinstance(_rule, dict)
+        or not {"label", "min_hours", "min_days"} <= _rule.keys()
+        or _rule.get("h0015_rule", IOP_H0015_RULE) not in H0015_RULES
+    ):
+        raise ImproperlyConfigured(
+            f"IOP_BILLING_RULES[{_payer!r}] needs label, min_hours and min_days, and an "
+            f"h0015_rule (if any) of {', '.join(H0015_RULES)}."
+        )
 # A note signed more than this many hours after its session or appointment ended is a
 # late entry (clinical.notes.models.late_entry_after).
 IOP_LATE_ENTRY_HOURS = int(os.environ.get("IOP_LATE_ENTRY_HOURS", "72"))

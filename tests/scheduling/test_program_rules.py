@@ -9,6 +9,13 @@ August; each client attends Monday and Wednesday, 3 h each: 6 h a week.
   Adam, born 1 January 1996 (30): floor 9 h both weeks: 18.00 h required, 2 below.
   Eli, born 14 September 2008: 17 on Monday 7 Sep (floor 6), 18 on Monday 14 Sep (floor
   9): 15.00 h required, 1 below (the second week).
+
+H0015 billable days (scheduling.billing; HCPCS descriptor: a program that operates at
+least 3 hours/day and at least 3 days/week). The same attendance: each week 2 attended
+3-hour days of IOP 3 (3 h on 3 days a week, a qualifying program). Per day of a
+qualifying program (the default): 2 + 2 = 4 billable days each. Per client-week (3 days
+of 3 h in the week): 0. A day attended only in standard outpatient (1.5 h once a week)
+is billable under neither.
 """
 
 import re
@@ -17,8 +24,9 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from scheduling.billing import H0015Rule, billing_rule
 from scheduling.models import Attendance, Enrollment, adult_born_by, is_adolescent
-from scheduling.reports import attendance_rows, attendance_weeks
+from scheduling.reports import attendance_rows, attendance_weeks, billable_day_rows
 from scheduling.selectors import step_down_readiness, weekly_hours
 from tests.clients.factories import ClientFactory, EpisodeFactory
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory, track
@@ -124,3 +132,98 @@ def test_step_down_readiness_counts_the_adolescent_weeks_at_floor(six_hours, set
 def test_age_on_the_day(born, day, adolescent):
     assert is_adolescent(born, day) is adolescent
     assert (born > adult_born_by(day)) is adolescent
+
+
+# --- H0015 billable days ------------------------------------------------------------
+
+
+def test_two_attended_3_hour_days_are_billable_per_program_day_not_per_client_week(
+    six_hours, admin_user, settings
+):
+    f = {"start": START, "end": END}
+    assert billing_rule().h0015 == H0015Rule.PROGRAM_DAY  # the descriptor's, by default
+    rows = _by_name(attendance_rows(admin_user, f), six_hours)
+    assert {name: r["billable_days"] for name, r in rows.items()} == dict.fromkeys(BORN, 4)
+    days = [r for r in billable_day_rows(admin_user, f) if r["mrn"] == six_hours["adam"].mrn]
+    assert [(r["date"], r["billable"], r["rule"]) for r in days] == [
+        (day, "yes", "program_day")
+        for day in ("2026-09-07", "2026-09-09", "2026-09-14", "2026-09-16")
+    ]
+    settings.IOP_H0015_RULE = "client_week"
+    rows = _by_name(attendance_rows(admin_user, f), six_hours)
+    assert {name: r["billable_days"] for name, r in rows.items()} == dict.fromkeys(BORN, 0)
+    days = [r for r in billable_day_rows(admin_user, f) if r["mrn"] == six_hours["adam"].mrn]
+    assert {(r["qualifying_days_in_week"], r["billable"], r["rule"]) for r in days} == {
+        (2, "no", "client_week")
+    }
+
+
+def test_a_day_in_a_program_that_does_not_qualify_is_not_billable(six_hours, admin_user):
+    outpatient = GroupFactory(name="Outpatient Tuesday", track=track("op"), weekdays=[1])
+    session = GroupSessionFactory(group=outpatient, date=d(8))
+    Attendance.objects.create(
+        session=session, client=six_hours["adam"], status="present", minutes=90,
+        recorded_by=admin_user, is_makeup=True,
+    )  # fmt: skip
+    days = billable_day_rows(admin_user, {"start": START, "end": END})
+    tuesday = next(
+        r for r in days if r["mrn"] == six_hours["adam"].mrn and r["date"] == "2026-09-08"
+    )
+    assert (tuesday["qualifying_program"], tuesday["billable"]) == ("no", "no")
+
+
+def test_a_payer_names_its_own_rule_and_the_page_says_which(
+    six_hours, admin_user, client_as, settings
+):
+    settings.IOP_BILLING_RULES = {
+        **settings.IOP_BILLING_RULES,
+        "acme": {
+            "label": "Acme Health",
+            "min_hours": 3,
+            "min_days": 3,
+            "h0015_rule": "client_week",
+        },
+    }
+    web = client_as(admin_user)
+    url = reverse("reports:report", args=["billable-days"])
+    default = web.get(url, QUERY).content.decode()
+    assert "H0015 rule: Per day of a qualifying program" in default
+    assert "12 billable days" in default
+    assert default.count("<td>per program day</td>") == 12
+    acme = web.get(url, {**QUERY, "payer": "acme"}).content.decode()
+    assert "Payer: Acme Health · H0015 rule: Per client-week" in acme
+    assert "0 billable days" in acme
+    assert acme.count("<td>per client-week</td>") == 12
+    response = web.get(reverse("reports:csv", args=["billable-days"]), {**QUERY, "payer": "acme"})
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert body.splitlines()[0].endswith("qualifying_program,billable,rule")
+    assert body.count(",yes,no,client_week") == 12
+
+
+def test_an_unknown_payer_is_400_with_a_message(admin_user, client_as):
+    url = reverse("reports:report", args=["billable-days"])
+    response = client_as(admin_user).get(url, {**QUERY, "payer": "x" * 10_000})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"IOP_H0015_RULE": "weekly"}, "IOP_H0015_RULE must be one of program_day, client_week"),
+        (
+            {
+                "IOP_BILLING_RULES": '{"acme": {"label": "A", "min_hours": 3, "min_days": 3, '
+                '"h0015_rule": "daily"}}'
+            },
+            "IOP_BILLING_RULES['acme'] needs label, min_hours and min_days",
+        ),
+        ({"IOP_BILLING_RULES": "[1]"}, "IOP_BILLING_RULES must be a JSON object"),
+    ],
+)
+def test_a_bad_rule_setting_stops_the_start_with_its_message(env, message):
+    from tests.iop.test_settings import _run
+
+    result = _run({"DJANGO_DEBUG": "1", **env}, "check")
+    assert result.returncode != 0
+    assert message in result.stderr
