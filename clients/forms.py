@@ -6,9 +6,11 @@ from django.utils import timezone
 
 from clients.models import (
     ASAM_DIMENSIONS,
+    ASAM_LEVEL_NAMES,
     ASSIGNABLE_ROLES,
     END_OF_TREATMENT,
     MRN_FORMAT_MESSAGE,
+    AsamEdition,
     AsamLevel,
     CareTeamRole,
     Client,
@@ -23,7 +25,9 @@ from clients.models import (
     Substance,
     SupportContact,
     TpoRecipient,
+    asam_dimensions,
     normalize_mrn,
+    program_asam_edition,
 )
 from clients.services import (
     DEMOGRAPHIC_FIELDS,
@@ -275,17 +279,19 @@ class DisclosureForm(forms.Form):
 
 class AdmitForm(forms.Form):
     admitted_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
-    asam_level = forms.ChoiceField(
-        label="ASAM level", choices=AsamLevel.choices, initial=AsamLevel.L2_1
-    )
+    asam_level = forms.ChoiceField(label="ASAM level", choices=(), initial=AsamLevel.L2_1)
     planned_length_days = forms.IntegerField(
         label="Planned length (days)", min_value=14, max_value=365, initial=60
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The names of the edition the program assesses under (IOP_ASAM_EDITION); the
+        # episode records it, so its chart keeps these names if the program moves on.
+        edition = AsamEdition(program_asam_edition())
+        self.fields["asam_level"].choices = list(ASAM_LEVEL_NAMES[edition].items())
         rating_choices = [("", "—"), *[(str(i), str(i)) for i in range(5)]]
-        for key, label in ASAM_DIMENSIONS:
+        for key, label in asam_dimensions(edition):
             self.fields[f"{key}_rating"] = forms.TypedChoiceField(
                 label=label, choices=rating_choices, coerce=int
             )
@@ -294,7 +300,7 @@ class AdmitForm(forms.Form):
         self.helper.layout = Layout(
             Row(Column("admitted_on"), Column("asam_level"), Column("planned_length_days")),
             Fieldset(
-                "ASAM dimensions (0 none – 4 severe)",
+                f"ASAM dimensions (0 none – 4 severe), {edition.label}",
                 *[
                     Row(Column(f"{key}_rating", css_class="col-md-4"), Column(f"{key}_note"))
                     for key, _ in ASAM_DIMENSIONS

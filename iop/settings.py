@@ -354,6 +354,13 @@ TIME_ZONE = os.environ.get("IOP_TIME_ZONE", "America/New_York")  # the clinic's 
 IOP_PHONE_REGION = os.environ.get("IOP_PHONE_REGION", "US")
 # Days between treatment-plan reviews; each review is signed and kept as a new version.
 IOP_PLAN_REVIEW_DAYS = int(os.environ.get("IOP_PLAN_REVIEW_DAYS", "30"))
+# The edition of The ASAM Criteria new admissions are assessed under: 3 (2013) or 4
+# (2023); its level and dimension names are shown. Each episode keeps the edition it
+# was assessed under (clients.models.AsamEdition).
+IOP_ASAM_EDITION = os.environ.get("IOP_ASAM_EDITION", "3").strip() or "3"
+if IOP_ASAM_EDITION not in ("3", "4"):
+    raise ImproperlyConfigured("IOP_ASAM_EDITION must be 3 or 4 (the ASAM Criteria edition).")
+IOP_ASAM_EDITION = int(IOP_ASAM_EDITION)
 # Intensive-outpatient per-diem billing (HCPCS H0015). The HCPCS descriptor describes
 # the program ("a treatment program that operates at least 3 hours/day and at least 3
 # days/week"); payers differ on what the client must attend. Two rules

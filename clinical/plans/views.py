@@ -58,7 +58,11 @@ def treatment_plan(request, client):
             "client": client,
             "plan": plan,
             "current": current,
-            "content": selectors.treatment_content_view(current.content) if current else None,
+            "content": selectors.treatment_content_view(
+                current.content, current.plan.episode.asam_edition
+            )
+            if current
+            else None,
             "draft_differs": plan is not None
             and (current is None or plan.draft != current.content),
             "today": timezone.localdate(),
@@ -86,7 +90,10 @@ def treatment_edit(request, client):
         request.POST or None,
         prefix="problems",
         initial=[ProblemForm.initial_from(p) for p in draft.get("problems", [])],
-        form_kwargs={"staff_choices": staff_choices},
+        form_kwargs={
+            "staff_choices": staff_choices,
+            "edition": episode.asam_edition if episode else None,
+        },
     )
     if request.method == "POST":
         if episode is None:
@@ -163,7 +170,9 @@ def treatment_review(request, client):
             "plan": plan,
             "current": current,
             "form": form,
-            "content": selectors.treatment_content_view(plan.draft) if plan else None,
+            "content": selectors.treatment_content_view(plan.draft, plan.episode.asam_edition)
+            if plan
+            else None,
         },
         status=_status(form),
     )
@@ -190,7 +199,9 @@ def treatment_version(request, version):
         {
             "client": version.client,
             "version": version,
-            "content": selectors.treatment_content_view(version.content),
+            "content": selectors.treatment_content_view(
+                version.content, version.plan.episode.asam_edition
+            ),
             "today": timezone.localdate(),
         },
     )
