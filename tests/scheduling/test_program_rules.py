@@ -18,11 +18,14 @@ of 3 h in the week): 0. A day attended only in standard outpatient (1.5 h once a
 is billable under neither.
 """
 
+import io
 import re
 from datetime import date
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from scheduling.billing import H0015Rule, billing_rule
 from scheduling.models import Attendance, Enrollment, adult_born_by, is_adolescent
@@ -227,3 +230,20 @@ def test_a_bad_rule_setting_stops_the_start_with_its_message(env, message):
     result = _run({"DJANGO_DEBUG": "1", **env}, "check")
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_the_demo_has_an_adolescent_on_a_track_judged_by_the_adolescents_floor(settings):
+    settings.DEBUG = True  # seed_demo refuses to run without it (known passwords)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", stdout=io.StringIO())
+    today = timezone.localdate()
+    teens = [
+        e
+        for e in Enrollment.objects.on(today).select_related("client", "track")
+        if is_adolescent(e.client.date_of_birth, today)
+    ]
+    assert len(teens) == 1
+    enrollment = teens[0]
+    assert enrollment.track.code in ("iop3", "iop6")
+    floors = {w["floor"] for w in weekly_hours(enrollment.client, today=today) if w["floor"]}
+    assert floors == {6}
