@@ -307,9 +307,14 @@ class Episode(models.Model):
     admitted_on = models.DateField()
     asam_level = models.CharField("ASAM level at admission", max_length=4, choices=AsamLevel)
     # The edition the level and the dimension ratings were assessed under: the program's
-    # at admission (IOP_ASAM_EDITION), kept when the program changes edition later.
+    # at admission (IOP_ASAM_EDITION), kept when the program changes edition later. A row
+    # written outside the ORM (bulk loads) is the 3rd edition's, as every row before it.
     asam_edition = models.PositiveSmallIntegerField(
-        "ASAM Criteria edition", choices=AsamEdition, default=program_asam_edition, editable=False
+        "ASAM Criteria edition",
+        choices=AsamEdition,
+        default=program_asam_edition,
+        db_default=AsamEdition.THIRD,
+        editable=False,
     )
     # ASAM dimension ratings, 0 (no risk) to 4 (severe), each with a short note.
     dimension_ratings = models.JSONField(default=dict)
