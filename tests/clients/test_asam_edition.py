@@ -67,3 +67,21 @@ def test_a_bad_edition_setting_stops_the_start_with_its_message():
     result = _run({"DJANGO_DEBUG": "1", "IOP_ASAM_EDITION": "5"}, "check")
     assert result.returncode != 0
     assert "IOP_ASAM_EDITION must be 3 or 4" in result.stderr
+
+
+def test_a_plan_written_under_the_third_edition_keeps_its_dimension_names(
+    clinician, client_as, settings
+):
+    from tests.clinical.plans_factories import admitted_client, signed_plan
+
+    client = admitted_client(clinician)
+    signed_plan(client, clinician)  # its problem is tied to d5
+    settings.IOP_ASAM_EDITION = 4
+    web = client_as(clinician)
+    page = web.get(reverse("plans:treatment", args=[client.public_id])).content.decode()
+    assert "5. Relapse, continued use potential" in page
+    assert "Recovery environment interactions" not in page
+    # The draft form offers the episode's edition too, not the program's new one.
+    form = web.get(reverse("plans:treatment_edit", args=[client.public_id])).content.decode()
+    assert "4. Readiness to change" in form
+    assert "Person-centered" not in form
