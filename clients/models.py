@@ -263,7 +263,7 @@ class ContinuingCare(models.TextChoices):
 # The six dimensions of each edition, under the same keys (d1-d6 are positions, not
 # meanings: the 4th edition drops "readiness to change" as a dimension and adds
 # "person-centered considerations" as the sixth).
-ASAM_DIMENSION_NAMES = {
+ASAM_DIMENSIONS_BY_EDITION = {
     AsamEdition.THIRD: [
         ("d1", "1. Acute intoxication and withdrawal"),
         ("d2", "2. Biomedical conditions"),
@@ -282,12 +282,12 @@ ASAM_DIMENSION_NAMES = {
     ],
 }
 # The keys every edition shares (labels: asam_dimensions(edition)).
-ASAM_DIMENSIONS = ASAM_DIMENSION_NAMES[AsamEdition.THIRD]
+ASAM_DIMENSIONS = ASAM_DIMENSIONS_BY_EDITION[AsamEdition.THIRD]
 
 
 def asam_dimensions(edition: int | None = None) -> list[tuple[str, str]]:
     """The dimensions' (key, name) of an edition, the program's when none is given."""
-    return ASAM_DIMENSION_NAMES[AsamEdition(edition or program_asam_edition())]
+    return ASAM_DIMENSIONS_BY_EDITION[AsamEdition(edition or program_asam_edition())]
 
 
 def asam_level_name(level: str, edition: int | None = None) -> str:
