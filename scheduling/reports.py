@@ -728,6 +728,9 @@ def run_billable(*, user, filters, progress=None) -> dict:
         "visible_rows": rows[:PAGE_ROWS],
         "shown": min(len(rows), PAGE_ROWS),
         "rule": rule,
+        # The rule in words and by code, as plain strings (a page is read back as text).
+        "h0015": rule.h0015.value,
+        "h0015_label": rule.h0015.label,
         "billable_total": billable_total,
     }
 
