@@ -9,6 +9,7 @@ through supervision.
 import random
 from datetime import time, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from clients import services
@@ -22,6 +23,7 @@ from clients.models import (
     Profession,
     RecipientType,
     ReminderChannel,
+    SignerRelationship,
     Substance,
 )
 from iop.accounts.models import User
@@ -92,6 +94,9 @@ COUNT = 40
 # One active client is an adolescent (profession "other", no employer), so that the
 # attendance report and the chart show the adolescents' floor.
 ADOLESCENT = 23
+# The first prospect is a 16-year-old whose consent carries her own signature (42 CFR
+# 2.14, 2024 rule), so a new user sees how a minor's consent is recorded.
+MINOR_INDEX = 28
 
 
 def seed(*, stdout):
@@ -117,6 +122,8 @@ def seed(*, stdout):
     for i in range(COUNT):
         # Draw every value for every index so that one missing client changes no other.
         plan = _plan(rng, i, today)
+        if i == MINOR_INDEX:
+            plan = _as_minor(plan, today)
         mrn = f"D{1000 + i}"
         if mrn in existing:
             continue
@@ -154,6 +161,41 @@ def _plan(rng, i, today):
     }
 
 
+def _as_minor(plan, today):
+    born = today.replace(year=today.year - 16, day=min(today.day, 28)) - timedelta(days=120)
+    return {
+        **plan,
+        "dob": born,
+        "profession": Profession.OTHER,
+        "employer": "",
+        "monitoring": "",
+        "minor": True,
+    }
+
+
+def _minor_consent(client, intake, today):
+    """Signed by the minor alone where the program's state allows it at 16
+    (``IOP_MINORS_CONSENT_ALONE``), else by the minor and a parent (2.14(b), (c))."""
+    alone_from = settings.IOP_MINORS_CONSENT_ALONE
+    alone = alone_from is not None and client.age_on(today) >= alone_from
+    services.consent_record(
+        client=client,
+        actor=intake,
+        discloser="Intensive Outpatient Program",
+        information_categories=[InformationCategory.ATTENDANCE],
+        information_description="Attendance at the program, for the school's attendance record.",
+        recipient_type=RecipientType.ORGANISATION,
+        recipient_name="Riverside High School counsellor",
+        purpose="Excusing absences from school for program sessions",
+        expires_on=today + timedelta(days=180),
+        signed_by_name=client.legal_name if alone else f"{client.legal_name} and a parent",
+        signer_relationship=(
+            SignerRelationship.MINOR_ALONE if alone else SignerRelationship.MINOR_AND_GUARDIAN
+        ),
+        signed_on=today,
+    )
+
+
 def _create(plan, mrn, staff, today):
     intake, primary = staff["intake"], staff[plan["primary"]]
     client = services.client_register(
@@ -184,9 +226,21 @@ def _create(plan, mrn, staff, today):
         co_occurring_conditions="",
         actor=primary,
     )
+    if plan.get("minor"):
+        _minor_consent(client, intake, today)
     if plan["status"] == "prospect":
         return
     admitted_on = today - timedelta(days=plan["admitted_days_ago"])
+    signer = {"signed_by_name": client.legal_name}
+    if client.age_on(admitted_on) < 18:  # the adolescent on a track: 42 CFR 2.14
+        alone_from = settings.IOP_MINORS_CONSENT_ALONE
+        alone = alone_from is not None and client.age_on(admitted_on) >= alone_from
+        signer = {
+            "signed_by_name": client.legal_name if alone else f"{client.legal_name} and a parent",
+            "signer_relationship": (
+                SignerRelationship.MINOR_ALONE if alone else SignerRelationship.MINOR_AND_GUARDIAN
+            ),
+        }
     services.consent_record(
         client=client,
         actor=intake,
@@ -196,8 +250,8 @@ def _create(plan, mrn, staff, today):
         recipient_type=RecipientType.TPO,
         purpose="Treatment, payment and health care operations",
         expiry_event="end of treatment",
-        signed_by_name=client.legal_name,
         signed_on=admitted_on,
+        **signer,
     )
     if plan["monitoring"]:
         consent = services.consent_record(
@@ -219,6 +273,8 @@ def _create(plan, mrn, staff, today):
             recipient_name=plan["monitoring"],
             information_categories=[InformationCategory.ATTENDANCE],
             description="Monthly attendance summary",
+            purpose="Monthly monitoring report under the client's agreement",
+            recipient_address="reports@monitoring.example",
             method="secure_email",
             disclosed_on=min(admitted_on + timedelta(days=30), today),
             actor=primary,

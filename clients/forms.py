@@ -1,10 +1,13 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clients.models import (
+    AGE_OF_MAJORITY,
+    ASAM_DIMENSION_NAMES,
     ASAM_DIMENSIONS,
     ASAM_LEVEL_NAMES,
     ASSIGNABLE_ROLES,
@@ -37,6 +40,7 @@ from clients.services import (
     possible_duplicates,
     validate_date_of_birth,
 )
+from iop import when
 from iop.accounts.models import Role
 from iop.dates import DateKind, PlausibleDateField, date_input
 from iop.forms import TextField, text_formfield
@@ -230,6 +234,7 @@ class ConsentForm(forms.ModelForm):
         self.fields["signed_by_name"].initial = client.legal_name
         self.fields["signed_on"].initial = timezone.localdate()
         self.fields["signer_relationship"].choices = SignerRelationship.choices
+        self.fields["signer_relationship"].help_text = signer_help(client)
         self.helper = _helper("Record consent")
 
     def clean(self):
@@ -242,6 +247,23 @@ class ConsentForm(forms.ModelForm):
         if not cleaned.get("expires_on") and not cleaned.get("expiry_event", "").strip():
             self.add_error("expires_on", "Give an expiry date or an expiry event.")
         return cleaned
+
+
+def signer_help(client) -> str:
+    """What 42 CFR 2.14 (2024 rule) asks of this client's signature, told on the form."""
+    alone_from = settings.IOP_MINORS_CONSENT_ALONE
+    age = client.age_on(timezone.localdate())
+    if age >= AGE_OF_MAJORITY:
+        return "The client signs, or a personal representative."
+    if alone_from is not None and age >= alone_from:
+        return (
+            f"The client is a minor ({age}); this program's state lets a minor consent alone "
+            f"from {alone_from}: only the minor signs (42 CFR 2.14(b))."
+        )
+    return (
+        f"The client is a minor ({age}); this program's state requires a parent's consent: "
+        "the minor and a parent or guardian sign (42 CFR 2.14(c))."
+    )
 
 
 class ConsentRevokeForm(forms.Form):
@@ -259,6 +281,12 @@ class DisclosureForm(forms.Form):
     # Chosen by its public id: no database sequence in forms or URLs.
     consent = forms.ModelChoiceField(queryset=Consent.objects.none(), to_field_name="public_id")
     recipient_name = TextField(max_length=200)
+    recipient_address = TextField(
+        max_length=300,
+        required=False,
+        label="Recipient's address (if known)",
+        help_text="Postal, fax or email address: the accounting of disclosures lists it.",
+    )
     tpo_recipient = forms.ChoiceField(
         choices=[("", "—"), *TpoRecipient.choices],
         required=False,
@@ -268,6 +296,11 @@ class DisclosureForm(forms.Form):
         choices=InformationCategory.choices, widget=forms.CheckboxSelectMultiple
     )
     description = TextField(widget=forms.Textarea(attrs={"rows": 3}), label="What was sent")
+    purpose = TextField(
+        max_length=300,
+        label="Purpose of this disclosure",
+        help_text="A brief statement of why it was sent, e.g. 'monthly monitoring report'.",
+    )
     method = forms.ChoiceField(choices=DisclosureMethod.choices)
     disclosed_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
 
@@ -275,6 +308,33 @@ class DisclosureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["consent"].queryset = client.consents.all()
         self.helper = _helper("Record disclosure")
+
+
+class AccountingPeriodForm(forms.Form):
+    """The period of an accounting of disclosures the client asked for (42 CFR 2.25(a),
+    2024 rule): from a date no earlier than 3 years before the request, to the request."""
+
+    since = forms.DateField(
+        label="From", required=False, widget=date_input(), help_text="Empty: the full 3 years."
+    )
+
+    def __init__(self, *args, floor, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.floor, self.today = floor, today
+        self.fields["since"].widget.attrs.update(
+            {"min": floor.isoformat(), "max": today.isoformat()}
+        )
+
+    def clean_since(self):
+        since = self.cleaned_data["since"]
+        if since is not None and since < self.floor:
+            raise forms.ValidationError(
+                f"An accounting covers at most the 3 years before the request: from "
+                f"{when.day(self.floor)} at the earliest."
+            )
+        if since is not None and since > self.today:
+            raise forms.ValidationError("The period cannot start after today.")
+        return since
 
 
 class AdmitForm(forms.Form):
@@ -295,7 +355,19 @@ class AdmitForm(forms.Form):
             self.fields[f"{key}_rating"] = forms.TypedChoiceField(
                 label=label, choices=rating_choices, coerce=int
             )
-            self.fields[f"{key}_note"] = TextField(label="Note", required=False, max_length=300)
+            # Six notes side by side: each says which dimension it is about, so a screen
+            # reader (and the error list) never reads six fields called "Note".
+            # The 3rd edition's full names; the 4th edition's are the rating's own.
+            name = (
+                ASAM_DIMENSION_NAMES[key]
+                if edition == AsamEdition.THIRD
+                else label.split(". ", 1)[1]
+            )
+            self.fields[f"{key}_note"] = TextField(
+                label=f"Dimension {key[1:]} note: {name[0].lower()}{name[1:]}",
+                required=False,
+                max_length=300,
+            )
         self.helper = _helper("Admit")
         self.helper.layout = Layout(
             Row(Column("admitted_on"), Column("asam_level"), Column("planned_length_days")),
@@ -333,6 +405,15 @@ class DischargeForm(forms.Form):
         self.helper = _helper("Discharge")
 
 
+def _staff_with_roles(user) -> str:
+    """A person with the roles they hold ("Casey Morgan, LPC-Associate (Clinician)"), so
+    the care-team choice shows who can be a prescriber or a primary clinician. Read from
+    the prefetched groups: no query per person."""
+    labels = dict(Role.choices)
+    roles = sorted(labels.get(group.name, group.name) for group in user.groups.all())
+    return f"{user} ({', '.join(roles)})" if roles else str(user)
+
+
 class CareTeamAddForm(forms.Form):
     staff = forms.ModelChoiceField(queryset=get_user_model().objects.none())
     role = forms.ChoiceField(choices=ASSIGNABLE_ROLES, initial=CareTeamRole.PRIMARY)
@@ -347,6 +428,7 @@ class CareTeamAddForm(forms.Form):
             .distinct()
             .prefetch_related("groups")
         )
+        self.fields["staff"].label_from_instance = _staff_with_roles
         self.helper = _helper("Add to care team")
         self.helper.form_class = "row g-2 align-items-end"
 

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
 from django.urls import reverse
+from django.utils import timezone
 
-from clients.models import CareTeamMember, CareTeamRole, ClientStatus, Consent, Episode
+from clients.models import CareTeamMember, CareTeamRole, Client, ClientStatus, Consent, Episode
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class IntakeStep:
     done: Callable[[date], object]
     # The page where the step is taken, reversed with the client's public id.
     url_name: str
+    # The step as something to do, for a "Next: ..." link ("admit").
+    action: str = ""
 
     def url(self, client) -> str:
         return reverse(self.url_name, args=[client.public_id])
@@ -68,6 +71,79 @@ def missing_step(client) -> IntakeStep | None:
     return None
 
 
+# --- The journey as each step's page shows it ----------------------------------------------
+
+# Registering is the step before any registered one: the page that creates the client.
+REGISTER = IntakeStep(
+    "register", "registration", 0, lambda today: Value(True), "clients:register", "register"
+)
+
+
+@dataclass(frozen=True)
+class StepState:
+    step: IntakeStep
+    number: int
+    done: bool
+    current: bool
+
+    @property
+    def key(self) -> str:
+        return self.step.key
+
+    @property
+    def label(self) -> str:
+        return self.step.label
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a client stands in the intake journey, seen from the page of one step."""
+
+    states: list[StepState]
+    current: StepState
+    # The first step after this page's that is not taken yet, with its page.
+    following: StepState | None
+    following_url: str | None
+
+    @property
+    def total(self) -> int:
+        return len(self.states)
+
+
+def progress(client, current: str, *, today: date | None = None) -> Progress | None:
+    """The step indicator of the page of step ``current`` (register, then each registered
+    step in order, each done or not: one query), or None for a client who has taken every
+    step (a later consent or a readmission is no intake). The following step's page
+    comes from the registry too, so a "Next" link lands on that step's own form."""
+    today = today or timezone.localdate()
+    journey = [REGISTER, *steps()]
+    done = {REGISTER.key: client is not None}
+    if client is not None:
+        row = (
+            Client.objects.filter(pk=client.pk)
+            .annotate(**{_annotation(step): step.done(today) for step in steps()})
+            .values(*[_annotation(step) for step in steps()])
+            .first()
+        ) or {}
+        done.update({step.key: bool(row.get(_annotation(step))) for step in steps()})
+        if all(done.values()):
+            return None
+    states = [
+        StepState(step, number, done.get(step.key, False), step.key == current)
+        for number, step in enumerate(journey, start=1)
+    ]
+    here = next(state for state in states if state.current)
+    following = next(
+        (state for state in states if state.number > here.number and not state.done), None
+    )
+    return Progress(
+        states=states,
+        current=here,
+        following=following,
+        following_url=following.step.url(client) if following and client is not None else None,
+    )
+
+
 # --- The clients app's own steps ----------------------------------------------------------
 
 
@@ -94,6 +170,12 @@ def _care_team(today: date):
 
 
 def register_steps() -> None:
-    register(IntakeStep("consent", "consent", 10, _consented, "clients:consent_add"))
-    register(IntakeStep("admission", "admission", 20, _admitted, "clients:admit"))
-    register(IntakeStep("care_team", "care team", 30, _care_team, "clients:care_team"))
+    register(
+        IntakeStep("consent", "consent", 10, _consented, "clients:consent_add", "record a consent")
+    )
+    register(IntakeStep("admission", "admission", 20, _admitted, "clients:admit", "admit"))
+    register(
+        IntakeStep(
+            "care_team", "care team", 30, _care_team, "clients:care_team", "assign the care team"
+        )
+    )

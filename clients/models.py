@@ -174,6 +174,11 @@ class Client(models.Model):
     def legal_name(self) -> str:
         return f"{self.legal_first_name} {self.legal_last_name}"
 
+    def age_on(self, day: date) -> int:
+        """Whole years of age on ``day`` (a 29 Feb birthday comes of age on 1 Mar)."""
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
 
 class ClientUserObjectPermission(UserObjectPermissionBase):
     """guardian's direct foreign-key table for Client (an integer key, indexed).
@@ -292,6 +297,26 @@ def asam_dimensions(edition: int | None = None) -> list[tuple[str, str]]:
 
 def asam_level_name(level: str, edition: int | None = None) -> str:
     return ASAM_LEVEL_NAMES[AsamEdition(edition or program_asam_edition())].get(level, level)
+
+
+ASAM_DIMENSIONS = [
+    ("d1", "1. Acute intoxication and withdrawal"),
+    ("d2", "2. Biomedical conditions"),
+    ("d3", "3. Emotional, behavioural, cognitive conditions"),
+    ("d4", "4. Readiness to change"),
+    ("d5", "5. Relapse, continued use potential"),
+    ("d6", "6. Recovery environment"),
+]
+# Each dimension's full name as The ASAM Criteria, 3rd edition (2013), gives it: the
+# words a form uses where a field needs its own label (the admission's six notes).
+ASAM_DIMENSION_NAMES = {
+    "d1": "Acute intoxication and/or withdrawal potential",
+    "d2": "Biomedical conditions and complications",
+    "d3": "Emotional, behavioral, or cognitive conditions and complications",
+    "d4": "Readiness to change",
+    "d5": "Relapse, continued use, or continued problem potential",
+    "d6": "Recovery/living environment",
+}
 
 
 class EpisodeQuerySet(models.QuerySet):
@@ -489,7 +514,7 @@ class RecipientType(models.TextChoices):
 
 
 class TpoRecipient(models.TextChoices):
-    """The class a single TPO consent names (42 CFR 2.31(a)(4)(iii))."""
+    """The class a single TPO consent names (42 CFR 2.31(a)(4)(i), 2024 rule)."""
 
     TREATING_PROVIDER = "treating_provider", "Treating provider"
     HEALTH_PLAN = "health_plan", "Health plan"
@@ -498,9 +523,22 @@ class TpoRecipient(models.TextChoices):
 
 
 class SignerRelationship(models.TextChoices):
-    SELF = "self", "The client"
-    GUARDIAN = "guardian", "Legal guardian"
-    AUTHORISED = "authorised", "Authorised representative"
+    """Who signed, and on what basis (42 CFR 2.31(a)(8), 2.14 and 2.15; 2024 rule).
+
+    A minor signs alone where state law lets a minor obtain treatment alone (2.14(b));
+    where it requires a parent's consent, the minor and the parent both sign (2.14(c)).
+    """
+
+    SELF = "self", "The client (an adult)"
+    MINOR_ALONE = "minor_alone", "The client, a minor consenting alone under state law"
+    MINOR_AND_GUARDIAN = "minor_guardian", "The client (a minor) and a parent or guardian"
+    GUARDIAN = "guardian", "A parent or legal guardian alone"
+    AUTHORISED = "authorised", "A personal representative (authorised under state law)"
+
+
+# Bases on which a minor's own signature is on the consent (42 CFR 2.14(b), 2024 rule).
+MINOR_SIGNED = (SignerRelationship.MINOR_ALONE, SignerRelationship.MINOR_AND_GUARDIAN)
+AGE_OF_MAJORITY = 18
 
 
 END_OF_TREATMENT = "end of treatment"
@@ -510,10 +548,32 @@ DEFAULT_REVOCATION = (
     "request to the program's privacy officer, except to the extent the program has "
     "already acted on it."
 )
+# The single TPO consent's redisclosure statement. 42 CFR 2.31(a)(4)(iii) (as amended by the
+# final rule of 16 Feb 2024, 89 FR 12472) requires, word for word, "the statement that the
+# patient's record (or information contained in the record) may be redisclosed in accordance
+# with the permissions contained in the HIPAA regulations, except for uses and disclosures
+# for civil, criminal, administrative, and legislative proceedings against the patient";
+# 2.31(a)(10)(i) adds that records so disclosed may no longer be protected by Part 2.
+# Each consent stores the statement it was signed with (``tpo_redisclosure_statement``):
+# changing this text never changes a signed consent.
 TPO_REDISCLOSURE = (
+    "The patient's record (or information contained in the record) disclosed under this "
+    "consent for treatment, payment, or health care operations to a HIPAA covered entity "
+    "or business associate may be redisclosed in accordance with the permissions contained "
+    "in the HIPAA regulations, except for uses and disclosures for civil, criminal, "
+    "administrative, and legislative proceedings against the patient. Once redisclosed, "
+    "it may no longer be protected by 42 CFR Part 2."
+)
+# The statement TPO consents carried until issue 21 (no proceedings exception). Kept so
+# the consent page can say a consent was signed with it; never given to a new consent.
+TPO_REDISCLOSURE_V1 = (
     "Records disclosed under this consent for treatment, payment or health care "
     "operations may be redisclosed by a recipient that is a HIPAA covered entity or "
     "business associate as HIPAA permits, and may then no longer be protected by 42 CFR Part 2."
+)
+PROCEEDINGS_EXCEPTION = (
+    "except for uses and disclosures for civil, criminal, administrative, and legislative "
+    "proceedings against the patient"
 )
 TPO_REFUSAL = (
     "The program will not deny treatment because you refuse to sign, but it may be "
@@ -551,7 +611,10 @@ class Consent(models.Model):
     tpo_refusal_statement = models.TextField(blank=True)
     signed_by_name = models.CharField("signed by", max_length=160)
     signer_relationship = models.CharField(
-        max_length=12, choices=SignerRelationship.choices, default=SignerRelationship.SELF
+        "signed on the basis of",
+        max_length=16,
+        choices=SignerRelationship.choices,
+        default=SignerRelationship.SELF,
     )
     signed_on = models.DateField("date signed")
     recorded_by = models.ForeignKey(
@@ -593,6 +656,15 @@ class Consent(models.Model):
         return self.recipient_type == RecipientType.TPO
 
     @property
+    def lacks_proceedings_exception(self) -> bool:
+        """A TPO consent signed with a statement without 2.31(a)(4)(iii)'s exception."""
+        return self.is_tpo and PROCEEDINGS_EXCEPTION not in self.tpo_redisclosure_statement
+
+    @property
+    def signed_by_minor(self) -> bool:
+        return self.signer_relationship in MINOR_SIGNED
+
+    @property
     def recipient_display(self) -> str:
         return RecipientType.TPO.label if self.is_tpo else self.recipient_name
 
@@ -615,7 +687,7 @@ class Consent(models.Model):
         ``discharges`` are the dates the client's episodes ended. The first one on or
         after the signature is the "end of treatment" event: the consent holds through
         that day (as through an expiry date) and stays expired after a readmission,
-        which needs a new consent (42 CFR 2.31(a)(6)).
+        which needs a new consent (42 CFR 2.31(a)(7), 2024 rule: an expiration event).
         """
         if self.revoked_on and self.revoked_on <= day:
             return "revoked"
@@ -661,17 +733,36 @@ class DisclosureMethod(models.TextChoices):
     IN_PERSON = "in_person", "In person"
 
 
+ACCOUNTING_YEARS = 3
+
+
+def accounting_floor(today: date) -> date:
+    """The first day an accounting requested on ``today`` must cover.
+
+    42 CFR 2.25(a) (2024 rule): "all disclosures made with consent under § 2.31 in the
+    3 years prior to the date of the request (or a shorter time period chosen by the
+    patient)"; 2.25(b)(2) gives the same 3 years for treatment, payment and health care
+    operations disclosures. Every disclosure this app records is made under a 2.31
+    consent, so 3 years applies to all of them (HIPAA's six years, 45 CFR
+    164.528(b)(1), is for disclosures outside Part 2 consent, which are not kept here).
+    A request on 29 Feb reaches back to 28 Feb.
+    """
+    year = today.year - ACCOUNTING_YEARS
+    return (
+        today.replace(year=year, day=28)
+        if (today.month, today.day) == (2, 29)
+        else (today.replace(year=year))
+    )
+
+
 class DisclosureQuerySet(models.QuerySet):
-    def for_accounting(self, client, *, today: date | None = None):
-        """42 CFR 2.24 / HIPAA 164.528: disclosures of the last 3 years."""
+    def for_accounting(self, client, *, today: date | None = None, since: date | None = None):
+        """42 CFR 2.25(a) (2024 rule): the disclosures from ``since`` (a shorter period the
+        client chose) or else from 3 years before the request, through the request's day."""
         today = today or timezone.localdate()
-        since = (
-            today.replace(year=today.year - 3)
-            if not (today.month == 2 and today.day == 29)
-            else today.replace(year=today.year - 3, day=28)
-        )
+        since = max(since or accounting_floor(today), accounting_floor(today))
         return (
-            self.filter(client=client, disclosed_on__gte=since)
+            self.filter(client=client, disclosed_on__gte=since, disclosed_on__lte=today)
             .select_related("consent", "disclosed_by")
             .order_by("-disclosed_on", "-id")
         )
@@ -684,9 +775,18 @@ class Disclosure(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="disclosures")
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="disclosures")
     recipient_name = models.CharField(max_length=200)
+    # 45 CFR 164.528(b)(2)(ii), which 42 CFR 2.25(a) (2024 rule) applies: the recipient's
+    # name "and, if known, the address"; (b)(2)(iv): "a brief statement of the purpose".
+    recipient_address = models.CharField(
+        max_length=300, blank=True, help_text="If known: postal, fax or email address."
+    )
     tpo_recipient = models.CharField(max_length=20, choices=TpoRecipient.choices, blank=True)
     information_categories = models.JSONField(default=list)
     description = models.TextField("what was sent")
+    purpose = models.CharField(
+        max_length=300,
+        help_text="A brief statement of why it was sent, e.g. 'monthly monitoring report'.",
+    )
     method = models.CharField(max_length=16, choices=DisclosureMethod.choices)
     disclosed_on = models.DateField()
     disclosed_by = models.ForeignKey(

@@ -4,7 +4,7 @@ clients, menu items and dashboard sections."""
 
 from clients.access import OwnedKind, register_owned
 from iop.accounts.models import Role
-from iop.accounts.navigation import NavItem
+from iop.accounts.navigation import ADMIN_GROUP, NavItem
 from iop.accounts.navigation import register as register_nav
 from iop.audit import subjects
 from iop.dashboard import DashboardSection
@@ -40,7 +40,9 @@ def register():
     )
     register_nav(NavItem("Caseload", "clients:caseload", (Role.CLINICIAN, Role.SUPERVISOR)))
     register_nav(NavItem("Register client", "clients:register", (Role.INTAKE, Role.ADMIN)))
-    register_nav(NavItem("Emergency access", "clients:emergency_review", (Role.ADMIN,)))
+    register_nav(
+        NavItem("Emergency access", "clients:emergency_review", (Role.ADMIN,), group=ADMIN_GROUP)
+    )
     register_section(
         DashboardSection(
             "caseload",

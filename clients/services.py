@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from clients.access import permission_id_map
 from clients.models import (
+    AGE_OF_MAJORITY,
     DUPLICATE_WINDOW,
+    MINOR_SIGNED,
     REDISCLOSURE_NOTICE,
     ROLE_PERMISSIONS,
     TPO_REDISCLOSURE,
@@ -28,6 +30,7 @@ from clients.models import (
     EmergencyAccess,
     Episode,
     RecipientType,
+    SignerRelationship,
     SupportContact,
 )
 from clients.signals import episode_discharged
@@ -583,7 +586,8 @@ def consent_record(
     consent = Consent(client=client, recorded_by=actor, **fields)
     if consent.recipient_type == RecipientType.TPO:
         consent.recipient_name = ""
-        # 42 CFR 2.31(a)(4)(iii) and (a)(9): a TPO consent states redisclosure and refusal.
+        # 42 CFR 2.31(a)(4)(iii) and (a)(10)(i)-(ii) (2024 rule): a TPO consent states
+        # redisclosure (with the proceedings exception) and the consequences of refusing.
         consent.tpo_redisclosure_statement = TPO_REDISCLOSURE
         consent.tpo_refusal_statement = TPO_REFUSAL
     if consent.signed_on and consent.signed_on > timezone.localdate():
@@ -596,6 +600,7 @@ def consent_record(
         raise ValidationError({"information_categories": "Choose what may be disclosed."})
     check_date(consent.signed_on, DateKind.RECORD, field="signed_on")
     check_date(consent.expires_on, DateKind.EXPIRY, field="expires_on")
+    check_signer_basis(client, consent.signer_relationship, consent.signed_on)
     consent.full_clean()
     Client.objects.lock(client)  # serialises two submissions of the same form
     earlier = _same_submission(
@@ -610,6 +615,7 @@ def consent_record(
             "expires_on",
             "expiry_event",
             "signed_by_name",
+            "signer_relationship",
         ),
         at="recorded_at",
     )
@@ -618,6 +624,51 @@ def consent_record(
     consent.save()
     audit_record(action="consent.record", actor=actor, audit=audit, obj=consent, client=client)
     return consent
+
+
+def check_signer_basis(client: Client, basis: str, signed_on: date) -> None:
+    """Refuse a signer basis that does not fit the client's age on the day signed.
+
+    42 CFR 2.31(a)(8) and 2.14 (2024 rule): an adult signs for themself (or a personal
+    representative signs, 2.15); a minor who may obtain treatment alone under state law
+    (``IOP_MINORS_CONSENT_ALONE``: the age from which the program's state allows it)
+    gives consent alone, so a parent's or guardian's signature alone is refused (2.14(b));
+    otherwise the minor signs with a parent or guardian (2.14(c)), or a guardian alone
+    where the minor cannot.
+    """
+    if not signed_on or not basis:
+        return
+    age = client.age_on(signed_on)
+    on_day = f"{age} on {when.day(signed_on)}"
+    if age >= AGE_OF_MAJORITY:
+        if basis in (*MINOR_SIGNED, SignerRelationship.GUARDIAN):
+            raise ValidationError(
+                {
+                    "signer_relationship": f"The client was an adult ({on_day}): the client "
+                    "signs, or a personal representative."
+                }
+            )
+        return
+    alone_from = settings.IOP_MINORS_CONSENT_ALONE
+    if alone_from is not None and age >= alone_from:
+        if basis != SignerRelationship.MINOR_ALONE:
+            raise ValidationError(
+                {
+                    "signer_relationship": f"The client was a minor ({on_day}) who may "
+                    f"consent alone from {alone_from} under this program's state law: "
+                    "42 CFR 2.14(b) requires the minor's own signature, and only theirs. "
+                    "Choose 'the client, a minor consenting alone'."
+                }
+            )
+        return
+    if basis in (SignerRelationship.SELF, SignerRelationship.MINOR_ALONE):
+        raise ValidationError(
+            {
+                "signer_relationship": f"The client was a minor ({on_day}) and this "
+                "program's state law requires a parent's consent: the minor and a parent "
+                "or guardian sign (42 CFR 2.14(c))."
+            }
+        )
 
 
 def _same_submission(queryset, candidate, fields, *, at: str):
@@ -667,6 +718,8 @@ def disclosure_record(
     method: str,
     disclosed_on: date,
     actor,
+    purpose: str = "",
+    recipient_address: str = "",
     tpo_recipient: str = "",
     audit: AuditContext | None = None,
 ) -> Disclosure:
@@ -687,6 +740,9 @@ def disclosure_record(
         )
     if not information_categories:
         raise ValidationError({"information_categories": "Say what was disclosed."})
+    if not purpose.strip():
+        # 45 CFR 164.528(b)(2)(iv), applied by 42 CFR 2.25(a) (2024 rule).
+        raise ValidationError({"purpose": "Say briefly why it was disclosed."})
     if not consent.covers_categories(information_categories):
         raise ValidationError(
             {"information_categories": "The consent does not cover all of this information."}
@@ -695,6 +751,8 @@ def disclosure_record(
         client=client,
         consent=consent,
         recipient_name=recipient_name.strip(),
+        recipient_address=recipient_address.strip(),
+        purpose=purpose.strip(),
         tpo_recipient=tpo_recipient if consent.is_tpo else "",
         information_categories=list(information_categories),
         description=description,
@@ -711,6 +769,8 @@ def disclosure_record(
         disclosure,
         (
             "recipient_name",
+            "recipient_address",
+            "purpose",
             "tpo_recipient",
             "information_categories",
             "description",

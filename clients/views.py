@@ -7,10 +7,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clients import services
+from clients import intake, services
 from clients.access import Action, Purpose, client_view, owned_view
 from clients.chart import extra_sections
 from clients.forms import (
+    AccountingPeriodForm,
     AdmitForm,
     CareTeamAddForm,
     ClientForm,
@@ -33,6 +34,7 @@ from clients.models import (
     Disclosure,
     EmergencyAccess,
     Episode,
+    accounting_floor,
     normalize_mrn,
 )
 from clients.selectors import caseload_for, client_list, supervised_caseload_for
@@ -139,7 +141,12 @@ def register(request):
                 f"Registered with MRN {client.mrn}. Next: record consents, then admit.",
             )
             return redirect("clients:chart", client.public_id)
-    return render_form(request, "clients/register.html", {"form": form}, form)
+    return render_form(
+        request,
+        "clients/register.html",
+        {"form": form, "intake": intake.progress(None, "register")},
+        form,
+    )
 
 
 @client_view(Purpose.EDIT)
@@ -268,7 +275,12 @@ def consent_add(request, client):
             else:
                 messages.success(request, "Consent recorded. Next: admit, or record another.")
             return redirect("clients:consent_detail", client.public_id, consent.public_id)
-    return render_form(request, "clients/consent_form.html", {"form": form, "client": client}, form)
+    return render_form(
+        request,
+        "clients/consent_form.html",
+        {"form": form, "client": client, "intake": intake.progress(client, "consent")},
+        form,
+    )
 
 
 @client_view(Purpose.CHART)
@@ -289,6 +301,7 @@ def consent_detail(request, client, consent_id):
             "can_edit": request.client_access.can(Action.EDIT),
             "can_manage": request.client_access.can(Action.MANAGE),
             "open_episode": client.episodes.open().first(),
+            "intake": intake.progress(client, "consent"),
         },
     )
 
@@ -350,15 +363,25 @@ def disclosure_add(request, client):
 
 @client_view(Purpose.CHART)
 def disclosures(request, client):
+    """The accounting of disclosures (42 CFR 2.25(a), 2024 rule): the 3 years before the
+    request, or a shorter period the client chose (``since``, a date in the form)."""
+    today = timezone.localdate()
+    floor = accounting_floor(today)
+    form = AccountingPeriodForm(request.GET or None, floor=floor, today=today)
+    since = form.cleaned_data["since"] if form.is_valid() and form.cleaned_data["since"] else floor
     return render(
         request,
         "clients/disclosures.html",
         {
             "client": client,
-            "disclosures": Disclosure.objects.for_accounting(client),
-            "today": timezone.localdate(),
+            "form": form,
+            "disclosures": Disclosure.objects.for_accounting(client, today=today, since=since),
+            "since": since,
+            "full_period": since == floor,
+            "today": today,
             "program_name": PROGRAM_NAME,
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -384,7 +407,15 @@ def admit(request, client):
             )
             return redirect("clients:care_team", client.public_id)
     return render_form(
-        request, "clients/form.html", {"form": form, "client": client, "title": "Admit"}, form
+        request,
+        "clients/form.html",
+        {
+            "form": form,
+            "client": client,
+            "title": "Admit",
+            "intake": intake.progress(client, "admission"),
+        },
+        form,
     )
 
 
@@ -441,7 +472,13 @@ def care_team(request, client):
     return render_form(
         request,
         "clients/care_team.html",
-        {"form": form, "client": client, "members": members, "roles": CareTeamRole},
+        {
+            "form": form,
+            "client": client,
+            "members": members,
+            "roles": CareTeamRole,
+            "intake": intake.progress(client, "care_team"),
+        },
         form,
     )
 
@@ -458,7 +495,12 @@ def care_team_end(request, client, member_id):
         return render(
             request,
             "clients/care_team.html",
-            {"form": CareTeamAddForm(), "client": client, "members": members},
+            {
+                "form": CareTeamAddForm(),
+                "client": client,
+                "members": members,
+                "intake": intake.progress(client, "care_team"),
+            },
             status=409,
         )
     messages.success(request, f"{member.staff} left the care team.")

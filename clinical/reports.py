@@ -86,11 +86,28 @@ DOCUMENTATION_COLUMNS = (
     "cosign_waiting",
     "signed_copied_text",
 )
+DOCUMENTATION_LABELS = {
+    "clinician": "Clinician (username)",
+    "sessions_held": "Sessions held",
+    "signed": "Signed",
+    "signed_on_time": "Signed on time",
+    "signed_late": "Signed late",
+    "missing": "Missing",
+    "missing_draft": "Missing: drafts",
+    "missing_no_note": "Missing: no note",
+    "signed_24h": "Signed within 24 h",
+    "pct_24h": "% within 24 h",
+    "signed_72h": "Signed within 72 h",
+    "pct_72h": "% within 72 h",
+    "cosign_waiting": "Co-signatures waiting",
+    "signed_copied_text": "Signed over a copied-text warning",
+}
 # The two windows the issue names; IOP_LATE_ENTRY_HOURS (72 by default) marks a
 # late entry on the note itself, the report shows both windows whatever it is set to.
 SIGN_WINDOWS_HOURS = (24, 72)
 PHQ_GAD = (Instrument.PHQ9, Instrument.GAD7)
 NO_GROUP = "none"
+NO_GROUP_LABEL = "No enrollment"
 
 
 def _one_place(value):
@@ -141,7 +158,8 @@ def _first_enrollments_sql() -> str:
     """Each episode's first enrollment (by start, then id) with its track and slot code:
     one pass over the episodes' enrollments numbered per episode, joined by hash, not a
     sub-query per episode (3,700 of them over a year cost 260 ms at 5,000 clients)."""
-    return f"""SELECT en.episode_id AS e, t.code AS tr, sl.code AS sl,
+    return f"""SELECT en.episode_id AS e, t.code AS tr, sl.code AS sl, t.name AS trn,
+            sl.name AS sln,
             ROW_NUMBER() OVER (PARTITION BY en.episode_id ORDER BY en.start_on, en.id) AS n
         FROM {Enrollment._meta.db_table} en
         JOIN {Track._meta.db_table} t ON t.id = en.track_id
@@ -159,23 +177,30 @@ def census_retention(scope, f) -> list[dict]:
     sql, params = cohort.order_by().query.sql_with_params()
     discharged = "ep.discharged_on IS NOT NULL AND ep.discharged_on <= %s"
     query = f"""WITH ep AS ({sql}), first AS ({_first_enrollments_sql()})
-    SELECT first.tr, first.sl, ep.prof, COUNT(*) AS admitted,
+    SELECT first.tr, first.sl, ep.prof, first.trn, first.sln, COUNT(*) AS admitted,
         COUNT(*) FILTER (WHERE {discharged}) AS discharged,
         COUNT(*) FILTER (WHERE {discharged} AND ep.discharge_reason = %s) AS completed
     FROM ep LEFT JOIN first ON first.e = ep.id AND first.n = 1
-    GROUP BY first.tr, first.sl, ep.prof
+    GROUP BY first.tr, first.sl, ep.prof, first.trn, first.sln
     ORDER BY first.tr, first.sl, ep.prof"""
     rows = _fetchall(query, [*params, end, end, str(DischargeReason.COMPLETED)])
+    professions = dict(Profession.choices)
     return [
         {
             "track": tr or NO_GROUP,
             "slot": sl or NO_GROUP,
             "profession": prof,
+            # What the page and the CSV say: names, not codes.
+            "labels": {
+                "track": trn or NO_GROUP_LABEL,
+                "slot": sln or NO_GROUP_LABEL,
+                "profession": professions.get(prof, prof or "Not recorded"),
+            },
             "admitted": admitted,
             "discharged": discharged_n,
             "completed": completed,
         }
-        for tr, sl, prof, admitted, discharged_n, completed in rows
+        for tr, sl, prof, trn, sln, admitted, discharged_n, completed in rows
     ]
 
 
@@ -200,7 +225,13 @@ def _roll_up(rows: list[dict], *keys: str) -> list[dict]:
     for r in rows:
         by[tuple(r[k] for k in keys)].append(r)
     return [
-        {"key": "/".join(k), "parts": k, **_retention_figures(v)} for k, v in sorted(by.items())
+        {
+            "key": "/".join(k),
+            "parts": k,
+            "label": " · ".join(v[0]["labels"][name] for name in keys),
+            **_retention_figures(v),
+        }
+        for k, v in sorted(by.items())
     ]
 
 
@@ -208,11 +239,23 @@ def census_active(scope, day: date) -> list[dict]:
     rows = (
         Enrollment.objects.on(day)
         .filter(client__in=scope)
-        .values(tr=F("track__code"), sl=F("group__slot__code"))
+        .values(
+            tr=F("track__code"),
+            sl=F("group__slot__code"),
+            trn=F("track__name"),
+            sln=F("group__slot__name"),
+        )
         .annotate(clients=Count("client", distinct=True))
         .order_by("tr", "sl")
     )
-    return [{"key": f"{r['tr']}/{r['sl']}", "clients": r["clients"]} for r in rows]
+    return [
+        {
+            "key": f"{r['tr']}/{r['sl']}",
+            "label": f"{r['trn']} · {r['sln']}",
+            "clients": r["clients"],
+        }
+        for r in rows
+    ]
 
 
 def census_by_month(scope, f) -> list[dict]:
@@ -320,7 +363,12 @@ def step_down_rates(scope, f) -> list[dict]:
             episode__in=_discharged(scope, f), track__steps_down_to__isnull=False
         )
         .annotate(stepped=Exists(later))
-        .values(fr=F("track__code"), to=F("track__steps_down_to__code"))
+        .values(
+            fr=F("track__code"),
+            to=F("track__steps_down_to__code"),
+            frn=F("track__name"),
+            ton=F("track__steps_down_to__name"),
+        )
         .annotate(
             stays=Count("episode", distinct=True),
             stepped_down=Count("episode", distinct=True, filter=Q(stepped=True)),
@@ -330,6 +378,7 @@ def step_down_rates(scope, f) -> list[dict]:
     return [
         {
             "key": f"{r['fr']}->{r['to']}",
+            "label": f"{r['frn']} → {r['ton']}",
             "stays": r["stays"],
             "stepped_down": r["stepped_down"],
             "rate_pct": percent(r["stepped_down"], r["stays"]),
@@ -393,13 +442,59 @@ def measure_change(scope, f) -> list[dict]:
     return rows
 
 
+CENSUS_LABELS = {"figure": "Figure", "group": "Group", "measure": "Measure", "value": "Value"}
+# The census CSV's words: each figure, and each measure as the page's column says it.
+CENSUS_FIGURES = {
+    "retention_by_track": "Retention by track",
+    "retention_by_slot": "Retention by slot",
+    "retention_by_profession": "Retention by referral profession",
+    "retention_by_slot_profession": "Retention by slot and referral profession",
+    "active_on": "Active on",
+    "by_month": "Admissions and discharges by month",
+    "discharge_reason": "Length of stay by discharge reason",
+    "completion": "Completion",
+    "step_down": "Step-down",
+    "measure_change": "PHQ-9 and GAD-7 change",
+}
+CENSUS_MEASURES = {
+    "admitted": "Admitted",
+    "discharged": "Discharged",
+    "completed": "Completed",
+    "left_early": "Left early",
+    "retention_pct": "Retention %",
+    "completion_pct": "Completion %",
+    "clients": "Clients",
+    "admissions": "Admissions",
+    "discharges": "Discharges",
+    "stays": "Stays",
+    "median_days": "Median days",
+    "min_days": "Shortest (days)",
+    "max_days": "Longest (days)",
+    "stepped_down": "Stepped down",
+    "rate_pct": "Rate %",
+    "pairs": "Stays with two or more",
+    "mean_admission": "Mean at admission",
+    "mean_discharge": "Mean at discharge",
+    "mean_change": "Mean change",
+    "improved": "Improved",
+}
+
+
 def _census_rows(result: dict) -> list[dict]:
-    """The page's tables as CSV rows (figure, group, measure, value), in page order."""
+    """The page's tables as CSV rows (figure, group, measure, value), in page order,
+    in the page's words."""
     rows = []
 
     def add(figure, group, measures: dict):
         for measure, value in measures.items():
-            rows.append({"figure": figure, "group": group, "measure": measure, "value": value})
+            rows.append(
+                {
+                    "figure": CENSUS_FIGURES[figure],
+                    "group": group,
+                    "measure": CENSUS_MEASURES[measure],
+                    "value": value,
+                }
+            )
 
     retention_measures = (
         "admitted",
@@ -411,24 +506,24 @@ def _census_rows(result: dict) -> list[dict]:
     )
     for name in ("track", "slot", "profession", "slot_profession"):
         for r in result["retention"][name]:
-            add(f"retention_by_{name}", r["key"], {m: r[m] for m in retention_measures})
+            add(f"retention_by_{name}", r["label"], {m: r[m] for m in retention_measures})
     for r in result["active"]:
-        add("active_on", f"{result['on'].isoformat()} {r['key']}", {"clients": r["clients"]})
+        add("active_on", f"{result['on'].isoformat()} {r['label']}", {"clients": r["clients"]})
     for r in result["months"]:
         add("by_month", r["key"], {"admissions": r["admissions"], "discharges": r["discharges"]})
     for r in result["length_of_stay"]:
         add(
             "discharge_reason",
-            r["key"],
+            r["label"],
             {k: r[k] for k in ("stays", "median_days", "min_days", "max_days")},
         )
-    add("completion", "all", result["completion"])
+    add("completion", "All discharges", result["completion"])
     for r in result["step_down"]:
-        add("step_down", r["key"], {k: r[k] for k in ("stays", "stepped_down", "rate_pct")})
+        add("step_down", r["label"], {k: r[k] for k in ("stays", "stepped_down", "rate_pct")})
     for r in result["measures"]:
         add(
             "measure_change",
-            r["key"],
+            r["label"],
             {
                 k: r[k]
                 for k in ("pairs", "mean_admission", "mean_discharge", "mean_change", "improved")
@@ -437,7 +532,7 @@ def _census_rows(result: dict) -> list[dict]:
     return rows
 
 
-def run_census(*, user, filters, progress=None) -> dict:
+def run_census(*, user, filters, progress=None, page=False) -> dict:
     f = filters
     scope = _census_scope(user, f)
     on = f.get("on") or f["end"]
@@ -805,7 +900,7 @@ def plans_overdue(user, f, *, today: date | None = None) -> list[dict]:
     return rows
 
 
-def run_documentation(*, user, filters, progress=None) -> dict:
+def run_documentation(*, user, filters, progress=None, page=False) -> dict:
     figures = documentation_figures(user, filters)
     if progress:
         progress(60)
@@ -814,7 +909,7 @@ def run_documentation(*, user, filters, progress=None) -> dict:
         "team_only": not user.is_program_admin,
         "late_hours": settings.IOP_LATE_ENTRY_HOURS,
     }
-    if progress is None:  # the page lists the overdue plans; a CSV (progress given) does not
+    if progress is None or page:  # the page lists the overdue plans; a CSV alone does not
         result["plans_overdue"] = plans_overdue(user, filters)
     return result
 
@@ -832,6 +927,8 @@ def register():
             runner=run_census,
             template="clinical/reports/census.html",
             csv_columns=CENSUS_COLUMNS,
+            csv_labels=CENSUS_LABELS,
+            page_omits=("rows",),  # the CSV's long form of the page's own tables
             description="Retention and completion by track, slot and profession; active "
             "census; admissions and discharges by month; length of stay by discharge "
             "reason; step-down rate; PHQ-9 and GAD-7 change.",
@@ -848,6 +945,7 @@ def register():
             runner=run_documentation,
             template="clinical/reports/documentation.html",
             csv_columns=DOCUMENTATION_COLUMNS,
+            csv_labels=DOCUMENTATION_LABELS,
             description="Per clinician and per group: sessions held, notes signed on time "
             "and late, missing notes (a draft or none), signed within 24 and 72 hours, "
             "co-signatures waiting, notes signed over a copied-text warning; treatment "

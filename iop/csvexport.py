@@ -52,16 +52,17 @@ def _cells(row):
     return row
 
 
-def csv_lines(columns, rows, *, chunk: int = 500, bom: bool = True):
+def csv_lines(columns, rows, *, chunk: int = 500, bom: bool = True, headers=None):
     """The CSV, a few hundred lines at a time (streamed responses and stored files
     share it); the first piece starts with the byte-order mark (``bom=False`` for a
     terminal: the attendance command's standard output).
 
     A row is a dict keyed by ``columns`` or a tuple in their order (a long report's
-    rows: 390,000 billable days a year are not worth a dict each)."""
+    rows: 390,000 billable days a year are not worth a dict each). ``headers``, when
+    given, is the first line's words in ``columns`` order (a report's labels)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([defuse(column) for column in columns])
+    writer.writerow([defuse(column) for column in (headers or columns)])
     yield (BOM if bom else "") + buffer.getvalue()
     rows = iter(rows)
     while batch := list(islice(rows, chunk)):
@@ -74,8 +75,10 @@ def csv_lines(columns, rows, *, chunk: int = 500, bom: bool = True):
         yield buffer.getvalue()
 
 
-def csv_response(columns, rows, *, filename: str) -> StreamingHttpResponse:
+def csv_response(columns, rows, *, filename: str, headers=None) -> StreamingHttpResponse:
     """A CSV download, streamed: UTF-8 with its byte-order mark, the charset said."""
-    response = StreamingHttpResponse(csv_lines(columns, rows), content_type=CONTENT_TYPE)
+    response = StreamingHttpResponse(
+        csv_lines(columns, rows, headers=headers), content_type=CONTENT_TYPE
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -7,6 +7,7 @@ debug page with client data on it.
 import json
 import os
 from datetime import time, timedelta
+from email.utils import formataddr
 from pathlib import Path
 
 import dj_database_url
@@ -399,6 +400,20 @@ for _payer, _rule in IOP_BILLING_RULES.items():
             f"IOP_BILLING_RULES[{_payer!r}] needs label, min_hours and min_days, and an "
             f"h0015_rule (if any) of {', '.join(H0015_RULES)}."
         )
+# The length an appointment booking starts from, per kind, in minutes (a 50-minute
+# therapy hour, a 25-minute medication check). Override any as JSON in
+# IOP_APPOINTMENT_MINUTES, e.g. {"family": 60}; scheduling's system check refuses an
+# unknown kind or a length outside what a booking allows.
+IOP_APPOINTMENT_MINUTES = json.loads(os.environ.get("IOP_APPOINTMENT_MINUTES", "{}") or "{}")
+if not isinstance(IOP_APPOINTMENT_MINUTES, dict):
+    raise ImproperlyConfigured('IOP_APPOINTMENT_MINUTES must be a JSON object: {"kind": minutes}.')
+IOP_APPOINTMENT_MINUTES = {
+    "individual": 50,
+    "family": 50,
+    "medication": 25,
+    "case_management": 30,
+    **IOP_APPOINTMENT_MINUTES,
+}
 # A note signed more than this many hours after its session or appointment ended is a
 # late entry (clinical.notes.models.late_entry_after).
 IOP_LATE_ENTRY_HOURS = int(os.environ.get("IOP_LATE_ENTRY_HOURS", "72"))
@@ -407,6 +422,19 @@ if IOP_LATE_ENTRY_HOURS < 1:
 # Days a clinical supervisor still reads a supervisee's group note (every client's
 # section: Purpose.SUPERVISION) after co-signing it; while it waits, always.
 IOP_SUPERVISION_READ_DAYS = int(os.environ.get("IOP_SUPERVISION_READ_DAYS", "30"))
+# 42 CFR 2.14(b) (2024 rule): where state law lets a minor obtain substance use disorder
+# treatment alone, only the minor may consent to a disclosure. The age from which the
+# program's state lets a minor do so (e.g. 12); empty (the default) when state law
+# requires a parent's consent, in which case the minor and a parent sign (2.14(c)).
+_minors_alone = os.environ.get("IOP_MINORS_CONSENT_ALONE", "").strip()
+try:
+    IOP_MINORS_CONSENT_ALONE = int(_minors_alone) if _minors_alone else None
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "IOP_MINORS_CONSENT_ALONE must be an age (a whole number) or empty."
+    ) from exc
+if IOP_MINORS_CONSENT_ALONE is not None and not 0 <= IOP_MINORS_CONSENT_ALONE < 18:
+    raise ImproperlyConfigured("IOP_MINORS_CONSENT_ALONE must be an age from 0 to 17.")
 
 
 def env_minutes(name: str, default: int) -> int:
@@ -483,7 +511,14 @@ EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "clinic@localhost")
+# The sender clients see: a neutral display name and address (a client's inbox is not
+# private: no program name), "Name <address>" when a name is set. The deploy check
+# warns while the address is still the development default.
+IOP_MAIL_FROM_NAME = os.environ.get("IOP_MAIL_FROM_NAME", "").strip()
+MAIL_FROM_ADDRESS = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "clinic@localhost").strip()
+DEFAULT_FROM_EMAIL = (
+    formataddr((IOP_MAIL_FROM_NAME, MAIL_FROM_ADDRESS)) if IOP_MAIL_FROM_NAME else MAIL_FROM_ADDRESS
+)
 
 # --- Reminders (iop/notifications) ------------------------------------------------------
 IOP_SMS_BACKEND = os.environ.get(
@@ -506,6 +541,9 @@ IOP_REMINDER_PHONE = os.environ.get("IOP_REMINDER_PHONE", "(555) 201-0100")
 IOP_PROGRAM_NAME = os.environ.get("IOP_PROGRAM_NAME", "Harbor IOP")
 # When a client drawn for a random test is asked to come by (clinic time, HH:MM).
 IOP_CALL_IN_TIME = time.fromisoformat(os.environ.get("IOP_CALL_IN_TIME", "06:30"))
+# What the call-in notice asks a client who chose wording that names the program for
+# ("Your Harbor IOP team asks for a visit today"); the others get time and place only.
+IOP_SCREEN_CALL_IN_WORDS = os.environ.get("IOP_SCREEN_CALL_IN_WORDS", "").strip()[:60] or "a visit"
 # Staff reminders: PHQ-9 and GAD-7 are due this many days after the last one.
 IOP_MEASURE_INTERVAL_DAYS = int(os.environ.get("IOP_MEASURE_INTERVAL_DAYS", "14"))
 # A session that met (or an appointment kept) without a signed note: a task for the

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class SchedulingConfig(AppConfig):
@@ -13,6 +14,15 @@ class SchedulingConfig(AppConfig):
         reminders.register_sources()
         staff_reminders.register_sources()
         reports.register()
+        checks.register(_appointment_lengths_check)
+
+
+def _appointment_lengths_check(app_configs, **kwargs):
+    from scheduling.models import appointment_minutes_problems
+
+    return [
+        checks.Error(problem, id="scheduling.E001") for problem in appointment_minutes_problems()
+    ]
 
 
 def _close_enrollments(sender, episode, actor, **kwargs):

@@ -1,6 +1,7 @@
 """Rooms, one group per slot (and more), enrollments for the demo clients, 8 weeks of
-past sessions with attendance and 4 weeks ahead; clients admitted long enough ago
-have stepped down from IOP 6 to IOP 3.
+past sessions with attendance and as far ahead as the beat task keeps them
+(``services.SESSIONS_AHEAD_WEEKS``: the printed schedule's weeks and a margin); clients
+admitted long enough ago have stepped down from IOP 6 to IOP 3.
 
 Groups are facilitated by the clients' own primary clinician, so ``clinician`` and
 ``clinician2`` still share no client and no group. Idempotent: groups by name,
@@ -38,7 +39,7 @@ GROUPS = {
     "IOP 3 Weekend": ("iop3", "weekend", [5], "Room C", "clinician2"),
     "IOP 3 Midday (Tue/Thu/Fri)": ("iop3", "midday", [1, 3, 4], "Room D", "clinician2"),
 }
-PAST_WEEKS, AHEAD_WEEKS = 8, 4
+PAST_WEEKS, AHEAD_WEEKS = 8, services.SESSIONS_AHEAD_WEEKS
 STEP_DOWN_AFTER_DAYS = 28
 
 

@@ -1,12 +1,15 @@
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
+from crispy_forms.bootstrap import AppendedText
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Layout, Submit
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.html import format_html
 
 from clients.access import Purpose, access_for, staff_for
 from clients.models import Client
@@ -14,7 +17,16 @@ from iop import when
 from iop.accounts.models import Role
 from iop.dates import DateKind, PlausibleDateField
 from iop.forms import TextField
-from scheduling.models import AppointmentKind, AttendanceStatus, Group, Room, clinic_tz
+from scheduling.models import (
+    APPOINTMENT_MAX_MINUTES,
+    APPOINTMENT_MIN_MINUTES,
+    AppointmentKind,
+    AttendanceStatus,
+    Group,
+    Room,
+    appointment_minutes,
+    clinic_tz,
+)
 from scheduling.services import clinician_refused
 
 
@@ -77,11 +89,24 @@ class AttendanceForm(forms.Form):
 
 class AppointmentForm(forms.Form):
     client = forms.ModelChoiceField(queryset=Client.objects.none(), to_field_name="public_id")
-    kind = forms.ChoiceField(choices=AppointmentKind.choices)
-    clinician = forms.ModelChoiceField(queryset=get_user_model().objects.none())
+    kind = forms.ChoiceField(
+        choices=AppointmentKind.choices,
+        error_messages={"invalid_choice": "Choose the kind of appointment from the list."},
+    )
+    clinician = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(),
+        error_messages={"invalid_choice": "Choose a clinician from the list."},
+    )
     day = PlausibleDateField(kind=DateKind.SCHEDULE, initial=timezone.localdate)
     start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
-    end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    minutes = forms.IntegerField(
+        label="Length",
+        required=False,
+        min_value=APPOINTMENT_MIN_MINUTES,
+        max_value=APPOINTMENT_MAX_MINUTES,
+        help_text="Set to the kind's usual length; left blank, that length is booked.",
+        error_messages={"invalid": "The length is a whole number of minutes."},
+    )
     room = forms.ModelChoiceField(queryset=Room.objects.all(), required=False)
 
     def __init__(self, *args, clients, **kwargs):
@@ -99,7 +124,33 @@ class AppointmentForm(forms.Form):
                 except (ValueError, TypeError, DjangoValidationError):  # not a UUID
                     chosen = None
             self._offer_clinicians(chosen or clients)
+            booker = self.initial.get("clinician")
+            # The person booking is the clinician when they may be (the usual case: a
+            # clinician books their own client); otherwise the choice is left to make.
+            if (
+                booker is not None
+                and not self.fields["clinician"].queryset.filter(pk=booker.pk).exists()
+            ):
+                self.initial.pop("clinician")
+        # The usual length of each kind, for static/js/appointment.js to follow the kind
+        # with (a blank length takes it on the server too).
+        lengths = {kind: appointment_minutes(kind) for kind in AppointmentKind.values}
+        self.fields["kind"].widget.attrs["data-lengths"] = json.dumps(lengths)
+        self.fields["minutes"].widget.attrs["aria-describedby"] = (
+            "id_minutes_unit id_minutes_helptext"
+        )
+        kind = self.initial.get("kind") or AppointmentKind.INDIVIDUAL
+        self.fields["minutes"].initial = lengths.get(kind)
         self.helper = _helper("Book appointment")
+        self.helper.layout = Layout(
+            "client",
+            "kind",
+            "clinician",
+            "day",
+            "start",
+            AppendedText("minutes", format_html('<span id="{}">min</span>', "id_minutes_unit")),
+            "room",
+        )
 
     def _offer_clinicians(self, clients):
         self.fields["clinician"].queryset = _clinical_staff().filter(
@@ -117,14 +168,18 @@ class AppointmentForm(forms.Form):
             self.add_error("clinician", clinician_refused(clinician))
         if client:
             self._offer_clinicians(client)  # the choices shown again, for this client
-        day, start, end = cleaned.get("day"), cleaned.get("start"), cleaned.get("end")
-        if day and start and end:
-            tz = clinic_tz()
-            cleaned["starts_at"] = datetime.combine(day, start, tzinfo=tz)
-            cleaned["ends_at"] = datetime.combine(day, end, tzinfo=tz)
-            if end <= start:
-                self.add_error("end", "The end is before the start.")
-            elif cleaned["starts_at"] < timezone.now() - timedelta(days=1):
+        kind, day, start = cleaned.get("kind"), cleaned.get("day"), cleaned.get("start")
+        minutes = cleaned.get("minutes")
+        if minutes is None and kind and "minutes" not in self.errors:
+            minutes = cleaned["minutes"] = appointment_minutes(kind)
+        if day and start and minutes:
+            cleaned["starts_at"] = datetime.combine(day, start, tzinfo=clinic_tz())
+            # Elapsed minutes, counted in UTC: a length is the same length on the night
+            # the clocks change.
+            cleaned["ends_at"] = (
+                cleaned["starts_at"].astimezone(UTC) + timedelta(minutes=minutes)
+            ).astimezone(clinic_tz())
+            if cleaned["starts_at"] < timezone.now() - timedelta(days=1):
                 self.add_error("day", "Appointments are booked ahead, not in the past.")
         return cleaned
 

@@ -14,6 +14,8 @@ from clients.models import Client, Episode
 from iop import when
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+# The weeks a client's printed schedule covers (sessions are generated past it).
+SCHEDULE_WEEKS = 6
 
 
 def clinic_tz() -> ZoneInfo:
@@ -258,6 +260,43 @@ class AppointmentKind(models.TextChoices):
     FAMILY = "family", "Family session"
     MEDICATION = "medication", "Medication management"
     CASE_MANAGEMENT = "case_management", "Case management"
+
+
+# The longest appointment a booking takes (longer work is a group or two visits).
+APPOINTMENT_MAX_MINUTES = 240
+APPOINTMENT_MIN_MINUTES = 5
+
+
+def appointment_minutes(kind: str) -> int:
+    """The length a booking of ``kind`` starts from (IOP_APPOINTMENT_MINUTES): the form
+    shows it, its script follows the kind, and a blank length takes it."""
+    return settings.IOP_APPOINTMENT_MINUTES[kind]
+
+
+def appointment_minutes_problems() -> list[str]:
+    """What is wrong with IOP_APPOINTMENT_MINUTES (scheduling's system check says it at
+    start-up, before a booking page could fail on it)."""
+    lengths = settings.IOP_APPOINTMENT_MINUTES
+    problems = [
+        f"IOP_APPOINTMENT_MINUTES names {key!r}, which is no appointment kind "
+        f"({', '.join(AppointmentKind.values)})."
+        for key in lengths
+        if key not in AppointmentKind.values
+    ]
+    problems += [
+        f"IOP_APPOINTMENT_MINUTES has no length for {kind!r}."
+        for kind in AppointmentKind.values
+        if kind not in lengths
+    ]
+    problems += [
+        f"IOP_APPOINTMENT_MINUTES[{key!r}] must be a whole number of minutes from "
+        f"{APPOINTMENT_MIN_MINUTES} to {APPOINTMENT_MAX_MINUTES}."
+        for key, minutes in lengths.items()
+        if isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+        or not APPOINTMENT_MIN_MINUTES <= minutes <= APPOINTMENT_MAX_MINUTES
+    ]
+    return problems
 
 
 class AppointmentStatus(models.TextChoices):

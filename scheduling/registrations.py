@@ -51,7 +51,14 @@ def register():
     )
     # The intake journey's last step: a placement on a track that has not ended.
     register_intake_step(
-        IntakeStep("placement", "placement on a track", 40, _placed, "scheduling:enroll")
+        IntakeStep(
+            "placement",
+            "placement on a track",
+            40,
+            _placed,
+            "scheduling:enroll",
+            "place on a track and slot",
+        )
     )
     register_nav(NavItem("My week", "scheduling:week", CLINICAL))
     register_nav(NavItem("Program day", "scheduling:day", (*CLINICAL, Role.INTAKE)))

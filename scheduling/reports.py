@@ -78,6 +78,24 @@ ATTENDANCE_COLUMNS = (
     "days_3h",
     "billable_days",
 )
+ATTENDANCE_LABELS = {
+    "mrn": "MRN",
+    "track": "Track",
+    "sessions_scheduled": "Scheduled",
+    "sessions_attended": "Attended",
+    "sessions_late": "Late",
+    "sessions_left_early": "Left early",
+    "sessions_telehealth": "Telehealth",
+    "sessions_excused": "Excused",
+    "sessions_unexcused": "Unexcused",
+    "attendance_rate": "Attendance rate %",
+    "hours_attended": "Hours attended",
+    "hours_required": "Hours required",
+    "weeks_enrolled": "Whole weeks enrolled",
+    "weeks_below_floor": "Weeks below floor",
+    "days_3h": "Days with 3 h or more",
+    "billable_days": "Billable days",
+}
 BILLABLE_COLUMNS = (
     "mrn",
     "date",
@@ -88,6 +106,16 @@ BILLABLE_COLUMNS = (
     "billable",
     "rule",
 )
+BILLABLE_LABELS = {
+    "mrn": "MRN",
+    "date": "Date",
+    "hours_attended": "Hours attended",
+    "meets_day": "Meets the day",
+    "qualifying_days_in_week": "Qualifying days that week",
+    "qualifying_program": "Qualifying program",
+    "billable": "Billable",
+    "rule": "H0015 rule",
+}
 REPORT_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.CLINICIAN)
 BILLABLE = BILLABLE_COLUMNS.index("billable")
 # Client-days the billable-days page lists; the CSV has them all.
@@ -246,6 +274,7 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, BillingRule]:
             fla=F("track__adolescent_min_hours_per_week"),
             dob=F("client__date_of_birth"),
             tc=F("track__code"),
+            tn=F("track__name"),
         )
     )
     parts, params = [], []
@@ -475,12 +504,12 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
     sn AS (SELECT c, COUNT(*) AS scheduled FROM sched GROUP BY c),
     ids AS (SELECT client_id AS c FROM enr UNION SELECT c FROM per WHERE n_in > 0),
     last_track AS (
-        SELECT client_id AS c, tc,
+        SELECT client_id AS c, tc, tn,
             ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY start_on DESC) AS n
         FROM enr)
     SELECT cl.id, cl.public_id, cl.mrn, cl.legal_first_name, cl.preferred_name,
         cl.legal_last_name,
-        last_track.tc AS track,
+        last_track.tc AS track, last_track.tn AS track_name,
         COALESCE(sn.scheduled, 0) AS scheduled, COALESCE(per.attended, 0) AS attended,
         COALESCE(per.late, 0) AS late, COALESCE(per.left_early, 0) AS left_early,
         COALESCE(per.telehealth, 0) AS telehealth, COALESCE(per.excused, 0) AS excused,
@@ -502,7 +531,9 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
             "public_id": r["public_id"],
             "name": f"{r['preferred_name'] or r['legal_first_name']} {r['legal_last_name']}",
             "mrn": r["mrn"],
-            "track": r["track"] or "",
+            # The page and the CSV say the track's name; its code stays for programs.
+            "track": r["track_name"] or "",
+            "track_code": r["track"] or "",
             "sessions_scheduled": int(r["scheduled"]),
             "sessions_attended": int(r["attended"]),
             "sessions_late": int(r["late"]),
@@ -639,10 +670,10 @@ def attendance_weeks(user, f) -> dict:
     }
 
 
-def run_attendance(*, user, filters, progress=None) -> dict:
+def run_attendance(*, user, filters, progress=None, page=False) -> dict:
     rows = attendance_rows(user, filters, progress)
     result = {"rows": rows, "filters": filters}
-    if progress is None:  # the page shows totals and the trend; a CSV (progress given) does not
+    if progress is None or page:  # the page shows totals and the trend; a CSV alone does not
         result["totals"] = attendance_totals(user, filters)
         result.update(attendance_weeks(user, filters))
     return result
@@ -710,10 +741,10 @@ def billable_day_rows(user, f, progress=None) -> list[dict]:
     return [dict(zip(BILLABLE_COLUMNS, row, strict=True)) for row in billable_day_tuples(user, f)]
 
 
-def run_billable(*, user, filters, progress=None) -> dict:
+def run_billable(*, user, filters, progress=None, page=False) -> dict:
     """The page (``progress`` None, at most ``inline_days``) gets dicts for its table;
     a background run (the CSV of a long range) gets the tuples, which the CSV writer
-    takes as they are."""
+    takes as they are, and its page the first ``PAGE_ROWS`` as dicts."""
     rows = billable_day_tuples(user, filters)
     if progress is not None:
         progress(50)
@@ -723,9 +754,13 @@ def run_billable(*, user, filters, progress=None) -> dict:
         rows = [dict(zip(BILLABLE_COLUMNS, row, strict=True)) for row in rows]
     # The page's table stops at PAGE_ROWS (two months program-wide is 65,000 client-days:
     # seconds of HTML nobody reads); the total above it and the CSV count every one.
+    visible = rows[:PAGE_ROWS]
+    if visible and not isinstance(visible[0], dict):
+        visible = [dict(zip(BILLABLE_COLUMNS, row, strict=True)) for row in visible]
     return {
         "rows": rows,
-        "visible_rows": rows[:PAGE_ROWS],
+        "visible_rows": visible,
+        "row_count": len(rows),
         "shown": min(len(rows), PAGE_ROWS),
         "rule": rule,
         # The rule in words and by code, as plain strings (a page is read back as text).
@@ -753,6 +788,7 @@ def register():
             runner=run_attendance,
             template="scheduling/reports/attendance.html",
             csv_columns=ATTENDANCE_COLUMNS,
+            csv_labels=ATTENDANCE_LABELS,
             description="Sessions, hours and weeks below the ASAM floor per client; "
             "totals per group, slot and track; the weekly trend.",
             clients=lambda result: (row["mrn"] for row in result["rows"]),
@@ -767,6 +803,8 @@ def register():
             runner=run_billable,
             template="scheduling/reports/billable.html",
             csv_columns=BILLABLE_COLUMNS,
+            csv_labels=BILLABLE_LABELS,
+            page_omits=("rows",),  # the page reads its first rows and their count
             description="Per client per day: hours attended and whether the day is billable.",
             inline_days=62,
             clients=_billable_clients,

@@ -14,10 +14,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from clients.access import CLINICIAN, FACILITATOR, Purpose, access_for, staff_relation
+from clients.access import (
+    CLINICIAN,
+    FACILITATOR,
+    Purpose,
+    access_for,
+    staff_relation,
+    with_access,
+)
 from clients.models import CareTeamRole, Client, ClientStatus, Episode
 from clients.services import care_team_add, care_team_end, care_team_end_source
 from iop import when
@@ -25,7 +32,10 @@ from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
 from iop.notifications.signals import reminders_subject_cancelled
 from scheduling.models import (
+    APPOINTMENT_MAX_MINUTES,
+    SCHEDULE_WEEKS,
     Appointment,
+    AppointmentKind,
     AppointmentStatus,
     Attendance,
     AttendanceStatus,
@@ -56,6 +66,31 @@ def _overlap(start, end):
     return Q(starts_at__lt=end, ends_at__gt=start)
 
 
+def _when(starts_at, ends_at) -> str:
+    """A clash's date of service and time, as staff read them in the clinic's zone."""
+    return f"{when.day(starts_at)}, {when.clock(starts_at)}–{when.clock(ends_at)}"
+
+
+def _session_said(session: GroupSession) -> str:
+    return f"{session.group.name} (group session) on {_when(session.starts_at, session.ends_at)}"
+
+
+def _appointment_said(appointment: Appointment, *, viewer) -> str:
+    """The other appointment in words: its kind, date of service and time, and whom it
+    is with. The client is named only to a viewer whose access to that client says so
+    (clients.access, the calendar's rule); otherwise it is "another appointment", with
+    the clinician's name unless the viewer is that clinician."""
+    kind = appointment.get_kind_display()
+    at = _when(appointment.starts_at, appointment.ends_at)
+    access = getattr(appointment, "access", None)
+    if access is not None and access.allows(Purpose.CHART):
+        client = appointment.client
+        return f"{kind} with {client.display_name} (MRN {client.mrn}) on {at}"
+    if viewer is not None and appointment.clinician_id == viewer.pk:
+        return f"another appointment of yours ({kind}) on {at}"
+    return f"another appointment of {appointment.clinician} ({kind}) on {at}"
+
+
 def conflicts(
     *,
     start,
@@ -65,54 +100,92 @@ def conflicts(
     client_id=None,
     exclude_appointment=None,
     exclude_group=None,
+    viewer=None,
 ) -> list[str]:
-    """Human messages for whatever is already booked in [start, end)."""
+    """Human messages for whatever is already booked in [start, end), each naming what
+    it clashes with (a group session, or an appointment named as ``viewer`` may see it),
+    so the person booking knows what to move."""
     problems = []
-    sessions = GroupSession.objects.held().filter(_overlap(start, end))
-    appointments = Appointment.objects.exclude(status=AppointmentStatus.CANCELLED).filter(
-        _overlap(start, end)
+    sessions = GroupSession.objects.held().filter(_overlap(start, end)).select_related("group")
+    appointments = (
+        Appointment.objects.exclude(status=AppointmentStatus.CANCELLED)
+        .filter(_overlap(start, end))
+        .select_related("client", "clinician")
     )
     if exclude_appointment is not None:
         appointments = appointments.exclude(pk=exclude_appointment.pk)
     if exclude_group is not None:
         sessions = sessions.exclude(group=exclude_group)
+
+    def seen(queryset):
+        # Each appointment with the viewer's access to its client, in its own query;
+        # said to no one in particular (a shell), no client is named.
+        queryset = queryset.order_by("starts_at")
+        if viewer is None:
+            return list(queryset[:3])
+        return with_access(viewer, "scheduling.appointment", queryset)[:3]
+
     User = get_user_model()
     for user in User.objects.filter(pk__in=staff_ids):
-        if (
-            sessions.filter(staff_relation(user, "scheduling.groupsession", FACILITATOR)).exists()
-            or appointments.filter(
-                staff_relation(user, "scheduling.appointment", CLINICIAN)
-            ).exists()
-        ):
-            problems.append(f"{user} is already booked at that time.")
-    if room_id and (
-        sessions.filter(room_id=room_id).exists() or appointments.filter(room_id=room_id).exists()
-    ):
-        problems.append("The room is already booked at that time.")
-    # Sessions are generated six weeks ahead; beyond that a group's weekly pattern
-    # still holds its room, facilitators and members.
+        taken = [
+            _session_said(s)
+            for s in sessions.filter(staff_relation(user, "scheduling.groupsession", FACILITATOR))[
+                :3
+            ]
+        ] + [
+            _appointment_said(a, viewer=viewer)
+            for a in seen(
+                appointments.filter(staff_relation(user, "scheduling.appointment", CLINICIAN))
+            )
+        ]
+        if taken:
+            problems.append(f"{user} is already booked at that time: {'; '.join(taken)}.")
+    if room_id:
+        taken = [_session_said(s) for s in sessions.filter(room_id=room_id)[:3]] + [
+            _appointment_said(a, viewer=viewer) for a in seen(appointments.filter(room_id=room_id))
+        ]
+        if taken:
+            problems.append(f"The room is already booked at that time: {'; '.join(taken)}.")
+    # Sessions are generated SESSIONS_AHEAD_WEEKS ahead; beyond that a
+    # group's weekly pattern still holds its room, facilitators and members.
     for group in _recurring_groups(start, end):
+        said = _recurring_said(group, start)
         if room_id and group.room_id == room_id:
-            problems.append(f"The room is held by {group.name} at that time.")
+            problems.append(f"The room is held by {said}.")
         for user in group.facilitators.all():
             if user.pk in staff_ids:
-                problems.append(f"{user} facilitates {group.name} at that time.")
+                problems.append(f"{user} facilitates {said}.")
         if client_id and any(
             e.client_id == client_id and e.status == EnrollmentStatus.ACTIVE
             for e in group.enrollments.all()
         ):
-            problems.append("The client's group meets at that time.")
+            problems.append(f"The client's group meets at that time: {said}.")
     if client_id:
         tz = clinic_tz()
         enrolled_groups = Enrollment.objects.filter(client_id=client_id).during(
             start.astimezone(tz).date(), end.astimezone(tz).date()
         )
-        in_session = sessions.filter(
-            group__in=enrolled_groups.values("group"),
-        ).exists()
-        if in_session or appointments.filter(client_id=client_id).exists():
-            problems.append("The client is already in a session or appointment at that time.")
+        taken = [
+            _session_said(s) for s in sessions.filter(group__in=enrolled_groups.values("group"))[:3]
+        ] + [
+            # The client's own appointment: the person booking them sees whom it is with.
+            f"{a.get_kind_display()} with {a.clinician} on {_when(a.starts_at, a.ends_at)}"
+            for a in appointments.filter(client_id=client_id)[:3]
+        ]
+        if taken:
+            problems.append(
+                f"The client is already in a session or appointment at that time: "
+                f"{'; '.join(taken)}."
+            )
     return problems
+
+
+def _recurring_said(group: Group, start) -> str:
+    day = start.astimezone(clinic_tz()).date()
+    return (
+        f"{group.name} (group session) on {when.day(day)}, "
+        f"{when.clock(group.slot.start_time)}–{when.clock(group.slot.end_time)}"
+    )
 
 
 def _recurring_groups(start, end) -> list[Group]:
@@ -130,6 +203,7 @@ def _recurring_groups(start, end) -> list[Group]:
             slot__end_time__gt=local_start.time(),
         )
         .exclude(sessions__date=day)
+        .select_related("slot")
         .prefetch_related("facilitators", "enrollments")
     )
     return [group for group in candidates if day.weekday() in group.weekdays]
@@ -360,7 +434,14 @@ def enrollments_close_for_discharge(*, episode: Episode, actor) -> int:
 # --- Sessions -------------------------------------------------------------------------
 
 
-def sessions_generate(*, weeks: int = 6, today: date | None = None) -> int:
+# How far ahead sessions are kept generated: the client's printed schedule promises
+# SCHEDULE_WEEKS (it also asks sessions_generate_through itself before it shows them),
+# and a margin of two weeks. The horizon rolls with the day: nothing stops at a year's
+# end.
+SESSIONS_AHEAD_WEEKS = SCHEDULE_WEEKS + 2
+
+
+def sessions_generate(*, weeks: int = SESSIONS_AHEAD_WEEKS, today: date | None = None) -> int:
     """Create the sessions of every active group for the coming weeks. Idempotent:
     (group, date) is unique and conflicts are ignored, so a second run adds nothing."""
     today = today or timezone.localdate()
@@ -394,6 +475,26 @@ def sessions_generate(*, weeks: int = 6, today: date | None = None) -> int:
         GroupSession.objects.bulk_create(new, ignore_conflicts=True)
         created += group.sessions.filter(date__in=days).count() - len(existing)
     return created
+
+
+def sessions_generate_through(last_day: date, *, today: date | None = None) -> int:
+    """Make sure every active group's sessions exist from ``today`` to ``last_day``
+    before a page promises them (the printed schedule), whether or not the beat task has
+    run. Two queries when nothing is missing; otherwise the (idempotent) generator."""
+    today = today or timezone.localdate()
+    if last_day < today:
+        return 0
+    closed = set(
+        ClinicClosure.objects.filter(date__gte=today, date__lte=last_day).values_list(
+            "date", flat=True
+        )
+    )
+    days = [today + timedelta(days=n) for n in range((last_day - today).days + 1)]
+    for group in Group.objects.filter(active=True).annotate(last=Max("sessions__date")):
+        meets = [d for d in days if d.weekday() in group.weekdays and d not in closed]
+        if meets and (group.last is None or group.last < meets[-1]):
+            return sessions_generate(weeks=(len(days) + 6) // 7, today=today)
+    return 0
 
 
 @transaction.atomic
@@ -556,6 +657,8 @@ def appointment_book(
     audit: AuditContext | None = None,
 ) -> Appointment:
     check_date(starts_at, DateKind.SCHEDULE, field="starts_at")
+    if kind not in AppointmentKind.values:
+        raise ValidationError({"kind": "Choose the kind of appointment from the list."})
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": "The end is before the start."})
     # The appointment's clinician writes and signs its note, which is clinical content:
@@ -564,8 +667,10 @@ def appointment_book(
     # (42 CFR 2.13, need to know).
     if not access_for(clinician, client).allows(Purpose.CLINICAL_WRITE):
         raise ValidationError({"clinician": clinician_refused(clinician)})
-    if ends_at - starts_at > timedelta(hours=4):
-        raise ValidationError({"ends_at": "An appointment lasts at most 4 hours."})
+    if ends_at - starts_at > timedelta(minutes=APPOINTMENT_MAX_MINUTES):
+        raise ValidationError(
+            {"ends_at": f"An appointment lasts at most {APPOINTMENT_MAX_MINUTES} minutes."}
+        )
     _lock_resources(rooms=[room.pk if room else None], staff=[clinician.pk], clients=[client.pk])
     _check_admitted(client, starts_at)
     problems = conflicts(
@@ -574,6 +679,7 @@ def appointment_book(
         staff_ids=[clinician.pk],
         room_id=room.pk if room else None,
         client_id=client.pk,
+        viewer=actor,
     )
     if problems:
         raise ValidationError(problems)

@@ -7,7 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clients import intake
 from clients.access import Purpose, access_shown, client_view, clients_for, owned_view
+from clients.reminders import reminder_wording
 from iop import when
 from iop.accounts.models import Role
 from iop.audit.services import audit_context, audit_list
@@ -24,6 +26,7 @@ from scheduling.forms import (
     WeekForm,
 )
 from scheduling.models import (
+    SCHEDULE_WEEKS,
     AttendanceStatus,
     Room,
 )
@@ -188,7 +191,12 @@ def enroll(request, client):
     return render(
         request,
         "clients/form.html",
-        {"form": form, "client": client, "title": "Place on a track and slot"},
+        {
+            "form": form,
+            "client": client,
+            "title": "Place on a track and slot",
+            "intake": intake.progress(client, "placement"),
+        },
         status=form_status(form),
     )
 
@@ -267,10 +275,23 @@ def makeup(request, client):
 
 @client_view(Purpose.CHART)
 def client_schedule(request, client):
+    """The client's printed schedule: SCHEDULE_WEEKS from today, every session in it
+    generated first (the page promises them), with the clinic's address and phone (and
+    the program's name only for a client who agreed to be reminded with it)."""
+    today = timezone.localdate()
+    last = today + timedelta(weeks=SCHEDULE_WEEKS, days=-1)
+    services.sessions_generate_through(last, today=today)
     return render(
         request,
         "scheduling/client_schedule.html",
-        {"client": client, "items": selectors.upcoming_schedule(client, days=42)},
+        {
+            "client": client,
+            "items": selectors.upcoming_schedule(client, days=SCHEDULE_WEEKS * 7, today=today),
+            "weeks": SCHEDULE_WEEKS,
+            "first": today,
+            "last": last,
+            "clinic": reminder_wording(client),
+        },
     )
 
 

@@ -9,7 +9,16 @@ from screening.models import Analyte, Panel, ProgramPolicy, TestingPolicy
 
 @admin.register(Analyte)
 class AnalyteAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "initial_cutoff", "confirm_cutoff", "alcohol_marker", "order")
+    list_display = (
+        "name",
+        "code",
+        "initial_cutoff",
+        "confirm_cutoff",
+        "confirm_cutoffs",
+        "reference",
+        "alcohol_marker",
+        "order",
+    )
     list_editable = ("initial_cutoff", "confirm_cutoff", "order")
     search_fields = ("name", "code")
 
@@ -20,7 +29,7 @@ class AnalyteAdmin(admin.ModelAdmin):
 
 @admin.register(Panel)
 class PanelAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "active", "is_default")
+    list_display = ("name", "code", "edition", "active", "is_default")
     filter_horizontal = ("analytes",)
 
 

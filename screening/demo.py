@@ -6,7 +6,9 @@
   medical staff (``medical``): mostly negative; buprenorphine expected for the MAT
   clients; one unexpected positive (cocaine, lab-confirmed) with its follow-up on the
   primary clinician's dashboard; one dilute specimen (the next collection observed);
-  one missed random test.
+  one invalid specimen (creatinine 1.9 mg/dL with SG 1.0199: the two disagree, HHS
+  2017 s. 3.8); one MAT client's screen negative for buprenorphine (the MAT
+  non-adherence flag); one missed random test.
 - One breath-alcohol test at 0.032 with its confirmation 16 minutes later.
 - Today's selections stay pending: the collection list and the pending notice show.
 
@@ -27,6 +29,7 @@ from scheduling.models import Enrollment
 from screening import services
 from screening.models import (
     BreathTest,
+    FollowUpReason,
     Panel,
     RandomSelection,
     ScreenFollowUp,
@@ -34,7 +37,7 @@ from screening.models import (
     SelectionStatus,
     UrineScreen,
 )
-from screening.rules import Outcome
+from screening.rules import Outcome, Validity
 
 DAYS = 56
 AUDIT = AuditContext.system("seed_demo")
@@ -68,6 +71,12 @@ def seed(*, stdout):
         ).exists(),
         "dilute": not UrineScreen.objects.filter(client__in=demo, outcome=Outcome.DILUTE).exists(),
         "missed": not UrineScreen.objects.filter(client__in=demo, status="no_show").exists(),
+        "invalid": not UrineScreen.objects.filter(
+            client__in=demo, validity=Validity.INVALID
+        ).exists(),
+        "mat": not ScreenFollowUp.objects.filter(
+            client__in=demo, reason=FollowUpReason.MAT_ABSENT
+        ).exists(),
     }
     # The unexpected positive goes to a client of the demo clinician ``clinician`` so
     # that it shows on their dashboard.
@@ -103,7 +112,7 @@ def seed(*, stdout):
                 collected_at=_slot_start(client, day),
                 specimen_id=f"DEMO-{day:%y%m%d}-{client.mrn}",
                 panel=panel,
-                temperature_c=f"{rng.uniform(33.0, 36.5):.1f}",
+                temperature=f"{rng.uniform(33.0, 36.5):.1f}",
                 observed=bool(services.observation_required(client)),
                 actor=medical,
                 audit=AUDIT,
@@ -115,10 +124,17 @@ def seed(*, stdout):
             elif want["dilute"] and back <= 20:
                 want["dilute"] = False
                 creatinine, gravity = "14", "1.0020"
+            elif want["invalid"] and back <= 16:
+                want["invalid"] = False
+                creatinine, gravity = "1.9", "1.0199"
             results = {
                 a.code: positives.get(a.code, ("negative", None)) for a in panel.analytes.all()
             }
             expected = expected_analytes(client, on=day)
+            if want["mat"] and back <= 20 and "buprenorphine" in expected:
+                # Negative for the buprenorphine the client is prescribed.
+                want["mat"] = False
+                expected = set()
             for code in expected & set(results):
                 results[code] = ("positive", None)
             services.urine_results_record(

@@ -4,14 +4,14 @@ the rules (every check here is made again by the service)."""
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.utils import timezone
 
 from iop.forms import TextField
 from screening import rules
 from screening.models import OrderKind, Panel, UrineStatus
-from screening.rules import AnalyteOutcome, Confirmation
+from screening.rules import AnalyteOutcome, Confirmation, TemperatureUnit
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 
@@ -71,12 +71,20 @@ class UrineCollectForm(forms.Form):
         help_text="The form number on the custody form and the specimen label.",
     )
     panel = forms.ModelChoiceField(queryset=None, empty_label=None)
-    temperature_c = _decimal(
-        "Temperature (°C)",
-        digits=3,
+    # Four whole digits: 1000 °F reaches the service and its range message.
+    temperature = _decimal(
+        "Temperature",
+        digits=5,
         places=1,
         required=True,
-        help_text="Read within 4 minutes; 32-38 °C is in range, otherwise recollect observed.",
+        help_text="Read within 4 minutes; 32-38 °C (89.6-100.4 °F) is in range, otherwise "
+        "recollect observed.",
+    )
+    temperature_unit = forms.ChoiceField(
+        label="Unit",
+        choices=TemperatureUnit.CHOICES,
+        initial=TemperatureUnit.CELSIUS,
+        error_messages={"invalid_choice": "Choose °C or °F."},
     )
     temperature_read_in_time = forms.BooleanField(
         label="Temperature read within 4 minutes", required=False, initial=True
@@ -95,13 +103,49 @@ class UrineCollectForm(forms.Form):
             del self.fields["order_kind"]
             del self.fields["cause"]
         self.helper = _helper("Record collection")
+        # The unit beside the value it qualifies.
+        self.helper.layout = Layout(
+            *[name for name in ("order_kind", "cause") if name in self.fields],
+            "collected_at",
+            "specimen_id",
+            "panel",
+            Row(
+                Column("temperature", css_class="col-7 col-sm-6"),
+                Column("temperature_unit", css_class="col-5 col-sm-3"),
+            ),
+            "temperature_read_in_time",
+            "observed",
+            "tampering_suspected",
+        )
 
 
 class UrineResultsForm(forms.Form):
-    """One result (and optional measured value) per analyte on the screen's panel."""
+    """One result (and optional measured value) per analyte on the screen's panel.
+
+    Every result starts blank and is required: a rushed entry must not record a
+    negative nobody read."""
 
     creatinine_mg_dl = _decimal("Creatinine (mg/dL)", digits=6, places=1)
     specific_gravity = _decimal("Specific gravity", digits=5, places=4)
+    # The other validity tests, where the cup or the lab reports them (optional).
+    ph = _decimal("pH", digits=4, places=2)
+    nitrite_ug_ml = _decimal("Nitrite (µg/mL)", digits=8, places=1)
+    oxidant = forms.TypedChoiceField(
+        label="Oxidant",
+        choices=[("", "Not tested"), ("no", "Not detected"), ("yes", "Detected")],
+        coerce=lambda value: {"yes": True, "no": False}.get(value),
+        empty_value=None,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": "Choose not tested, not detected or detected."},
+    )
+    invalid_reason = forms.ChoiceField(
+        label="Lab's invalid reason",
+        choices=rules.InvalidReason.CHOICES,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": "Choose one of the lab's invalid reasons."},
+    )
 
     def __init__(self, *args, analytes, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,10 +153,12 @@ class UrineResultsForm(forms.Form):
         for analyte in self.analytes:
             self.fields[f"result_{analyte.code}"] = forms.ChoiceField(
                 label=analyte.name,
-                choices=AnalyteOutcome.CHOICES,
-                initial=AnalyteOutcome.NEGATIVE,
+                choices=[("", "Choose…"), *AnalyteOutcome.CHOICES],
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
-                error_messages={"invalid_choice": "Choose negative, positive or invalid."},
+                error_messages={
+                    "invalid_choice": "Choose negative, positive or invalid.",
+                    "required": f"Give the {analyte.name} result.",
+                },
             )
             self.fields[f"value_{analyte.code}"] = _decimal(
                 "Measured value",
@@ -123,6 +169,16 @@ class UrineResultsForm(forms.Form):
                 ),
             )
 
+    def clean(self):
+        data = super().clean()
+        blank = [a.name for a in self.analytes if not self.data.get(f"result_{a.code}")]
+        if blank:
+            raise forms.ValidationError(
+                f"Give a result for every analyte: {', '.join(blank)} "
+                f"{'is' if len(blank) == 1 else 'are'} still blank."
+            )
+        return data
+
     def rows(self):
         return [
             {
@@ -132,6 +188,17 @@ class UrineResultsForm(forms.Form):
             }
             for a in self.analytes
         ]
+
+    def validity_tests(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "creatinine_mg_dl": data.get("creatinine_mg_dl"),
+            "specific_gravity": data.get("specific_gravity"),
+            "ph": data.get("ph"),
+            "nitrite_ug_ml": data.get("nitrite_ug_ml"),
+            "oxidant": data.get("oxidant"),
+            "invalid_reason": data.get("invalid_reason") or "",
+        }
 
     def results(self) -> dict:
         return {
@@ -148,11 +215,25 @@ class ConfirmationForm(forms.Form):
     confirmation = forms.ChoiceField(
         label="Lab state", choices=[c for c in Confirmation.CHOICES if c[0]]
     )
+    confirmed_analyte = forms.ChoiceField(
+        label="Measured as",
+        required=False,
+        help_text="For a group with a cutoff per analyte (codeine 2,000, morphine 4,000 ng/mL).",
+        error_messages={"invalid_choice": "Choose an analyte of the group."},
+    )
     confirmed_value = _decimal("Confirmed value (ng/mL)", digits=10, places=1)
 
     def __init__(self, *args, positives, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["analyte"].choices = [(r.analyte.code, r.analyte.name) for r in positives]
+        names = sorted({name for r in positives for name in (r.confirm_cutoffs or {})})
+        if names:
+            self.fields["confirmed_analyte"].choices = [
+                ("", "The group"),
+                *[(n, n) for n in names],
+            ]
+        else:
+            del self.fields["confirmed_analyte"]
         self.helper = _helper("Record lab state")
 
 
@@ -165,10 +246,15 @@ class BreathForm(forms.Form):
         required=True,
         help_text="0.000 to 0.400; 0.020 or more needs a confirmation 15-30 minutes later.",
     )
-    device = TextField(max_length=80, help_text="Make, model or asset number.")
+    device = TextField(
+        max_length=80,
+        help_text="Make, model or asset number; the one you used last is filled in.",
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, last_device: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        if last_device:
+            self.fields["device"].initial = last_device
         self.fields["bac"].widget.attrs.update({"step": "0.001", "min": "0", "max": "0.400"})
         self.helper = _helper("Record breath test")
 

@@ -66,6 +66,8 @@ def find_call_ins(now: datetime):
             context={
                 "day": when.message_day(today),
                 "until": when.clock(CALL_IN_UNTIL),
+                # Said only to a client who chose wording that names the program.
+                "call_in_words": settings.IOP_SCREEN_CALL_IN_WORDS,
                 **reminder_wording(client),
             },
         )

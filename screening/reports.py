@@ -57,6 +57,24 @@ SCREENING_COLUMNS = (
     "last_unexpected_positive",
     "days_since",
 )
+SCREENING_LABELS = {
+    "section": "Section",
+    "order_kind": "Order kind",
+    "analyte": "Analyte",
+    "month": "Month",
+    "mrn": "MRN",
+    "track": "Track",
+    "screens": "Screens",
+    "collected": "Collected",
+    "no_shows": "No-shows",
+    "refusals": "Refusals",
+    "tested": "Tested",
+    "unexpected_positive": "Unexpected positive",
+    "expected_positive": "Expected positive (prescribed)",
+    "positivity_pct": "Positivity %",
+    "last_unexpected_positive": "Last unexpected positive",
+    "days_since": "Days since",
+}
 REPORT_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.CLINICIAN)
 
 
@@ -195,7 +213,7 @@ def since_last_positive(scope, f) -> list[dict]:
     track = (
         Enrollment.objects.filter(client=OuterRef("pk"), start_on__lte=end)
         .order_by("-start_on", "-pk")
-        .values("track__code")[:1]
+        .values("track__name")[:1]
     )
     clients = (
         Client.objects.filter(pk__in=scope.values("pk"), status=ClientStatus.ACTIVE)
@@ -267,7 +285,7 @@ def _chart(rows):
     return monthly, chart
 
 
-def run_screening(*, user, filters, progress=None) -> dict:
+def run_screening(*, user, filters, progress=None, page=False) -> dict:
     scope = _scope(user, filters)
     by_kind = screens_by_kind(scope, filters)
     if progress:
@@ -301,6 +319,7 @@ def register():
             runner=run_screening,
             template="screening/reports/screening.html",
             csv_columns=SCREENING_COLUMNS,
+            csv_labels=SCREENING_LABELS,
             description="Screens by order kind, no-shows and refusals; positivity by analyte "
             "and month with expected (prescribed) positives apart; days since each active "
             "client's last unexpected positive.",

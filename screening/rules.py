@@ -13,7 +13,7 @@ window at 30); EtG/EtS alone is a clinical question, not a violation (SAMHSA adv
 import math
 import secrets
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 # --- Urine specimen --------------------------------------------------------------------
 
@@ -25,30 +25,165 @@ TEMPERATURE_READ_MINUTES = 4
 CREATININE_PHYSICAL = (Decimal("0"), Decimal("1000"))  # mg/dL
 SPECIFIC_GRAVITY_PHYSICAL = (Decimal("0.9900"), Decimal("1.0800"))
 DILUTE_CREATININE = Decimal("20")  # creatinine < 20 mg/dL ...
-DILUTE_SG = Decimal("1.003")  # ... and SG < 1.003 (and not substituted)
+DILUTE_SG = Decimal("1.003")  # ... and SG < 1.003 (and not substituted or invalid)
 SUBSTITUTED_CREATININE = Decimal("2")  # creatinine < 2 mg/dL ...
 SUBSTITUTED_SG_LOW = Decimal("1.0010")  # ... and SG <= 1.0010 ...
 SUBSTITUTED_SG_HIGH = Decimal("1.0200")  # ... or SG >= 1.0200
+# pH and nitrite as the lab or a point-of-care cup reads them.
+PH_PHYSICAL = (Decimal("0"), Decimal("14"))
+NITRITE_PHYSICAL = (Decimal("0"), Decimal("100000"))  # µg/mL
+# Adulterated (HHS Mandatory Guidelines, urine, 2017, Subpart C; 49 CFR 40.95, 2023):
+# pH < 4 or >= 11, nitrite >= 500 µg/mL, an oxidant (e.g. chromium VI, halogen,
+# peroxide) present.
+ADULTERATED_PH_LOW = Decimal("4")
+ADULTERATED_PH_HIGH = Decimal("11")
+ADULTERATED_NITRITE = Decimal("500")
+# Invalid (HHS 2017, section 3.8; 49 CFR 40.96): pH >= 4 and < 4.5, or >= 9 and < 11;
+# nitrite >= 200 and < 500 µg/mL; creatinine and SG that disagree (below).
+INVALID_PH_LOW = Decimal("4.5")
+INVALID_PH_HIGH = Decimal("9")
+INVALID_NITRITE = Decimal("200")
 
 
 class Validity:
     NORMAL = "normal"
     DILUTE = "dilute"
     SUBSTITUTED = "substituted"
+    INVALID = "invalid"
+    ADULTERATED = "adulterated"
     NOT_TESTED = "not_tested"
+    LABELS = {
+        NORMAL: "Normal",
+        DILUTE: "Dilute",
+        SUBSTITUTED: "Substituted",
+        INVALID: "Invalid",
+        ADULTERATED: "Adulterated",
+        NOT_TESTED: "Not tested",
+    }
+    # The next collection is observed after any of these (HHS 2017 section 8.5;
+    # 49 CFR 40.67(a)(1) for invalid).
+    OBSERVE_NEXT = frozenset({DILUTE, SUBSTITUTED, INVALID, ADULTERATED})
 
 
-def specimen_validity(creatinine: Decimal | None, specific_gravity: Decimal | None) -> str:
-    """Dilute, substituted, normal, or not tested (either measure missing)."""
-    if creatinine is None or specific_gravity is None:
-        return Validity.NOT_TESTED
-    if creatinine < SUBSTITUTED_CREATININE and (
-        specific_gravity <= SUBSTITUTED_SG_LOW or specific_gravity >= SUBSTITUTED_SG_HIGH
-    ):
-        return Validity.SUBSTITUTED
+class InvalidReason:
+    """The lab's other reasons for an invalid result (HHS 2017, section 3.8), besides
+    the creatinine/SG, pH and nitrite criteria the app computes itself."""
+
+    NONE = ""
+    IMMUNOASSAY_INTERFERENCE = "immunoassay_interference"
+    CONFIRMATORY_INTERFERENCE = "confirmatory_interference"
+    OXIDANT_BELOW_CUTOFF = "oxidant_below_cutoff"
+    PHYSICAL_APPEARANCE = "physical_appearance"
+    BOTTLES_DIFFER = "bottles_differ"
+    CHOICES = [
+        (NONE, "None reported"),
+        (IMMUNOASSAY_INTERFERENCE, "Interference on the immunoassay (two aliquots)"),
+        (CONFIRMATORY_INTERFERENCE, "Interference on the confirmatory test"),
+        (OXIDANT_BELOW_CUTOFF, "Oxidant or adulterant found below its adulterated cutoff"),
+        (PHYSICAL_APPEARANCE, "Abnormal physical appearance (testing not possible)"),
+        (BOTTLES_DIFFER, "Bottles A and B clearly differ"),
+    ]
+    LABELS = dict(CHOICES)
+
+
+@dataclass(frozen=True)
+class SpecimenAssessment:
+    validity: str
+    reasons: tuple[str, ...] = ()
+
+
+def assess_specimen(
+    creatinine: Decimal | None,
+    specific_gravity: Decimal | None,
+    *,
+    ph: Decimal | None = None,
+    nitrite: Decimal | None = None,
+    oxidant: bool | None = None,
+    invalid_reason: str = "",
+) -> SpecimenAssessment:
+    """The specimen's validity class and the findings behind it, most serious first:
+    adulterated, substituted, invalid, dilute, normal (or not tested when neither
+    creatinine/SG nor any other validity test was read).
+
+    - Adulterated (HHS 2017, Subpart C; 49 CFR 40.95): pH < 4 or >= 11, nitrite
+      >= 500 µg/mL, or an oxidant present.
+    - Substituted (49 CFR 40.88(b), 2023): creatinine < 2 mg/dL and SG
+      <= 1.0010 or >= 1.0200.
+    - Invalid (HHS 2017 s. 3.8; 49 CFR 40.96): creatinine < 2 mg/dL with SG > 1.0010
+      and < 1.0200, or SG <= 1.0010 with creatinine >= 2 mg/dL (the two disagree);
+      pH >= 4 and < 4.5, or >= 9 and < 11; nitrite >= 200 and < 500 µg/mL; or a reason
+      the lab reports (``InvalidReason``).
+    - Dilute (49 CFR 40.88(a), 2023): creatinine < 20 mg/dL and SG < 1.003,
+      when none of the above.
+
+    Worked examples: 1.9 mg/dL with SG 1.0199, 1.5/1.0020 and 10/1.0005 are invalid
+    (before issue 21 the app called the first normal and the others dilute).
+    """
+    adulterated, invalid = [], []
+    if ph is not None:
+        if ph < ADULTERATED_PH_LOW or ph >= ADULTERATED_PH_HIGH:
+            adulterated.append(f"pH {ph}")
+        elif ph < INVALID_PH_LOW or ph >= INVALID_PH_HIGH:
+            invalid.append(f"pH {ph}")
+    if nitrite is not None:
+        if nitrite >= ADULTERATED_NITRITE:
+            adulterated.append(f"nitrite {nitrite} µg/mL")
+        elif nitrite >= INVALID_NITRITE:
+            invalid.append(f"nitrite {nitrite} µg/mL")
+    if oxidant:
+        adulterated.append("oxidant present")
+    if adulterated:
+        return SpecimenAssessment(Validity.ADULTERATED, tuple(adulterated))
+    measured = creatinine is not None and specific_gravity is not None
+    if measured:
+        pair = f"creatinine {creatinine} mg/dL with SG {specific_gravity}"
+        if creatinine < SUBSTITUTED_CREATININE and (
+            specific_gravity <= SUBSTITUTED_SG_LOW or specific_gravity >= SUBSTITUTED_SG_HIGH
+        ):
+            return SpecimenAssessment(Validity.SUBSTITUTED, (pair,))
+        if (creatinine < SUBSTITUTED_CREATININE) != (specific_gravity <= SUBSTITUTED_SG_LOW):
+            invalid.insert(0, f"{pair} disagree")
+    if invalid_reason:
+        invalid.append(InvalidReason.LABELS.get(invalid_reason, invalid_reason))
+    if invalid:
+        return SpecimenAssessment(Validity.INVALID, tuple(invalid))
+    if not measured:
+        return SpecimenAssessment(Validity.NOT_TESTED)
     if creatinine < DILUTE_CREATININE and specific_gravity < DILUTE_SG:
-        return Validity.DILUTE
-    return Validity.NORMAL
+        return SpecimenAssessment(
+            Validity.DILUTE, (f"creatinine {creatinine} mg/dL with SG {specific_gravity}",)
+        )
+    return SpecimenAssessment(Validity.NORMAL)
+
+
+def specimen_validity(
+    creatinine: Decimal | None, specific_gravity: Decimal | None, **validity_tests
+) -> str:
+    """The validity class alone (see ``assess_specimen``)."""
+    return assess_specimen(creatinine, specific_gravity, **validity_tests).validity
+
+
+class TemperatureUnit:
+    """The unit a specimen's temperature is read in. It is stored in °C (the column's
+    0.1 degree); a reading in °F is converted once, here."""
+
+    CELSIUS = "C"
+    FAHRENHEIT = "F"
+    CHOICES = [(CELSIUS, "°C"), (FAHRENHEIT, "°F")]
+    LABELS = dict(CHOICES)
+
+
+def to_celsius(value: Decimal, unit: str) -> Decimal:
+    """A reading in ``unit`` as °C to 0.1 degree, half up. The accepted window's bounds
+    are exact both ways: 89.6 °F is 32.0 °C and 100.4 °F is 38.0 °C, and a reading a
+    tenth of a degree F outside them stays outside (89.5 °F is 31.9 °C)."""
+    if unit == TemperatureUnit.FAHRENHEIT:
+        value = (value - 32) * 5 / 9
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def to_fahrenheit(value: Decimal) -> Decimal:
+    return (value * 9 / 5 + 32).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def temperature_in_range(temperature: Decimal | None, read_in_time: bool) -> bool:
@@ -69,6 +204,7 @@ class Outcome:
     NEEDS_REVIEW = "needs_review"  # EtG/EtS alone
     DILUTE = "dilute"
     SUBSTITUTED = "substituted"
+    ADULTERATED = "adulterated"
     INVALID = "invalid"
     RECOLLECT = "recollect"  # temperature out of range or read late
     NO_SHOW = "no_show"
@@ -83,6 +219,7 @@ class Outcome:
         (NEEDS_REVIEW, "Needs clinical review (EtG/EtS alone)"),
         (DILUTE, "Dilute"),
         (SUBSTITUTED, "Substituted"),
+        (ADULTERATED, "Adulterated"),
         (INVALID, "Invalid"),
         (RECOLLECT, "Recollect under observation"),
         (NO_SHOW, "No-show"),
@@ -91,7 +228,9 @@ class Outcome:
     ]
     LABELS = dict(CHOICES)
     # Outcomes that call for a follow-up item for the primary clinician.
-    FOLLOW_UP = frozenset({UNEXPECTED_POSITIVE, DILUTE, SUBSTITUTED})
+    FOLLOW_UP = frozenset(
+        {UNEXPECTED_POSITIVE, DILUTE, SUBSTITUTED, ADULTERATED, INVALID, RECOLLECT}
+    )
 
 
 class AnalyteOutcome:
@@ -149,13 +288,19 @@ def urine_outcome(
     """The overall result of a urine screen, in order of precedence.
 
     1. Not collected: no-show, refused, or pending.
-    2. Substituted: a refusal to test in HHS terms, whatever the analytes say.
-    3. Temperature out of range or read late: recollect under observation.
-    4. No results yet: pending.
-    5. A positive that no medication explains (EtG/EtS aside): unexpected positive,
-       even while the lab confirms (a confirmed negative overturns it).
-    6. Unexplained positives that are only EtG/EtS: needs clinical review.
-    7. An analyte the lab could not read: invalid.
+    2. Substituted or adulterated: a refusal to test under DOT (49 CFR 40.191(b),
+       2023), whatever the analytes say; for the clinic a follow-up and the next
+       collection observed.
+    3. A positive that no medication explains (EtG/EtS aside): unexpected positive,
+       even while the lab confirms (a confirmed negative overturns it), and whatever
+       the temperature or the validity: the first specimen is tested as well as the
+       observed recollection (49 CFR 40.65(b)(6)), and a positive is a positive.
+    4. Unexplained positives that are only EtG/EtS: needs clinical review.
+    5. Temperature out of range or read late: recollect under observation (the
+       first specimen's results are kept; its negatives clear nothing).
+    6. No results yet: pending.
+    7. An invalid specimen (HHS 2017 s. 3.8) or an analyte the lab could not read:
+       invalid (49 CFR 40.67(a)(1): the next collection observed).
     8. Dilute: negative-dilute (or expected-only dilute), recollect observed next time.
     9. Only positives a medication explains: expected positive.
     10. Negative.
@@ -166,22 +311,78 @@ def urine_outcome(
         return Outcome.PENDING
     if validity == Validity.SUBSTITUTED:
         return Outcome.SUBSTITUTED
-    if not temperature_ok:
-        return Outcome.RECOLLECT
-    if not readings:
-        return Outcome.PENDING
+    if validity == Validity.ADULTERATED:
+        return Outcome.ADULTERATED
     unexplained = [r for r in readings if reading_is_positive(r) and not r.expected]
     if any(not r.alcohol_marker for r in unexplained):
         return Outcome.UNEXPECTED_POSITIVE
     if unexplained:
         return Outcome.NEEDS_REVIEW
-    if any(r.outcome == AnalyteOutcome.INVALID for r in readings):
+    if not temperature_ok:
+        return Outcome.RECOLLECT
+    if not readings:
+        return Outcome.PENDING
+    if validity == Validity.INVALID or any(r.outcome == AnalyteOutcome.INVALID for r in readings):
         return Outcome.INVALID
     if validity == Validity.DILUTE:
         return Outcome.DILUTE
     if any(reading_is_positive(r) for r in readings):
         return Outcome.EXPECTED_POSITIVE
     return Outcome.NEGATIVE
+
+
+# --- MAT adherence -----------------------------------------------------------------------
+
+# A MAT medication's parent drug and the metabolite the body makes of it. Negative for
+# both: possible non-adherence or diversion; the parent without its metabolite: the
+# drug was likely added to the cup (a spiked sample). SAMHSA TIP 63, "Medications for
+# Opioid Use Disorder" (2021), part 3 (drug testing of patients on buprenorphine and
+# methadone); ASAM "Appropriate Use of Drug Testing in Clinical Addiction Medicine"
+# (2017), buprenorphine/norbuprenorphine and methadone/EDDP.
+MAT_PAIRS = {
+    "buprenorphine": ("buprenorphine", "norbuprenorphine"),
+    "methadone": ("methadone", "eddp"),
+}
+MAT_NAMES = {"buprenorphine": "Buprenorphine", "methadone": "Methadone",
+             "norbuprenorphine": "norbuprenorphine", "eddp": "EDDP"}  # fmt: skip
+
+
+class MatFinding:
+    ABSENT = "mat_absent"
+    NO_METABOLITE = "mat_no_metabolite"
+
+
+def mat_findings(agents, readings: list[AnalyteReading]) -> list[tuple[str, str]]:
+    """(kind, words) for each MAT medication ``agents`` the screen contradicts.
+
+    Only analytes on the panel and read (not invalid) count: a panel without
+    buprenorphine says nothing about it.
+    """
+    by_code = {r.code: r for r in readings if r.outcome != AnalyteOutcome.INVALID}
+    found = []
+    for agent in sorted(set(agents) & set(MAT_PAIRS)):
+        parent, metabolite = MAT_PAIRS[agent]
+        on_panel = [code for code in (parent, metabolite) if code in by_code]
+        if not on_panel:
+            continue
+        present = {code for code in on_panel if reading_is_positive(by_code[code])}
+        if not present:
+            found.append(
+                (
+                    MatFinding.ABSENT,
+                    f"{MAT_NAMES[agent]} prescribed, not detected: possible non-adherence "
+                    "or diversion",
+                )
+            )
+        elif parent in present and metabolite in by_code and metabolite not in present:
+            found.append(
+                (
+                    MatFinding.NO_METABOLITE,
+                    f"{MAT_NAMES[parent]} without {MAT_NAMES[metabolite]}: possible "
+                    "adulterated (spiked) sample",
+                )
+            )
+    return found
 
 
 # --- Breath alcohol --------------------------------------------------------------------

@@ -122,7 +122,13 @@ class Statistics:
         return percent(self.negative, self.counted, empty=None)
 
 
-FINAL_OTHER = {Outcome.DILUTE, Outcome.SUBSTITUTED, Outcome.INVALID, Outcome.RECOLLECT}
+FINAL_OTHER = {
+    Outcome.DILUTE,
+    Outcome.SUBSTITUTED,
+    Outcome.ADULTERATED,
+    Outcome.INVALID,
+    Outcome.RECOLLECT,
+}
 
 
 def statistics(
@@ -164,9 +170,9 @@ def statistics(
 TIMELINE_WIDTH, TIMELINE_HEIGHT, TIMELINE_LEFT, TIMELINE_RIGHT = 560, 64, 8, 8
 # Okabe-Ito colours by what the result means; the table beside says it in words.
 BUCKET_COLOURS = {
-    Outcome.NEGATIVE: "#009E73",
+    Outcome.NEGATIVE: "#00805E",
     Outcome.EXPECTED_POSITIVE: "#56B4E9",
-    Outcome.UNEXPECTED_POSITIVE: "#D55E00",
+    Outcome.UNEXPECTED_POSITIVE: "#B84F00",
     Outcome.NEEDS_REVIEW: "#E69F00",
     Outcome.NO_SHOW: "#CC79A7",
     Outcome.REFUSED: "#CC79A7",
@@ -331,3 +337,19 @@ def follow_ups_for(user, *, limit: int = 30) -> list[ScreenFollowUp]:
         .prefetch_related("urine_screen__results__analyte")
         .order_by("occurred_on", "id")[:limit]
     )
+
+
+def last_breath_device(user) -> str:
+    """The device this person recorded their latest breath test with, to fill in the
+    next one (a collector keeps the same instrument from one test to the next). Their
+    own tests' instrument only: no client's data leaves this query, so it needs no
+    client scope. One query on the operator's index."""
+    if not user.is_authenticated:
+        return ""
+    device = (
+        BreathTest.objects.filter(operator=user)
+        .order_by("-id")
+        .values_list("device", flat=True)
+        .first()
+    )
+    return device or ""

@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from clients.models import DUPLICATE_WINDOW, CareTeamRole, Client
+from clinical.meds.models import Medication
 from clinical.meds.selectors import expected_analytes
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
@@ -60,8 +61,31 @@ def _decimal(value, *, field: str, low: Decimal, high: Decimal, label: str) -> D
     except (InvalidOperation, ValueError):
         raise ValidationError({field: f"Enter {label} as a number."}) from None
     if not value.is_finite() or value < low or value > high:
-        raise ValidationError({field: f"{label.capitalize()} must be between {low} and {high}."})
+        raise ValidationError(
+            {field: f"{label[:1].upper()}{label[1:]} must be between {low} and {high}."}
+        )
     return value
+
+
+def _temperature(value, unit) -> Decimal:
+    """The reading in °C, checked against the physical range in the unit it was read in
+    (a message in °F for a reading in °F)."""
+    units = rules.TemperatureUnit
+    if unit not in units.LABELS:
+        raise ValidationError({"temperature_unit": "Choose °C or °F."})
+    if value is None or value == "":
+        raise ValidationError({"temperature": "Read the specimen's temperature within 4 minutes."})
+    low, high = rules.TEMPERATURE_PHYSICAL
+    if unit == units.FAHRENHEIT:
+        low, high = rules.to_fahrenheit(low), rules.to_fahrenheit(high)
+    value = _decimal(
+        value,
+        field="temperature",
+        low=low,
+        high=high,
+        label=f"the temperature ({units.LABELS[unit]})",
+    )
+    return rules.to_celsius(value, unit)
 
 
 def _check_moment(value: datetime, *, field: str, label: str) -> None:
@@ -110,9 +134,11 @@ def _open_follow_up(*, client, reason, occurred_on, urine_screen=None, breath_te
 def observation_required(client: Client, *, before: datetime | None = None) -> str | None:
     """Why the client's next collection must be observed, or None.
 
-    After an out-of-range (or late) temperature, a suspected tampering, or a dilute or
-    substituted specimen, collections stay observed until one observed collection has
-    been made (HHS Mandatory Guidelines, section 8.5).
+    After an out-of-range (or late) temperature (49 CFR 40.65(b)(5)-(6), 40.67(c)), a
+    suspected tampering, a dilute, substituted, adulterated or invalid specimen, or an
+    analyte the lab reports invalid (49 CFR 40.67(a)(1), 2023), collections stay
+    observed until one observed collection has been made (HHS Mandatory Guidelines,
+    section 8.5).
     """
     screens = UrineScreen.objects.filter(client=client, status=UrineStatus.COLLECTED)
     if before is not None:
@@ -126,8 +152,13 @@ def observation_required(client: Client, *, before: datetime | None = None) -> s
         return "the last specimen's temperature was out of range or read late"
     if last.tampering_suspected:
         return "tampering was suspected at the last collection"
-    if last.validity in (Validity.DILUTE, Validity.SUBSTITUTED):
-        return f"the last specimen was {last.validity}"
+    if last.validity in Validity.OBSERVE_NEXT:
+        return f"the last specimen was {last.validity_label.lower()}"
+    if (
+        last.outcome == Outcome.INVALID
+        or last.results.filter(outcome=AnalyteOutcome.INVALID).exists()
+    ):
+        return "the lab reported an invalid result on the last specimen"
     return None
 
 
@@ -139,7 +170,8 @@ def urine_collect(
     collected_at: datetime,
     specimen_id: str,
     panel: Panel,
-    temperature_c=None,
+    temperature=None,
+    temperature_unit: str = rules.TemperatureUnit.CELSIUS,
     temperature_read_in_time: bool = True,
     observed: bool = False,
     tampering_suspected: bool = False,
@@ -148,7 +180,9 @@ def urine_collect(
     actor,
     audit: AuditContext | None = None,
 ) -> UrineScreen:
-    """Record a collected specimen. Results come later (``urine_results_record``)."""
+    """Record a collected specimen. Results come later (``urine_results_record``).
+
+    ``temperature`` is read in ``temperature_unit`` (°C or °F) and stored in °C."""
     if order_kind not in OrderKind.values:
         raise ValidationError({"order_kind": "Choose random, scheduled or for cause."})
     cause = _text(cause, field="cause", limit=200)
@@ -170,18 +204,7 @@ def urine_collect(
     )
     if panel is None or not panel.active:
         raise ValidationError({"panel": "Choose an active panel."})
-    if temperature_c is None or temperature_c == "":
-        raise ValidationError(
-            {"temperature_c": "Read the specimen's temperature within 4 minutes."}
-        )
-    temperature_c = _decimal(
-        temperature_c,
-        field="temperature_c",
-        low=rules.TEMPERATURE_PHYSICAL[0],
-        high=rules.TEMPERATURE_PHYSICAL[1],
-        label="the temperature (°C)",
-    )
-    temperature_c = temperature_c.quantize(Decimal("0.1"))
+    temperature_c = _temperature(temperature, temperature_unit)
     Client.objects.lock(client)
     earlier = UrineScreen.objects.filter(specimen_id=specimen_id).first()
     if earlier is not None:
@@ -232,6 +255,16 @@ def urine_collect(
     if selection is not None:
         selection.status = SelectionStatus.COLLECTED
         selection.save(update_fields=["status"])
+    if not screen.temperature_ok:
+        # 49 CFR 40.65(b)(5)-(6) (2023): recollect at once under direct observation,
+        # and send both specimens to the lab: this one's results are still recorded.
+        _open_follow_up(
+            client=client,
+            reason=FollowUpReason.TEMPERATURE,
+            occurred_on=timezone.localtime(screen.collected_at).date(),
+            urine_screen=screen,
+            audit=audit,
+        )
     audit_record(
         action="urine_screen.collect",
         actor=actor,
@@ -252,7 +285,7 @@ def _readings(screen: UrineScreen) -> list[rules.AnalyteReading]:
 
 
 def _recompute(screen: UrineScreen) -> str:
-    screen.validity = rules.specimen_validity(screen.creatinine_mg_dl, screen.specific_gravity)
+    screen.validity = screen.assessment().validity
     screen.outcome = rules.urine_outcome(
         collected=screen.status == UrineStatus.COLLECTED,
         status=screen.status,
@@ -263,18 +296,44 @@ def _recompute(screen: UrineScreen) -> str:
     return screen.outcome
 
 
+def _mat_agents(screen: UrineScreen) -> set[str]:
+    """The MAT medications (buprenorphine, methadone) the client took on the collection
+    day (one query)."""
+    day = timezone.localtime(screen.collected_at).date()
+    return set(
+        Medication.objects.filter(client_id=screen.client_id, is_mat=True)
+        .active_on(day)
+        .exclude(mat_agent="")
+        .values_list("mat_agent", flat=True)
+    )
+
+
 def _follow_ups_for(screen: UrineScreen, *, audit) -> list[ScreenFollowUp]:
     reason = {
         Outcome.UNEXPECTED_POSITIVE: FollowUpReason.UNEXPECTED_POSITIVE,
         Outcome.NEEDS_REVIEW: FollowUpReason.NEEDS_REVIEW,
         Outcome.SUBSTITUTED: FollowUpReason.SUBSTITUTED,
+        Outcome.ADULTERATED: FollowUpReason.ADULTERATED,
         Outcome.NO_SHOW: FollowUpReason.MISSED_RANDOM,
         Outcome.REFUSED: FollowUpReason.REFUSED,
     }.get(screen.outcome)
     reasons = [reason] if reason else []
-    # A dilute specimen is followed up even when an unexpected positive shows through it.
+    readings = _readings(screen)
+    # A validity problem is followed up even when an unexpected positive shows
+    # through it (and the next collection is observed: ``observation_required``).
     if screen.validity == Validity.DILUTE:
         reasons.append(FollowUpReason.DILUTE)
+    if screen.validity == Validity.INVALID or any(
+        r.outcome == AnalyteOutcome.INVALID for r in readings
+    ):
+        # HHS 2017 s. 3.8; 49 CFR 40.67(a)(1) (2023).
+        reasons.append(FollowUpReason.INVALID)
+    if not screen.temperature_ok:
+        reasons.append(FollowUpReason.TEMPERATURE)
+    if readings and screen.validity not in (Validity.SUBSTITUTED, Validity.ADULTERATED):
+        # MAT adherence: negative for the prescribed medication, or the parent drug
+        # without its metabolite (``rules.mat_findings``), for clinical review.
+        reasons += [kind for kind, _words in rules.mat_findings(_mat_agents(screen), readings)]
     return [
         _open_follow_up(
             client=screen.client,
@@ -321,11 +380,16 @@ def urine_results_record(
     results: dict,
     creatinine_mg_dl=None,
     specific_gravity=None,
+    ph=None,
+    nitrite_ug_ml=None,
+    oxidant: bool | None = None,
+    invalid_reason: str = "",
     actor,
     audit: AuditContext | None = None,
 ) -> UrineScreen:
     """Record the lab's (or the point-of-care cup's) result for every analyte on the
-    panel, with specimen validity; set the overall result and open follow-ups.
+    panel, with specimen validity (creatinine and SG; pH, nitrite, oxidant and the
+    lab's invalid reason where tested); set the overall result and open follow-ups.
 
     ``results`` maps analyte code -> (outcome, measured value or None). Each result
     copies the cutoffs in force and whether a medication made the analyte expected on
@@ -347,9 +411,11 @@ def urine_results_record(
         raise ValidationError(
             f"{len(unknown)} result(s) for analytes not on the {screen.panel.name}: refused."
         )
-    missing = [panel[code].name for code in panel if code not in results]
+    missing = [panel[code].name for code in panel if not (results.get(code) or ("",))[0]]
     if missing:
-        raise ValidationError(f"Give a result for every analyte on the panel ({missing[0]}).")
+        raise ValidationError(
+            f"Give a result for every analyte on the panel: {', '.join(missing)}."
+        )
     parsed = {code: _parse_result(code, results[code], panel[code]) for code in panel}
     creatinine = _decimal(
         creatinine_mg_dl,
@@ -369,13 +435,38 @@ def urine_results_record(
         raise ValidationError(
             {"specific_gravity": "Give both creatinine and specific gravity, or neither."}
         )
+    ph = _decimal(
+        ph, field="ph", low=rules.PH_PHYSICAL[0], high=rules.PH_PHYSICAL[1], label="the pH"
+    )
+    nitrite = _decimal(
+        nitrite_ug_ml,
+        field="nitrite_ug_ml",
+        low=rules.NITRITE_PHYSICAL[0],
+        high=rules.NITRITE_PHYSICAL[1],
+        label="nitrite (µg/mL)",
+    )
+    if ph is not None:
+        ph = ph.quantize(Decimal("0.01"))
+    if nitrite is not None:
+        nitrite = nitrite.quantize(Decimal("0.1"))
+    if oxidant not in (None, True, False):
+        raise ValidationError({"oxidant": "Choose not tested, not detected or detected."})
+    if invalid_reason not in rules.InvalidReason.LABELS:
+        raise ValidationError({"invalid_reason": "Choose one of the lab's invalid reasons."})
+    validity_tests = (ph, nitrite, oxidant, invalid_reason)
     if screen.results_at is not None:
         existing = {
             r.analyte.code: (r.outcome, r.value) for r in screen.results.select_related("analyte")
         }
-        same = existing == parsed and (screen.creatinine_mg_dl, screen.specific_gravity) == (
-            creatinine and creatinine.quantize(Decimal("0.1")),
-            gravity and gravity.quantize(Decimal("0.0001")),
+        same = (
+            existing == parsed
+            and (screen.creatinine_mg_dl, screen.specific_gravity)
+            == (
+                creatinine and creatinine.quantize(Decimal("0.1")),
+                gravity and gravity.quantize(Decimal("0.0001")),
+            )
+            and (screen.ph, screen.nitrite_ug_ml, screen.oxidant, screen.invalid_reason)
+            == validity_tests
         )
         if same:
             screen.repeated = True
@@ -393,6 +484,7 @@ def urine_results_record(
             value=value,
             cutoff=panel[code].initial_cutoff,
             confirm_cutoff=panel[code].confirm_cutoff,
+            confirm_cutoffs=panel[code].confirm_cutoffs or {},
             expected=code in expected,
             alcohol_marker=panel[code].alcohol_marker,
         )
@@ -400,6 +492,7 @@ def urine_results_record(
     )
     screen.creatinine_mg_dl = creatinine
     screen.specific_gravity = gravity
+    screen.ph, screen.nitrite_ug_ml, screen.oxidant, screen.invalid_reason = validity_tests
     screen.results_at = timezone.now()
     screen.results_by = actor
     _recompute(screen)
@@ -407,6 +500,10 @@ def urine_results_record(
         update_fields=[
             "creatinine_mg_dl",
             "specific_gravity",
+            "ph",
+            "nitrite_ug_ml",
+            "oxidant",
+            "invalid_reason",
             "validity",
             "outcome",
             "results_at",
@@ -437,12 +534,17 @@ def urine_confirmation_record(
     analyte_code: str,
     confirmation: str,
     confirmed_value=None,
+    confirmed_analyte: str = "",
     actor,
     audit: AuditContext | None = None,
 ) -> AnalyteResult:
     """Move a positive result through the lab's confirmation: sent, pending, then
     confirmed positive or negative (final). A confirmed negative overturns the
-    immunoassay; the overall result is recomputed."""
+    immunoassay; the overall result is recomputed.
+
+    Where the panel gives confirmatory cutoffs per analyte of a group (the 2025 HHS
+    urine panel, 90 FR 4662: codeine 2,000, morphine 4,000 ng/mL), a confirmed value
+    names its analyte (``confirmed_analyte``) and is checked against that cutoff."""
     screen = (
         UrineScreen.objects.select_for_update(of=("self",))
         .select_related("client", "panel")
@@ -474,23 +576,46 @@ def urine_confirmation_record(
         raise ValidationError("The lab's confirmation is final and is not changed.")
     if Confirmation.ORDER[confirmation] < Confirmation.ORDER[result.confirmation]:
         raise ValidationError({"confirmation": "The lab's state only moves forward."})
+    per_analyte = result.confirm_cutoffs or {}
+    confirmed_analyte = _text(confirmed_analyte, field="confirmed_analyte", limit=40)
+    if confirmed_analyte and confirmed_analyte not in per_analyte:
+        raise ValidationError(
+            {
+                "confirmed_analyte": f"{result.analyte.name} has no confirmatory analyte "
+                "of that name."
+            }
+        )
     if value is not None:
         if confirmation not in Confirmation.FINAL:
             raise ValidationError({"confirmed_value": "A value comes with the lab's final word."})
+        if per_analyte and not confirmed_analyte:
+            raise ValidationError(
+                {
+                    "confirmed_analyte": "Say which analyte the lab measured: "
+                    f"{', '.join(per_analyte)}."
+                }
+            )
         cutoff = result.confirm_cutoff
+        of = ""
+        if confirmed_analyte:
+            cutoff = Decimal(str(per_analyte[confirmed_analyte]))
+            of = f" for {confirmed_analyte}"
         if cutoff is not None:
             if confirmation == Confirmation.CONFIRMED_POSITIVE and value < cutoff:
                 raise ValidationError(
-                    {"confirmed_value": f"Below the {cutoff} ng/mL confirmatory cutoff."}
+                    {"confirmed_value": f"Below the {cutoff} ng/mL confirmatory cutoff{of}."}
                 )
             if confirmation == Confirmation.CONFIRMED_NEGATIVE and value >= cutoff:
                 raise ValidationError(
-                    {"confirmed_value": f"At or above the {cutoff} ng/mL confirmatory cutoff."}
+                    {"confirmed_value": f"At or above the {cutoff} ng/mL confirmatory cutoff{of}."}
                 )
     result.confirmation = confirmation
     result.confirmed_value = value
+    result.confirmed_analyte = confirmed_analyte
     result.confirmation_at = timezone.now()
-    result.save(update_fields=["confirmation", "confirmed_value", "confirmation_at"])
+    result.save(
+        update_fields=["confirmation", "confirmed_value", "confirmed_analyte", "confirmation_at"]
+    )
     before = screen.outcome
     _recompute(screen)
     screen.save(update_fields=["validity", "outcome"])

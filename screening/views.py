@@ -100,7 +100,8 @@ def _collect(request, client, *, selection=None):
             elif not screen.temperature_ok:
                 messages.warning(
                     request,
-                    "Temperature out of range or read late: recollect now under observation.",
+                    "Temperature out of range or read late: recollect now under observation. "
+                    "Both specimens are tested: enter this one's results when they come.",
                 )
             else:
                 messages.success(request, "Collection recorded. Enter the results when ready.")
@@ -220,15 +221,21 @@ def urine_results(request, screen):
                 screen = services.urine_results_record(
                     screen=screen,
                     results=form.results(),
-                    creatinine_mg_dl=form.cleaned_data.get("creatinine_mg_dl"),
-                    specific_gravity=form.cleaned_data.get("specific_gravity"),
                     actor=request.user,
                     audit=audit_context(request),
+                    **form.validity_tests(),
                 )
             except ValidationError as exc:
                 apply_validation_error(form, exc)
             else:
-                messages.success(request, f"Results recorded: {screen.outcome_label}.")
+                if screen.needs_observed_next:
+                    messages.warning(
+                        request,
+                        f"Results recorded: {screen.outcome_label}. The next collection is "
+                        "observed; the primary clinician follows up.",
+                    )
+                else:
+                    messages.success(request, f"Results recorded: {screen.outcome_label}.")
                 return redirect("screening:urine_detail", screen.public_id)
     return render(
         request,
@@ -253,6 +260,7 @@ def urine_confirm(request, screen):
                 analyte_code=form.cleaned_data["analyte"],
                 confirmation=form.cleaned_data["confirmation"],
                 confirmed_value=form.cleaned_data.get("confirmed_value"),
+                confirmed_analyte=form.cleaned_data.get("confirmed_analyte") or "",
                 actor=request.user,
                 audit=audit_context(request),
             )
@@ -274,7 +282,7 @@ def urine_confirm(request, screen):
 
 @client_view(WRITE)
 def breath_new(request, client):
-    form = BreathForm(request.POST or None)
+    form = BreathForm(request.POST or None, last_device=selectors.last_breath_device(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             test = services.breath_record(

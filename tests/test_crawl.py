@@ -123,27 +123,7 @@ def clinic(django_db_setup, django_db_blocker):
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            with override_settings(
-                DEBUG=True,  # seed_demo refuses to run without it (known passwords)
-                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-            ):
-                call_command("seed_demo", stdout=io.StringIO())
-                _buttons_the_demo_lacks()
-                client = _client_moved_away_yesterday()
-                # The staff tasks beat's sweep writes (missing notes, safety flags,
-                # intake steps...): every task's link is followed like any other.
-                _staff_tasks()
-                moved = Clinic(
-                    moved_client=str(client.public_id),
-                    moved_ids=frozenset(
-                        str(public_id)
-                        for public_id in [
-                            client.public_id,
-                            *client.appointments.values_list("public_id", flat=True),
-                            *client.progress_notes.values_list("public_id", flat=True),
-                        ]
-                    ),
-                )
+            moved = build_clinic()
         except BaseException:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -152,6 +132,32 @@ def clinic(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
+
+
+def build_clinic() -> Clinic:
+    """The demo clinic with the states the demo lacks and the staff tasks the sweep
+    writes (also used by the browser tests that walk every page, e.g. the axe check)."""
+    with override_settings(
+        DEBUG=True,  # seed_demo refuses to run without it (known passwords)
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
+        call_command("seed_demo", stdout=io.StringIO())
+        _buttons_the_demo_lacks()
+        client = _client_moved_away_yesterday()
+        # The staff tasks beat's sweep writes (missing notes, safety flags,
+        # intake steps...): every task's link is followed like any other.
+        _staff_tasks()
+    return Clinic(
+        moved_client=str(client.public_id),
+        moved_ids=frozenset(
+            str(public_id)
+            for public_id in [
+                client.public_id,
+                *client.appointments.values_list("public_id", flat=True),
+                *client.progress_notes.values_list("public_id", flat=True),
+            ]
+        ),
+    )
 
 
 def _staff_tasks():
@@ -506,6 +512,8 @@ class Crawl:
     # Every address a page, a redirect or an htmx header gave: (address, where, what).
     addresses: list[tuple[str, str, str]] = field(default_factory=list)
     reads: list[Read] = field(default_factory=list)  # every 200 answer to a GET
+    # Every page parsed that is a whole HTML document (not an htmx fragment): (url, name).
+    documents: list[tuple[str, str]] = field(default_factory=list)
 
     def saw_headers(self, response, url):
         self.addresses.extend(
@@ -527,9 +535,13 @@ def _timed(crawl: Crawl, method: str, url: str, call):
     return response, elapsed
 
 
-def crawl_as(username: str) -> Crawl:
+def crawl_as(username: str, *, pages_only: bool = False) -> Crawl:
+    """The walk for one account. ``pages_only`` finds the app's pages and no more (for the
+    browser tests that open each one): no button posted, no read audit read, none of
+    Django's generated admin pages followed, no more pages of a kind fetched once
+    PER_NAME of them were read."""
     user = User.objects.get(username=username)
-    spotter = ClientSpotter()
+    spotter = None if pages_only else ClientSpotter()
     browser = Browser(enforce_csrf_checks=True, raise_request_exception=False)
     browser.force_login(user)
     crawl = Crawl(username)
@@ -543,7 +555,7 @@ def crawl_as(username: str) -> Crawl:
         # Every link and button of a list is tried; an object's page adds at most
         # PER_NAME of each kind (its client's other pages were reached the same way).
         name = _url_name(target)
-        if name in SKIP_NAMES:
+        if name in SKIP_NAMES or (pages_only and name.startswith("admin:")):
             return False
         if name.startswith("admin:") and tried_by_name[name] >= ADMIN_PER_NAME:
             return False
@@ -560,14 +572,16 @@ def crawl_as(username: str) -> Crawl:
     while queue:
         url, found_on, label = queue.popleft()
         name, object_page = _route(url)
+        if pages_only and parsed_by_name[name] >= PER_NAME:
+            continue  # enough pages of this kind were read for more links
         crawl.seen_names.add(name)
-        last_row = _last_audit_id()
+        last_row = _last_audit_id() if spotter else 0
         response, elapsed = _timed(crawl, "GET", url, lambda u=url: browser.get(u))
         crawl.fetched += 1
         crawl.tried.add(url)
         crawl.saw_headers(response, url)
         status = response.status_code
-        if status == 200:
+        if status == 200 and spotter:
             crawl.reads.append(spotter.read(url, name, response, last_row))
         if status >= 400:
             crawl.fail("GET", url, status, found_on, label, _exception(response))
@@ -589,6 +603,8 @@ def crawl_as(username: str) -> Crawl:
         crawl.parsed += 1
         page = _Page()
         page.feed(response.content.decode())
+        if b"<html" in response.content[:200]:
+            crawl.documents.append((url, name))
         crawl.addresses.extend((address, url, attr) for attr, address in page.addresses)
         for href, text in page.links:
             target = _same_site(url, href)
@@ -610,7 +626,7 @@ def crawl_as(username: str) -> Crawl:
                 posts[key] = (form, target, url)
 
     # Every button kept, each against the state the crawl saw, rolled back after.
-    for form, target, found_on in posts.values():
+    for form, target, found_on in posts.values() if not pages_only else ():
         data = dict(form.fields)
         headers = {}
         if form.hx:

@@ -51,6 +51,7 @@ def treatment_plan(request, client):
     """The plan in force, the state of the draft, and what to do next."""
     plan = selectors.open_treatment_plan(client)
     current = selectors.current_treatment_version(client)
+    draft_differs = plan is not None and (current is None or plan.draft != current.content)
     return render(
         request,
         "clinical/plans/treatment_plan.html",
@@ -63,8 +64,12 @@ def treatment_plan(request, client):
             )
             if current
             else None,
-            "draft_differs": plan is not None
-            and (current is None or plan.draft != current.content),
+            "draft_differs": draft_differs,
+            # What was saved and is not yet signed: shown as written, marked a draft, so
+            # a saved draft is seen (and checked) before anyone signs it.
+            "draft_content": selectors.treatment_content_view(plan.draft, plan.episode.asam_edition)
+            if draft_differs
+            else None,
             "today": timezone.localdate(),
             "can_write": _can_write(request),
             "open_episode": client.episodes.open().first(),

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from iop.accounts.navigation import menu_for
+from iop.accounts.navigation import menu_bar
 
 
 def navigation(request):
@@ -8,7 +8,7 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "nav_items": menu_for(user),
+        "nav_items": menu_bar(user),
         "idle_timeout_seconds": settings.IOP_IDLE_TIMEOUT_MINUTES * 60,
         "idle_warning_seconds": settings.IOP_IDLE_WARNING_SECONDS,
     }

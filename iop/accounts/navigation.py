@@ -13,6 +13,9 @@ class NavItem:
     url_name: str
     roles: tuple[str, ...]
     description: str = ""
+    # Items of one group share a dropdown at the end of the menu bar, so that the bar
+    # stays one line at 1366 px (issue 20); "" is the bar itself.
+    group: str = ""
 
     @property
     def url(self) -> str:
@@ -20,11 +23,24 @@ class NavItem:
 
 
 ALL = tuple(Role.values)
+ADMIN_GROUP = "Admin"
 
 NAV: list[NavItem] = [
     NavItem("Dashboard", "dashboard", ALL),
-    NavItem("Audit trail", "audit:list", (Role.ADMIN,), "Every access and change, filterable."),
-    NavItem("Staff accounts", "admin:accounts_user_changelist", (Role.ADMIN,), "Accounts, roles."),
+    NavItem(
+        "Audit trail",
+        "audit:list",
+        (Role.ADMIN,),
+        "Every access and change, filterable.",
+        group=ADMIN_GROUP,
+    ),
+    NavItem(
+        "Staff accounts",
+        "admin:accounts_user_changelist",
+        (Role.ADMIN,),
+        "Accounts, roles.",
+        group=ADMIN_GROUP,
+    ),
     NavItem("Two-factor", "accounts:otp_setup", ALL, "Enrol or replace your authenticator."),
 ]
 
@@ -47,3 +63,22 @@ def menu_for(user) -> list[NavItem]:
                 continue
             items.append(item)
     return items
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    label: str
+    children: tuple[NavItem, ...]
+
+
+def menu_bar(user) -> list[NavItem | NavGroup]:
+    """The menu as the bar shows it: the items without a group, then one dropdown per
+    group (in the order its first item comes)."""
+    bar: list = []
+    groups: dict[str, list[NavItem]] = {}
+    for item in menu_for(user):
+        if item.group:
+            groups.setdefault(item.group, []).append(item)
+        else:
+            bar.append(item)
+    return bar + [NavGroup(label, tuple(items)) for label, items in groups.items()]

@@ -7,7 +7,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self):
-        from iop.notifications import signals  # noqa: F401  (connects the receivers)
+        from iop.notifications import checks, signals  # noqa: F401  (registers, connects)
         from iop.notifications.digest import register_digest
 
         register_digest()

@@ -1,6 +1,6 @@
 """The filter form every report starts from: a date range, checked once here."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -49,6 +49,32 @@ class ReportForm(forms.Form):
                 raw = self.data.get(name, "")
                 codes[name] = str(raw)[:40]
         return codes
+
+    def summary(self) -> dict:
+        """The filters in words, for a page that shows a run without its form (print, a
+        background run): the range's days (shown with the ``day`` filter) and each other
+        filter set as (label, words), or (label, a day) for a date: "From 1 Dec 2026 to
+        31 Dec 2026 · Track: IOP 3". Needs a valid form."""
+        others = []
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            if name in ("start", "end") or value in (None, "", [], ()):
+                continue
+            item = {"label": self[name].label}
+            if isinstance(value, date):
+                item["day"] = value
+            elif isinstance(field, forms.ModelChoiceField):
+                item["text"] = str(value)  # a track's, a group's, a person's name
+            elif isinstance(field, forms.ChoiceField):
+                item["text"] = str(dict(field.choices).get(value, value))
+            else:
+                item["text"] = str(value)
+            others.append(item)
+        return {
+            "start": self.cleaned_data["start"],
+            "end": self.cleaned_data["end"],
+            "others": others,
+        }
 
     def range_days(self) -> int:
         return (self.cleaned_data["end"] - self.cleaned_data["start"]).days + 1

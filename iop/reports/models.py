@@ -13,7 +13,8 @@ class RunStatus(models.TextChoices):
 
 class ReportRun(models.Model):
     """A report run in the background: its progress for the page's bar, and the CSV
-    it wrote to private storage (``STORAGES["reports"]``) for its owner only.
+    and the page's result it wrote to private storage (``STORAGES["reports"]``) for its
+    owner only.
     ``filters`` holds codes and ids, never a name."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -25,6 +26,9 @@ class ReportRun(models.Model):
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     file_name = models.CharField(max_length=200, blank=True)
+    # The page's result (tables, totals, charts) as JSON beside the CSV, for the run's
+    # page: the same storage, the same owner, the same 24 hours.
+    page_file_name = models.CharField(max_length=200, blank=True)
     row_count = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=60, blank=True)  # a code, never client data
     created_at = models.DateTimeField(auto_now_add=True)

@@ -11,7 +11,7 @@ import tempfile
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +20,7 @@ from iop.audit.services import AuditContext, audit_record, audit_shown
 from iop.csvexport import csv_lines
 from iop.reports.models import ReportRun, RunStatus
 from iop.reports.registry import REPORTS, Report
+from iop.reports.values import page_dumps, page_loads
 
 log = logging.getLogger(__name__)
 
@@ -166,15 +167,26 @@ def report_run_execute(*, run_id: int) -> str:
             user=run.owner,
             filters=form.cleaned_data,
             progress=lambda percent: _set_progress(run.pk, 5 + percent * 0.8),
+            page=True,
         )
         # Written as it is produced into a spooled file (memory up to a few MB, then a
         # temporary file): a year of billable days is 390,000 lines, not one string.
         # The one writer (iop/csvexport.py): its first piece carries the file's one BOM.
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
-            for chunk in csv_lines(report.csv_columns, result["rows"]):
+            for chunk in csv_lines(report.csv_columns, result["rows"], headers=report.csv_header()):
                 body.write(chunk.encode("utf-8"))
             body.seek(0)
             name = report_storage().save(f"{run.public_id}/{report.key}.csv", File(body))
+        # The page as the form shows it (tables, totals, charts), read back by the run's
+        # page; its filters are re-read from the run's codes there, not stored.
+        page = {
+            key: value
+            for key, value in result.items()
+            if key not in report.page_omits and key != "filters"
+        }
+        page_name = report_storage().save(
+            f"{run.public_id}/{report.key}.page.json", ContentFile(page_dumps(page))
+        )
     except Exception as exc:  # the run shows failed; the log names the code, not the data
         log.warning("report run %s failed: %s", run.pk, type(exc).__name__)
         ReportRun.objects.filter(pk=run.pk).update(
@@ -185,6 +197,7 @@ def report_run_execute(*, run_id: int) -> str:
         status=RunStatus.DONE,
         progress=100,
         file_name=name,
+        page_file_name=page_name,
         row_count=len(result["rows"]),
         finished_at=timezone.now(),
     )
@@ -202,13 +215,41 @@ def report_run_execute(*, run_id: int) -> str:
     return "done"
 
 
+def run_page_shown(*, report: Report, run: ReportRun, result: dict, audit: AuditContext) -> None:
+    """The read audit of a run's page, by the rule every page that shows clients
+    follows: the clients its tables list (its first rows when the page shows only
+    those), each with an access row of their own when the report is clinical."""
+    rows = result["rows"] if "rows" in result else result.get("visible_rows", ())
+    _audit_result(
+        action="report.view",
+        report=report,
+        result={**result, "rows": rows},
+        audit=audit,
+        object_type=run._meta.label_lower,
+        object_id=str(run.public_id),
+        detail=f"rows={len(rows)}",
+    )
+
+
+def run_page(run: ReportRun) -> dict | None:
+    """A finished run's stored page result, or None (not done, expired, purged)."""
+    if run.status != RunStatus.DONE or not run.page_file_name:
+        return None
+    try:
+        with report_storage().open(run.page_file_name, "rb") as handle:
+            return page_loads(handle.read())
+    except (FileNotFoundError, OSError, ValueError):
+        return None
+
+
 def report_runs_purge(*, now=None) -> int:
     """Remove runs (and their files) older than 24 hours. Safe to overlap."""
     now = now or timezone.now()
     removed = 0
     storage = report_storage()
     for run in ReportRun.objects.filter(expires_at__lte=now):
-        if run.file_name and storage.exists(run.file_name):
-            storage.delete(run.file_name)
+        for name in (run.file_name, run.page_file_name):
+            if name and storage.exists(name):
+                storage.delete(name)
         removed += ReportRun.objects.filter(pk=run.pk).delete()[0]
     return removed

@@ -1,17 +1,21 @@
 """Reports pages: the index, a report's page (inline, print, CSV), background runs.
 
-A run belongs to no client: it is reached by its owner only. ``run_view`` loads it
-by its opaque id, audits the access (allowed or denied) and answers 404 to anyone
-else, so the URL walk in tests/clients/test_access_urls.py covers it like every
-other UUID route.
+A run belongs to no client: it is reached by its owner only, while they may still run
+that report. ``run_view`` loads it by its opaque id, audits the access (allowed or
+denied) and answers 404 to anyone else, so the URL walk in
+tests/clients/test_access_urls.py covers it like every other UUID route. A finished
+run's page shows its stored result as the report's page does (tables, totals, charts),
+its filters in words, and the way back to the form with the same filters.
 """
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from iop.audit.models import Outcome
@@ -51,6 +55,7 @@ def report_page(request, key, *, printing=False):
     if not valid:
         return render(request, "reports/report.html", context, status=400 if form.is_bound else 200)
     filters = form.filter_codes()
+    context["summary"] = form.summary()
     context["query"] = request.GET.urlencode()
     context["filters"] = filters
     if form.range_days() > report.inline_days:
@@ -113,6 +118,7 @@ def report_csv(request, key):
     return csv_response(
         report.csv_columns,
         result["rows"],
+        headers=report.csv_header(),
         filename=f"{report.key}-{filters['start']}-{filters['end']}.csv",
     )
 
@@ -146,7 +152,14 @@ def run_view(action: str):
         @wraps(view)
         def wrapper(request, run_id, *args, **kwargs):
             run = ReportRun.objects.filter(public_id=run_id).first()
-            allowed = run is not None and run.owner_id == request.user.pk
+            report = REPORTS.get(run.report) if run is not None else None
+            # The owner, while they may still run the report (a role taken away ends it).
+            allowed = (
+                run is not None
+                and run.owner_id == request.user.pk
+                and report is not None
+                and request.user.has_role(*report.roles)
+            )
             audit_record(
                 action=action,
                 audit=audit_context(request),
@@ -168,9 +181,30 @@ def run_view(action: str):
 
 @run_view("access.report")
 def run_status(request, run):
-    report = REPORTS.get(run.report)
-    template = "reports/_run_progress.html" if request.htmx else "reports/run.html"
-    return render(request, template, {"run": run, "report": report})
+    report = REPORTS[run.report]
+    # Back to the form with the run's filters (codes and ids, as the form reads them), in
+    # the form's order (PostgreSQL's jsonb keeps its own order of the stored keys).
+    query = [(name, run.filters[name]) for name in report.form.base_fields if name in run.filters]
+    context = {
+        "run": run,
+        "report": report,
+        "form_url": reverse("reports:report", args=[report.key]) + "?" + urlencode(query),
+    }
+    if request.htmx:
+        response = render(request, "reports/_run_progress.html", context)
+        if run.status == RunStatus.DONE:
+            response["HX-Refresh"] = "true"  # the whole page, now with the result
+        return response
+    form = report.form(run.filters, user=request.user)
+    if form.is_valid():
+        context["summary"] = form.summary()
+    result = services.run_page(run)
+    if result is not None:
+        result["filters"] = form.cleaned_data if form.is_valid() else {}
+        services.run_page_shown(report=report, run=run, result=result, audit=audit_context(request))
+        context["result"] = result
+        context["body_template"] = report.template
+    return render(request, "reports/run.html", context)
 
 
 @run_view("report.download")

@@ -35,7 +35,23 @@ class Analyte(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0.1"))],
-        help_text="Blank where the lab sets it.",
+        help_text="Blank where the lab sets it. For a group (codeine/morphine) the lowest "
+        "of the per-analyte cutoffs below.",
+    )
+    # Where the reference gives a confirmatory cutoff per analyte of a group (the 2025
+    # HHS urine panel: codeine 2,000 and morphine 4,000 ng/mL under one codeine/morphine
+    # immunoassay): {"codeine": "2000", "morphine": "4000"}, ng/mL.
+    confirm_cutoffs = models.JSONField(
+        "confirmatory cutoffs per analyte, ng/mL",
+        default=dict,
+        blank=True,
+        help_text='e.g. {"codeine": 2000, "morphine": 4000}; empty where one value serves.',
+    )
+    reference = models.CharField(
+        "source and edition",
+        max_length=160,
+        blank=True,
+        help_text="Where these cutoffs come from, e.g. HHS urine panel, 90 FR 4662 (2025).",
     )
     # EtG and EtS: alone they call for clinical review, never an automatic violation.
     alcohol_marker = models.BooleanField(default=False)
@@ -56,6 +72,37 @@ class Analyte(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        problem = confirm_cutoffs_problem(self.confirm_cutoffs)
+        if problem:
+            raise ValidationError({"confirm_cutoffs": problem})
+
+    def confirm_cutoff_for(self, name: str = ""):
+        """The confirmatory cutoff of one analyte of the group, or the group's."""
+        if name and name in (self.confirm_cutoffs or {}):
+            return Decimal(str(self.confirm_cutoffs[name]))
+        return self.confirm_cutoff
+
+    @property
+    def confirm_cutoffs_display(self) -> str:
+        return ", ".join(f"{name} {value}" for name, value in (self.confirm_cutoffs or {}).items())
+
+
+def confirm_cutoffs_problem(value) -> str | None:
+    """The message for per-analyte cutoffs that are not {name: a positive number}."""
+    if not isinstance(value, dict):
+        return 'Give the cutoffs as {"analyte": ng/mL, ...}.'
+    for name, cutoff in value.items():
+        if not isinstance(name, str) or not name.strip() or len(name) > 40:
+            return "Name each analyte (up to 40 characters)."
+        try:
+            number = Decimal(str(cutoff))
+        except (ArithmeticError, ValueError):
+            return f"The cutoff for {name[:40]} is not a number."
+        if not number.is_finite() or number <= 0 or number > 1_000_000:
+            return f"The cutoff for {name[:40]} must be above 0 ng/mL."
+    return None
+
 
 class Panel(models.Model):
     code = models.SlugField(max_length=30, unique=True)
@@ -63,6 +110,13 @@ class Panel(models.Model):
     analytes = models.ManyToManyField(Analyte, related_name="panels")
     active = models.BooleanField(default=True)
     is_default = models.BooleanField(default=False, help_text="Preselected on the form.")
+    edition = models.CharField(
+        "reference and edition",
+        max_length=200,
+        blank=True,
+        help_text="The published panel its cutoffs follow, e.g. HHS urine panel, 90 FR 4662 "
+        "(2025).",
+    )
 
     class Meta:
         ordering = ["-is_default", "name"]

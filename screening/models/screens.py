@@ -78,6 +78,20 @@ class UrineScreen(models.Model):
         "creatinine, mg/dL", max_digits=6, decimal_places=1, null=True, blank=True
     )
     specific_gravity = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    # The other validity tests a lab or a point-of-care cup reports (HHS 2017 s. 3.8;
+    # 49 CFR 40.87): optional, blank where not tested.
+    ph = models.DecimalField("pH", max_digits=4, decimal_places=2, null=True, blank=True)
+    nitrite_ug_ml = models.DecimalField(
+        "nitrite, µg/mL", max_digits=8, decimal_places=1, null=True, blank=True
+    )
+    oxidant = models.BooleanField("oxidant detected", null=True, blank=True)
+    invalid_reason = models.CharField(
+        "lab's invalid reason",
+        max_length=30,
+        choices=rules.InvalidReason.CHOICES,
+        blank=True,
+        default="",
+    )
     validity = models.CharField(max_length=12, default=Validity.NOT_TESTED)
     outcome = models.CharField(max_length=20, choices=OUTCOME_CHOICES, default=Outcome.PENDING)
     results_at = models.DateTimeField(null=True, blank=True)
@@ -122,16 +136,42 @@ class UrineScreen(models.Model):
         return Outcome.LABELS.get(self.outcome, self.outcome)
 
     @property
+    def temperature_f(self):
+        """The stored °C reading in °F, for a clinic that reads in °F."""
+        return None if self.temperature_c is None else rules.to_fahrenheit(self.temperature_c)
+
+    @property
     def temperature_ok(self) -> bool:
         return rules.temperature_in_range(self.temperature_c, self.temperature_read_in_time)
 
+    def assessment(self) -> rules.SpecimenAssessment:
+        return rules.assess_specimen(
+            self.creatinine_mg_dl,
+            self.specific_gravity,
+            ph=self.ph,
+            nitrite=self.nitrite_ug_ml,
+            oxidant=self.oxidant,
+            invalid_reason=self.invalid_reason,
+        )
+
+    @property
+    def validity_label(self) -> str:
+        return Validity.LABELS.get(self.validity, self.validity)
+
+    @property
+    def validity_findings(self) -> str:
+        return "; ".join(self.assessment().reasons)
+
     @property
     def needs_observed_next(self) -> bool:
-        """This collection makes the client's next one observed."""
+        """This collection makes the client's next one observed (an invalid analyte
+        too, beside a positive: 49 CFR 40.67(a)(1)). For one screen's page."""
         return self.status == UrineStatus.COLLECTED and (
             not self.temperature_ok
             or self.tampering_suspected
-            or self.validity in (Validity.DILUTE, Validity.SUBSTITUTED)
+            or self.validity in Validity.OBSERVE_NEXT
+            or self.outcome in (Outcome.INVALID, Outcome.ADULTERATED)
+            or self.results.filter(outcome=AnalyteOutcome.INVALID).exists()
         )
 
 
@@ -145,6 +185,10 @@ class AnalyteResult(models.Model):
     # The cutoffs in force when the result was recorded (the panel may change later).
     cutoff = models.DecimalField(max_digits=8, decimal_places=1)
     confirm_cutoff = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
+    # The per-analyte confirmatory cutoffs in force (``Analyte.confirm_cutoffs``), and
+    # the analyte of the group the lab confirmed (codeine or morphine).
+    confirm_cutoffs = models.JSONField(default=dict, blank=True)
+    confirmed_analyte = models.CharField(max_length=40, blank=True)
     # An active medication of the client made this analyte expected on the day.
     expected = models.BooleanField(default=False)
     alcohol_marker = models.BooleanField(default=False)
@@ -260,6 +304,11 @@ class FollowUpReason(models.TextChoices):
     NEEDS_REVIEW = "needs_review", "EtG/EtS alone: clinical review"
     DILUTE = "dilute", "Dilute specimen"
     SUBSTITUTED = "substituted", "Substituted specimen"
+    ADULTERATED = "adulterated", "Adulterated specimen"
+    INVALID = "invalid", "Invalid specimen or result"
+    TEMPERATURE = "temperature", "Temperature out of range: observed recollection"
+    MAT_ABSENT = "mat_absent", "MAT medication not detected"
+    MAT_NO_METABOLITE = "mat_no_metabolite", "MAT parent drug without its metabolite"
     MISSED_RANDOM = "missed_random", "Missed random test"
     REFUSED = "refused", "Refused a test"
 
@@ -357,10 +406,39 @@ class ScreenFollowUp(models.Model):
             if test.confirm_bac is not None:
                 return f"BAC {test.confirm_bac} on confirmation"
             return f"BAC {test.bac}"
-        if self.reason in (FollowUpReason.DILUTE, FollowUpReason.SUBSTITUTED):
-            return ""
+        screen = self.urine_screen
+        if self.reason in (FollowUpReason.MAT_ABSENT, FollowUpReason.MAT_NO_METABOLITE):
+            # The MAT medications are the ones the results were recorded as expected.
+            results = list(screen.results.all())
+            agents = {
+                agent
+                for agent, pair in rules.MAT_PAIRS.items()
+                if any(r.expected and r.analyte.code in pair for r in results)
+            }
+            readings = [r.reading() for r in results]
+            return "; ".join(
+                words for kind, words in rules.mat_findings(agents, readings) if kind == self.reason
+            )
+        if self.reason == FollowUpReason.TEMPERATURE:
+            if screen.temperature_c is None or not screen.temperature_read_in_time:
+                return "temperature not read within 4 minutes"
+            return f"{screen.temperature_c} °C ({screen.temperature_f} °F)"
+        if self.reason in (
+            FollowUpReason.DILUTE,
+            FollowUpReason.SUBSTITUTED,
+            FollowUpReason.ADULTERATED,
+            FollowUpReason.INVALID,
+        ):
+            shown = list(screen.assessment().reasons)
+            if self.reason == FollowUpReason.INVALID:
+                shown += [
+                    f"{r.analyte.name} invalid"
+                    for r in screen.results.all()
+                    if r.outcome == AnalyteOutcome.INVALID
+                ]
+            return "; ".join(shown)
         shown = []
-        for result in self.urine_screen.results.all():
+        for result in screen.results.all():
             wanted = (
                 result.unexpected
                 if self.reason == FollowUpReason.UNEXPECTED_POSITIVE

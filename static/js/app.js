@@ -85,3 +85,27 @@
   body.addEventListener("htmx:afterRequest", function () { hide(); schedule(timeout - warnAt); });
   schedule(timeout - warnAt);
 })();
+
+// A table wider than its box scrolls inside .table-responsive; a keyboard user scrolls
+// it once it can take the focus (WCAG 2.1.1), so a box that scrolls gets a tab stop and
+// a name, and one that fits (most, on a desktop) stays out of the tab order.
+(function () {
+  "use strict";
+  function mark() {
+    document.querySelectorAll(".table-responsive").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) {
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        var caption = box.querySelector("caption");
+        box.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table, scrolls sideways");
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  mark();
+  window.addEventListener("resize", mark);
+  document.body.addEventListener("htmx:afterSettle", mark);
+})();

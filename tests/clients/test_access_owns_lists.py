@@ -50,6 +50,9 @@ ALLOWED = {
     # A co-signature's round: the addenda a note's own author added (each answers a
     # return and re-queues it), a count on one note, not a list of anyone's.
     ("_with_requeues", "addenda__author_id"): "a note's own author's addenda, counted",
+    # The breath form fills in the device the collector last used: one value of their
+    # own tests (the instrument's name), no client and no row leaves the query.
+    ("last_breath_device", "operator"): "the collector's own instrument name, no client",
     ("plans_overdue", "staff"): "the clinician filter, inside clients_for(user)",
     ("plans_overdue", "staff__in"): "a supervisor's team, inside clients_for(user)",
     ("_scope", "staff"): "the report's clinician filter, inside clients_for(user)",

@@ -105,7 +105,8 @@ def chart(clinician, intake_user):
         local_datetime(timezone.localdate(), time(0)),
     )
     session = GroupSessionFactory(group=group, starts_at=begun, ends_at=begun + timedelta(hours=3))
-    start = timezone.now().replace(microsecond=0) + timedelta(days=2)
+    # Midday, clear of the group's evening slot whatever the hour the suite runs.
+    start = local_datetime(timezone.localdate() + timedelta(days=2), time(12))
     appointment = appointment_book(
         client=client,
         clinician=clinician,
@@ -189,7 +190,13 @@ def chart(clinician, intake_user):
     positive = collect(client, clinician)
     screening.urine_results_record(
         screen=positive,
-        results=all_negative(positive, cocaine=("positive", 420)),
+        # With the buprenorphine the client takes (and its metabolite): one follow-up.
+        results=all_negative(
+            positive,
+            cocaine=("positive", 420),
+            buprenorphine=("positive", None),
+            norbuprenorphine=("positive", None),
+        ),
         actor=clinician,
     )
     breath = screening.breath_record(

@@ -1,5 +1,6 @@
-"""42 CFR Part 2 consents (2.31) and the disclosures made under them (2.32, accounting)."""
+"""42 CFR Part 2 consents (2.31) and the disclosures made under them (2.32; 2.25 accounting)."""
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -43,6 +44,7 @@ def _disclose(consent, actor, **overrides):
         "recipient_name": "State Physician Health Program",
         "information_categories": ["attendance"],
         "description": "Attendance record, weeks 1-4",
+        "purpose": "Monthly monitoring report",
         "method": "secure_email",
         "disclosed_on": _today(),
         "actor": actor,
@@ -78,6 +80,7 @@ def _disclosure_form(consent, **overrides):
         "tpo_recipient": "",
         "information_categories": ["attendance"],
         "description": "Attendance record, weeks 1-4",
+        "purpose": "Monthly monitoring report",
         "method": "secure_email",
         "disclosed_on": _today().isoformat(),
     }
@@ -185,7 +188,7 @@ def test_end_of_treatment_consent_expires_after_discharge(chart, clinician):
 
 
 def test_end_of_treatment_consent_stays_expired_after_readmission(chart, clinician):
-    """The event happened; a new episode needs a new consent (42 CFR 2.31(a)(6))."""
+    """The event happened; a new episode needs a new consent (42 CFR 2.31(a)(7), 2024)."""
     consent = _end_of_treatment_consent(chart, _days(-50))
     services.episode_discharge(
         episode=chart.episodes.get(),
@@ -472,7 +475,7 @@ def test_printable_consent_shows_every_2_31_element(chart, clinician, client_as)
         "expiry date": when.day(_days(365)),
         "expiry event": END_OF_TREATMENT,
         "signature": "Jordan Whitfield",
-        "signer's authority": "Authorised representative",
+        "signer's authority": "A personal representative (authorised under state law)",
         "date signed": when.day(consent.signed_on),
     }
     missing = [name for name, text in elements.items() if text not in body]
@@ -495,7 +498,7 @@ def test_printable_tpo_consent_shows_redisclosure_and_refusal(chart, clinician, 
     response = client_as(clinician).get(
         reverse("clients:consent_detail", args=[chart.public_id, consent.public_id])
     )
-    body = response.content.decode()
+    body = html.unescape(response.content.decode())
     assert RecipientType.TPO.label in body
     assert TPO_REDISCLOSURE in body
     assert TPO_REFUSAL in body

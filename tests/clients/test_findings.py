@@ -188,6 +188,7 @@ def test_posting_the_same_disclosure_twice_records_it_once(admitted, clinician, 
         "recipient_name": consent.recipient_name,
         "information_categories": ["attendance"],
         "description": "Attendance letter",
+        "purpose": "Letter the client asked for",
         "method": "mail",
         "disclosed_on": TODAY().isoformat(),
     }

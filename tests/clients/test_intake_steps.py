@@ -129,3 +129,108 @@ def test_the_intake_dashboard_keeps_its_query_count(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = web.get(reverse("dashboard")).content.decode()
     assert len(_steps(html)) == 7
+
+
+# --- Each step's page (issue 20): the indicator, the next step, the words on the forms ----
+
+
+def _indicator(html):
+    """(current step, steps marked done) from a page's intake indicator, or None."""
+    import re
+
+    if 'data-testid="intake-progress"' not in html:
+        return None
+    start = html.index('data-testid="intake-progress"')
+    nav = html[start : html.index("</nav>", start)]
+    items = re.findall(r'<li [^>]*data-step="([a-z_]+)"([^>]*)>(.*?)</li>', nav, re.S)
+    current = [key for key, attrs, _ in items if 'aria-current="step"' in attrs]
+    done = [key for key, _, text in items if "(done)" in text]
+    assert [key for key, _, _ in items] == [
+        "register",
+        "consent",
+        "admission",
+        "care_team",
+        "placement",
+    ]
+    return current[0], done
+
+
+def test_every_step_page_shows_where_the_client_stands(intake_user, clinician, client_as):
+    web = client_as(intake_user)
+    page = web.get(reverse("clients:register")).content.decode()
+    assert _indicator(page) == ("register", [])
+    assert "Intake, step 1 of 5: registration" in page
+
+    client = _register(intake_user)
+    ids = [client.public_id]
+    page = web.get(reverse("clients:consent_add", args=ids)).content.decode()
+    assert _indicator(page) == ("consent", ["register"])
+    assert "Intake, step 2 of 5: consent" in page
+    consent = ConsentFactory(client=client, recorded_by=intake_user)
+    page = web.get(reverse("clients:consent_detail", args=[*ids, consent.public_id]))
+    assert _indicator(page.content.decode()) == ("consent", ["register", "consent"])
+
+    page = web.get(reverse("clients:admit", args=ids)).content.decode()
+    assert _indicator(page) == ("admission", ["register", "consent"])
+    services.episode_admit(
+        client=client, actor=intake_user, admitted_on=timezone.localdate(),
+        asam_level="2.1", dimension_ratings={f"d{n}": 1 for n in range(1, 7)},
+    )  # fmt: skip
+    page = web.get(reverse("clients:care_team", args=ids)).content.decode()
+    assert _indicator(page) == ("care_team", ["register", "consent", "admission"])
+    with_care_team(client, clinician, actor=intake_user)
+    page = web.get(reverse("scheduling:enroll", args=ids)).content.decode()
+    assert _indicator(page) == ("placement", ["register", "consent", "admission", "care_team"])
+    assert "Intake, step 5 of 5: placement on a track" in page
+
+    # Placed: every step taken, a later consent or care-team change is no intake.
+    enrollment_create(
+        client=client, group=GroupFactory(facilitator=clinician),
+        start_on=timezone.localdate(), actor=intake_user,
+    )  # fmt: skip
+    for name in ("clients:consent_add", "clients:care_team"):
+        assert _indicator(web.get(reverse(name, args=ids)).content.decode()) is None
+
+
+def test_next_from_the_care_team_is_the_placement_form(intake_user, clinician, client_as):
+    client = EpisodeFactory(client=_register(intake_user)).client
+    ConsentFactory(client=client)
+    with_care_team(client, clinician, actor=intake_user)
+    web = client_as(intake_user)
+    page = web.get(reverse("clients:care_team", args=[client.public_id])).content.decode()
+    placement = reverse("scheduling:enroll", args=[client.public_id])
+    assert f'href="{placement}" data-testid="next-step">Next: place on a track and slot</a>' in page
+    assert web.get(placement).status_code == 200  # the coordinator may open it
+
+
+def test_the_care_team_choice_shows_each_persons_role(
+    intake_user, clinician, medical_user, supervisor, admin_user, client_as
+):
+    client = EpisodeFactory(client=_register(intake_user)).client
+    page = client_as(intake_user).get(reverse("clients:care_team", args=[client.public_id]))
+    html = page.content.decode()
+    choices = html[html.index('name="staff"') : html.index("</select>", html.index('name="staff"'))]
+    assert f">{clinician} (Clinician)</option>" in choices
+    assert f">{medical_user} (Medical staff)</option>" in choices
+    assert f">{supervisor} (Clinical supervisor)</option>" in choices
+    assert f">{intake_user} (Intake coordinator)</option>" in choices
+    assert str(admin_user) not in choices
+
+
+def test_each_asam_note_is_labelled_with_its_dimension(intake_user, client_as):
+    client = _register(intake_user)
+    html = client_as(intake_user).get(reverse("clients:admit", args=[client.public_id]))
+    html = html.content.decode()
+    for n, name in [
+        (1, "acute intoxication and/or withdrawal potential"),
+        (2, "biomedical conditions and complications"),
+        (3, "emotional, behavioral, or cognitive conditions and complications"),
+        (4, "readiness to change"),
+        (5, "relapse, continued use, or continued problem potential"),
+        (6, "recovery/living environment"),
+    ]:
+        assert f'for="id_d{n}_note"' in html
+        label = html[html.index(f'for="id_d{n}_note"') :]
+        label = " ".join(label[label.index(">") + 1 : label.index("</label>")].split())
+        assert label == f"Dimension {n} note: {name}"
+    assert ">Note<" not in html.replace(" ", "").replace("\n", "")

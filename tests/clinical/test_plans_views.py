@@ -94,6 +94,50 @@ def test_clinician_writes_the_draft_signs_it_and_the_chart_shows_it(clinician, c
     assert "Attend 3 groups a week" in page and "I want my licence back" in page
 
 
+def _section(html, testid):
+    start = html.index(f'data-testid="{testid}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_a_saved_draft_is_shown_on_the_plan_page(clinician, client_as):
+    """Issue 20: after "Draft saved" the plan page shows what was saved, marked a draft."""
+    client = admitted_client(clinician)
+    web = client_as(clinician)
+    saved = web.post(_url("treatment_edit", client), _draft_post(clinician), follow=True)
+    assert saved.redirect_chain[-1][0] == _url("treatment", client)
+    html = saved.content.decode()
+    assert "Draft saved." in html and "No signed plan in force yet." in html
+    draft = _section(html, "plan-draft")
+    assert "Draft, not yet signed" in draft
+    for words in (
+        "I want my licence back",
+        "Cravings after night shifts",
+        "Stay sober through the rotation",
+        "Attend 3 groups a week",
+        "5. Relapse, continued use potential",
+    ):
+        assert words in draft
+
+    # Signed, then changed again: the new draft beside the version in force.
+    web.post(
+        _url("treatment_review", client),
+        {
+            "of_version": "0",
+            "client_agreement": "agrees",
+            "client_signed_on": timezone.localdate().isoformat(),
+            "attest": "on",
+        },
+    )
+    html = web.get(_url("treatment", client)).content.decode()
+    assert 'data-testid="plan-draft"' not in html  # the draft is what is in force
+    changed = _draft_post(clinician, revision=1, **{"problems-0-goal": "Ninety sober days"})
+    assert web.post(_url("treatment_edit", client), changed).status_code == 302
+    html = web.get(_url("treatment", client)).content.decode()
+    assert "Ninety sober days" in _section(html, "plan-draft")
+    in_force = html[html.index("In force") :]
+    assert "Stay sober through the rotation" in in_force and "Ninety sober days" not in in_force
+
+
 def test_double_submitted_review_form_lands_on_one_version(clinician, client_as):
     client = admitted_client(clinician)
     web = client_as(clinician)

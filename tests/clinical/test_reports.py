@@ -47,8 +47,6 @@ Plans overdue today (review every 30 days): Alice's client signed 45 days ago (d
   signed 31 days ago (due yesterday: overdue 1). Admin sees 2, Carol sees Alice's 1.
 """
 
-import csv
-import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -66,6 +64,7 @@ from clinical.plans.models import TreatmentPlan, TreatmentPlanVersion
 from iop.audit.models import AuditEvent
 from scheduling.models import Appointment, Enrollment, EnrollmentStatus, clinic_tz
 from tests.clients.factories import ClientFactory, EpisodeFactory, with_care_team
+from tests.iop.report_csv import report_csv_rows
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory, slot, track
 
 pytestmark = pytest.mark.django_db
@@ -272,26 +271,35 @@ def test_census_csv_equals_the_page(census, admin_user, client_as):
         assert f'data-testid="{testid}"' in html
     response = web.get(reverse("reports:csv", args=["census"]), CENSUS)
     assert response.status_code == 200
-    parsed = list(
-        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
-    )
+    parsed = report_csv_rows(b"".join(response.streaming_content).decode("utf-8-sig"), "census")
     assert tuple(parsed[0]) == reports.CENSUS_COLUMNS
     expected = [
         {k: str(r[k]) for k in reports.CENSUS_COLUMNS} for r in page.context["result"]["rows"]
     ]
     assert parsed == expected
+    # In the page's words: no code ("midday", "retention_pct") in the file.
     assert {
-        "figure": "retention_by_slot",
-        "group": "midday",
-        "measure": "retention_pct",
+        "figure": "Retention by slot",
+        "group": "Midday",
+        "measure": "Retention %",
         "value": "50",
     } in parsed
     assert {
-        "figure": "discharge_reason",
-        "group": "completed",
-        "measure": "median_days",
+        "figure": "Length of stay by discharge reason",
+        "group": "Completed",
+        "measure": "Median days",
         "value": "63.0",
     } in parsed
+    assert {
+        "figure": "Retention by slot and referral profession",
+        "group": "Evening · Physician",
+        "measure": "Admitted",
+        "value": "1",
+    } in parsed
+    assert {"figure": "Step-down", "group": "IOP 6 → IOP 3", "measure": "Stays", "value": "4"} in (
+        parsed
+    )
+    assert not any(code in row["group"] for row in parsed for code in ("iop3", "iop6", "/"))
     runs = AuditEvent.objects.filter(action="report.run", actor=admin_user)
     assert runs.count() == 2
     names = [c.legal_last_name for c in Client.objects.all()]
@@ -496,8 +504,8 @@ def test_documentation_csv_equals_the_page(documentation, admin_user, client_as)
         response = web.get(reverse("reports:csv", args=["documentation"]), DOCS)
     # The CSV has the per-clinician rows only: the overdue plans are not read for it.
     assert not [q for q in queries.captured_queries if "treatmentplanversion" in q["sql"]]
-    parsed = list(
-        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    parsed = report_csv_rows(
+        b"".join(response.streaming_content).decode("utf-8-sig"), "documentation"
     )
     assert tuple(parsed[0]) == reports.DOCUMENTATION_COLUMNS
     expected = [
@@ -523,7 +531,7 @@ def test_a_formula_looking_username_is_defused_in_the_documentation_csv(
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     raw = b"".join(response.streaming_content)
     assert raw.startswith(b"\xef\xbb\xbf")
-    parsed = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    parsed = report_csv_rows(raw.decode("utf-8-sig"), "documentation")
     by_clinician = {r["clinician"]: r for r in parsed}
     assert set(by_clinician) == {"'" + username, "bob", "mira"}
     row = by_clinician["'" + username]
@@ -557,7 +565,7 @@ def test_a_background_documentation_run_defuses_the_username(
     raw = report_storage().open(run.file_name).read()
     assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
     lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("clinician,sessions_held,signed,signed_on_time")
+    assert lines[0].startswith("Clinician (username),Sessions held,Signed,Signed on time")
     assert sum(line.startswith("'-2+3,5,3,2,1,2,") for line in lines) == 1
     assert not any(line.startswith("-2+3") for line in lines)
 
@@ -669,7 +677,7 @@ def test_a_background_run_writes_the_same_csv(census, admin_user, client_as, set
     assert report_run_execute(run_id=run.pk) == "done"
     run.refresh_from_db()
     body = report_storage().open(run.file_name).read().decode("utf-8-sig")
-    parsed = list(csv.DictReader(io.StringIO(body)))
+    parsed = report_csv_rows(body, "census")
     assert len(parsed) == len(page.context["result"]["rows"]) == run.row_count
 
 
@@ -757,3 +765,29 @@ def test_the_documentation_figures_of_someone_who_covers_nobody_are_empty(clinic
     figures = reports.documentation_figures(clinician, {"start": d(9, 1), "end": d(9, 30)})
     assert figures["rows"] == [] and figures["groups"] == []
     assert figures["totals"]["sessions_held"] == 0
+
+
+def test_the_census_page_says_names_not_codes(census, admin_user, client_as):
+    """Track, slot and profession in words ("IOP 3", "Evening · Physician"), never their
+    codes ("iop3", "evening/physician") nor a header run together ("Slotprofession")."""
+    html = client_as(admin_user).get(reverse("reports:report", args=["census"]), CENSUS)
+    html = html.content.decode()
+    assert "Slotprofession" not in html and "Slot · referral profession" in html
+    assert '<th scope="row">IOP 3</th>' in html
+    assert '<th scope="row">Evening · Physician</th>' in html
+    assert '<th scope="row">IOP 3 · Evening</th>' in html  # active on the day
+    assert '<th scope="row">IOP 6 → IOP 3</th>' in html  # step-down
+    for code in (">iop3<", ">iop6<", "iop3/", "evening/", "iop6-&gt;iop3", ">physician<"):
+        assert code not in html, code
+
+
+def test_the_print_view_says_its_filters_in_words(census, admin_user, client_as):
+    from iop import when
+
+    response = client_as(admin_user).get(
+        reverse("reports:print", args=["census"]), {**CENSUS, "profession": "pilot"}
+    )
+    html = response.content.decode()
+    start, end, on = (when.day(d(7, 1)), when.day(d(9, 30)), when.day(d(9, 15)))
+    assert f"From {start} to {end} · Active on: {on} · Referral profession: Pilot" in html
+    assert "start=" not in html and "profession=pilot" not in html

@@ -28,6 +28,7 @@ from tests.clinical.notes_factories import (
     sign_acknowledging,
 )
 from tests.iop.factories import PASSWORD
+from tests.iop.report_csv import report_csv_rows
 from tests.scheduling.factories import GroupSessionFactory
 
 TEN_SAME = "Engaged in the role play and named a plan for the weekend."
@@ -466,9 +467,9 @@ def test_the_report_counts_notes_signed_over_copied_text(
     assert 'data-testid="copied-text">1<' in page.content.decode()
     csv = web.get(reverse("reports:csv", args=["documentation"]), query)
     text = b"".join(csv.streaming_content).decode("utf-8-sig")
-    header, *lines = text.strip().splitlines()
-    assert header.split(",")[-1] == "signed_copied_text"
-    assert any(line.startswith(f"{clinician.username},") and line.endswith(",1") for line in lines)
+    assert text.splitlines()[0].endswith(",Signed over a copied-text warning")
+    rows = {row["clinician"]: row for row in report_csv_rows(text, "documentation")}
+    assert rows[clinician.username]["signed_copied_text"] == "1"
 
 
 # --- The database keeps the acknowledgments -------------------------------------------------

@@ -45,7 +45,7 @@ def _form_data(client, clinician):
         "clinician": clinician.pk,
         "day": day,
         "start": "12:00",
-        "end": "13:00",
+        "minutes": "60",
     }
 
 

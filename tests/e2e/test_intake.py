@@ -17,6 +17,12 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
     group = GroupFactory(facilitator=clinician, name="Evening IOP 6")
     browser_login("ines")
     page.get_by_role("link", name="Register client").click()
+    step = page.get_by_test_id("intake-progress")
+
+    def current_step():
+        return step.locator("[aria-current=step]").get_attribute("data-step")
+
+    assert current_step() == "register" and "step 1 of 5" in step.inner_text()
 
     # Step 1: register; a future date of birth is refused first, nothing saved.
     page.fill("#id_legal_first_name", "Morgan")
@@ -35,6 +41,7 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
 
     # Step 2: a single TPO consent.
     page.get_by_role("link", name="Record consent").click()
+    assert current_step() == "consent" and "1. Registration (done)" in step.inner_text()
     page.get_by_label(
         "My treating providers, health plans, third-party payers and program operations"
     ).check()
@@ -49,26 +56,32 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
 
     # Step 3: admit with ASAM placement, offered as the next step on the consent page.
     page.get_by_test_id("next-step").click()
+    assert current_step() == "admission" and "2. Consent (done)" in step.inner_text()
+    assert page.get_by_label(
+        "Dimension 1 note: acute intoxication and/or withdrawal potential"
+    ).is_visible()
     for n in range(1, 7):
         page.select_option(f"#id_d{n}_rating", "1")
     page.get_by_role("button", name="Admit").click()
 
     # Step 4: care team (the admit step lands here).
     page.wait_for_url("**/care-team/")
-    page.select_option("#id_staff", label=str(clinician))
+    assert current_step() == "care_team" and "3. Admission (done)" in step.inner_text()
+    page.select_option("#id_staff", label=f"{clinician} (Clinician)")
     page.select_option("#id_role", "primary")
     page.get_by_role("button", name="Add to care team").click()
     assert "Primary clinician" in page.get_by_test_id("care-team-table").inner_text()
     # Intake cannot make itself a clinician on the team.
-    page.select_option("#id_staff", label=str(intake_user))
+    page.select_option("#id_staff", label=f"{intake_user} (Intake coordinator)")
     page.select_option("#id_role", "case_manager")
     page.get_by_role("button", name="Add to care team").click()
     assert "does not hold a role" in page.content()
     assert "Case manager" not in page.get_by_test_id("care-team-table").inner_text()
 
-    # Step 5: place on a track and slot, from the chart.
+    # Step 5: place on a track and slot: "Next" lands on the placement form itself.
     page.get_by_role("link", name="Next: place on a track").click()
-    page.get_by_role("link", name="Place on a track").click()
+    page.wait_for_url("**/enroll/")
+    assert current_step() == "placement" and "4. Care team (done)" in step.inner_text()
     page.select_option("#id_group", value=str(group.public_id))
     page.get_by_role("button", name="Place on track").click()
     page.wait_for_url(chart_url)

@@ -16,6 +16,7 @@ def test_staff_signs_in_sees_their_dashboard_and_signs_out(page, browser_login, 
 
 def test_admin_reaches_the_audit_trail_from_the_menu(page, browser_login, admin_user):
     browser_login("avery")
+    page.get_by_role("button", name="Admin").click()  # the menu's dropdown of admin pages
     page.get_by_role("link", name="Audit trail").first.click()
     page.wait_for_url("**/audit/")
     assert "auth.login" in page.get_by_test_id("audit-table").inner_text()

@@ -40,6 +40,14 @@ def test_a_refused_click_shows_its_message_in_the_row_and_nothing_looks_saved(
     browser_login("alice")
     page.goto(f"/scheduling/sessions/{session.public_id}/attendance/")
     row = page.get_by_test_id(f"row-{client.public_id}")
+    # The minutes box says what it is and in what unit, on screen and to a screen reader.
+    box = row.get_by_label("Minutes attended")
+    assert box.is_visible() and row.get_by_text("Minutes attended").is_visible()
+    assert row.get_by_text("min", exact=True).is_visible()
+    unit = box.evaluate(
+        "input => document.getElementById(input.getAttribute('aria-describedby')).textContent"
+    )
+    assert unit == "min"
     # More minutes than the session has, past the field's own limit: the server says no.
     row.locator("input[name=minutes]").evaluate("input => input.removeAttribute('max')")
     row.locator("input[name=minutes]").fill("999")
@@ -110,3 +118,40 @@ def test_a_closed_day_shows_its_sessions_cancelled_with_the_reason(
     row = page.get_by_role("row", name="IOP 6 Evening")
     assert "cancelled: Thanksgiving Day" in row.inner_text()
     assert row.get_by_role("link", name="Attendance").count() == 0
+
+
+def test_booking_starts_from_the_booker_and_the_kinds_usual_length(page, browser_login, clinician):
+    """Issue 20: the clinician is the person booking, the length follows the kind until
+    someone types one, and the booking keeps what the page showed."""
+    from scheduling.models import Appointment
+
+    client = ClientFactory(preferred_name="Ari", status="active")
+    EpisodeFactory(client=client, admitted_on=timezone.localdate() - timedelta(days=20))
+    with_care_team(client, clinician)
+
+    browser_login("alice")
+    page.goto("/scheduling/week/")
+    page.get_by_role("link", name="Book appointment").click()
+    assert page.locator("#id_clinician").input_value() == str(clinician.pk)
+    length = page.get_by_label("Length")
+    assert length.input_value() == "50"
+    assert page.get_by_text("min", exact=True).is_visible()
+    page.select_option("#id_kind", "medication")
+    assert length.input_value() == "25"
+    page.select_option("#id_kind", "case_management")
+    assert length.input_value() == "30"
+    length.fill("40")  # typed: the next kind leaves it alone
+    page.select_option("#id_kind", "family")
+    assert length.input_value() == "40"
+    length.fill("")
+    page.select_option("#id_kind", "medication")
+    assert length.input_value() == "25"
+
+    page.select_option("#id_client", str(client.public_id))
+    page.fill("#id_day", (timezone.localdate() + timedelta(days=2)).isoformat())
+    page.fill("#id_start", "14:00")
+    page.get_by_role("button", name="Book appointment").click()
+    page.wait_for_url("**/scheduling/week/")
+    booked = Appointment.objects.get()
+    assert (booked.kind, booked.clinician) == ("medication", clinician)
+    assert booked.ends_at - booked.starts_at == timedelta(minutes=25)

@@ -43,13 +43,18 @@ def test_medical_staff_record_screens_and_the_clinician_follows_up(
     assert "notice pending" in row.inner_text()
     row.get_by_role("link", name="Collect urine").click()
     page.fill("input[name=specimen_id]", "CCF-5521907")
-    page.fill("input[name=temperature_c]", "34.1")
+    page.fill("input[name=temperature]", "34.1")
     page.get_by_role("button", name="Record collection").click()
     page.wait_for_url("**/results/")
 
+    # Every result starts blank: each is read and chosen.
+    for select in page.locator("select[name^=result_]").all():
+        select.select_option("negative")
     page.select_option("select[name=result_cocaine]", "positive")
     page.fill("input[name=value_cocaine]", "420")
     page.select_option("select[name=result_buprenorphine]", "positive")
+    # And its metabolite: buprenorphine alone would be flagged as possibly spiked (issue 21).
+    page.select_option("select[name=result_norbuprenorphine]", "positive")
     page.fill("input[name=creatinine_mg_dl]", "96")
     page.fill("input[name=specific_gravity]", "1.0150")
     page.get_by_role("button", name="Record results").click()

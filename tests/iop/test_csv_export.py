@@ -108,7 +108,7 @@ def _hostile_runner(columns, *, rows_wanted=None):
     """A runner answering every hostile text in every column (dict rows and tuple
     rows, as the registry allows both) and a row of negative numbers."""
 
-    def runner(*, user, filters, progress=None):
+    def runner(*, user, filters, progress=None, page=False):
         rows = []
         for n, text in enumerate(HOSTILE):
             row = dict.fromkeys(columns, text)
@@ -121,8 +121,8 @@ def _hostile_runner(columns, *, rows_wanted=None):
     return runner
 
 
-def _assert_defused(parsed, columns, *, repeats=1):
-    assert parsed[0] == list(columns)
+def _assert_defused(parsed, columns, *, repeats=1, header=None):
+    assert parsed[0] == (header or list(columns))
     body = parsed[1:]
     block = len(HOSTILE) + 1
     for start in range(0, block * repeats, block):
@@ -131,6 +131,16 @@ def _assert_defused(parsed, columns, *, repeats=1):
         assert body[start + len(HOSTILE)] == [
             str(NUMBERS[i % len(NUMBERS)]) for i in range(len(columns))
         ]
+
+
+@pytest.mark.parametrize("key", sorted(REPORTS))
+def test_every_reports_csv_header_is_in_words(key):
+    """A spreadsheet's first line reads as the page's columns do ("Scheduled",
+    "Attendance rate %"), not as the code's names ("sessions_scheduled")."""
+    header = REPORTS[key].csv_header()
+    assert len(header) == len(REPORTS[key].csv_columns)
+    for label in header:
+        assert "_" not in label and not label[0].islower(), label
 
 
 def _user_for(report):
@@ -156,7 +166,11 @@ def test_every_reports_inline_csv_goes_through_the_writer(key, client_as, monkey
     assert response["Content-Disposition"] == (
         f'attachment; filename="{key}-{filters["start"]}-{filters["end"]}.csv"'
     )
-    _assert_defused(_parse(b"".join(response.streaming_content)), report.csv_columns)
+    _assert_defused(
+        _parse(b"".join(response.streaming_content)),
+        report.csv_columns,
+        header=report.csv_header(),
+    )
 
 
 @pytest.mark.django_db
@@ -187,7 +201,7 @@ def test_every_reports_background_file_has_one_bom_and_is_defused(
     assert run.status == RunStatus.DONE
     with report_storage().open(run.file_name, "rb") as handle:
         stored = handle.read()
-    _assert_defused(_parse(stored), report.csv_columns, repeats=repeats)
+    _assert_defused(_parse(stored), report.csv_columns, repeats=repeats, header=report.csv_header())
     download = client_as(owner).get(reverse("reports:download", args=[run.public_id]))
     assert download["Content-Type"] == "text/csv; charset=utf-8"
     assert download["Content-Disposition"].startswith("attachment;")

@@ -1,7 +1,7 @@
 """The reports platform: the index by role, background runs with progress, the file
 for its owner only (audited), and the 24-hour purge."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -63,7 +63,7 @@ def test_a_background_run_writes_the_csv_for_its_owner_only(
     raw = b"".join(download.streaming_content)
     assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
     body = raw.decode("utf-8-sig")
-    assert body.splitlines()[0].startswith("mrn,track,sessions_scheduled")
+    assert body.splitlines()[0].startswith("MRN,Track,Scheduled,Attended")
     assert program["ada"].mrn in body
     assert AuditEvent.objects.filter(action="report.download", actor=admin_user).count() == 1
     # Anyone else: 404, and the attempt audited.
@@ -196,3 +196,139 @@ def test_starting_a_run_while_the_broker_is_down_answers_and_keeps_the_run(
     run = ReportRun.objects.get()
     assert response.status_code == 302 and str(run.public_id) in response["Location"]
     assert run.status == RunStatus.QUEUED  # for the requeue sweep, not lost
+
+
+# --- A background run's page: the result as the report's page shows it -----------------
+
+
+def _done_run(owner, key="attendance", filters=None):
+    from iop.reports.services import report_run_execute
+
+    run = ReportRun.objects.create(
+        report=key,
+        owner=owner,
+        filters=filters or dict(QUERY),
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    assert report_run_execute(run_id=run.pk) == "done"
+    run.refresh_from_db()
+    return run
+
+
+def test_a_finished_run_shows_its_result_as_the_page_does_with_the_way_back(
+    program,  # noqa: F811
+    admin_user,
+    client_as,
+):
+    from iop import when
+
+    filters = {**QUERY, "track": "iop3"}
+    run = _done_run(admin_user, filters=filters)
+    assert run.page_file_name
+    html = client_as(admin_user).get(reverse("reports:run", args=[run.public_id])).content
+    html = html.decode()
+    # The tables, the totals and the chart, from the stored result.
+    for testid in ("attendance-rows", "totals-tracks", "table-weeks", "trend-hours"):
+        assert f'data-testid="{testid}"' in html, testid
+    assert f'<tr data-mrn="{program["ada"].mrn}">' in html
+    assert "<td>IOP 3</td>" in html and "<td>iop3</td>" not in html
+    # The filters in words, and the way back to the form with them.
+    start, end = when.day(date(2026, 9, 7)), when.day(date(2026, 9, 20))
+    assert f"From {start} to {end} · Track: IOP 3" in html
+    assert "start=" not in html.split('data-testid="run-filters"')[1].split("</p>")[0]
+    back = reverse("reports:report", args=["attendance"])
+    assert f'href="{back}?start=2026-09-07&amp;end=2026-09-20&amp;track=iop3"' in html
+    # Its read: the run's page row with the count of the clients it lists.
+    view = AuditEvent.objects.get(action="report.view", actor=admin_user)
+    assert view.object_id == str(run.public_id) and "clients=2" in view.detail
+
+
+def test_the_run_page_is_its_owners_only_every_other_role_gets_404_audited(
+    program,  # noqa: F811
+    admin_user,
+    supervisor,
+    clinician,
+    other_clinician,
+    intake_user,
+    medical_user,
+    client_as,
+):
+    from tests.iop.factories import UserFactory
+
+    run = _done_run(clinician)
+    url = reverse("reports:run", args=[run.public_id])
+    assert client_as(clinician).get(url).status_code == 200
+    other_admin = UserFactory(username="adele", roles=["admin"])
+    for person in (admin_user, other_admin, supervisor, other_clinician, intake_user, medical_user):
+        assert client_as(person).get(url).status_code == 404, person.username
+        assert AuditEvent.objects.filter(
+            action="access.report", actor=person, outcome="denied", object_id=str(run.public_id)
+        ).exists()
+    # An owner who may no longer run the report: 404 too (audited), page and file.
+    clinician.groups.clear()
+    for name in ("reports:run", "reports:download"):
+        assert client_as(clinician).get(reverse(name, args=[run.public_id])).status_code == 404
+    assert AuditEvent.objects.filter(actor=clinician, outcome="denied").count() == 2
+
+
+def test_a_long_billable_run_shows_its_first_rows_and_counts_them_all(
+    program,  # noqa: F811
+    admin_user,
+    client_as,
+):
+    run = _done_run(admin_user, key="billable-days")
+    html = client_as(admin_user).get(reverse("reports:run", args=[run.public_id])).content
+    html = html.decode()
+    assert 'data-testid="billable-rows"' in html
+    assert html.count(f"<td>{program['ada'].mrn}</td>") > 0
+    assert f"Done: {run.row_count} rows." in html
+
+
+def test_the_progress_poll_reloads_the_page_when_the_run_is_done(
+    program,  # noqa: F811
+    admin_user,
+    client_as,
+):
+    run = _done_run(admin_user)
+    response = client_as(admin_user).get(
+        reverse("reports:run", args=[run.public_id]), HTTP_HX_REQUEST="true"
+    )
+    assert response["HX-Refresh"] == "true"
+
+
+def test_an_expired_run_page_says_so_without_a_result(admin_user, client_as):
+    run = ReportRun.objects.create(
+        report="attendance",
+        owner=admin_user,
+        filters=dict(QUERY),
+        status=RunStatus.DONE,
+        file_name="gone/attendance.csv",
+        page_file_name="gone/attendance.page.json",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    response = client_as(admin_user).get(reverse("reports:run", args=[run.public_id]))
+    assert response.status_code == 200
+    assert 'data-testid="run-result"' not in response.content.decode()
+
+
+def test_a_stored_page_comes_back_with_its_types():
+    import uuid
+    from decimal import Decimal
+
+    from iop.charts import Series, trend
+    from iop.reports.values import page_dumps, page_loads
+
+    chart = trend([Series("a", "A", [(date(2026, 9, 7), 3), (date(2026, 9, 14), 5)])], max_value=9)
+    page = {
+        "rows": [{"hours": Decimal("19.50"), "day": date(2026, 9, 7), "id": uuid.uuid4()}],
+        "pairs": [(date(2026, 9, 7), 88)],
+        "chart": chart,
+        "none": None,
+    }
+    back = page_loads(page_dumps(page))
+    assert back["rows"] == page["rows"]
+    assert back["pairs"] == [[date(2026, 9, 7), 88]]
+    assert back["chart"]["series"][0]["path"] == chart.series[0].path
+    assert back["chart"]["x_labels"] == chart.x_labels
+    with pytest.raises(TypeError):
+        page_dumps({"who": object()})

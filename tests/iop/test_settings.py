@@ -36,6 +36,7 @@ def test_deploy_check_passes_with_production_settings():
             + "production-like-secret-key-with-enough-entropy-9876543210",
             "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
             "IOP_AUDIT_KEY": "k" * 40,
+            "DJANGO_DEFAULT_FROM_EMAIL": "appointments@clinic.example.org",
         },
         "check",
         "--deploy",
@@ -43,6 +44,44 @@ def test_deploy_check_passes_with_production_settings():
         "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "p" * 20 + "production-like-secret-key-with-enough-entropy-9876543210",
+    "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
+    "IOP_AUDIT_KEY": "k" * 40,
+}
+
+
+def test_the_deploy_check_warns_while_client_email_goes_from_localhost():
+    result = _run(PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert "iop.W001" in result.stderr + result.stdout
+    assert "DJANGO_DEFAULT_FROM_EMAIL" in result.stderr + result.stdout
+
+
+def test_the_sender_is_a_configured_name_and_address():
+    show = "from django.conf import settings; print(settings.DEFAULT_FROM_EMAIL)"
+    named = _run(
+        {
+            "DJANGO_DEBUG": "1",
+            "IOP_MAIL_FROM_NAME": "Harbor Street Offices",
+            "DJANGO_DEFAULT_FROM_EMAIL": "appointments@clinic.example.org",
+        },
+        "shell",
+        "-c",
+        show,
+    )
+    sender = named.stdout.strip().splitlines()[-1]
+    assert sender == "Harbor Street Offices <appointments@clinic.example.org>"
+    plain = _run(
+        {"DJANGO_DEBUG": "1", "DJANGO_DEFAULT_FROM_EMAIL": "appointments@clinic.example.org"},
+        "shell",
+        "-c",
+        show,
+    )
+    assert plain.stdout.strip().splitlines()[-1] == "appointments@clinic.example.org"
 
 
 def test_refuses_to_start_with_debug_off_and_no_audit_key():

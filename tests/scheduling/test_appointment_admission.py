@@ -68,7 +68,7 @@ def test_the_booking_page_shows_the_refusal(admitted_tuesday, clinician, client_
             "clinician": clinician.pk,
             "day": MONDAY.isoformat(),
             "start": "15:00",
-            "end": "15:50",
+            "minutes": "50",
         },
     )
     assert response.status_code == 400

@@ -84,7 +84,7 @@ def test_appointment_page_refuses_dates_at_both_ends(clinician, client_as, day):
             "clinician": clinician.pk,
             "day": day,
             "start": "12:00",
-            "end": "13:00",
+            "minutes": "60",
         },
     )
     assert response.status_code == 400

@@ -199,7 +199,7 @@ def test_a_payer_names_its_own_rule_and_the_page_says_which(
     assert acme.count("<td>per client-week</td>") == 12
     response = web.get(reverse("reports:csv", args=["billable-days"]), {**QUERY, "payer": "acme"})
     body = b"".join(response.streaming_content).decode("utf-8-sig")
-    assert body.splitlines()[0].endswith("qualifying_program,billable,rule")
+    assert body.splitlines()[0].endswith("Qualifying program,Billable,H0015 rule")
     assert body.count(",yes,no,client_week") == 12
 
 

@@ -161,6 +161,7 @@ def _context(named):
         "phone": "(555) 201-0100",
         "named": named,
         "program": "Harbor IOP",
+        "call_in_words": "a visit",
     }
 
 

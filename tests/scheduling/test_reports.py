@@ -25,8 +25,6 @@ attended day is billable (IOP 3 and IOP 6 both operate 3 h on 3 or more days a w
 Ada 4 + 3 = 7, Ben 5 (``test_the_default_rule_bills_every_attended_program_day``).
 """
 
-import csv
-import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -40,6 +38,7 @@ from iop.audit.models import AuditEvent
 from scheduling.models import Attendance, Enrollment, EnrollmentStatus
 from scheduling.reports import ATTENDANCE_COLUMNS, attendance_rows, billable_day_rows
 from tests.clients.factories import EpisodeFactory, with_care_team
+from tests.iop.report_csv import report_csv_rows
 from tests.scheduling.factories import GroupFactory, GroupSessionFactory, slot, track
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +106,7 @@ def program(admin_user, clinician):
 
 
 ADA = {
-    "track": "iop3",
+    "track": "IOP 3",
     "sessions_scheduled": 8,
     "sessions_attended": 7,
     "sessions_late": 1,
@@ -124,7 +123,7 @@ ADA = {
     "billable_days": 3,
 }
 BEN = {
-    "track": "iop3",
+    "track": "IOP 3",
     "sessions_scheduled": 5,
     "sessions_attended": 5,
     "sessions_late": 0,
@@ -176,7 +175,7 @@ def test_one_of_eight_sessions_is_13_percent_on_the_page_and_in_the_csv(
     assert "<td>8</td><td>1</td>" in shown and "<td>13</td>" in shown
     response = web.get(reverse("reports:csv", args=["attendance"]), QUERY)
     body = b"".join(response.streaming_content).decode("utf-8-sig")
-    parsed = {r["mrn"]: r for r in csv.DictReader(io.StringIO(body))}
+    parsed = {r["mrn"]: r for r in report_csv_rows(body, "attendance")}
     assert parsed[ada.mrn]["attendance_rate"] == "13"
 
 
@@ -232,8 +231,8 @@ def test_the_billable_page_lists_the_first_rows_and_the_csv_all(
     assert html.count("<tr><td>") == 3
     assert f"The first 3 of {len(every)} client-days" in html
     response = web.get(reverse("reports:csv", args=["billable-days"]), QUERY)
-    parsed = list(
-        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    parsed = report_csv_rows(
+        b"".join(response.streaming_content).decode("utf-8-sig"), "billable-days"
     )
     assert [(r["mrn"], r["date"], r["billable"]) for r in parsed] == [
         (r["mrn"], r["date"], r["billable"]) for r in every
@@ -290,7 +289,7 @@ def test_the_csv_equals_the_page(program, admin_user, client_as):
     response = web.get(reverse("reports:csv", args=["attendance"]), QUERY)
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode("utf-8-sig")
-    parsed = list(csv.DictReader(io.StringIO(body)))
+    parsed = report_csv_rows(body, "attendance")
     assert tuple(parsed[0]) == ATTENDANCE_COLUMNS
     expected = [{k: str(r[k]) for k in ATTENDANCE_COLUMNS} for r in page.context["result"]["rows"]]
     assert parsed == expected
@@ -328,7 +327,7 @@ def test_the_inline_csv_runs_only_its_rows_statement(program, admin_user, client
     assert len(report_statements(csv_queries)) == 1
     assert len(csv_queries) < len(page_queries)
     expected = [{k: str(r[k]) for k in ATTENDANCE_COLUMNS} for r in page.context["result"]["rows"]]
-    assert list(csv.DictReader(io.StringIO(body))) == expected
+    assert report_csv_rows(body, "attendance") == expected
     assert {r["mrn"] for r in expected} == {program["ada"].mrn, program["ben"].mrn}
 
 
@@ -336,10 +335,14 @@ def test_the_command_writes_the_csv(program, capsys):
     call_command(
         "attendance_report", "--start", "2026-09-07", "--end", "2026-09-20", "--format", "csv"
     )
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    rows = report_csv_rows(capsys.readouterr().out, "attendance")
     by_mrn = {r["mrn"]: r for r in rows}
     ada = by_mrn[program["ada"].mrn]
-    assert (ada["track"], ada["sessions_scheduled"], ada["sessions_attended"]) == ("iop3", "8", "7")
+    assert (ada["track"], ada["sessions_scheduled"], ada["sessions_attended"]) == (
+        "IOP 3",
+        "8",
+        "7",
+    )
     assert (ada["sessions_excused"], ada["sessions_unexcused"]) == ("1", "1")
     assert (ada["hours_attended"], ada["hours_required"]) == ("19.50", "18.00")
     assert (ada["weeks_below_floor"], ada["billable_days"]) == ("1", "3")
@@ -360,7 +363,7 @@ def test_the_command_filters_by_slot(program, capsys):
         "--track=iop3",
         "--format=csv",
     )
-    rows = {r["mrn"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    rows = {r["mrn"]: r for r in report_csv_rows(capsys.readouterr().out, "attendance")}
     assert (rows[program["ada"].mrn]["sessions_attended"]) == "2"
 
 
@@ -530,7 +533,7 @@ def test_a_step_down_mid_week_keeps_the_week_whole_and_a_mid_week_end_does_not(p
         )  # fmt: skip
     rows = {r["mrn"]: r for r in attendance_rows(admin_user, _filters())}
     figures = ("sessions_scheduled", "sessions_attended", "hours_attended", "hours_required")
-    figures += ("weeks_enrolled", "weeks_below_floor", "days_3h", "billable_days", "track")
+    figures += ("weeks_enrolled", "weeks_below_floor", "days_3h", "billable_days", "track_code")
     assert [rows[cy.mrn][k] for k in figures] == [
         6, 4, Decimal("12.00"), Decimal("18.00"), 2, 1, 4, 3, "iop3",
     ]  # fmt: skip

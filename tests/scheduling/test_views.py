@@ -56,6 +56,17 @@ def test_facilitator_sees_every_enrolled_client_on_the_sheet(
         assert client.display_name in html
 
 
+def test_each_minutes_box_has_a_visible_label_and_its_unit(
+    evening, clinician, admin_user, client_as
+):
+    (client,) = _enrolled(evening, clinician, admin_user, 1)
+    html = client_as(clinician).get(_sheet(started_session(evening))).content.decode()
+    box = f"minutes-{client.public_id}"
+    assert f'<label class="small mb-0" for="{box}">Minutes attended</label>' in html
+    assert f'aria-describedby="minutes-unit-{client.public_id}"' in html
+    assert f'<span class="input-group-text" id="minutes-unit-{client.public_id}">min</span>' in html
+
+
 def test_only_facilitators_and_admins_take_attendance(
     evening, clinician, other_clinician, admin_user, client_as
 ):
@@ -270,13 +281,13 @@ def test_booking_an_appointment_page(clinician, client_as):
         "clinician": clinician.pk,
         "day": day,
         "start": "12:00",
-        "end": "11:00",
+        "minutes": "0",
         "room": room.pk,
     }
     bad = http.post(reverse("scheduling:appointment_new"), data)
     assert bad.status_code == 400
-    assert "The end is before the start." in bad.content.decode()
-    data["end"] = "13:00"
+    assert "Ensure this value is greater than or equal to 5." in bad.content.decode()
+    data["minutes"] = "60"
     assert http.post(reverse("scheduling:appointment_new"), data).status_code == 302
     twice = http.post(reverse("scheduling:appointment_new"), data)
     assert twice.status_code == 400
@@ -428,7 +439,7 @@ def test_a_clinician_is_booked_only_with_a_client_they_have_a_reason_to_see(
         "clinician": clinician.pk,
         "day": day,
         "start": "12:00",
-        "end": "13:00",
+        "minutes": "60",
     }
     response = client_as(other_clinician).post(reverse("scheduling:appointment_new"), data)
     assert response.status_code == 400

@@ -31,6 +31,8 @@ def ensure_screening_defaults():
     if not Analyte.objects.exists() or not TestingPolicy.objects.exists():
         seed = import_module("screening.migrations.0002_panels_and_policies").seed
         seed(django_apps, None)
+        editions = import_module("screening.migrations.0004_per_analyte_cutoffs_and_panel_edition")
+        editions.seed(django_apps, None)
 
 
 def panel(code="iop") -> Panel:
@@ -74,7 +76,7 @@ def collect(client, actor, *, at=None, temperature="34.5", observed=False, **kwa
         collected_at=at or timezone.now() - timedelta(minutes=5),
         specimen_id=kwargs.pop("specimen_id", f"CCF-{next(_SPECIMENS)}"),
         panel=kwargs.pop("panel", None) or panel(),
-        temperature_c=Decimal(temperature),
+        temperature=Decimal(temperature),
         observed=observed,
         actor=actor,
         **kwargs,

@@ -104,3 +104,19 @@ def test_the_pending_notice_ends_when_the_call_in_has_gone(tmp_path, settings):
     selection.refresh_from_db()
     assert _notices().get().status == "sent"
     assert selection.notified_at is not None
+
+
+def test_a_client_who_chose_named_wording_is_asked_for_a_visit_not_a_random_check(settings):
+    named = _client(reminder_may_name_program=True)
+    selection_for(named)
+    reminders_schedule(now=_at(5))
+    body = _notices().get().body
+    assert "Harbor IOP team asks for a visit today" in body
+    assert "random" not in body.lower() and "check" not in body.lower()
+
+
+def test_the_clinic_chooses_the_words_of_the_named_call_in(settings):
+    settings.IOP_SCREEN_CALL_IN_WORDS = "a quick visit at the front desk"
+    selection_for(_client(reminder_may_name_program=True))
+    reminders_schedule(now=_at(5))
+    assert "asks for a quick visit at the front desk today" in _notices().get().body

@@ -2,6 +2,7 @@
 issue asks for, today's pending tests, and nothing more on a second run."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -67,4 +68,13 @@ def test_demo_is_idempotent_and_has_every_case():
         "unexpected_positive",
         "dilute",
         "missed_random",
+        # Issue 21: an invalid specimen and a MAT non-adherence flag for a new user to see.
+        "invalid",
+        "mat_absent",
     }
+    invalid = UrineScreen.objects.get(validity="invalid")
+    assert (invalid.creatinine_mg_dl, str(invalid.specific_gravity)) == (
+        Decimal("1.9"),
+        "1.0199",
+    )
+    assert ScreenFollowUp.objects.get(reason="mat_absent").client.mrn == "D1000"

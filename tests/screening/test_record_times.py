@@ -52,7 +52,8 @@ def test_the_collection_form_shows_why(person, medical_user, client_as):
         "collected_at": _local(MIDNIGHT),  # Wednesday 00:00, after midnight
         "specimen_id": "CCF-778812",
         "panel": str(panel().pk),
-        "temperature_c": "34.2",
+        "temperature": "34.2",
+        "temperature_unit": "C",
         "temperature_read_in_time": "on",
     }
     response = web.post(url, data)

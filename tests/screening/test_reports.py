@@ -32,8 +32,6 @@ Days since the last unexpected positive, as of Oct 31 (active clients only, by M
   Ada none; Ben Oct 13 (S4; S5 is after the range): 18; Cal Oct 1 (breath): 30.
 """
 
-import csv
-import io
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -47,6 +45,7 @@ from screening.models import (
 )
 from screening.reports import SCREENING_COLUMNS
 from tests.clients.factories import with_care_team
+from tests.iop.report_csv import report_csv_rows
 from tests.screening.factories import POS, POS_EXPECTED, ReportRows
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +155,7 @@ def test_the_csv_equals_the_page(program, admin_user, client_as):
     response = _get(web, name="reports:csv")
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode("utf-8-sig")
-    parsed = list(csv.DictReader(io.StringIO(body)))
+    parsed = report_csv_rows(body, "screening")
     assert tuple(parsed[0]) == SCREENING_COLUMNS
     expected = [{k: str(r[k]) for k in SCREENING_COLUMNS} for r in page.context["result"]["rows"]]
     assert parsed == expected

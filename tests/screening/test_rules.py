@@ -23,11 +23,16 @@ D = Decimal
         (D("19.9"), D("1.0029"), Validity.DILUTE),
         (D("20"), D("1.0029"), Validity.NORMAL),  # creatinine at 20 is not < 20
         (D("19.9"), D("1.0030"), Validity.NORMAL),  # SG at 1.003 is not < 1.003
-        (D("2"), D("1.0010"), Validity.DILUTE),  # creatinine 2 is not < 2: dilute, not substituted
+        (D("2"), D("1.0011"), Validity.DILUTE),  # creatinine 2 is not < 2, SG > 1.0010
         (D("1.9"), D("1.0010"), Validity.SUBSTITUTED),  # SG <= 1.0010
-        (D("1.9"), D("1.0011"), Validity.DILUTE),  # SG between: dilute
         (D("1.9"), D("1.0200"), Validity.SUBSTITUTED),  # SG >= 1.0200
-        (D("1.9"), D("1.0199"), Validity.NORMAL),  # low creatinine, SG normal: neither rule
+        # Invalid: creatinine and SG disagree (HHS 2017 s. 3.8; 49 CFR 40.96). The
+        # issue's worked examples: 1.9/1.0199 was normal, 1.5/1.0020 and 10/1.0005 dilute.
+        (D("1.9"), D("1.0199"), Validity.INVALID),
+        (D("1.5"), D("1.0020"), Validity.INVALID),
+        (D("10"), D("1.0005"), Validity.INVALID),
+        (D("1.9"), D("1.0011"), Validity.INVALID),  # the edges of the SG band
+        (D("2"), D("1.0010"), Validity.INVALID),  # SG <= 1.0010 with creatinine >= 2
         (None, D("1.0100"), Validity.NOT_TESTED),
         (D("50"), None, Validity.NOT_TESTED),
     ],

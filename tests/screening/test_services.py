@@ -85,8 +85,8 @@ def test_a_collection_is_recorded_and_audited_without_words(person, medical_user
         ({"specimen_id": "x" * 10_000}, "specimen_id", "at most 40 characters"),
         ({"specimen_id": "CCF\x00"}, "specimen_id", "contains a null character"),
         ({"specimen_id": "  "}, "specimen_id", "chain-of-custody"),
-        ({"temperature": "50.0"}, "temperature_c", "between 15.0 and 45.0"),
-        ({"temperature": "-3"}, "temperature_c", "between 15.0 and 45.0"),
+        ({"temperature": "50.0"}, "temperature", "between 15.0 and 45.0"),
+        ({"temperature": "-3"}, "temperature", "between 15.0 and 45.0"),
         ({"order_kind": "for_cause"}, "cause", "cause"),
         ({"order_kind": "random"}, "order_kind", "random selection"),
         ({"order_kind": "weekly"}, "order_kind", "Choose"),
@@ -204,14 +204,18 @@ def test_prescribed_positives_count_even_beside_an_unexpected_one(person, medica
 def test_an_unexpected_positive_opens_a_follow_up_for_the_primary_clinician(person, medical_user):
     _on_buprenorphine(person, medical_user)
     screen = screen_with(
-        person, medical_user, buprenorphine=("positive", None), cocaine=("positive", "300")
+        person,
+        medical_user,
+        buprenorphine=("positive", None),
+        norbuprenorphine=("positive", None),
+        cocaine=("positive", "300"),
     )
     assert screen.outcome == Outcome.UNEXPECTED_POSITIVE
     item = ScreenFollowUp.objects.get()
     assert (item.reason, item.client, item.urine_screen) == ("unexpected_positive", person, screen)
     event = AuditEvent.objects.get(action="urine_screen.results")
     assert (
-        "positive=2; expected=1" in event.detail and "outcome=unexpected_positive" in event.detail
+        "positive=3; expected=2" in event.detail and "outcome=unexpected_positive" in event.detail
     )
 
 

@@ -44,7 +44,8 @@ def _collect_post(**change):
         "collected_at": _local(timezone.now() - timedelta(minutes=3)),
         "specimen_id": "CCF-778812",
         "panel": str(panel().pk),
-        "temperature_c": "34.2",
+        "temperature": "34.2",
+        "temperature_unit": "C",
         "temperature_read_in_time": "on",
     }
     data.update(change)
@@ -105,9 +106,15 @@ def test_medical_staff_record_a_urine_screen_and_its_results(person, medical_use
     [
         ({"specimen_id": "x" * 10_000}, "at most 40 characters"),
         ({"specimen_id": "CCF\x00"}, "contains a null character"),
-        ({"temperature_c": "99.9"}, "between 15.0 and 45.0"),
-        ({"temperature_c": "x" * 10_000}, "as a number"),
-        ({"temperature_c": ""}, "required"),
+        ({"temperature": "99.9"}, "between 15.0 and 45.0"),
+        ({"temperature": "x" * 10_000}, "as a number"),
+        ({"temperature": "9" * 10_000}, "not a plausible temperature"),
+        ({"temperature": "34\x00"}, "as a number"),
+        ({"temperature": ""}, "required"),
+        ({"temperature": "1000", "temperature_unit": "F"}, "between 59.0 and 113.0"),
+        ({"temperature": "34.2", "temperature_unit": "K"}, "Choose °C or °F."),
+        ({"temperature": "34.2", "temperature_unit": "x" * 10_000}, "Choose °C or °F."),
+        ({"temperature": "34.2", "temperature_unit": ""}, "required"),
         ({"collected_at": "0001-01-01T00:00"}, ""),
         ({"collected_at": "9999-12-31T23:59"}, "in the future"),
         ({"collected_at": "10000-01-01T00:00"}, "Enter a valid date/time."),
@@ -128,6 +135,45 @@ def test_bad_collection_input_answers_400_and_saves_nothing(
     assert not UrineScreen.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("reading", "unit", "stored", "in_range"),
+    [
+        ("89.6", "F", "32.0", True),  # the window's bounds, exact both ways
+        ("100.4", "F", "38.0", True),
+        ("89.5", "F", "31.9", False),  # a tenth of a degree F outside stays outside
+        ("100.5", "F", "38.1", False),
+        ("93.2", "F", "34.0", True),
+        ("32.0", "C", "32.0", True),
+        ("38.1", "C", "38.1", False),
+    ],
+)
+def test_a_temperature_in_fahrenheit_is_stored_in_celsius(
+    person, medical_user, client_as, reading, unit, stored, in_range
+):
+    web = client_as(medical_user)
+    response = web.post(
+        reverse("screening:urine_new", args=[person.public_id]),
+        _collect_post(temperature=reading, temperature_unit=unit),
+    )
+    assert response.status_code == 302
+    screen = UrineScreen.objects.get()
+    assert screen.temperature_c == Decimal(stored)
+    assert screen.temperature_ok is in_range
+    detail = web.get(reverse("screening:urine_detail", args=[screen.public_id])).content.decode()
+    assert f"{stored} °C" in detail
+
+
+def test_the_collection_form_offers_the_unit_beside_the_value(person, medical_user, client_as):
+    html = (
+        client_as(medical_user)
+        .get(reverse("screening:urine_new", args=[person.public_id]))
+        .content.decode()
+    )
+    assert 'name="temperature_unit"' in html
+    assert '<option value="F">°F</option>' in html
+    assert "89.6-100.4 °F" in html
+
+
 def test_a_double_posted_collection_is_recorded_once(person, medical_user, client_as):
     web = client_as(medical_user)
     url = reverse("screening:urine_new", args=[person.public_id])
@@ -143,6 +189,9 @@ def test_a_double_posted_collection_is_recorded_once(person, medical_user, clien
     [
         ({"result_not_on_panel": "positive"}, "not on this panel"),
         ({"result_thc": "maybe"}, "Choose negative, positive or invalid."),
+        ({"result_thc": "x" * 10_000}, "Choose negative, positive or invalid."),
+        ({"result_thc": "negative\x00"}, "Choose negative, positive or invalid."),
+        ({"result_thc": ""}, "still blank"),
         ({"result_thc": "positive", "value_thc": "10"}, "below the 50.0 ng/mL cutoff"),
         ({"value_cocaine": "x" * 10_000}, "as a number"),
         ({"value_cocaine": "1\x00"}, "as a number"),
@@ -162,6 +211,55 @@ def test_bad_results_answer_400_and_save_nothing(person, medical_user, client_as
     assert not AnalyteResult.objects.exists()
     screen.refresh_from_db()
     assert screen.outcome == "pending"
+
+
+def test_every_result_starts_blank(person, medical_user, client_as):
+    screen = collect(person, medical_user)
+    html = (
+        client_as(medical_user)
+        .get(reverse("screening:urine_results", args=[screen.public_id]))
+        .content.decode()
+    )
+    table = html.split('data-testid="results-form"')[1].split("</table>")[0]
+    for outcome in ("negative", "positive", "invalid"):
+        assert f'value="{outcome}" selected' not in table
+    assert table.count('<option value="" selected>Choose…</option>') == (
+        screen.panel.analytes.count()
+    )
+
+
+def test_a_blank_result_is_refused_by_name_and_nothing_is_saved(person, medical_user, client_as):
+    screen = collect(person, medical_user)
+    data = _results_post(screen)
+    data["result_cocaine"] = ""
+    del data["result_thc"]
+    response = client_as(medical_user).post(
+        reverse("screening:urine_results", args=[screen.public_id]), data
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    names = dict(screen.panel.analytes.values_list("code", "name"))
+    assert f"Give the {names['cocaine']} result." in html
+    assert f"Give the {names['thc']} result." in html
+    assert "still blank" in html
+    assert not AnalyteResult.objects.exists()
+    screen.refresh_from_db()
+    assert (screen.outcome, screen.results_at) == ("pending", None)
+
+
+def test_the_service_names_every_blank_analyte(person, medical_user):
+    from django.core.exceptions import ValidationError
+
+    from screening import services
+
+    screen = collect(person, medical_user)
+    names = dict(screen.panel.analytes.values_list("code", "name"))
+    results = dict.fromkeys(names, ("negative", None))
+    results["cocaine"] = ("", None)
+    with pytest.raises(ValidationError) as refusal:
+        services.urine_results_record(screen=screen, results=results, actor=medical_user)
+    assert names["cocaine"] in refusal.value.messages[0]
+    assert not AnalyteResult.objects.exists()
 
 
 def test_the_observed_rule_shows_on_the_form(person, medical_user, client_as):
@@ -198,6 +296,50 @@ def test_a_positive_breath_test_is_confirmed_through_the_pages(person, medical_u
     )
     assert "Confirmation recorded: Unexpected positive." in done.content.decode()
     assert ScreenFollowUp.objects.get().breath_test == test
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [
+        ("x" * 10_000, "at most 80 characters"),
+        ("Alco\x00", "null character"),
+        ("   ", "required"),
+    ],
+)
+def test_a_bad_device_answers_400_and_saves_nothing(
+    person, medical_user, client_as, device, message
+):
+    response = client_as(medical_user).post(
+        reverse("screening:breath_new", args=[person.public_id]),
+        {"tested_at": _local(timezone.now()), "bac": "0.000", "device": device},
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not BreathTest.objects.exists()
+
+
+def test_the_breath_form_fills_in_the_collectors_last_device(
+    person, medical_user, clinician, client_as
+):
+    url = reverse("screening:breath_new", args=[person.public_id])
+    web = client_as(medical_user)
+    assert 'value="Alco-Sensor FST"' not in web.get(url).content.decode()
+    web.post(
+        url, {"tested_at": _local(timezone.now()), "bac": "0.000", "device": "Alco-Sensor FST"}
+    )
+    web.post(
+        url,
+        {
+            "tested_at": _local(timezone.now() - timedelta(minutes=2)),
+            "bac": "0.000",
+            "device": "Intoxilyzer 800 #2",
+        },
+    )
+    assert BreathTest.objects.count() == 2
+    # The last device this collector used, whoever the client; another collector's own.
+    assert 'value="Intoxilyzer 800 #2"' in web.get(url).content.decode()
+    mine = client_as(clinician).get(url).content.decode()
+    assert "Intoxilyzer" not in mine and "Alco-Sensor" not in mine
 
 
 @pytest.mark.parametrize(

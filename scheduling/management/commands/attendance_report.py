@@ -13,7 +13,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from iop.audit.services import AuditContext, audit_record
 from iop.csvexport import csv_lines
-from scheduling.reports import ATTENDANCE_COLUMNS, AttendanceReportForm, attendance_rows
+from scheduling.reports import (
+    ATTENDANCE_COLUMNS,
+    ATTENDANCE_LABELS,
+    AttendanceReportForm,
+    attendance_rows,
+)
 
 
 class Command(BaseCommand):
@@ -46,5 +51,6 @@ class Command(BaseCommand):
         )
         out = self.stdout if self.stdout else sys.stdout
         # The one writer, defused; no byte-order mark on a terminal's output.
-        for line in csv_lines(ATTENDANCE_COLUMNS, rows, bom=False):
+        headers = [ATTENDANCE_LABELS[column] for column in ATTENDANCE_COLUMNS]
+        for line in csv_lines(ATTENDANCE_COLUMNS, rows, bom=False, headers=headers):
             out.write(line, ending="")

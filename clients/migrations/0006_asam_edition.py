@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clients", "0004_drop_duplicate_permission_index"),
+        ("clients", "0005_part2_2024_rule"),
     ]
 
     # Every episode recorded so far was assessed under the 3rd edition (2013), the only
