@@ -91,6 +91,9 @@ SUBSTANCES = [
     [Substance.CANNABIS, Substance.ALCOHOL],
 ]
 COUNT = 40
+# One active client is an adolescent (profession "other", no employer), so that the
+# attendance report and the chart show the adolescents' floor.
+ADOLESCENT = 23
 # The first prospect is a 16-year-old whose consent carries her own signature (42 CFR
 # 2.14, 2024 rule), so a new user sees how a minor's consent is recorded.
 MINOR_INDEX = 28
@@ -134,10 +137,14 @@ def _plan(rng, i, today):
     employer, monitoring = EMPLOYERS[profession]
     # 28 active, 6 prospects, 6 discharged.
     status = "active" if i < 28 else ("prospect" if i < 34 else "discharged")
+    dob = today - timedelta(days=365 * rng.randint(26, 62) + rng.randint(0, 364))
+    if i == ADOLESCENT:
+        # 16 and a half: on a track with the adolescents' weekly floor (6 h, ASAM 2.1).
+        dob = today - timedelta(days=365 * 16 + 180)
     return {
         "first": FIRST[i % len(FIRST)],
         "last": LAST[(i * 7) % len(LAST)],
-        "dob": today - timedelta(days=365 * rng.randint(26, 62) + rng.randint(0, 364)),
+        "dob": dob,
         "profession": profession,
         "employer": employer,
         "monitoring": monitoring,
@@ -224,6 +231,16 @@ def _create(plan, mrn, staff, today):
     if plan["status"] == "prospect":
         return
     admitted_on = today - timedelta(days=plan["admitted_days_ago"])
+    signer = {"signed_by_name": client.legal_name}
+    if client.age_on(admitted_on) < 18:  # the adolescent on a track: 42 CFR 2.14
+        alone_from = settings.IOP_MINORS_CONSENT_ALONE
+        alone = alone_from is not None and client.age_on(admitted_on) >= alone_from
+        signer = {
+            "signed_by_name": client.legal_name if alone else f"{client.legal_name} and a parent",
+            "signer_relationship": (
+                SignerRelationship.MINOR_ALONE if alone else SignerRelationship.MINOR_AND_GUARDIAN
+            ),
+        }
     services.consent_record(
         client=client,
         actor=intake,
@@ -233,8 +250,8 @@ def _create(plan, mrn, staff, today):
         recipient_type=RecipientType.TPO,
         purpose="Treatment, payment and health care operations",
         expiry_event="end of treatment",
-        signed_by_name=client.legal_name,
         signed_on=admitted_on,
+        **signer,
     )
     if plan["monitoring"]:
         consent = services.consent_record(

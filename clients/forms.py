@@ -9,9 +9,11 @@ from clients.models import (
     AGE_OF_MAJORITY,
     ASAM_DIMENSION_NAMES,
     ASAM_DIMENSIONS,
+    ASAM_LEVEL_NAMES,
     ASSIGNABLE_ROLES,
     END_OF_TREATMENT,
     MRN_FORMAT_MESSAGE,
+    AsamEdition,
     AsamLevel,
     CareTeamRole,
     Client,
@@ -26,7 +28,9 @@ from clients.models import (
     Substance,
     SupportContact,
     TpoRecipient,
+    asam_dimensions,
     normalize_mrn,
+    program_asam_edition,
 )
 from clients.services import (
     DEMOGRAPHIC_FIELDS,
@@ -335,25 +339,32 @@ class AccountingPeriodForm(forms.Form):
 
 class AdmitForm(forms.Form):
     admitted_on = PlausibleDateField(kind=DateKind.RECORD, initial=timezone.localdate)
-    asam_level = forms.ChoiceField(
-        label="ASAM level", choices=AsamLevel.choices, initial=AsamLevel.L2_1
-    )
+    asam_level = forms.ChoiceField(label="ASAM level", choices=(), initial=AsamLevel.L2_1)
     planned_length_days = forms.IntegerField(
         label="Planned length (days)", min_value=14, max_value=365, initial=60
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The names of the edition the program assesses under (IOP_ASAM_EDITION); the
+        # episode records it, so its chart keeps these names if the program moves on.
+        edition = AsamEdition(program_asam_edition())
+        self.fields["asam_level"].choices = list(ASAM_LEVEL_NAMES[edition].items())
         rating_choices = [("", "—"), *[(str(i), str(i)) for i in range(5)]]
-        for key, label in ASAM_DIMENSIONS:
+        for key, label in asam_dimensions(edition):
             self.fields[f"{key}_rating"] = forms.TypedChoiceField(
                 label=label, choices=rating_choices, coerce=int
             )
             # Six notes side by side: each says which dimension it is about, so a screen
             # reader (and the error list) never reads six fields called "Note".
+            # The 3rd edition's full names; the 4th edition's are the rating's own.
+            name = (
+                ASAM_DIMENSION_NAMES[key]
+                if edition == AsamEdition.THIRD
+                else label.split(". ", 1)[1]
+            )
             self.fields[f"{key}_note"] = TextField(
-                label=f"Dimension {key[1:]} note: {ASAM_DIMENSION_NAMES[key][0].lower()}"
-                f"{ASAM_DIMENSION_NAMES[key][1:]}",
+                label=f"Dimension {key[1:]} note: {name[0].lower()}{name[1:]}",
                 required=False,
                 max_length=300,
             )
@@ -361,7 +372,7 @@ class AdmitForm(forms.Form):
         self.helper.layout = Layout(
             Row(Column("admitted_on"), Column("asam_level"), Column("planned_length_days")),
             Fieldset(
-                "ASAM dimensions (0 none – 4 severe)",
+                f"ASAM dimensions (0 none – 4 severe), {edition.label}",
                 *[
                     Row(Column(f"{key}_rating", css_class="col-md-4"), Column(f"{key}_note"))
                     for key, _ in ASAM_DIMENSIONS

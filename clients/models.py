@@ -211,11 +211,39 @@ class SupportContact(models.Model):
         return f"{self.name} ({self.relationship})"
 
 
+class AsamEdition(models.IntegerChoices):
+    """The edition of The ASAM Criteria an assessment was made under. The program
+    chooses the one new admissions use (IOP_ASAM_EDITION); each episode keeps its own,
+    so an assessment made under the 3rd edition shows the 3rd edition's names."""
+
+    THIRD = 3, "ASAM Criteria, 3rd edition (2013)"
+    FOURTH = 4, "ASAM Criteria, 4th edition (2023)"
+
+
+def program_asam_edition() -> int:
+    return int(settings.IOP_ASAM_EDITION)
+
+
 class AsamLevel(models.TextChoices):
+    """The levels of care, by code; their names are the edition's (ASAM_LEVEL_NAMES)."""
+
     L1 = "1", "1 Outpatient"
     L2_1 = "2.1", "2.1 Intensive outpatient"
     L2_5 = "2.5", "2.5 Partial hospitalisation"
     L3 = "3", "3.x Residential"
+
+
+# The 4th edition (2023) names level 2.1 "Intensive Outpatient Treatment" and 2.5, the
+# former partial hospitalisation, "High-Intensity Outpatient Treatment".
+ASAM_LEVEL_NAMES = {
+    AsamEdition.THIRD: dict(AsamLevel.choices),
+    AsamEdition.FOURTH: {
+        AsamLevel.L1: "1 Outpatient treatment",
+        AsamLevel.L2_1: "2.1 Intensive outpatient treatment",
+        AsamLevel.L2_5: "2.5 High-intensity outpatient treatment",
+        AsamLevel.L3: "3.x Residential treatment",
+    },
+}
 
 
 class DischargeReason(models.TextChoices):
@@ -235,6 +263,40 @@ class ContinuingCare(models.TextChoices):
     SOBER_LIVING = "sober_living", "Sober living"
     THERAPIST = "therapist", "Therapist referral"
     NONE = "none", "None"
+
+
+# The six dimensions of each edition, under the same keys (d1-d6 are positions, not
+# meanings: the 4th edition drops "readiness to change" as a dimension and adds
+# "person-centered considerations" as the sixth).
+ASAM_DIMENSIONS_BY_EDITION = {
+    AsamEdition.THIRD: [
+        ("d1", "1. Acute intoxication and withdrawal"),
+        ("d2", "2. Biomedical conditions"),
+        ("d3", "3. Emotional, behavioural, cognitive conditions"),
+        ("d4", "4. Readiness to change"),
+        ("d5", "5. Relapse, continued use potential"),
+        ("d6", "6. Recovery environment"),
+    ],
+    AsamEdition.FOURTH: [
+        ("d1", "1. Intoxication, withdrawal, and addiction medications"),
+        ("d2", "2. Biomedical conditions"),
+        ("d3", "3. Psychiatric and cognitive conditions"),
+        ("d4", "4. Substance use-related risks"),
+        ("d5", "5. Recovery environment interactions"),
+        ("d6", "6. Person-centered considerations"),
+    ],
+}
+# The keys every edition shares (labels: asam_dimensions(edition)).
+ASAM_DIMENSIONS = ASAM_DIMENSIONS_BY_EDITION[AsamEdition.THIRD]
+
+
+def asam_dimensions(edition: int | None = None) -> list[tuple[str, str]]:
+    """The dimensions' (key, name) of an edition, the program's when none is given."""
+    return ASAM_DIMENSIONS_BY_EDITION[AsamEdition(edition or program_asam_edition())]
+
+
+def asam_level_name(level: str, edition: int | None = None) -> str:
+    return ASAM_LEVEL_NAMES[AsamEdition(edition or program_asam_edition())].get(level, level)
 
 
 ASAM_DIMENSIONS = [
@@ -269,6 +331,16 @@ class Episode(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="episodes")
     admitted_on = models.DateField()
     asam_level = models.CharField("ASAM level at admission", max_length=4, choices=AsamLevel)
+    # The edition the level and the dimension ratings were assessed under: the program's
+    # at admission (IOP_ASAM_EDITION), kept when the program changes edition later. A row
+    # written outside the ORM (bulk loads) is the 3rd edition's, as every row before it.
+    asam_edition = models.PositiveSmallIntegerField(
+        "ASAM Criteria edition",
+        choices=AsamEdition,
+        default=program_asam_edition,
+        db_default=AsamEdition.THIRD,
+        editable=False,
+    )
     # ASAM dimension ratings, 0 (no risk) to 4 (severe), each with a short note.
     dimension_ratings = models.JSONField(default=dict)
     dimension_notes = models.JSONField(default=dict, blank=True)
@@ -308,10 +380,14 @@ class Episode(models.Model):
     def is_open(self) -> bool:
         return self.discharged_on is None
 
+    @property
+    def asam_level_name(self) -> str:
+        return asam_level_name(self.asam_level, self.asam_edition)
+
     def ratings(self) -> list[tuple[str, int | None, str]]:
         return [
             (label, self.dimension_ratings.get(key), self.dimension_notes.get(key, ""))
-            for key, label in ASAM_DIMENSIONS
+            for key, label in asam_dimensions(self.asam_edition)
         ]
 
 

@@ -373,18 +373,51 @@ if len(IOP_BREATH_TIERS) != 2 or not (
     raise ImproperlyConfigured(
         "IOP_BREATH_TIERS must be two rising BAC values from 0.020 to 0.400: 0.020,0.040."
     )
-# Intensive-outpatient per-diem billing (HCPCS H0015): a day counts when the client
-# attended at least min_hours that day, in a Monday-Sunday week with at least
-# min_days such days. Payers that differ are added as JSON in IOP_BILLING_RULES,
-# e.g. {"acme": {"label": "Acme Health", "min_hours": 3, "min_days": 4}}.
+# The edition of The ASAM Criteria new admissions are assessed under: 3 (2013) or 4
+# (2023); its level and dimension names are shown. Each episode keeps the edition it
+# was assessed under (clients.models.AsamEdition).
+IOP_ASAM_EDITION = os.environ.get("IOP_ASAM_EDITION", "3").strip() or "3"
+if IOP_ASAM_EDITION not in ("3", "4"):
+    raise ImproperlyConfigured("IOP_ASAM_EDITION must be 3 or 4 (the ASAM Criteria edition).")
+IOP_ASAM_EDITION = int(IOP_ASAM_EDITION)
+# Intensive-outpatient per-diem billing (HCPCS H0015). The HCPCS descriptor describes
+# the program ("a treatment program that operates at least 3 hours/day and at least 3
+# days/week"); payers differ on what the client must attend. Two rules
+# (scheduling.billing.H0015Rule): "program_day" (the descriptor's: any day the client
+# attended a session of a program, the track, that operates at least min_hours a day on
+# at least min_days days a week) and "client_week" (the client attended at least
+# min_hours that day, in a Monday-Sunday week with at least min_days such days).
+# IOP_H0015_RULE is the program's default; each payer in IOP_BILLING_RULES (keyed by the
+# payer's id) may name its own "h0015_rule", e.g.
+# {"acme": {"label": "Acme Health", "min_hours": 3, "min_days": 4, "h0015_rule": "client_week"}}.
+H0015_RULES = ("program_day", "client_week")
+IOP_H0015_RULE = os.environ.get("IOP_H0015_RULE", "program_day").strip() or "program_day"
+if IOP_H0015_RULE not in H0015_RULES:
+    raise ImproperlyConfigured(f"IOP_H0015_RULE must be one of {', '.join(H0015_RULES)}.")
+try:
+    _payer_rules = json.loads(os.environ.get("IOP_BILLING_RULES", "{}") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured("IOP_BILLING_RULES must be a JSON object.") from exc
+if not isinstance(_payer_rules, dict):
+    raise ImproperlyConfigured("IOP_BILLING_RULES must be a JSON object.")
 IOP_BILLING_RULES = {
     "default": {
         "label": "Default (H0015: 3 h a day, 3 days a week)",
         "min_hours": 3,
         "min_days": 3,
     },
-    **json.loads(os.environ.get("IOP_BILLING_RULES", "{}") or "{}"),
+    **_payer_rules,
 }
+for _payer, _rule in IOP_BILLING_RULES.items():
+    if (
+        not isinstance(_rule, dict)
+        or not {"label", "min_hours", "min_days"} <= _rule.keys()
+        or _rule.get("h0015_rule", IOP_H0015_RULE) not in H0015_RULES
+    ):
+        raise ImproperlyConfigured(
+            f"IOP_BILLING_RULES[{_payer!r}] needs label, min_hours and min_days, and an "
+            f"h0015_rule (if any) of {', '.join(H0015_RULES)}."
+        )
 # The length an appointment booking starts from, per kind, in minutes (a 50-minute
 # therapy hour, a 25-minute medication check). Override any as JSON in
 # IOP_APPOINTMENT_MINUTES, e.g. {"family": 60}; scheduling's system check refuses an

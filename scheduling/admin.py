@@ -25,6 +25,7 @@ class TrackAdmin(admin.ModelAdmin):
         "days_per_week",
         "hours_per_session",
         "min_hours_per_week",
+        "adolescent_min_hours_per_week",
         "steps_down_to",
     )
 

@@ -41,6 +41,26 @@ def clock_label(moment: datetime, *, now: datetime | None = None) -> str:
     return f"{when.day_short(local)} at {when.clock(local)}"
 
 
+# ASAM's adolescent criteria are for clients under 18 (the Criteria's adolescent
+# dimensional admission criteria; ages 12-17 here, clients.services.MINIMUM_AGE = 12).
+ADULT_AGE = 18
+
+
+def adult_born_by(day: date, years: int = ADULT_AGE) -> date:
+    """The latest date of birth of someone ``years`` old on ``day``: born on or before it,
+    adult; after it, adolescent. The age rule of clients.services' intake check: someone
+    born on 29 February comes of age on 1 March in a common year, and on 29 February,
+    counted back to a common year, the latest such birthday is the 28th."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February of a leap year, 18 years before a common year
+        return day.replace(year=day.year - years, day=28)
+
+
+def is_adolescent(date_of_birth: date, day: date) -> bool:
+    return date_of_birth > adult_born_by(day)
+
+
 class Track(models.Model):
     """A level of care: IOP 6, IOP 3, standard outpatient, alumni."""
 
@@ -48,8 +68,21 @@ class Track(models.Model):
     name = models.CharField(max_length=80)
     days_per_week = models.PositiveSmallIntegerField(validators=[MaxValueValidator(7)])
     hours_per_session = models.DecimalField(max_digits=4, decimal_places=2)
-    # ASAM level 2.1 asks at least 9 hours a week of structured programming (adults).
-    min_hours_per_week = models.DecimalField(max_digits=4, decimal_places=2)
+    # The weekly floor: ASAM Criteria, 3rd edition (2013), level 2.1 (intensive
+    # outpatient): 9 or more hours a week of structured programming for adults, 6 or more
+    # for adolescents. Which one applies is the client's age on the week's first day
+    # (``floor_for``); a track with no adolescent floor applies its one floor to everyone.
+    min_hours_per_week = models.DecimalField(
+        "floor, adults (h/week)", max_digits=4, decimal_places=2
+    )
+    adolescent_min_hours_per_week = models.DecimalField(
+        "floor, adolescents (h/week)",
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=f"For clients under {ADULT_AGE}; empty: the adults' floor.",
+    )
     typical_min_days = models.PositiveSmallIntegerField(default=28)
     typical_max_days = models.PositiveSmallIntegerField(default=90)
     steps_down_to = models.ForeignKey(
@@ -72,6 +105,14 @@ class Track(models.Model):
     @property
     def weekly_hours(self) -> Decimal:
         return self.hours_per_session * self.days_per_week
+
+    def floor_for(self, date_of_birth: date, week: date) -> Decimal:
+        """The weekly floor for a client born on ``date_of_birth`` in the week starting
+        ``week`` (a Monday): the adolescents' floor while they are under ADULT_AGE that
+        day (ASAM Criteria 3rd ed. 2013, level 2.1)."""
+        if self.adolescent_min_hours_per_week is not None and is_adolescent(date_of_birth, week):
+            return self.adolescent_min_hours_per_week
+        return self.min_hours_per_week
 
 
 class Slot(models.Model):

@@ -11,11 +11,17 @@ Report rules on top of them:
   session (a make-up in another group counts as attended);
 - a week counts toward hours required and weeks below the floor only when the client
   was enrolled every day of it (Monday to Sunday) and the whole week lies in the range;
-  its floor is the track's ``min_hours_per_week`` (ASAM 2.1), the lower one in a
-  step-down week;
-- a billable day (HCPCS H0015) has at least ``min_hours`` attended that day, in a week
-  with at least ``min_days`` such days (the whole week is looked at, even when the
-  range cuts it; only days in the range are counted).
+  its floor is the track's for the client's age on the week's Monday: the
+  adolescents' floor (``adolescent_min_hours_per_week``, 6 h on the IOP tracks) under
+  18, the adults' (``min_hours_per_week``, 9 h) from 18 (ASAM Criteria 3rd ed. 2013,
+  level 2.1; ``Track.floor_for``, computed here in SQL against each week's
+  ``adult_born_by``), the lower one in a step-down week;
+- a billable day (HCPCS H0015) follows the payer's rule (scheduling.billing): by default
+  the descriptor's, any attended day of a session whose track operates at least
+  ``min_hours`` a day on at least ``min_days`` days a week; or, per client-week, at
+  least ``min_hours`` attended that day in a week with at least ``min_days`` such days
+  (the whole week is looked at, even when the range cuts it; only days in the range
+  are counted).
 
 Every figure comes from a few aggregate queries whose number does not depend on the
 clients, weeks or sessions: ORM querysets (scoped by ``clients_for``) compiled as CTEs,
@@ -39,6 +45,7 @@ from iop.charts import Series, trend
 from iop.numbers import percent
 from iop.reports.forms import ReportForm
 from iop.reports.values import as_date
+from scheduling.billing import BillingRule, H0015Rule, billing_rule
 from scheduling.models import (
     ATTENDED,
     Attendance,
@@ -48,6 +55,7 @@ from scheduling.models import (
     GroupSession,
     Slot,
     Track,
+    adult_born_by,
     enrolled_during_sql,
 )
 from scheduling.selectors import week_start
@@ -94,7 +102,9 @@ BILLABLE_COLUMNS = (
     "hours_attended",
     "meets_day",
     "qualifying_days_in_week",
+    "qualifying_program",
     "billable",
+    "rule",
 )
 BILLABLE_LABELS = {
     "mrn": "MRN",
@@ -102,15 +112,14 @@ BILLABLE_LABELS = {
     "hours_attended": "Hours attended",
     "meets_day": "Meets the day",
     "qualifying_days_in_week": "Qualifying days that week",
+    "qualifying_program": "Qualifying program",
     "billable": "Billable",
+    "rule": "H0015 rule",
 }
 REPORT_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.CLINICIAN)
+BILLABLE = BILLABLE_COLUMNS.index("billable")
 # Client-days the billable-days page lists; the CSV has them all.
 PAGE_ROWS = 1_000
-
-
-def billing_rule(code: str = "default") -> dict:
-    return settings.IOP_BILLING_RULES[code]
 
 
 # --- Filters ---------------------------------------------------------------------------
@@ -197,7 +206,7 @@ def _group_filter(f, prefix: str) -> dict:
     return lookups
 
 
-def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
+def _ctes(user, f, *, daily=False) -> tuple[str, list, BillingRule]:
     """The shared sub-queries, each computed once per statement:
 
     - ``sess``: held sessions of the weeks the range touches (a few thousand rows a
@@ -210,12 +219,15 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
       each weekday side by side, so that the daily and weekly figures need no second
       aggregation of the large table;
     - ``weekly``: read off ``aw``; ``whole``: the whole weeks enrolled;
-    - ``daily`` (only when asked: the billable-days page): attended minutes per day.
+    - ``daily`` (only when asked: the billable-days page): attended minutes per day,
+      and whether one of the day's attended sessions is a qualifying program's.
 
     A CTE is inlined by PostgreSQL only when one query reads it, so ``att`` is read by
     ``aw`` alone on the attendance page, and nothing unused is declared.
     """
     start, end = f["start"], f["end"]
+    rule = billing_rule(f.get("payer") or "default")
+    per_program_day = rule.h0015 == H0015Rule.PROGRAM_DAY
     ext_start, ext_end = week_start(start), week_start(end) + timedelta(days=6)
     scope = _scope(user, f)
     scoped = {} if scope is None else {"client__in": scope}
@@ -239,6 +251,17 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
             wk=Cast(TruncWeek("date"), DateField()),
             dw=Cast(ExtractIsoWeekDay("date"), IntegerField()),
             r=in_range,
+            # The session's program operates >= min_hours a day on >= min_days days a
+            # week (the HCPCS H0015 descriptor; scheduling.billing).
+            q=Case(
+                When(
+                    group__track__hours_per_session__gte=rule.min_hours,
+                    group__track__days_per_week__gte=rule.min_days,
+                    then=Value(1),
+                ),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
         )
     )
     enr = (
@@ -246,7 +269,13 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         .filter(**scoped, **_group_filter(f, "group__"))
         .order_by()
         .values("id", "client_id", "group_id", "start_on", "ended_on")
-        .annotate(fl=F("track__min_hours_per_week"), tc=F("track__code"), tn=F("track__name"))
+        .annotate(
+            fl=F("track__min_hours_per_week"),
+            fla=F("track__adolescent_min_hours_per_week"),
+            dob=F("client__date_of_birth"),
+            tc=F("track__code"),
+            tn=F("track__name"),
+        )
     )
     parts, params = [], []
     sin = (
@@ -270,7 +299,7 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         params += list(p)
     attended = ", ".join(["%s"] * len(ATTENDED))
     attended_params = [str(s) for s in ATTENDED]
-    params += attended_params
+    params += attended_params * 2
     att_where = ""
     if scope is not None:
         scope_sql, scope_params = scope.query.sql_with_params()
@@ -279,29 +308,32 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
     parts.append(
         "att AS (SELECT a.client_id AS c, sess.g, sess.sl, sess.tr, sess.d, sess.wk, sess.dw, "
         f"a.status AS st, a.minutes AS m, CASE WHEN a.status IN ({attended}) THEN a.minutes END "
-        f"AS am, sess.r FROM {Attendance._meta.db_table} a JOIN sess ON sess.sid = a.session_id"
+        f"AS am, CASE WHEN sess.q = 1 AND a.status IN ({attended}) THEN 1 END AS pq, sess.r "
+        f"FROM {Attendance._meta.db_table} a JOIN sess ON sess.sid = a.session_id"
         f"{att_where})"
     )
     parts.append(
         "sched AS (SELECT enr.client_id AS c, sin.g, sin.sl, sin.tr, sin.wk "
         f"FROM enr JOIN sin ON sin.g = enr.group_id AND {enrolled_during_sql('enr', 'sin.d')})"
     )
-    # The whole Monday-Sunday weeks inside the range, each with its seven days.
+    # The whole Monday-Sunday weeks inside the range, each with its seven days and the
+    # latest date of birth of an adult on its Monday (``ab``): the client's age on the
+    # day without date arithmetic in SQL, which SQLite and PostgreSQL spell differently.
     first_monday = week_start(start) if start.weekday() == 0 else week_start(start) + timedelta(7)
     weeks = []
     monday = first_monday
     while monday + timedelta(days=6) <= end:
         weeks.append([monday + timedelta(days=n) for n in range(7)])
         monday += timedelta(days=7)
-    cols = "wk, d0, d1, d2, d3, d4, d5, d6"
+    cols = "wk, d0, d1, d2, d3, d4, d5, d6, ab"
     if weeks:
-        rows = ", ".join("(" + ", ".join(["%s"] * 8) + ")" for _ in weeks)
+        rows = ", ".join("(" + ", ".join(["%s"] * 9) + ")" for _ in weeks)
         parts.append(f"cal ({cols}) AS (VALUES {rows})")
         for days in weeks:
-            params += [days[0], *days]
+            params += [days[0], *days, adult_born_by(days[0])]
     else:
-        parts.append(f"cal ({cols}) AS (SELECT {', '.join(['%s'] * 8)} WHERE 1 = 0)")
-        params += [start] * 8
+        parts.append(f"cal ({cols}) AS (SELECT {', '.join(['%s'] * 9)} WHERE 1 = 0)")
+        params += [start] * 9
     on_days = " + ".join(
         f"MAX(CASE WHEN {enrolled_during_sql('enr', f'cal.d{n}')} THEN 1 ELSE 0 END)"
         for n in range(7)
@@ -313,19 +345,22 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
     # first and last such week, how many). The second kind (``edge``: a couple per
     # enrollment) are looked at day by day across the client's enrollments (``cover``),
     # with the lower floor in a step-down week; those enrolled all seven days are
-    # ``wmulti``. ``whole`` spells every whole week out, for the trend only.
+    # ``wmulti``. ``whole`` spells every whole week out, for the trend only. A client
+    # who turns 18 on the track has two spans on it, adolescent weeks then adult ones.
+    adolescent = "enr.fla IS NOT NULL AND enr.dob > cal.ab"
+    floor = f"CASE WHEN {adolescent} THEN enr.fla ELSE enr.fl END"
     inside = f"{enrolled_during_sql('enr', 'cal.d0')} AND {enrolled_during_sql('enr', 'cal.d6')}"
     parts.append(
         "span AS (SELECT enr.client_id AS c, MIN(cal.wk) AS w0, MAX(cal.wk) AS w1, "
-        f"COUNT(*) AS n, MIN(enr.fl) AS fl FROM enr JOIN cal ON {inside} GROUP BY enr.id, "
-        "enr.client_id)"
+        f"COUNT(*) AS n, MIN({floor}) AS fl FROM enr JOIN cal ON {inside} GROUP BY enr.id, "
+        f"enr.client_id, CASE WHEN {adolescent} THEN 1 ELSE 0 END)"
     )
     parts.append(
         "edge AS (SELECT DISTINCT enr.client_id AS c, cal.wk AS wk FROM enr "
         f"JOIN cal ON {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} AND NOT ({inside}))"
     )
     parts.append(
-        "cover AS (SELECT edge.c, edge.wk, MIN(enr.fl) AS fl, "
+        f"cover AS (SELECT edge.c, edge.wk, MIN({floor}) AS fl, "
         f"{on_days} AS days FROM edge JOIN cal ON cal.wk = edge.wk "
         f"JOIN enr ON enr.client_id = edge.c AND {enrolled_during_sql('enr', 'cal.d0', 'cal.d6')} "
         "GROUP BY edge.c, edge.wk)"
@@ -338,7 +373,7 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
     )
     if daily:
         parts.append(
-            "daily AS (SELECT c, wk, d, r, SUM(am) AS m FROM att "
+            "daily AS (SELECT c, wk, d, r, SUM(am) AS m, MAX(pq) AS p FROM att "
             "WHERE am IS NOT NULL GROUP BY c, wk, d, r)"
         )
     # One aggregation of the large table, per client and week: the attended minutes of
@@ -348,6 +383,10 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
     # and column (SQLite has it since 3.30); counts cast to INTEGER so that their sums
     # per client stay BIGINT on PostgreSQL, not NUMERIC.
     weekday_minutes = "".join(f"SUM(am) FILTER (WHERE dw = {n}) AS m{n}, " for n in range(1, 8))
+    if per_program_day:  # each weekday: 1 when a qualifying program's session was attended
+        weekday_minutes += "".join(
+            f"MAX(pq) FILTER (WHERE dw = {n}) AS p{n}, " for n in range(1, 8)
+        )
     statuses = (
         AttendanceStatus.LATE,
         AttendanceStatus.LEFT_EARLY,
@@ -367,11 +406,11 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         + " FROM att GROUP BY c, wk)"
     )
     params += [str(status) for status in statuses]
-    rule = billing_rule(f.get("payer") or "default")
-    day_minutes = int(Decimal(str(rule["min_hours"])) * 60)
-    # A qualifying day counts toward ``qd_in`` only when it lies in the range: only the
-    # week the range starts in and the week it ends in can be cut.
-    qualifying, qualifying_in = [], []
+    day_minutes = rule.day_minutes
+    # A qualifying day counts toward ``qd_in`` (and a program day toward ``pd_in``) only
+    # when it lies in the range: only the week the range starts in and the week it ends
+    # in can be cut.
+    qualifying, qualifying_in, program_in, program_params = [], [], [], []
     for n in range(1, 8):
         qualifying.append(f"CASE WHEN m{n} >= %s THEN 1 ELSE 0 END")
         params.append(day_minutes)
@@ -386,11 +425,18 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, int, int]:
         outside = f" AND NOT ({' OR '.join(cut)})" if cut else ""
         qualifying_in.append(f"CASE WHEN m{n} >= %s{outside} THEN 1 ELSE 0 END")
         params.insert(len(params) - len(cut), day_minutes)
+        program_in.append(f"CASE WHEN p{n} = 1{outside} THEN 1 ELSE 0 END")
+        program_params += params[len(params) - len(cut) :]
+    program_days = "0"
+    if per_program_day:
+        program_days = " + ".join(program_in)
+        params += program_params
     parts.append(
         f"weekly AS (SELECT c, wk, m, n_in, attended, minutes, {', '.join(statuses)}, "
-        f"{' + '.join(qualifying)} AS qd, {' + '.join(qualifying_in)} AS qd_in FROM aw)"
+        f"{' + '.join(qualifying)} AS qd, {' + '.join(qualifying_in)} AS qd_in, "
+        f"{program_days} AS pd_in FROM aw)"
     )
-    return "WITH " + ",\n".join(parts), params, int(rule["min_days"]), day_minutes
+    return "WITH " + ",\n".join(parts), params, rule
 
 
 # A year of attendance aggregated per client-week is ~160,000 groups: at the default
@@ -425,7 +471,11 @@ def _decimal(value) -> Decimal:
 
 def attendance_rows(user, f, progress=None) -> list[dict]:
     """One row per client: the figures of ATTENDANCE_COLUMNS (and names for the page)."""
-    ctes, params, min_days, _ = _ctes(user, f)
+    ctes, params, rule = _ctes(user, f)
+    if rule.h0015 == H0015Rule.PROGRAM_DAY:
+        billable, billable_params = "SUM(pd_in)", []
+    else:
+        billable, billable_params = "SUM(CASE WHEN qd >= %s THEN qd_in ELSE 0 END)", [rule.min_days]
     # ``weekly`` (and so ``aw``, the one aggregation of the attendance) is read once:
     # everything per client is summed in that one pass (PostgreSQL inlines it into
     # ``per``). A whole week is below its floor when COALESCE(m, 0) < floor: counted
@@ -437,7 +487,7 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
         SELECT weekly.c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
             SUM(left_early) AS left_early, SUM(telehealth) AS telehealth,
             SUM(excused) AS excused, SUM(unexcused) AS unexcused, SUM(minutes) AS minutes,
-            SUM(qd_in) AS days3, SUM(CASE WHEN qd >= %s THEN qd_in ELSE 0 END) AS billable,
+            SUM(qd_in) AS days3, {billable} AS billable,
             SUM(CASE WHEN span.c IS NULL AND wmulti.c IS NULL THEN 0
                 ELSE (CASE WHEN COALESCE(weekly.m, 0) < COALESCE(span.fl, wmulti.fl) * 60
                     THEN 1 ELSE 0 END)
@@ -472,7 +522,7 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
     LEFT JOIN floors ON floors.c = cl.id
     LEFT JOIN last_track ON last_track.c = cl.id AND last_track.n = 1
     ORDER BY cl.mrn"""
-    params.append(min_days)
+    params += billable_params
     raw = _fetch(sql, params)
     if progress:
         progress(50)
@@ -506,7 +556,7 @@ def attendance_rows(user, f, progress=None) -> list[dict]:
 def attendance_totals(user, f) -> dict:
     """Session figures per group, then per slot and per track (sums of the groups: a
     group has one slot and one track)."""
-    ctes, params, _, _ = _ctes(user, f)
+    ctes, params, _ = _ctes(user, f)
     attended = ", ".join(["%s"] * len(ATTENDED))
     sql = f"""{ctes}
     SELECT g, sl, tr, COUNT(*) AS clients, SUM(s) AS scheduled, SUM(a) AS attended,
@@ -562,7 +612,7 @@ def attendance_totals(user, f) -> dict:
 def attendance_weeks(user, f) -> dict:
     """The weekly trend: mean hours attended by clients enrolled the whole week against
     their mean floor, and the attendance rate per slot."""
-    ctes, params, _, _ = _ctes(user, f)
+    ctes, params, _ = _ctes(user, f)
     attended = ", ".join(["%s"] * len(ATTENDED))
     sql = f"""{ctes}
     SELECT 'floor' AS kind, whole.wk AS wk, NULL AS sl, COUNT(*) AS n,
@@ -636,15 +686,17 @@ def billable_day_tuples(user, f) -> list[tuple]:
     """Per client per day attended in the range, as tuples in BILLABLE_COLUMNS' order:
     the CSV's rows. A year program-wide is 390,000 of them, so no dict per row and each
     date and hour figure formatted once per distinct value (a few hundred), not per row."""
-    ctes, params, min_days, day_minutes = _ctes(user, f, daily=True)
+    ctes, params, rule = _ctes(user, f, daily=True)
+    day_minutes, min_days = rule.day_minutes, rule.min_days
+    per_program_day = rule.h0015 == H0015Rule.PROGRAM_DAY
     # The qualifying days of each day's week counted over ``daily`` itself (a window
     # per client and week), not by joining ``weekly``: that would aggregate the year's
     # attendance a second time, per client-week, for a figure the days already hold.
     # (``weekly`` and the other CTEs stay declared for their parameters; unread, they
     # are never computed.)
     sql = f"""{ctes}
-    SELECT cl.mrn, x.d, x.m, x.qd
-    FROM (SELECT c, d, r, m,
+    SELECT cl.mrn, x.d, x.m, x.qd, x.p
+    FROM (SELECT c, d, r, m, p,
             SUM(CASE WHEN m >= %s THEN 1 ELSE 0 END) OVER (PARTITION BY c, wk) AS qd
         FROM daily) x
     JOIN clients_client cl ON cl.id = x.c
@@ -658,7 +710,7 @@ def billable_day_tuples(user, f) -> list[tuple]:
     days, hours = {}, {}
     rows = []
     append = rows.append
-    for mrn, d, m, qd in fetched:
+    for mrn, d, m, qd, p in fetched:
         day = days.get(d)
         if day is None:
             day = days[d] = as_date(d).isoformat()
@@ -667,8 +719,20 @@ def billable_day_tuples(user, f) -> list[tuple]:
         if hour is None:
             hour = hours[m] = _hours(m)
         meets = m >= day_minutes
-        billable = "yes" if meets and qd >= min_days else "no"
-        append((mrn, day, hour, "yes" if meets else "no", qd, billable))
+        program = p == 1
+        billable = program if per_program_day else meets and qd >= min_days
+        append(
+            (
+                mrn,
+                day,
+                hour,
+                "yes" if meets else "no",
+                qd,
+                "yes" if program else "no",
+                "yes" if billable else "no",
+                rule.h0015.value,
+            )
+        )
     return rows
 
 
@@ -685,7 +749,7 @@ def run_billable(*, user, filters, progress=None, page=False) -> dict:
     if progress is not None:
         progress(50)
     rule = billing_rule(filters.get("payer") or "default")
-    billable_total = sum(1 for row in rows if row[5] == "yes")
+    billable_total = sum(1 for row in rows if row[BILLABLE] == "yes")
     if progress is None:
         rows = [dict(zip(BILLABLE_COLUMNS, row, strict=True)) for row in rows]
     # The page's table stops at PAGE_ROWS (two months program-wide is 65,000 client-days:
@@ -699,6 +763,9 @@ def run_billable(*, user, filters, progress=None, page=False) -> dict:
         "row_count": len(rows),
         "shown": min(len(rows), PAGE_ROWS),
         "rule": rule,
+        # The rule in words and by code, as plain strings (a page is read back as text).
+        "h0015": rule.h0015.value,
+        "h0015_label": rule.h0015.label,
         "billable_total": billable_total,
     }
 

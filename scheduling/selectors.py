@@ -64,9 +64,11 @@ def weekly_hours(
 ) -> list[dict]:
     """Hours attended per week (Monday start, clinic time) against the track's floor.
 
-    Only whole weeks on a track are judged against the floor (ASAM 2.1's 9 hours is
-    a weekly figure): a week before the placement is "not enrolled", the week of the
-    placement "partial", the current week "in progress"."""
+    Only whole weeks on a track are judged against the floor (ASAM 2.1's hours are a
+    weekly figure): a week before the placement is "not enrolled", the week of the
+    placement "partial", the current week "in progress". Each week's floor is the
+    track's for the client's age on its Monday (``Track.floor_for``: 9 h for adults,
+    6 h for adolescents on the IOP tracks, ASAM Criteria 3rd ed. 2013, level 2.1)."""
     today = today or timezone.localdate()
     first = weekly_hours_first_week(today, weeks)
     if placed is _LOOK_UP:
@@ -81,12 +83,12 @@ def weekly_hours(
     by_week = {row["week"]: row for row in rows}
     if enrollment is _LOOK_UP:
         enrollment = current_enrollment(client, today=today)
-    floor = enrollment.track.min_hours_per_week if enrollment else None
     this_week = week_start(today)
     result = []
     for n in range(weeks):
         start = first + timedelta(weeks=n)
         row = by_week.get(start, {})
+        floor = enrollment.track.floor_for(client.date_of_birth, start) if enrollment else None
         hours = Decimal(row.get("minutes") or 0) / 60
         if placed is None or start + timedelta(days=7) <= placed:
             state = "not enrolled"
@@ -211,8 +213,12 @@ def step_down_readiness(
         .values("week")
         .annotate(minutes=Sum("minutes"))
     )
-    floor_minutes = enrollment.track.min_hours_per_week * 60
-    weeks_at_floor = sum(1 for row in weekly if row["minutes"] >= floor_minutes)
+    # Each week against the floor for the client's age that week (a client may turn 18
+    # on the track): a handful of weeks, one query.
+    track, born = enrollment.track, client.date_of_birth
+    weeks_at_floor = sum(
+        1 for row in weekly if row["minutes"] >= track.floor_for(born, row["week"]) * 60
+    )
     full_weeks = max(0, (last_full_week - full_weeks_start).days // 7)
     if planned is _LOOK_UP:
         planned = planned_step_down(client, today=today)
@@ -224,6 +230,7 @@ def step_down_readiness(
         "attended": counts["attended"],
         "attendance_rate": percent(counts["attended"], sessions_held, empty=None),
         "weeks_at_floor": weeks_at_floor,
+        "floor": track.floor_for(born, week_start(today)),
         "full_weeks": full_weeks,
         "planned": planned,
         # One step-down at a time: none is offered while one is planned.

@@ -1219,10 +1219,11 @@ class _Seeder:
             """
             INSERT INTO clinical_groupnotesection
                 (note_id, client_id, participation, response, progress, plan, risk,
-                 safety_plan_note)
+                 safety_plan_note, participation_level, affect, intervention_response,
+                 progress_rating, plan_choice)
             SELECT n.id, a.client_id, 'Active; shared an example from work.',
                    'Receptive to feedback.', 'Progressing toward the plan''s objectives.',
-                   'Practise the skill daily.', 'none', ''
+                   'Practise the skill daily.', 'none', '', '', '', '', '', ''
             FROM clinical_progressnote n
             JOIN scheduling_attendance a ON a.session_id = n.session_id
             JOIN scheduling_groupsession gs ON gs.id = n.session_id

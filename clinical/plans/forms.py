@@ -5,7 +5,7 @@ from datetime import date
 
 from django import forms
 
-from clients.models import ASAM_DIMENSIONS
+from clients.models import asam_dimensions
 from clinical.plans import services as rules
 from clinical.plans.models import ClientAgreement
 from iop.dates import DateKind, PlausibleDateField
@@ -28,16 +28,16 @@ class ProblemForm(forms.Form):
     filled-in one must hold is the service's rule (the message comes back at the top).
     """
 
-    dimension = forms.ChoiceField(
-        label="ASAM dimension", choices=[("", "—"), *ASAM_DIMENSIONS], required=False
-    )
+    # Choices: the dimensions of the episode's ASAM edition (``__init__``).
+    dimension = forms.ChoiceField(label="ASAM dimension", choices=(), required=False)
     problem = TextField(
         max_length=rules.PROBLEM_MAX, required=False, widget=_area(), label="Problem"
     )
     goal = TextField(max_length=rules.GOAL_MAX, required=False, widget=_area(1))
 
-    def __init__(self, *args, staff_choices=(), **kwargs):
+    def __init__(self, *args, staff_choices=(), edition=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["dimension"].choices = [("", "—"), *asam_dimensions(edition)]
         for n in range(1, OBJECTIVE_SLOTS + 1):
             self.fields[f"objective_{n}"] = TextField(
                 label=f"Measurable objective {n}", max_length=rules.LINE_MAX, required=False

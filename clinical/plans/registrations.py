@@ -71,7 +71,9 @@ def _chart_treatment(request, client):
     current = current_treatment_version(client)
     return {
         "current": current,
-        "content": treatment_content_view(current.content) if current else None,
+        "content": treatment_content_view(current.content, current.plan.episode.asam_edition)
+        if current
+        else None,
         "today": timezone.localdate(),
         "can_write": _can_write(request),
     }

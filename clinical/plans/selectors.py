@@ -3,10 +3,9 @@
 from datetime import date, timedelta
 
 from clients.access import Purpose, clients_for
-from clients.models import ASAM_DIMENSIONS, Client
+from clients.models import Client, asam_dimensions
 from clinical.plans.models import RelapsePreventionVersion, TreatmentPlan, TreatmentPlanVersion
 
-DIMENSIONS = dict(ASAM_DIMENSIONS)
 # The dashboard lists plans due within this many days (overdue ones first).
 DUE_SOON_DAYS = 7
 
@@ -66,14 +65,17 @@ def plans_due_for_review(user, *, today: date, within_days: int = DUE_SOON_DAYS,
     )
 
 
-def treatment_content_view(content: dict) -> dict:
-    """The stored content with what a page shows: dimension labels and real dates."""
+def treatment_content_view(content: dict, edition: int | None = None) -> dict:
+    """The stored content with what a page shows: dimension labels and real dates. The
+    labels are those of the ASAM edition the episode was assessed under (``edition``,
+    the plan's episode's), so a plan written under the 3rd edition keeps its names."""
+    dimensions = dict(asam_dimensions(edition))
     problems = []
     for p in content.get("problems", []):
         problems.append(
             {
                 **p,
-                "dimension_label": DIMENSIONS.get(p.get("dimension"), p.get("dimension")),
+                "dimension_label": dimensions.get(p.get("dimension"), p.get("dimension")),
                 "objectives": [
                     {**o, "target": date.fromisoformat(o["target_on"])}
                     for o in p.get("objectives", [])

@@ -59,11 +59,15 @@ def treatment_plan(request, client):
             "client": client,
             "plan": plan,
             "current": current,
-            "content": selectors.treatment_content_view(current.content) if current else None,
+            "content": selectors.treatment_content_view(
+                current.content, current.plan.episode.asam_edition
+            )
+            if current
+            else None,
             "draft_differs": draft_differs,
             # What was saved and is not yet signed: shown as written, marked a draft, so
             # a saved draft is seen (and checked) before anyone signs it.
-            "draft_content": selectors.treatment_content_view(plan.draft)
+            "draft_content": selectors.treatment_content_view(plan.draft, plan.episode.asam_edition)
             if draft_differs
             else None,
             "today": timezone.localdate(),
@@ -91,7 +95,10 @@ def treatment_edit(request, client):
         request.POST or None,
         prefix="problems",
         initial=[ProblemForm.initial_from(p) for p in draft.get("problems", [])],
-        form_kwargs={"staff_choices": staff_choices},
+        form_kwargs={
+            "staff_choices": staff_choices,
+            "edition": episode.asam_edition if episode else None,
+        },
     )
     if request.method == "POST":
         if episode is None:
@@ -168,7 +175,9 @@ def treatment_review(request, client):
             "plan": plan,
             "current": current,
             "form": form,
-            "content": selectors.treatment_content_view(plan.draft) if plan else None,
+            "content": selectors.treatment_content_view(plan.draft, plan.episode.asam_edition)
+            if plan
+            else None,
         },
         status=_status(form),
     )
@@ -195,7 +204,9 @@ def treatment_version(request, version):
         {
             "client": version.client,
             "version": version,
-            "content": selectors.treatment_content_view(version.content),
+            "content": selectors.treatment_content_view(
+                version.content, version.plan.episode.asam_edition
+            ),
             "today": timezone.localdate(),
         },
     )

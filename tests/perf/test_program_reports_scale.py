@@ -185,9 +185,11 @@ def test_billable_days_equal_their_statement(program, capsys):
             (Decimal(minutes) / 60).quantize(Decimal("0.01")),
             "yes" if minutes >= 180 else "no",
             qualifying,
+            "yes" if program else "no",
             "yes" if billable else "no",
+            settings.IOP_H0015_RULE,
         )
-        for mrn, day, minutes, qualifying, billable in raw
+        for mrn, day, minutes, qualifying, program, billable in raw
     ]
 
     def background():  # as the worker runs it: the tuples, then the CSV

@@ -12,8 +12,10 @@ def _ensure_program_defaults():
     """Tracks and slots come from migration scheduling.0002; a transactional test's
     flush removes them for the tests after it, so put them back the same way."""
     if not Track.objects.exists():
-        seed = import_module("scheduling.migrations.0002_tracks_and_slots").seed
-        seed(django_apps, None)
+        # The migrations' rows, gone after a transactional test's flush: the tracks and
+        # slots, then the IOP tracks' adolescent floors.
+        for migration in ("0002_tracks_and_slots", "0005_adolescent_floor"):
+            import_module(f"scheduling.migrations.{migration}").seed(django_apps, None)
 
 
 def track(code="iop6") -> Track:

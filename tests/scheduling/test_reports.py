@@ -18,6 +18,11 @@ Ben: IOP 3 evening from Wednesday 9 Sep, present 180 at every session: Wed 9, Fr
   Mon 14, Wed 16, Fri 18: scheduled 5, attended 5, 100 %, 15.00 h; only week 2 is
   whole: 9.00 h required, 9 h attended, 0 below; days 3 h 5; billable: week 1 has 2
   (0), week 2 has 3 (3) = 3.
+
+The billable figures above are the per-client-week H0015 rule (scheduling.billing), which
+this module pins; under the descriptor's default, per day of a qualifying program, every
+attended day is billable (IOP 3 and IOP 6 both operate 3 h on 3 or more days a week):
+Ada 4 + 3 = 7, Ben 5 (``test_the_default_rule_bills_every_attended_program_day``).
 """
 
 from datetime import date, timedelta
@@ -44,6 +49,11 @@ QUERY = {"start": "2026-09-07", "end": "2026-09-20"}
 
 def d(day):
     return date(2026, 9, day)
+
+
+@pytest.fixture(autouse=True)
+def client_week_rule(settings):
+    settings.IOP_H0015_RULE = "client_week"
 
 
 @pytest.fixture
@@ -227,6 +237,16 @@ def test_the_billable_page_lists_the_first_rows_and_the_csv_all(
     assert [(r["mrn"], r["date"], r["billable"]) for r in parsed] == [
         (r["mrn"], r["date"], r["billable"]) for r in every
     ]
+
+
+def test_the_default_rule_bills_every_attended_program_day(program, admin_user, settings):
+    settings.IOP_H0015_RULE = "program_day"
+    rows = {r["mrn"]: r for r in attendance_rows(admin_user, _filters())}
+    assert rows[program["ada"].mrn]["billable_days"] == 7
+    assert rows[program["ben"].mrn]["billable_days"] == 5
+    days = billable_day_rows(admin_user, _filters())
+    assert {r["rule"] for r in days} == {"program_day"}
+    assert sum(r["billable"] == "yes" for r in days) == 12
 
 
 def test_a_stricter_payer_rule(program, admin_user, settings):

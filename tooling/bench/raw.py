@@ -52,39 +52,56 @@ WITH cw AS (
         SUM(a.am) FILTER (WHERE s.dw = 4) AS m4,
         SUM(a.am) FILTER (WHERE s.dw = 5) AS m5,
         SUM(a.am) FILTER (WHERE s.dw = 6) AS m6,
-        SUM(a.am) FILTER (WHERE s.dw = 7) AS m7
+        SUM(a.am) FILTER (WHERE s.dw = 7) AS m7,
+        -- H0015 per program day: days attended in a qualifying program's session
+        COUNT(DISTINCT s.date) FILTER (WHERE s.r AND s.q AND a.am IS NOT NULL) AS pdays
     FROM (
         -- attended minutes: NULL unless present, late, left early or telehealth
         SELECT client_id, session_id, status, CASE WHEN status IN
             ('present', 'late', 'left_early', 'telehealth') THEN minutes END AS am
         FROM scheduling_attendance
     ) a JOIN (
-        SELECT id, date_trunc('week', date)::date AS wk, extract(isodow FROM date)::int AS dw,
-            date BETWEEN %(start)s AND %(end)s AS r
-        FROM scheduling_groupsession
-        WHERE cancelled_at IS NULL AND date BETWEEN %(xs)s AND %(xe)s
+        SELECT s.id, s.date, date_trunc('week', s.date)::date AS wk,
+            extract(isodow FROM s.date)::int AS dw, s.date BETWEEN %(start)s AND %(end)s AS r,
+            -- the session's track operates >= 3 h a day on >= 3 days a week
+            t.hours_per_session * 60 >= %(day_minutes)s AND t.days_per_week >= %(min_days)s AS q
+        FROM scheduling_groupsession s JOIN scheduling_group g ON g.id = s.group_id
+            JOIN scheduling_track t ON t.id = g.track_id
+        WHERE s.cancelled_at IS NULL AND s.date BETWEEN %(xs)s AND %(xe)s
     ) s ON s.id = a.session_id
     GROUP BY a.client_id, s.wk),
 enr AS (
     SELECT e.client_id AS c, e.group_id, e.start_on, e.ended_on, t.min_hours_per_week AS fl,
-        t.code,
+        t.adolescent_min_hours_per_week AS fla, t.code,
+        -- the first Monday the client is 18 on (a 29 February birthday: 1 March)
+        (cl.date_of_birth - 1 + interval '18 years')::date + 1
+            + (8 - extract(isodow FROM (cl.date_of_birth - 1 + interval '18 years')::date + 1)::int)
+            %% 7 AS aw,
         GREATEST(%(first_monday)s::date,
             e.start_on + (8 - extract(isodow FROM e.start_on)::int) %% 7) AS w0,
         LEAST(%(last_monday)s::date,
             e.ended_on - 6 - extract(isodow FROM e.ended_on)::int) AS w1
     FROM scheduling_enrollment e JOIN scheduling_track t ON t.id = e.track_id
+        JOIN clients_client cl ON cl.id = e.client_id
     WHERE e.start_on <= %(end)s AND (e.ended_on IS NULL OR e.ended_on > %(start)s)),
 -- Whole weeks. A client is in one group at a time, so a whole week lies inside one
 -- enrollment (the Mondays w0..w1 of each) or spans a step-down: the weeks of an
 -- enrollment's first and last day, covered all seven days by two or more.
-span AS (SELECT c, w0, w1, fl, (w1 - w0) / 7 + 1 AS weeks FROM enr WHERE w1 >= w0),
+-- An adolescent's weeks (before ``aw``) are judged against the adolescents' floor.
+span AS (
+    SELECT c, w0, w1, fl, (w1 - w0) / 7 + 1 AS weeks FROM (
+        SELECT c, w0, LEAST(w1, aw - 7) AS w1, fla AS fl FROM enr WHERE fla IS NOT NULL
+        UNION ALL
+        SELECT c, CASE WHEN fla IS NULL THEN w0 ELSE GREATEST(w0, aw) END, w1, fl FROM enr
+    ) parts WHERE w1 >= w0),
 edge AS (
     SELECT DISTINCT enr.c, v.wk
     FROM enr, LATERAL (VALUES (date_trunc('week', enr.start_on)::date),
         (date_trunc('week', enr.ended_on - 1)::date)) v(wk)
     WHERE v.wk BETWEEN %(first_monday)s AND %(last_monday)s),
 multi AS (
-    SELECT edge.c, edge.wk, MIN(enr.fl) AS fl
+    SELECT edge.c, edge.wk,
+        MIN(CASE WHEN enr.fla IS NOT NULL AND edge.wk < enr.aw THEN enr.fla ELSE enr.fl END) AS fl
     FROM edge JOIN enr ON enr.c = edge.c AND enr.start_on <= edge.wk + 6
         AND (enr.ended_on IS NULL OR enr.ended_on > edge.wk)
     GROUP BY edge.c, edge.wk
@@ -98,7 +115,7 @@ per AS (
     SELECT cw.c, SUM(n_in) AS n_in, SUM(attended) AS attended, SUM(late) AS late,
         SUM(left_early) AS left_early, SUM(telehealth) AS telehealth, SUM(excused) AS excused,
         SUM(unexcused) AS unexcused, SUM(minutes) AS minutes, SUM(q.qd_in) AS days3,
-        SUM(q.qd_in) FILTER (WHERE q.qd >= %(min_days)s) AS billable,
+        SUM(q.qd_in) FILTER (WHERE q.qd >= %(min_days)s) AS billable, SUM(pdays) AS pbillable,
         COUNT(*) FILTER (WHERE COALESCE(span.fl, multi.fl) > 0
             AND COALESCE(week_minutes, 0) >= COALESCE(span.fl, multi.fl) * 60) AS above
     FROM cw
@@ -133,31 +150,37 @@ SELECT cl.mrn, track.code AS track, COALESCE(sched.scheduled, 0) AS sessions_sch
     COALESCE(per.minutes, 0) AS minutes, COALESCE(floors.required, 0) AS hours_required,
     COALESCE(floors.weeks, 0) AS weeks_enrolled,
     COALESCE(floors.zero_below, 0) - COALESCE(per.above, 0) AS weeks_below_floor,
-    COALESCE(per.days3, 0) AS days_3h, COALESCE(per.billable, 0) AS billable_days
+    COALESCE(per.days3, 0) AS days_3h,
+    CASE WHEN %(rule)s = 'program_day' THEN COALESCE(per.pbillable, 0)
+        ELSE COALESCE(per.billable, 0) END AS billable_days
 FROM clients_client cl
 LEFT JOIN per ON per.c = cl.id LEFT JOIN sched ON sched.c = cl.id
 LEFT JOIN floors ON floors.c = cl.id LEFT JOIN track ON track.c = cl.id
 WHERE cl.id IN (SELECT c FROM enr UNION SELECT c FROM per WHERE n_in > 0)
 ORDER BY cl.mrn
 """,
-    # Per client per day attended: minutes, and the days of 3 hours or more in that
-    # Monday-Sunday week (the whole week, even where the range cuts it). The report's
-    # rows; leaves out the payer rule's other thresholds (default: 3 h, 3 days).
+    # Per client per day attended: minutes, the days of 3 hours or more in that
+    # Monday-Sunday week (the whole week, even where the range cuts it), whether one of
+    # the day's sessions is a qualifying program's (its track: 3 h a session, 3 days a
+    # week), and billable by the program's H0015 rule. The report's rows; leaves out
+    # the payer rule's other thresholds (default: 3 h, 3 days).
     "billable-days": """
 WITH daily AS (
     SELECT a.client_id AS c, s.date AS d, date_trunc('week', s.date)::date AS wk,
-        SUM(a.minutes) AS m
+        SUM(a.minutes) AS m, BOOL_OR(t.hours_per_session >= 3 AND t.days_per_week >= 3) AS p
     FROM scheduling_attendance a JOIN scheduling_groupsession s ON s.id = a.session_id
+        JOIN scheduling_group g ON g.id = s.group_id JOIN scheduling_track t ON t.id = g.track_id
     WHERE s.cancelled_at IS NULL AND a.status IN ('present', 'late', 'left_early', 'telehealth')
       AND s.date BETWEEN date_trunc('week', %(start)s::date)::date
                      AND date_trunc('week', %(end)s::date)::date + 6
     GROUP BY a.client_id, s.date
 ), weekly AS (
-    SELECT c, d, m, COUNT(*) FILTER (WHERE m >= 180) OVER (PARTITION BY c, wk) AS qd
+    SELECT c, d, m, p, COUNT(*) FILTER (WHERE m >= 180) OVER (PARTITION BY c, wk) AS qd
     FROM daily
 )
-SELECT cl.mrn, weekly.d, weekly.m, weekly.qd,
-    weekly.m >= 180 AND weekly.qd >= 3 AS billable
+SELECT cl.mrn, weekly.d, weekly.m, weekly.qd, weekly.p,
+    CASE WHEN %(rule)s = 'program_day' THEN weekly.p
+        ELSE weekly.m >= 180 AND weekly.qd >= 3 END AS billable
 FROM weekly JOIN clients_client cl ON cl.id = weekly.c
 WHERE weekly.d BETWEEN %(start)s AND %(end)s
 ORDER BY cl.mrn, weekly.d
@@ -369,7 +392,8 @@ WHERE c.status = 'active'
 
 def attendance_params(start: date, end: date, *, day_minutes=180, min_days=3) -> dict:
     """The attendance statement's extra parameters: the weeks the range touches, its
-    whole weeks' first and last Mondays, and the default billing rule (3 h, 3 days)."""
+    whole weeks' first and last Mondays, and the default billing rule (3 h, 3 days, the
+    program's H0015 rule)."""
     monday = start - timedelta(days=start.weekday())
     last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
     return {
@@ -379,10 +403,16 @@ def attendance_params(start: date, end: date, *, day_minutes=180, min_days=3) ->
         "last_monday": last_sunday - timedelta(days=6),
         "day_minutes": day_minutes,
         "min_days": min_days,
+        "rule": settings.IOP_H0015_RULE,
     }
 
 
-EXTRA_PARAMS = {"attendance": attendance_params}
+def billable_params(start: date, end: date) -> dict:
+    """The program's H0015 rule (scheduling.billing)."""
+    return {"rule": settings.IOP_H0015_RULE}
+
+
+EXTRA_PARAMS = {"attendance": attendance_params, "billable-days": billable_params}
 
 
 def raw_params(key: str, *, start, end, tz: str) -> dict:
