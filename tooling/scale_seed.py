@@ -1466,7 +1466,7 @@ class _Seeder:
                  collected_at, collector_id, observed, temperature_c,
                  temperature_read_in_time, tampering_suspected, specimen_id, panel_id,
                  creatinine_mg_dl, specific_gravity, validity, outcome, results_at,
-                 results_by_id, created_at)
+                 results_by_id, created_at, invalid_reason)
             SELECT gen_random_uuid(), x.client_id,
                    CASE WHEN x.r < 0.7 THEN 'random' WHEN x.r < 0.95 THEN 'scheduled'
                         ELSE 'for_cause' END,
@@ -1493,7 +1493,8 @@ class _Seeder:
                    CASE WHEN x.s < 0.94 AND x.day < %(today)s::date - 2
                         THEN (x.day + 2 + time '10:00') AT TIME ZONE %(tz)s END,
                    CASE WHEN x.s < 0.94 AND x.day < %(today)s::date - 2 THEN x.collector END,
-                   (x.day + time '12:30') AT TIME ZONE %(tz)s
+                   (x.day + time '12:30') AT TIME ZONE %(tz)s,
+                   ''
             FROM (
                 SELECT e.client_id, d::date AS day, random() AS r, random() AS s,
                        (%(medical)s::int[])[
@@ -1516,7 +1517,8 @@ class _Seeder:
             """
             INSERT INTO screening_analyteresult
                 (screen_id, analyte_id, outcome, value, cutoff, confirm_cutoff, expected,
-                 alcohol_marker, confirmation, confirmed_value, confirmation_at)
+                 alcohol_marker, confirmation, confirmed_value, confirmation_at,
+                 confirm_cutoffs, confirmed_analyte)
             SELECT u.id, a.id,
                    CASE WHEN (u.outcome = 'expected_positive' AND a.code = 'buprenorphine')
                           OR (u.outcome = 'unexpected_positive' AND a.code = 'cocaine')
@@ -1526,7 +1528,7 @@ class _Seeder:
                         THEN a.initial_cutoff * 3 ELSE 0 END,
                    a.initial_cutoff, a.confirm_cutoff,
                    u.outcome = 'expected_positive' AND a.code = 'buprenorphine',
-                   a.alcohol_marker, '', NULL, NULL
+                   a.alcohol_marker, '', NULL, NULL, a.confirm_cutoffs, ''
             FROM screening_urinescreen u
             JOIN clients_client c ON c.id = u.client_id AND c.mrn LIKE 'S%%'
             JOIN screening_panel_analytes pa ON pa.panel_id = u.panel_id
@@ -1539,10 +1541,10 @@ class _Seeder:
             """
             INSERT INTO screening_breathtest
                 (public_id, client_id, tested_at, bac, device, operator_id, confirm_at,
-                 confirm_bac, confirm_operator_id, outcome, created_at)
+                 confirm_bac, confirm_operator_id, outcome, created_at, late_reason, tier)
             SELECT gen_random_uuid(), x.client_id, (x.day + time '17:50') AT TIME ZONE %(tz)s,
                    0.000, 'Alco-Sensor FST', x.operator, NULL, NULL, NULL, 'negative',
-                   (x.day + time '17:52') AT TIME ZONE %(tz)s
+                   (x.day + time '17:52') AT TIME ZONE %(tz)s, '', ''
             FROM (
                 SELECT e.client_id, d::date AS day,
                        (%(medical)s::int[])[

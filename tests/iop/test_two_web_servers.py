@@ -224,7 +224,7 @@ def test_a_signed_in_user_and_a_report_run_move_between_two_web_servers(
     # Every CSV opens with one byte-order mark, so a spreadsheet reads it as UTF-8.
     assert body.startswith("\ufeff".encode()) and not body[3:].startswith("\ufeff".encode())
     lines = body.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("mrn,track,sessions_scheduled")
+    assert lines[0].startswith("MRN,Track,Scheduled")
     assert {program["ada"].mrn, program["ben"].mrn} <= {line.split(",")[0] for line in lines[1:]}
     run.refresh_from_db()
     assert run.status == RunStatus.DONE
