@@ -3,11 +3,13 @@ and the rule behind each action is clients/access.py's (issue 17)."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clients import services
 from clients.access import ACTIONS, Action, Purpose, may
 from clinical.notes.services import appointment_note_save, note_sign
 from tests.clinical.notes_factories import individual_content, past_appointment
+from tests.clock import at
 from tests.iop.factories import PASSWORD, UserFactory
 from tests.screening.factories import enrolled_client, selection_for
 
@@ -72,7 +74,14 @@ def test_screens_today_offers_the_buttons_only_to_whom_they_open(
 
 
 @pytest.fixture
-def signed_note(clinician, supervisor, intake_user):
+def morning(time_machine):
+    """11:00 in the clinic today: an appointment that began two hours ago never meets
+    the client's evening group (run between 17:00 and 21:00, booking refused it)."""
+    time_machine.move_to(at(timezone.localdate(), "11:00"), tick=False)
+
+
+@pytest.fixture
+def signed_note(morning, clinician, supervisor, intake_user):
     client = enrolled_client(clinician, actor=intake_user)
     colleague = UserFactory(username="colleague", roles=["clinician"])
     services.care_team_add(client=client, staff=colleague, role="counsellor", actor=intake_user)
@@ -107,7 +116,7 @@ def test_the_note_buttons_follow_can(signed_note, clinician, supervisor, client_
     assert not may(supervisor, label, note, Action.SIGN)
 
 
-def test_the_draft_is_editable_only_by_its_author(clinician, intake_user, client_as):
+def test_the_draft_is_editable_only_by_its_author(morning, clinician, intake_user, client_as):
     client = enrolled_client(clinician, actor=intake_user)
     colleague = UserFactory(username="colleague", roles=["clinician"])
     services.care_team_add(client=client, staff=colleague, role="counsellor", actor=intake_user)
