@@ -249,6 +249,26 @@ class ConsentForm(forms.ModelForm):
         return cleaned
 
 
+class ConsentPrepareForm(ConsentForm):
+    """Every element of the consent but the signature, which the client gives in the
+    portal (typed name, attestation, the basis their age allows)."""
+
+    class Meta(ConsentForm.Meta):
+        fields = [
+            name
+            for name in ConsentForm.Meta.fields
+            if name not in ("signed_by_name", "signer_relationship", "signed_on")
+        ]
+
+    def __init__(self, *args, client, program_name, **kwargs):
+        forms.ModelForm.__init__(self, *args, **kwargs)
+        self.client = client
+        del self.fields["signature_confirmed"]
+        del self.fields["signed_on"]
+        self.fields["discloser"].initial = program_name
+        self.helper = _helper("Send to the client to sign")
+
+
 def signer_help(client) -> str:
     """What 42 CFR 2.14 (2024 rule) asks of this client's signature, told on the form."""
     alone_from = settings.IOP_MINORS_CONSENT_ALONE
@@ -306,7 +326,7 @@ class DisclosureForm(forms.Form):
 
     def __init__(self, *args, client, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["consent"].queryset = client.consents.all()
+        self.fields["consent"].queryset = client.consents.signed()
         self.helper = _helper("Record disclosure")
 
 

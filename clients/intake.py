@@ -150,7 +150,8 @@ def progress(client, current: str, *, today: date | None = None) -> Progress | N
 def _consented(today: date):
     """A consent signed, neither revoked nor expired today (42 CFR 2.31)."""
     return Exists(
-        Consent.objects.filter(client=OuterRef("pk"), signed_on__lte=today)
+        Consent.objects.signed()
+        .filter(client=OuterRef("pk"), signed_on__lte=today)
         .filter(Q(revoked_on__isnull=True) | Q(revoked_on__gt=today))
         .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
     )

@@ -584,8 +584,23 @@ REDISCLOSURE_NOTICE = (
 )
 
 
+class ConsentQuerySet(models.QuerySet):
+    def signed(self) -> "ConsentQuerySet":
+        """Consents that are consents: signed. A consent staff prepared for the client to
+        sign in the portal counts for nothing (no disclosure, no intake step) until then."""
+        return self.filter(awaiting_signature=False, signed_on__isnull=False)
+
+
+AWAITING_SIGNATURE = "awaiting the client's signature"
+
+
 class Consent(models.Model):
-    """A written consent to disclose, with every element of 42 CFR 2.31 (2024 rule)."""
+    """A written consent to disclose, with every element of 42 CFR 2.31 (2024 rule).
+
+    Staff record a consent signed on paper, or prepare one (``awaiting_signature``) the
+    client reads and signs in the portal; the portal keeps the exact text signed
+    (``signed_text``), the moment and the device's address.
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consents")
@@ -616,7 +631,14 @@ class Consent(models.Model):
         choices=SignerRelationship.choices,
         default=SignerRelationship.SELF,
     )
-    signed_on = models.DateField("date signed")
+    # Empty only while the consent awaits the client's signature in the portal.
+    signed_on = models.DateField("date signed", null=True, blank=True)
+    awaiting_signature = models.BooleanField(default=False)
+    # Signed in the portal: when, from which address, and the words the client read.
+    signed_in_portal = models.BooleanField(default=False)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_ip = models.GenericIPAddressField(null=True, blank=True)
+    signed_text = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -630,10 +652,25 @@ class Consent(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # Revoked by the client in writing in the portal (``revocation_note`` their words).
+    revoked_in_portal = models.BooleanField(default=False)
+    revocation_text = models.TextField(blank=True)
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-signed_on", "-id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(awaiting_signature=True, signed_on__isnull=True)
+                | Q(awaiting_signature=False, signed_on__isnull=False),
+                name="consent_signed_or_awaiting",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_in_portal=False)
+                | (Q(signed_at__isnull=False) & ~Q(signed_text="")),
+                name="consent_portal_signature_kept",
+            ),
             models.CheckConstraint(
                 condition=~Q(expires_on__isnull=True, expiry_event=""),
                 name="consent_has_expiry",
@@ -649,6 +686,8 @@ class Consent(models.Model):
         ]
 
     def __str__(self):
+        if self.awaiting_signature:
+            return f"Consent to {self.recipient_display}, {AWAITING_SIGNATURE}"
         return f"Consent to {self.recipient_display} signed {when.day(self.signed_on)}"
 
     @property
@@ -689,6 +728,8 @@ class Consent(models.Model):
         that day (as through an expiry date) and stays expired after a readmission,
         which needs a new consent (42 CFR 2.31(a)(7), 2024 rule: an expiration event).
         """
+        if self.awaiting_signature or self.signed_on is None:
+            return AWAITING_SIGNATURE
         if self.revoked_on and self.revoked_on <= day:
             return "revoked"
         if self.signed_on > day:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from clients.access import permission_id_map
 from clients.models import (
     AGE_OF_MAJORITY,
+    AWAITING_SIGNATURE,
     DUPLICATE_WINDOW,
     MINOR_SIGNED,
     REDISCLOSURE_NOTICE,
@@ -626,6 +627,185 @@ def consent_record(
     return consent
 
 
+@transaction.atomic
+def consent_prepare(
+    *, client: Client, actor, audit: AuditContext | None = None, **fields
+) -> Consent:
+    """A consent with every 42 CFR 2.31 element but the signature, for the client to read
+    and sign in the portal. It is ``awaiting_signature`` and counts as no consent
+    (``Consent.objects.signed()``) until then."""
+    for name in ("signed_on", "signed_by_name", "signer_relationship"):
+        fields.pop(name, None)
+    consent = Consent(
+        client=client, recorded_by=actor, awaiting_signature=True, signed_on=None, **fields
+    )
+    if consent.recipient_type == RecipientType.TPO:
+        consent.recipient_name = ""
+        consent.tpo_redisclosure_statement = TPO_REDISCLOSURE
+        consent.tpo_refusal_statement = TPO_REFUSAL
+    if consent.expires_on and consent.expires_on < timezone.localdate():
+        raise ValidationError({"expires_on": "The consent would expire before it is signed."})
+    if not consent.expires_on and not consent.expiry_event.strip():
+        raise ValidationError({"expires_on": "Give an expiry date or an expiry event."})
+    if not consent.information_categories:
+        raise ValidationError({"information_categories": "Choose what may be disclosed."})
+    check_date(consent.expires_on, DateKind.EXPIRY, field="expires_on")
+    consent.full_clean(exclude=["signed_by_name", "signed_on"])
+    Client.objects.lock(client)
+    earlier = _same_submission(
+        Consent.objects.filter(client=client, recorded_by=actor, awaiting_signature=True),
+        consent,
+        (
+            "recipient_type",
+            "recipient_name",
+            "purpose",
+            "information_categories",
+            "expires_on",
+            "expiry_event",
+        ),
+        at="recorded_at",
+    )
+    if earlier is not None:
+        return earlier
+    consent.save()
+    audit_record(action="consent.prepare", actor=actor, audit=audit, obj=consent, client=client)
+    return consent
+
+
+def portal_signer_basis(client: Client, on: date) -> str | None:
+    """The basis on which the client alone may sign in the portal on ``on`` (42 CFR
+    2.31(a)(8), 2.14, 2024 rule): an adult for themself, a minor whom the program's state
+    lets consent alone (``IOP_MINORS_CONSENT_ALONE``) alone; None for a minor who needs a
+    parent's or guardian's signature too, which is taken at the program, not here."""
+    age = client.age_on(on)
+    if age >= AGE_OF_MAJORITY:
+        return SignerRelationship.SELF
+    alone_from = settings.IOP_MINORS_CONSENT_ALONE
+    if alone_from is not None and age >= alone_from:
+        return SignerRelationship.MINOR_ALONE
+    return None
+
+
+def consent_text_digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@transaction.atomic
+def consent_sign_by_client(
+    *,
+    consent: Consent,
+    typed_name: str,
+    attested: bool,
+    text: str,
+    text_digest: str,
+    ip_address: str | None,
+    audit: AuditContext,
+) -> Consent:
+    """The client signs a prepared consent in the portal: the typed name must be their
+    legal name and the attestation ticked; the record keeps ``text`` (the consent as the
+    page rendered it, which the client read: ``text_digest`` is what the page showed),
+    the moment and the address. A second submission returns the first signature."""
+    consent = Consent.objects.select_for_update().select_related("client").get(pk=consent.pk)
+    client = consent.client
+    if not consent.awaiting_signature:
+        if consent.signed_in_portal and consent.signed_at >= timezone.now() - DUPLICATE_WINDOW:
+            consent.repeated = True
+            return consent
+        raise ValidationError("This consent is not waiting for a signature.")
+    problem = text_problem(typed_name or "", 160)
+    if problem:
+        raise ValidationError({"typed_name": problem})
+    if " ".join(typed_name.casefold().split()) != " ".join(client.legal_name.casefold().split()):
+        raise ValidationError(
+            {"typed_name": "Type your full legal name exactly as the program has it."}
+        )
+    if not attested:
+        raise ValidationError({"attest": "Tick the box to say you read and agree to it."})
+    if consent_text_digest(text) != (text_digest or ""):
+        raise ValidationError("The consent changed since the page opened: read it again.")
+    today = timezone.localdate()
+    basis = portal_signer_basis(client, today)
+    if basis is None:
+        raise ValidationError(
+            "Your state's law needs a parent or guardian to sign this consent with you: "
+            "sign it with them at the program."
+        )
+    if consent.expires_on and consent.expires_on < today:
+        raise ValidationError(
+            "This consent's expiry date has passed: ask the program for a new one."
+        )
+    consent.awaiting_signature = False
+    consent.signed_on = today
+    consent.signed_by_name = " ".join(typed_name.split())
+    consent.signer_relationship = basis
+    consent.signed_in_portal = True
+    consent.signed_at = timezone.now()
+    consent.signed_ip = ip_address or None
+    consent.signed_text = text
+    consent.save(
+        update_fields=[
+            "awaiting_signature",
+            "signed_on",
+            "signed_by_name",
+            "signer_relationship",
+            "signed_in_portal",
+            "signed_at",
+            "signed_ip",
+            "signed_text",
+        ]
+    )
+    audit_record(
+        action="consent.sign",
+        audit=audit,
+        obj=consent,
+        client=client,
+        detail=f"by=client; basis={basis}",
+    )
+    return consent
+
+
+REVOCATION_LIMIT = 2000
+
+
+@transaction.atomic
+def consent_revoke_by_client(*, consent: Consent, reason: str, audit: AuditContext) -> Consent:
+    """The client revokes a signed consent in writing in the portal (42 CFR 2.31(a)(6)):
+    dated today, their words kept, audited as a revocation (``consent.revoke``)."""
+    consent = Consent.objects.select_for_update().select_related("client").get(pk=consent.pk)
+    if consent.awaiting_signature:
+        raise ValidationError("This consent was never signed: there is nothing to revoke.")
+    if consent.revoked_on:
+        if consent.revoked_in_portal:
+            consent.repeated = True
+            return consent
+        raise ValidationError("This consent is already revoked.")
+    problem = text_problem(reason or "", REVOCATION_LIMIT)
+    if problem:
+        raise ValidationError({"reason": problem})
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError(
+            {"reason": "Write that you revoke this consent (a sentence is enough)."}
+        )
+    consent.revoked_on = timezone.localdate()
+    consent.revocation_note = "Revoked in writing by the client in the portal"
+    consent.revocation_text = reason
+    consent.revoked_in_portal = True
+    consent.save(
+        update_fields=["revoked_on", "revocation_note", "revocation_text", "revoked_in_portal"]
+    )
+    audit_record(
+        action="consent.revoke",
+        audit=audit,
+        obj=consent,
+        client=consent.client,
+        detail="by=client",
+    )
+    return consent
+
+
 def check_signer_basis(client: Client, basis: str, signed_on: date) -> None:
     """Refuse a signer basis that does not fit the client's age on the day signed.
 
@@ -690,6 +870,8 @@ def consent_revoke(
     *, consent: Consent, revoked_on: date, note: str, actor, audit: AuditContext | None = None
 ) -> Consent:
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.awaiting_signature:
+        raise ValidationError("This consent was never signed: there is nothing to revoke.")
     if consent.revoked_on:
         raise ValidationError("This consent is already revoked.")
     check_date(revoked_on, DateKind.RECORD, field="revoked_on")
@@ -727,6 +909,9 @@ def disclosure_record(
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.client_id != client.pk:
         raise ValidationError({"consent": "That consent belongs to another client."})
+    if consent.awaiting_signature or consent.signed_on is None:
+        # A consent prepared for the portal is no consent until the client signs it.
+        raise ValidationError({"consent": f"The consent is {AWAITING_SIGNATURE}."})
     check_date(disclosed_on, DateKind.RECORD, field="disclosed_on")
     if disclosed_on > timezone.localdate():
         raise ValidationError({"disclosed_on": "The disclosure date is in the future."})

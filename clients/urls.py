@@ -20,6 +20,7 @@ urlpatterns = [
     path("<uuid:client_id>/clinical/", views.clinical_edit, name="clinical_edit"),
     path("<uuid:client_id>/contacts/add/", views.contact_add, name="contact_add"),
     path("<uuid:client_id>/consents/add/", views.consent_add, name="consent_add"),
+    path("<uuid:client_id>/consents/prepare/", views.consent_prepare, name="consent_prepare"),
     path(
         "<uuid:client_id>/consents/<uuid:consent_id>/", views.consent_detail, name="consent_detail"
     ),

@@ -18,6 +18,7 @@ from clients.forms import (
     ClientSearchForm,
     ClinicalIntakeForm,
     ConsentForm,
+    ConsentPrepareForm,
     ConsentRevokeForm,
     DischargeForm,
     DisclosureForm,
@@ -279,6 +280,35 @@ def consent_add(request, client):
         request,
         "clients/consent_form.html",
         {"form": form, "client": client, "intake": intake.progress(client, "consent")},
+        form,
+    )
+
+
+@client_view(Purpose.EDIT)
+def consent_prepare(request, client):
+    """A consent the client reads and signs in the portal: it counts for nothing until."""
+    form = ConsentPrepareForm(request.POST or None, client=client, program_name=PROGRAM_NAME)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent = services.consent_prepare(
+                client=client, actor=request.user, audit=audit_context(request), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            if getattr(consent, "repeated", False):
+                messages.info(request, "This consent was already prepared; nothing was added.")
+            else:
+                messages.success(
+                    request,
+                    "Consent prepared: it awaits the client's signature in the portal and "
+                    "permits no disclosure until then.",
+                )
+            return redirect("clients:consent_detail", client.public_id, consent.public_id)
+    return render_form(
+        request,
+        "clients/consent_prepare.html",
+        {"form": form, "client": client},
         form,
     )
 

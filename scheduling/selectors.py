@@ -10,6 +10,7 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -465,3 +466,67 @@ def federal_holidays(*, today=None) -> list[tuple]:
     end = today + timedelta(days=366)
     calendar = holidays.country_holidays("US", years=range(today.year, end.year + 1))
     return sorted((day, name) for day, name in calendar.items() if today <= day < end)
+
+
+@dataclass(frozen=True)
+class AttendanceSummary:
+    """One client's attendance over [start, end], by the attendance report's rules."""
+
+    start: date
+    end: date
+    dates_attended: tuple[date, ...]
+    sessions_scheduled: int
+    sessions_attended: int
+    minutes: int
+
+    @property
+    def hours(self) -> Decimal:
+        return (Decimal(self.minutes) / 60).quantize(Decimal("0.1"))
+
+    @property
+    def rate(self) -> int | None:
+        return percent(self.sessions_attended, self.sessions_scheduled)
+
+
+def attendance_summary(client: Client, *, start: date, end: date) -> AttendanceSummary:
+    """The figures of an attendance letter, by ``scheduling.reports``' rules (two queries):
+
+    - scheduled: held sessions of the client's own group on days they were enrolled in it;
+    - attended: attendance marked present, late, left early or telehealth (``ATTENDED``)
+      in any held session (a make-up in another group counts);
+    - the attendance rate is ``iop.numbers.percent`` of the two (half up).
+    """
+    scheduled = (
+        GroupSession.objects.held()
+        .filter(date__gte=start, date__lte=end)
+        .filter(
+            Q(group__enrollments__client=client)
+            & Q(group__enrollments__start_on__lte=F("date"))
+            & (
+                Q(group__enrollments__ended_on__isnull=True)
+                | Q(group__enrollments__ended_on__gt=F("date"))
+            )
+        )
+        .values("pk")
+        .distinct()
+        .count()
+    )
+    rows = list(
+        Attendance.objects.filter(
+            client=client,
+            status__in=ATTENDED,
+            session__cancelled_at__isnull=True,
+            session__date__gte=start,
+            session__date__lte=end,
+        )
+        .order_by("session__date")
+        .values_list("session__date", "minutes")
+    )
+    return AttendanceSummary(
+        start=start,
+        end=end,
+        dates_attended=tuple(sorted({day for day, _m in rows})),
+        sessions_scheduled=scheduled,
+        sessions_attended=len(rows),
+        minutes=sum(m for _d, m in rows),
+    )

@@ -114,3 +114,28 @@ class MeasureForm(forms.Form):
 
 class AcknowledgeForm(forms.Form):
     follow_up = forms.ChoiceField(label="What was done", choices=FollowUp.choices)
+
+
+class MeasureAssignForm(forms.Form):
+    """Ask the client to answer a measure in the portal, once or every 14 days."""
+
+    instrument = forms.ChoiceField(
+        label="Measure",
+        choices=[
+            (spec.code, f"{spec.label} · {spec.title}") for spec in scoring.INSTRUMENTS.values()
+        ],
+    )
+    schedule = forms.ChoiceField(
+        label="How often",
+        choices=[("once", "Once"), ("14", "Every 14 days")],
+        widget=forms.RadioSelect,
+        initial="once",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Ask the client")
+
+    def every_days(self) -> int | None:
+        schedule = self.cleaned_data["schedule"]
+        return None if schedule == "once" else int(schedule)

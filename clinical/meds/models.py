@@ -175,8 +175,18 @@ class Measure(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     flag_follow_up = models.CharField(max_length=20, choices=FollowUp.choices, blank=True)
+    # The staff member who entered it; empty when the client answered it in the portal
+    # (``by_client``), answering the ``assignment`` a clinician made.
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    by_client = models.BooleanField(default=False)
+    assignment = models.ForeignKey(
+        "clinical.MeasureAssignment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measures",
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -192,6 +202,13 @@ class Measure(models.Model):
                 name="measure_open_flag_idx",
             ),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(by_client=True, recorded_by__isnull=True)
+                | Q(by_client=False, recorded_by__isnull=False),
+                name="measure_recorded_by_staff_or_client",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_instrument_display()} {when.day(self.administered_on)}"
@@ -199,3 +216,56 @@ class Measure(models.Model):
     @property
     def flag_open(self) -> bool:
         return self.safety_flag and self.flag_acknowledged_at is None
+
+
+class MeasureAssignmentQuerySet(models.QuerySet):
+    def active(self) -> "MeasureAssignmentQuerySet":
+        return self.filter(ended_at__isnull=True)
+
+
+class MeasureAssignment(models.Model):
+    """A measure a clinician asks the client to answer in the portal: once, or every
+    ``every_days`` days (the portal shows it due from ``next_due_on``)."""
+
+    ONCE = None
+    REPEAT_DAYS = 14
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="measure_assignments"
+    )
+    instrument = models.CharField(max_length=8, choices=Instrument.choices)
+    every_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    next_due_on = models.DateField()
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    # Ended by the clinician, or (a one-off) answered.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    objects = MeasureAssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["next_due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "instrument"],
+                condition=Q(ended_at__isnull=True),
+                name="measure_assignment_one_active",
+            ),
+            models.CheckConstraint(
+                condition=Q(every_days__isnull=True) | Q(every_days__gte=1),
+                name="measure_assignment_every_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_instrument_display()} assigned"
+
+    @property
+    def schedule_label(self) -> str:
+        return f"every {self.every_days} days" if self.every_days else "once"

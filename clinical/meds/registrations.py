@@ -11,7 +11,7 @@ from iop.dashboard import register as register_section
 
 
 def register():
-    from clinical.meds.models import Measure, Medication
+    from clinical.meds.models import Measure, MeasureAssignment, Medication
     from clinical.meds.selectors import FLAG_ROLES
 
     register_owned(
@@ -26,6 +26,13 @@ def register():
             "clinical.measure",
             "measure_id",
             lambda: Measure.objects.select_related("client", "recorded_by", "flag_acknowledged_by"),
+        )
+    )
+    register_owned(
+        OwnedKind(
+            "clinical.measureassignment",
+            "assignment_id",
+            lambda: MeasureAssignment.objects.select_related("client"),
         )
     )
     register_chart(

@@ -13,7 +13,7 @@ from clients.access import (
     with_access,
 )
 from clinical.meds import measures as scoring
-from clinical.meds.models import Measure, Medication
+from clinical.meds.models import Measure, MeasureAssignment, Medication
 from iop import charts
 from iop.accounts.models import Role
 
@@ -70,7 +70,10 @@ def measures_for_chart(client) -> dict:
             }
         )
     flags = [m for m in rows if m.flag_open]
-    return {"blocks": blocks, "flags": flags}
+    assignments = list(
+        MeasureAssignment.objects.active().filter(client=client).order_by("instrument")
+    )
+    return {"blocks": blocks, "flags": flags, "assignments": assignments}
 
 
 def _trend(spec, rows) -> charts.Trend | None:

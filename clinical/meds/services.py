@@ -7,7 +7,7 @@ the first record: the client's row is locked, then the same record by the same
 person within ``DUPLICATE_WINDOW`` is returned instead of a second row.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -16,7 +16,15 @@ from django.utils import timezone
 
 from clients.models import DUPLICATE_WINDOW, Client
 from clinical.meds import measures as scoring
-from clinical.meds.models import MAT_ANALYTES, Analyte, FollowUp, MatAgent, Measure, Medication
+from clinical.meds.models import (
+    MAT_ANALYTES,
+    Analyte,
+    FollowUp,
+    MatAgent,
+    Measure,
+    MeasureAssignment,
+    Medication,
+)
 from iop.accounts.models import Role
 from iop.audit.services import AuditContext, audit_record
 from iop.dates import DateKind, check_date
@@ -256,4 +264,138 @@ def measure_flag_acknowledge(
         client=measure.client,
         detail=f"follow_up={follow_up}",
     )
+    return measure
+
+
+# --- Measures the client answers in the portal ------------------------------------------
+
+ASSIGN_SCHEDULES = (None, MeasureAssignment.REPEAT_DAYS)
+
+
+@transaction.atomic
+def measure_assign(
+    *,
+    client: Client,
+    instrument: str,
+    every_days: int | None,
+    actor,
+    audit: AuditContext | None = None,
+) -> MeasureAssignment:
+    """Ask the client to answer ``instrument`` in the portal: once, or every 14 days,
+    due from today. One active assignment per instrument: assigning again while one is
+    active (a double click, a second clinician) keeps the first."""
+    if instrument not in scoring.INSTRUMENTS:
+        raise ValidationError({"instrument": "Choose a measure from the list."})
+    if every_days not in ASSIGN_SCHEDULES:
+        raise ValidationError({"every_days": "Choose once or every 14 days."})
+    Client.objects.lock(client)
+    active = MeasureAssignment.objects.active().filter(client=client, instrument=instrument).first()
+    if active is not None:
+        active.repeated = True
+        return active
+    assignment = MeasureAssignment.objects.create(
+        client=client,
+        instrument=instrument,
+        every_days=every_days,
+        next_due_on=timezone.localdate(),
+        assigned_by=actor,
+    )
+    audit_record(
+        action="measure.assign",
+        actor=actor,
+        audit=audit,
+        obj=assignment,
+        client=client,
+        detail=f"instrument={instrument}; every_days={every_days or 0}",
+    )
+    return assignment
+
+
+@transaction.atomic
+def measure_assignment_end(
+    *, assignment: MeasureAssignment, actor, audit: AuditContext | None = None
+) -> MeasureAssignment:
+    """Stop asking; the measures already answered stay on the chart."""
+    assignment = (
+        MeasureAssignment.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .get(pk=assignment.pk)
+    )
+    if assignment.ended_at is not None:
+        assignment.repeated = True
+        return assignment
+    assignment.ended_at = timezone.now()
+    assignment.ended_by = actor
+    assignment.save(update_fields=["ended_at", "ended_by"])
+    audit_record(
+        action="measure.assignment_end",
+        actor=actor,
+        audit=audit,
+        obj=assignment,
+        client=assignment.client,
+    )
+    return assignment
+
+
+@transaction.atomic
+def measure_record_by_client(
+    *, assignment: MeasureAssignment, items: dict, audit: AuditContext
+) -> Measure:
+    """The client's own answers to a due assignment, scored as a staff-entered measure.
+
+    The assignment moves to its next due day (or ends, once answered) in the same
+    transaction, so a second submission of the same form finds nothing due and returns
+    the measure the first one stored (``repeated``). A PHQ-9 item 9 above 0 raises the
+    safety flag and writes the follow-up tasks of the primary clinician(s) and their
+    supervisors now, in this transaction, not at the next sweep.
+    """
+    Client.objects.lock(assignment.client)
+    assignment = (
+        MeasureAssignment.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .get(pk=assignment.pk)
+    )
+    client = assignment.client
+    today = timezone.localdate()
+    if assignment.ended_at is not None or assignment.next_due_on > today:
+        earlier = (
+            Measure.objects.filter(assignment=assignment, by_client=True).order_by("-id").first()
+        )
+        if earlier is not None and earlier.recorded_at >= timezone.now() - DUPLICATE_WINDOW:
+            earlier.repeated = True
+            return earlier
+        raise ValidationError("This questionnaire is not due now.")
+    items, result = scoring.score(assignment.instrument, items)
+    measure = Measure.objects.create(
+        client=client,
+        instrument=assignment.instrument,
+        administered_on=today,
+        items=items,
+        score=result.total,
+        subscores=result.subscores,
+        band=result.band,
+        safety_flag=result.safety_flag,
+        by_client=True,
+        assignment=assignment,
+    )
+    if assignment.every_days:
+        assignment.next_due_on = today + timedelta(days=assignment.every_days)
+        assignment.save(update_fields=["next_due_on"])
+    else:
+        assignment.ended_at = timezone.now()
+        assignment.save(update_fields=["ended_at"])
+    audit_record(
+        action="measure.record",
+        audit=audit,
+        obj=measure,
+        client=client,
+        detail=(
+            f"instrument={measure.instrument}; items={len(items)}; "
+            f"flag={int(result.safety_flag)}; by=client"
+        ),
+    )
+    if measure.safety_flag:
+        from clinical.meds.staff_reminders import write_safety_flag_tasks
+
+        write_safety_flag_tasks(measure)
     return measure

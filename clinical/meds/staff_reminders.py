@@ -66,8 +66,9 @@ def find_measures_due(now: datetime):
                 )
 
 
-def find_safety_flags(now: datetime):
-    flags = list(Measure.objects.flags_open().select_related("client").order_by("pk"))
+def find_safety_flags(now: datetime, *, flags=None):
+    if flags is None:
+        flags = list(Measure.objects.flags_open().select_related("client").order_by("pk"))
     watchers = safety_flag_watchers({flag.client_id for flag in flags})
     for flag in flags:
         for staff_id in sorted(watchers.get(flag.client_id, ())):
@@ -84,6 +85,20 @@ def find_safety_flags(now: datetime):
                 # Due the day it was answered: a risk is followed up the same day.
                 due=flag.administered_on,
             )
+
+
+def write_safety_flag_tasks(measure: Measure, *, now: datetime | None = None) -> int:
+    """Write the follow-up tasks of one new safety flag now (a flag the client raised in
+    the portal): the rows the sweep would write at its next minute, with the same keys,
+    so the sweep finds them there and writes nothing twice."""
+    from django.utils import timezone
+
+    from iop.notifications.services import planned_write
+
+    now = now or timezone.now()
+    return planned_write(
+        source_key="clinical.safety_flag", planned=list(find_safety_flags(now, flags=[measure]))
+    )
 
 
 def register_sources():

@@ -21,6 +21,12 @@ urlpatterns = [
         )
         for code in ("phq9", "gad7", "bam")
     ),
+    path("clients/<uuid:client_id>/measures/ask/", views.measure_assign, name="measure_assign"),
+    path(
+        "measure-requests/<uuid:assignment_id>/stop/",
+        views.measure_assignment_end,
+        name="measure_assignment_end",
+    ),
     path("measures/<uuid:measure_id>/", views.measure_detail, name="measure_detail"),
     path(
         "measures/<uuid:measure_id>/acknowledge/",

@@ -16,7 +16,13 @@ from django.views.decorators.http import require_POST
 from clients.access import Action, Purpose, client_view, owned_view
 from clinical.meds import measures as scoring
 from clinical.meds import services
-from clinical.meds.forms import AcknowledgeForm, MeasureForm, MedicationForm, MedicationStopForm
+from clinical.meds.forms import (
+    AcknowledgeForm,
+    MeasureAssignForm,
+    MeasureForm,
+    MedicationForm,
+    MedicationStopForm,
+)
 from iop.audit.services import audit_context
 from iop.forms import apply_validation_error
 
@@ -195,3 +201,50 @@ def measure_acknowledge(request, measure):
             return _chart(measure.client, "measures")
     # The refusal is shown on the measure's page with the form's message.
     return _render_detail(request, measure, form=form, status=400)
+
+
+# --- Measures the client answers in the portal ------------------------------------------
+
+
+@client_view(WRITE)
+def measure_assign(request, client):
+    form = MeasureAssignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assignment = services.measure_assign(
+                client=client,
+                instrument=form.cleaned_data["instrument"],
+                every_days=form.every_days(),
+                actor=request.user,
+                audit=audit_context(request),
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            label = assignment.get_instrument_display()
+            if getattr(assignment, "repeated", False):
+                messages.info(
+                    request, f"The {label} is already asked for ({assignment.schedule_label})."
+                )
+            else:
+                messages.success(
+                    request,
+                    f"The client will see the {label} in the portal ({assignment.schedule_label}).",
+                )
+            return _chart(client, "measures")
+    return render(
+        request,
+        "clinical/meds/measure_assign.html",
+        {"form": form, "client": client},
+        status=_status(form),
+    )
+
+
+@require_POST
+@owned_view("clinical.measureassignment", purpose=WRITE)
+def measure_assignment_end(request, assignment):
+    services.measure_assignment_end(
+        assignment=assignment, actor=request.user, audit=audit_context(request)
+    )
+    messages.success(request, f"The {assignment.get_instrument_display()} is no longer asked for.")
+    return _chart(assignment.client, "measures")

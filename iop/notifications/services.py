@@ -120,37 +120,43 @@ def reminders_schedule(*, now: datetime | None = None) -> int:
         planned = {p.key[:200]: p for p in source.finder(now)}
         if source.resolves:
             tasks_resolve(source=source.key, still_open=planned.keys())
-        if not planned:
-            continue
-        existing = set(
-            OutboxMessage.objects.filter(idempotency_key__in=planned).values_list(
-                "idempotency_key", flat=True
-            )
-        )
-        rows = [_row(source, p) for key, p in planned.items() if key not in existing]
-        if not rows:
-            continue
-        with transaction.atomic():
-            before = OutboxMessage.objects.filter(
-                idempotency_key__in=[r.idempotency_key for r in rows]
-            ).count()
-            OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
-            count = (
-                OutboxMessage.objects.filter(
-                    idempotency_key__in=[r.idempotency_key for r in rows]
-                ).count()
-                - before
-            )
-            if count:
-                audit_record(
-                    action="outbox.write",
-                    audit=AuditContext.system("reminders"),
-                    object_type="notifications.source",
-                    object_id=source.key,
-                    detail=f"source={source.key}; written={count}",
-                )
-        written += count
+        written += _write_planned(source, planned)
     return written
+
+
+def planned_write(*, source_key: str, planned: list[Planned]) -> int:
+    """Write ``planned`` messages of one registered source now, each key once (the
+    sweep skips them later): for a source whose item cannot wait for the next minute,
+    such as a safety flag. Inside the caller's transaction."""
+    source = SOURCES[source_key]
+    return _write_planned(source, {p.key[:200]: p for p in planned})
+
+
+def _write_planned(source, planned: dict) -> int:
+    if not planned:
+        return 0
+    existing = set(
+        OutboxMessage.objects.filter(idempotency_key__in=planned).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    rows = [_row(source, p) for key, p in planned.items() if key not in existing]
+    if not rows:
+        return 0
+    keys = [r.idempotency_key for r in rows]
+    with transaction.atomic():
+        before = OutboxMessage.objects.filter(idempotency_key__in=keys).count()
+        OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+        count = OutboxMessage.objects.filter(idempotency_key__in=keys).count() - before
+        if count:
+            audit_record(
+                action="outbox.write",
+                audit=AuditContext.system("reminders"),
+                object_type="notifications.source",
+                object_id=source.key,
+                detail=f"source={source.key}; written={count}",
+            )
+    return count
 
 
 def tasks_resolve(*, source: str, still_open) -> int:

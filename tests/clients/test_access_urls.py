@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from clients import services
 from clients.models import CareTeamRole, InformationCategory, RecipientType
-from clinical.meds.services import measure_record, medication_add
+from clinical.meds.services import measure_assign, measure_record, medication_add
 from clinical.notes.models import ProgressNote
 from clinical.plans import services as services_plans
 from iop.audit.models import AuditEvent
@@ -55,6 +55,7 @@ POST_ONLY = {
     "scheduling:attendance_all_present",
     "scheduling:appointment_cancel",
     "meds:measure_acknowledge",
+    "meds:measure_assignment_end",
     "notes:group_autosave",
     "notes:appointment_autosave",
     "notes:appointment_no_show",
@@ -175,6 +176,7 @@ def chart(clinician, intake_user):
         items={str(n): 1 for n in range(1, 10)},
         actor=clinician,
     )
+    assignment = measure_assign(client=client, instrument="gad7", every_days=14, actor=clinician)
     # A finished report run of alice's: a run belongs to its owner, not to a client.
     run = ReportRun.objects.create(
         report="attendance",
@@ -216,6 +218,7 @@ def chart(clinician, intake_user):
         "relapse_version_id": relapse_version.public_id,
         "medication_id": medication.public_id,
         "measure_id": measure.public_id,
+        "assignment_id": assignment.public_id,
         "appointment_id": appointment.public_id,
         "access_id": access.public_id,
         "session_id": session.public_id,
