@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "scheduling",
     "clinical",
     "screening",
+    # The client portal (/my/): client accounts, apart from staff.
+    "portal",
     # Last: seed_demo, seed_scale and bench know every app above (README, "Layout").
     "tooling",
 ]
@@ -103,6 +105,9 @@ MIDDLEWARE = [
     # Before the session limits: their idle sign-out must know an htmx request.
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The client portal's session, before any staff redirect: /my/ answers clients
+    # only, and a client gets 404 everywhere else (portal/middleware.py).
+    "portal.middleware.PortalMiddleware",
     # Each request builds a person's client scope once per purpose (clients.access).
     "clients.access.RequestScopeMiddleware",
     "iop.accounts.middleware.NoStoreMiddleware",
@@ -133,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "iop.accounts.context_processors.navigation",
+                "portal.context_processors.portal",
             ],
             # The date and time filters (|day, |moment, |clock...) on every page.
             "builtins": ["iop.templatetags.when"],

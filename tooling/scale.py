@@ -62,6 +62,7 @@ def landmarks() -> dict:
     Episode = _model("clients.Episode")
     Appointment = _model("scheduling.Appointment")
     UrineScreen = _model("screening.UrineScreen")
+    ClientAccount = _model("portal.ClientAccount")
     clinician = User.objects.filter(username=CLINICIAN).first()
     if clinician is None:
         raise LookupError("No scale dataset here: run `python manage.py seed_scale`.")
@@ -116,6 +117,11 @@ def landmarks() -> dict:
         "appointment": str(appointment.public_id) if appointment else None,
         "urine_screen": str(screen.public_id) if screen else None,
         "search_term": search_name,
+        # A client with portal access (portal_link --mrn), when the dataset gave any.
+        "portal_client_mrn": ClientAccount.objects.filter(enabled=True)
+        .order_by("pk")
+        .values_list("client__mrn", flat=True)
+        .first(),
         "caseload": CareTeamMember.objects.filter(
             staff=clinician, role="primary", ended_on__isnull=True, client__status="active"
         ).count(),

@@ -19,6 +19,8 @@ from iop.audit.models import GENESIS_HASH, AuditEvent, Outcome
 # Any constant works; it names the chain's lock among the database's advisory locks.
 _CHAIN_LOCK_KEY = 0x10_A0D1
 _local_lock = threading.Lock()
+# The actor of a row a client wrote about themselves (``AuditContext.client_self``).
+CLIENT_ACTOR_PREFIX = "client:"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,12 @@ class AuditContext:
     @classmethod
     def system(cls, task: str) -> "AuditContext":
         return cls(actor=None, ip_address=None, username=f"system:{task}"[:150])
+
+    @classmethod
+    def client_self(cls, client_id, ip_address: str | None = None) -> "AuditContext":
+        """A client acting on their own record (the portal): no staff actor; the actor
+        is written ``client:<public id>`` (``CLIENT_ACTOR_PREFIX``), an opaque id."""
+        return cls(actor=None, ip_address=ip_address, username=f"{CLIENT_ACTOR_PREFIX}{client_id}")
 
 
 def audit_context(request) -> AuditContext:
