@@ -772,6 +772,9 @@ class DisclosureMethod(models.TextChoices):
     PORTAL = "portal", "Recipient's portal"
     PHONE = "phone", "Phone (verbal)"
     IN_PERSON = "in_person", "In person"
+    # An attendance letter given to the client to hand over, checked by its recipient on
+    # the public verification page (portal/letters.py).
+    CLIENT_LETTER = "client_letter", "Letter given to the client, verifiable online"
 
 
 ACCOUNTING_YEARS = 3

@@ -20,5 +20,8 @@ urlpatterns = [
     path("clinical/notes/", include(("clinical.notes.urls", "notes"))),
     path("screening/", include("screening.urls")),
     path("my/", include("portal.urls")),
+    # Staff decide the attendance letters clients ask for; recipients verify them.
+    path("letters/", include(("portal.staff_urls", "letters"))),
+    path("verify/", include("portal.verify_urls")),
     path("admin/", admin.site.urls),
 ]

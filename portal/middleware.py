@@ -22,7 +22,7 @@ from portal import session
 PREFIX = "/my/"
 # What a portal session may reach besides /my/ (another portal module may add a
 # public path of its own here, e.g. a letter's verification page).
-OPEN_PATHS = ["/static/", "/healthz", "/favicon.ico"]
+OPEN_PATHS = ["/static/", "/healthz", "/favicon.ico", "/verify/"]
 # Polled by the idle-warning script: reading the time left is not activity.
 PASSIVE_PATHS = ("/my/session/",)
 

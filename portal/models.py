@@ -117,3 +117,60 @@ class ClientAuthenticator(models.Model):
 
     def __str__(self):
         return f"authenticator of {self.account}"
+
+
+# --- Attendance letters (portal2) ---------------------------------------------------------
+
+
+class LetterStatus(models.TextChoices):
+    REQUESTED = "requested", "Waiting for the program"
+    APPROVED = "approved", "Ready"
+    DECLINED = "declined", "Declined"
+
+
+class AttendanceLetter(models.Model):
+    """A letter of attendance the client asked for, for a recipient their signed consent
+    names. Approved by staff: its figures are frozen in ``content`` (the PDF and the
+    public verification page both show exactly that), it gets a random
+    ``verification_code`` and is recorded as a disclosure in the client's accounting."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="attendance_letters"
+    )
+    consent = models.ForeignKey("clients.Consent", on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    include_screens = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=LetterStatus.choices, default=LetterStatus.REQUESTED
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.CharField(max_length=300, blank=True)
+    verification_code = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    content = models.JSONField(default=dict, blank=True)
+    disclosure = models.OneToOneField(
+        "clients.Disclosure", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="letter_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="approved")
+                | models.Q(verification_code__isnull=False, disclosure__isnull=False),
+                name="letter_approved_has_code_and_disclosure",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self):
+        return f"attendance letter {self.public_id}"

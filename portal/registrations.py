@@ -12,6 +12,9 @@ def register() -> None:
     message_sent.connect(_forget_sent_link, dispatch_uid="portal-forget-sent-link")
     for item in PAGES:
         register_nav(item)
+    from portal import registrations_portal2
+
+    registrations_portal2.register()
 
 
 PAGES: list[NavItem] = []

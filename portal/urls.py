@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal import views
+from portal import consents, letters, measures, views
 
 app_name = "portal"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign_out"),
     path("session/", views.session_status, name="session_status"),
     path("keepalive/", views.keepalive, name="keepalive"),
+    *measures.urlpatterns,
+    *consents.urlpatterns,
+    *letters.urlpatterns,
 ]

@@ -75,4 +75,20 @@ class Migration(migrations.Migration):
                 name="consent_portal_signature_kept",
             ),
         ),
+        migrations.AlterField(
+            model_name="disclosure",
+            name="method",
+            field=models.CharField(
+                choices=[
+                    ("mail", "Mail"),
+                    ("fax", "Fax"),
+                    ("secure_email", "Secure email"),
+                    ("portal", "Recipient's portal"),
+                    ("phone", "Phone (verbal)"),
+                    ("in_person", "In person"),
+                    ("client_letter", "Letter given to the client, verifiable online"),
+                ],
+                max_length=16,
+            ),
+        ),
     ]
