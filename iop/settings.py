@@ -563,6 +563,9 @@ IOP_REMINDER_LEAD_HOURS = tuple(
 IOP_REMINDER_PLACE = os.environ.get("IOP_REMINDER_PLACE", "200 Harbor Street, Suite 410")
 IOP_REMINDER_PHONE = os.environ.get("IOP_REMINDER_PHONE", "(555) 201-0100")
 IOP_PROGRAM_NAME = os.environ.get("IOP_PROGRAM_NAME", "Harbor IOP")
+# The client portal's "who looked at my record": staff by role (the default) or, when
+# the program prefers, by name and role.
+IOP_PORTAL_SHOW_STAFF_NAMES = env_bool("IOP_PORTAL_SHOW_STAFF_NAMES", False)
 # When a client drawn for a random test is asked to come by (clinic time, HH:MM).
 IOP_CALL_IN_TIME = time.fromisoformat(os.environ.get("IOP_CALL_IN_TIME", "06:30"))
 # What the call-in notice asks a client who chose wording that names the program for

@@ -14,4 +14,10 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign_out"),
     path("session/", views.session_status, name="session_status"),
     path("keepalive/", views.keepalive, name="keepalive"),
+    path("schedule/", views.schedule, name="schedule"),
+    path("schedule/appointments.ics", views.calendar_file, name="calendar"),
+    path("plan/", views.plan, name="plan"),
+    path("reminders/", views.reminders, name="reminders"),
+    path("record-access/", views.record_access, name="record_access"),
+    path("authenticator/", views.authenticator, name="authenticator"),
 ]
