@@ -62,6 +62,20 @@ def _clean_phone(form, name="phone"):
         raise forms.ValidationError(exc.message_dict["phone"]) from exc
 
 
+def reminder_errors(form, *, phone, email, consent_words="Reminders need the client's consent."):
+    """The reminder rules of every form that sets them (staff's client form, the
+    client's own in the portal): a channel needs consent and somewhere to send to.
+    ``clients.services`` checks the same on save."""
+    cleaned = form.cleaned_data
+    channel = cleaned.get("reminder_channel")
+    if channel in ("sms", "email") and not cleaned.get("reminder_consent"):
+        form.add_error("reminder_consent", consent_words)
+    if channel == "sms" and not phone and "phone" not in form.errors:
+        form.add_error("reminder_channel", "Text reminders need a valid phone number.")
+    if channel == "email" and not email and "email" not in form.errors:
+        form.add_error("reminder_channel", "Email reminders need an email address.")
+
+
 class ClientForm(forms.ModelForm):
     """Demographics, contact and reminders: what intake and the care team edit.
     Clinical intake data has its own form, shown only to people with CLINICAL."""
@@ -125,13 +139,7 @@ class ClientForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        channel = cleaned.get("reminder_channel")
-        if channel in ("sms", "email") and not cleaned.get("reminder_consent"):
-            self.add_error("reminder_consent", "Reminders need the client's consent.")
-        if channel == "sms" and not cleaned.get("phone") and "phone" not in self.errors:
-            self.add_error("reminder_channel", "Text reminders need a valid phone number.")
-        if channel == "email" and not cleaned.get("email") and "email" not in self.errors:
-            self.add_error("reminder_channel", "Email reminders need an email address.")
+        reminder_errors(self, phone=cleaned.get("phone"), email=cleaned.get("email"))
         if self.check_duplicates and not self.errors:
             self.duplicate_checked = True
             matches = possible_duplicates(

@@ -176,9 +176,12 @@ def client_update(*, client: Client, actor, audit: AuditContext | None = None, *
     _check_reminders(client)
     client.full_clean()
     client.save()
-    if {"reminder_channel", "reminder_consent"} & set(changed):
+    if {"reminder_channel", "reminder_consent"} & set(changed) or (
+        "reminder_may_name_program" in changed and not client.reminder_may_name_program
+    ):
         # An opt-out (or a new channel) stops what was written for the old one at once;
-        # the scheduler writes the new channel's reminders under new keys.
+        # the scheduler writes the new channel's reminders under new keys. A message
+        # written naming the program is not sent once the client took that back.
         reminders_withdrawn.send(sender=Client, client=client.public_id, audit=audit)
     audit_record(
         action="client.update",

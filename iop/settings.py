@@ -566,6 +566,9 @@ IOP_PROGRAM_NAME = os.environ.get("IOP_PROGRAM_NAME", "Harbor IOP")
 # The number the portal's crisis resources give for the program (beside 988 and 911),
 # and the one an attendance letter's recipient may call.
 IOP_PROGRAM_PHONE = os.environ.get("IOP_PROGRAM_PHONE", IOP_REMINDER_PHONE)
+# The client portal's "who looked at my record": staff by role (the default) or, when
+# the program prefers, by name and role.
+IOP_PORTAL_SHOW_STAFF_NAMES = env_bool("IOP_PORTAL_SHOW_STAFF_NAMES", False)
 # When a client drawn for a random test is asked to come by (clinic time, HH:MM).
 IOP_CALL_IN_TIME = time.fromisoformat(os.environ.get("IOP_CALL_IN_TIME", "06:30"))
 # What the call-in notice asks a client who chose wording that names the program for

@@ -19,4 +19,5 @@ def portal(request):
         "idle_timeout_seconds": settings.IOP_IDLE_TIMEOUT_MINUTES * 60,
         "idle_warning_seconds": settings.IOP_IDLE_WARNING_SECONDS,
         "idle_minutes": settings.IOP_IDLE_TIMEOUT_MINUTES,
+        "portal_phone": settings.IOP_REMINDER_PHONE,
     }

@@ -16,6 +16,11 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("Home", "portal:home", 0),
+    NavItem("My schedule", "portal:schedule", 10),
+    NavItem("My plan", "portal:plan", 30),
+    NavItem("My reminders", "portal:reminders", 70),
+    NavItem("Who looked at my record", "portal:record_access", 80),
+    NavItem("Sign-in security", "portal:authenticator", 90),
 ]
 
 

@@ -322,3 +322,9 @@ def authenticator_start(*, account: ClientAccount) -> ClientAuthenticator:
     if ClientAuthenticator.objects.filter(account=account).exists():
         return ClientAuthenticator.objects.get(account=account)
     return ClientAuthenticator.objects.create(account=account, key=random_hex(20))
+
+
+@transaction.atomic
+def authenticator_remove(*, account: ClientAccount, audit: AuditContext) -> None:
+    ClientAuthenticator.objects.filter(account=account).delete()
+    audit_record(action="portal.2fa_removed", audit=audit, obj=account, client=account.client)

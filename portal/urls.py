@@ -17,4 +17,10 @@ urlpatterns = [
     *measures.urlpatterns,
     *consents.urlpatterns,
     *letters.urlpatterns,
+    path("schedule/", views.schedule, name="schedule"),
+    path("schedule/appointments.ics", views.calendar_file, name="calendar"),
+    path("plan/", views.plan, name="plan"),
+    path("reminders/", views.reminders, name="reminders"),
+    path("record-access/", views.record_access, name="record_access"),
+    path("authenticator/", views.authenticator, name="authenticator"),
 ]

@@ -2,19 +2,31 @@
 sign-in pages are open, and answer the same whatever is typed or followed."""
 
 import time
+from base64 import b32encode
+from binascii import unhexlify
 
+import segno
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from clients.models import Client
+from clients.services import client_update
+from clinical.plans.models import CRISIS_LINE
 from iop.audit.models import Outcome
 from iop.audit.services import audit_record, client_ip
-from portal import services, session
+from iop.forms import apply_validation_error
+from portal import calendar, selectors, services, session
 from portal.access import client_audit, portal_view
-from portal.forms import CodeForm, LinkRequestForm
-from portal.models import ClientAccount, SignInToken, ThrottleKind
+from portal.forms import CodeForm, LinkRequestForm, RemindersForm
+from portal.models import ClientAccount, ClientAuthenticator, SignInToken, ThrottleKind
+
+# The name an authenticator app shows: neutral, like the page title.
+TOTP_LABEL = "Appointments"
 
 
 def sign_in(request):
@@ -130,3 +142,129 @@ def keepalive(request):
 @portal_view("home")
 def home(request):
     return render(request, "portal/home.html", {})
+
+
+@portal_view("schedule")
+def schedule(request):
+    data = selectors.schedule(request.portal_client)
+    return render(request, "portal/schedule.html", data)
+
+
+@portal_view("calendar")
+def calendar_file(request):
+    """The next four weeks as a calendar file, every title "Appointment"."""
+    data = selectors.schedule(request.portal_client)
+    response = HttpResponse(
+        calendar.ics(data["items"]), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="appointments.ics"'
+    return response
+
+
+@portal_view("plan")
+def plan(request):
+    return render(
+        request,
+        "portal/plan.html",
+        {"version": selectors.relapse_plan(request.portal_client), "crisis_line": CRISIS_LINE},
+    )
+
+
+@portal_view("reminders", audited=False)
+def reminders(request):
+    """The client's reminder choices, saved by the service staff's form uses (its
+    rules, its cancelling of pending messages), audited as the client's own change."""
+    client = request.portal_client
+    if request.method != "POST":
+        audit_record(
+            action="portal.reminders",
+            audit=request.portal_audit,
+            client=client,
+            object_type="portal.page",
+            object_id="reminders",
+            detail="page=portal:reminders",
+        )
+        return render(request, "portal/reminders.html", {"form": RemindersForm(instance=client)})
+    form = RemindersForm(request.POST, instance=Client.objects.get(pk=client.pk))
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                client_update(
+                    client=Client.objects.lock(client),
+                    actor=None,
+                    audit=request.portal_audit,
+                    **{name: form.cleaned_data[name] for name in RemindersForm.Meta.fields},
+                )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Your reminder choices are saved.")
+            return redirect("portal:reminders")
+    return render(request, "portal/reminders.html", {"form": form}, status=400)
+
+
+@portal_view("record_access")
+def record_access(request):
+    rows = selectors.record_access(request.portal_client)
+    return render(
+        request,
+        "portal/record_access.html",
+        {
+            "rows": rows,
+            "days": selectors.ACCESS_DAYS,
+            "limit": selectors.ACCESS_ROWS,
+            "show_names": settings.IOP_PORTAL_SHOW_STAFF_NAMES,
+        },
+    )
+
+
+@portal_view("authenticator", audited=False)
+def authenticator(request):
+    """An optional authenticator app: after the link, a 6-digit code too."""
+    account = request.portal_account
+    device = ClientAuthenticator.objects.filter(account=account).first()
+    confirmed = device is not None and device.confirmed
+    form = CodeForm(request.POST or None, submit_label="Confirm")
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["token"]
+        if services.throttled(ThrottleKind.CODE_FAILED, str(account.public_id)):
+            form.add_error("token", "Too many wrong codes. Try again in 15 minutes.")
+        elif confirmed and request.POST.get("action") == "remove":
+            if services.authenticator_verify(account=account, code=code):
+                services.authenticator_remove(account=account, audit=request.portal_audit)
+                messages.success(request, "The authenticator is off: the link alone signs you in.")
+                return redirect("portal:authenticator")
+            services.attempt_note(ThrottleKind.CODE_FAILED, str(account.public_id))
+            form.add_error("token", "That code did not match.")
+        elif not confirmed and services.authenticator_verify(
+            account=account, code=code, setup=True
+        ):
+            audit_record(
+                action="portal.2fa_enrolled",
+                audit=request.portal_audit,
+                client=request.portal_client,
+                obj=account,
+            )
+            messages.success(
+                request, "The authenticator is on: after the link, it asks for a code."
+            )
+            return redirect("portal:authenticator")
+        else:
+            services.attempt_note(ThrottleKind.CODE_FAILED, str(account.public_id))
+            form.add_error("token", "That code did not match. Check the time on your phone.")
+    else:
+        audit_record(
+            action="portal.authenticator",
+            audit=request.portal_audit,
+            client=request.portal_client,
+            object_type="portal.page",
+            object_id="authenticator",
+            detail="page=portal:authenticator",
+        )
+    context = {"form": form, "confirmed": confirmed}
+    if not confirmed:
+        device = services.authenticator_start(account=account)
+        secret = b32encode(unhexlify(device.key)).decode()
+        url = f"otpauth://totp/{TOTP_LABEL}?secret={secret}&issuer={TOTP_LABEL}&digits=6&period=30"
+        context.update(secret=secret, qr_data_uri=segno.make(url, error="m").svg_data_uri(scale=4))
+    return render(request, "portal/authenticator.html", context, status=400 if form.errors else 200)

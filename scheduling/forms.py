@@ -108,6 +108,13 @@ class AppointmentForm(forms.Form):
         error_messages={"invalid": "The length is a whole number of minutes."},
     )
     room = forms.ModelChoiceField(queryset=Room.objects.all(), required=False)
+    telehealth_url = forms.URLField(
+        label="Telehealth link",
+        required=False,
+        assume_scheme="https",
+        help_text="For a video visit: the client sees it in the portal, never in a reminder.",
+        error_messages={"invalid": "Enter the full video link, starting with https://."},
+    )
 
     def __init__(self, *args, clients, **kwargs):
         super().__init__(*args, **kwargs)
@@ -150,6 +157,7 @@ class AppointmentForm(forms.Form):
             "start",
             AppendedText("minutes", format_html('<span id="{}">min</span>', "id_minutes_unit")),
             "room",
+            "telehealth_url",
         )
 
     def _offer_clinicians(self, clients):

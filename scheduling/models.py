@@ -141,6 +141,12 @@ class Slot(models.Model):
         return self.end_time.hour * 60 + self.end_time.minute - start
 
 
+def https_only(value: str) -> None:
+    """A telehealth link a client opens from the portal: https, nothing else."""
+    if value and not value.lower().startswith("https://"):
+        raise ValidationError("A telehealth link starts with https://.")
+
+
 class Room(models.Model):
     name = models.CharField(max_length=60, unique=True)
     seats = models.PositiveSmallIntegerField(default=14)
@@ -164,6 +170,10 @@ class Group(models.Model):
     )
     capacity = models.PositiveSmallIntegerField(default=12, validators=[MinValueValidator(1)])
     active = models.BooleanField(default=True)
+    # A group that meets by video too: the link its clients see in the portal.
+    telehealth_url = models.URLField(
+        "telehealth link", blank=True, validators=[https_only], help_text="https:// only."
+    )
 
     class Meta:
         ordering = ["track__order", "slot__order", "name"]
@@ -323,6 +333,10 @@ class Appointment(models.Model):
     )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # A video visit: the link the client sees in the portal (never in a reminder).
+    telehealth_url = models.URLField(
+        "telehealth link", blank=True, validators=[https_only], help_text="https:// only."
     )
 
     class Meta:

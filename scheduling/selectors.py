@@ -259,6 +259,9 @@ def upcoming_schedule(client: Client, *, days: int = 28, today: date | None = No
                 "ends_at": s.ends_at,
                 "what": s.group.name,
                 "where": s.room.name,
+                "kind": "session",
+                "public_id": s.public_id,
+                "telehealth_url": s.group.telehealth_url,
             }
             for s in sessions
         ]
@@ -274,6 +277,9 @@ def upcoming_schedule(client: Client, *, days: int = 28, today: date | None = No
             "ends_at": a.ends_at,
             "what": f"{a.get_kind_display()} with {a.clinician}",
             "where": a.room.name if a.room else "",
+            "kind": "appointment",
+            "public_id": a.public_id,
+            "telehealth_url": a.telehealth_url,
         }
         for a in appointments
     ]

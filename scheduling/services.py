@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -47,6 +48,7 @@ from scheduling.models import (
     Room,
     clinic_tz,
     clock_label,
+    https_only,
     local_datetime,
 )
 
@@ -653,10 +655,20 @@ def appointment_book(
     starts_at,
     ends_at,
     room=None,
+    telehealth_url: str = "",
     actor,
     audit: AuditContext | None = None,
 ) -> Appointment:
     check_date(starts_at, DateKind.SCHEDULE, field="starts_at")
+    telehealth_url = (telehealth_url or "").strip()
+    if telehealth_url:
+        try:
+            https_only(telehealth_url)
+            URLValidator()(telehealth_url)
+        except ValidationError:
+            raise ValidationError(
+                {"telehealth_url": "Enter the full video link, starting with https://."}
+            ) from None
     if kind not in AppointmentKind.values:
         raise ValidationError({"kind": "Choose the kind of appointment from the list."})
     if ends_at <= starts_at:
@@ -691,6 +703,7 @@ def appointment_book(
         ends_at=ends_at,
         room=room,
         booked_by=actor,
+        telehealth_url=telehealth_url,
     )
     audit_record(
         action="appointment.book", actor=actor, audit=audit, obj=appointment, client=client

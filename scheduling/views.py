@@ -315,6 +315,7 @@ def appointment_new(request):
                 starts_at=data["starts_at"],
                 ends_at=data["ends_at"],
                 room=data["room"],
+                telehealth_url=data.get("telehealth_url", ""),
                 actor=request.user,
                 audit=audit_context(request),
             )
