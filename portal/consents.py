@@ -80,7 +80,8 @@ def consent_detail(request, consent_id):
     status = 200
     if consent.awaiting_signature:
         sign_form = SignForm(
-            request.POST or None, initial={"digest": services.consent_text_digest(text)}
+            request.POST if request.method == "POST" else None,
+            initial={"digest": services.consent_text_digest(text)},
         )
         if request.method == "POST":
             status = 400
@@ -104,7 +105,9 @@ def consent_detail(request, consent_id):
                         messages.success(request, "Signed. A copy is kept here for you.")
                     return redirect("portal:consent", consent.public_id)
     elif request.method == "POST":
-        raise Http404  # nothing to sign; revoking has its own address
+        # Nothing to sign (a second submission after the first signed it).
+        messages.info(request, "This consent is not waiting for a signature.")
+        return redirect("portal:consent", consent.public_id)
     state = _state(consent)
     if state == "active":
         revoke_form = RevokeForm()

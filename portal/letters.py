@@ -52,7 +52,7 @@ def letter_list(request):
     client = request.portal_client
     # Every consent that could carry a letter of attendance; screens are checked on send.
     consents = services.covering_consents(client)
-    form = RequestForm(request.POST or None, consents=consents)
+    form = RequestForm(request.POST if request.method == "POST" else None, consents=consents)
     if request.method == "POST" and consents and form.is_valid():
         try:
             letter = services.letter_request(
@@ -142,13 +142,13 @@ def staff_pending(request):
     )
     from iop.audit.services import audit_list
 
-    audit_list(request, listed=[r.client for r in rows], clinical=False)
+    audit_list(request, listed=[r.client for r in rows])
     return render(request, "portal/staff_letters.html", {"letters": rows})
 
 
 @owned_view("portal.attendanceletter", purpose=Purpose.EDIT)
 def staff_letter(request, letter):
-    form = DeclineForm(request.POST or None)
+    form = DeclineForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         action = request.POST.get("action")
@@ -227,7 +227,7 @@ def _throttled(request) -> bool:
 def verify(request):
     """No sign-in: a recipient types the code from the letter and sees what the letter
     shows. An unknown code, a declined request and a malformed code answer alike."""
-    form = VerifyForm(request.POST or None)
+    form = VerifyForm(request.POST if request.method == "POST" else None)
     letter = None
     status = 200
     checked = False

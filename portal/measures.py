@@ -100,7 +100,7 @@ def measure_answer(request, assignment_id):
     if assignment is None:
         raise Http404
     spec = scoring.INSTRUMENTS[assignment.instrument]
-    form = AnswersForm(request.POST or None, spec=spec)
+    form = AnswersForm(request.POST if request.method == "POST" else None, spec=spec)
     if request.method == "POST":
         if form.is_valid():
             try:

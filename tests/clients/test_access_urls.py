@@ -18,8 +18,10 @@ from clinical.meds.services import measure_assign, measure_record, medication_ad
 from clinical.notes.models import ProgressNote
 from clinical.plans import services as services_plans
 from iop.audit.models import AuditEvent
+from iop.audit.services import AuditContext
 from iop.reports.models import ReportRun, RunStatus
 from iop.reports.services import report_storage
+from portal import letter_services
 from scheduling.models import local_datetime
 from scheduling.services import appointment_book, enrollment_create
 from screening import services as screening
@@ -46,7 +48,9 @@ def _uuid_routes():
     return sorted(walk(get_resolver().url_patterns), key=lambda r: r[0])
 
 
-ROUTES = _uuid_routes()
+# The portal's routes answer the signed-in client only (a staff session gets 404 there
+# whatever the id): tests/portal/test_portal2_pages.py walks them for another client's ids.
+ROUTES = [r for r in _uuid_routes() if not r[0].startswith("portal:")]
 # Routes that only accept POST: the stranger check posts to them.
 POST_ONLY = {
     "clients:care_team_end",
@@ -177,6 +181,16 @@ def chart(clinician, intake_user):
         actor=clinician,
     )
     assignment = measure_assign(client=client, instrument="gad7", every_days=14, actor=clinician)
+    # An attendance letter the client asked for under the consent, approved by the team.
+    letter = letter_services.letter_request(
+        client=client,
+        consent=consent,
+        period_start=date.today(),
+        period_end=date.today(),
+        include_screens=False,
+        audit=AuditContext.client_self(client.public_id),
+    )
+    letter_services.letter_approve(letter=letter, actor=clinician)
     # A finished report run of alice's: a run belongs to its owner, not to a client.
     run = ReportRun.objects.create(
         report="attendance",
@@ -219,6 +233,7 @@ def chart(clinician, intake_user):
         "medication_id": medication.public_id,
         "measure_id": measure.public_id,
         "assignment_id": assignment.public_id,
+        "letter_id": letter.public_id,
         "appointment_id": appointment.public_id,
         "access_id": access.public_id,
         "session_id": session.public_id,
