@@ -60,14 +60,16 @@ def _payload(fields, make):
     return data
 
 
-# Routes that answer a file, not a page with a form (a report's CSV).
-FILES = {"reports:download"}
+# Routes that answer a file, not a page with a form (a report's CSV, a letter's PDF).
+FILES = {"reports:download", "letters:staff_letter_pdf"}
 PAGES = [(name, kwargs) for name, kwargs, _ in ROUTES if name not in POST_ONLY | FILES]
 # Pages known to hold a form: the parser must find it, or the attack proves nothing.
 FORM_PAGES = {
     "clients:edit",
     "clients:clinical_edit",
     "clients:consent_add",
+    "clients:consent_prepare",
+    "meds:measure_assign",
     "clients:disclosure_add",
     "clients:care_team",
     "clients:contact_add",
