@@ -15,7 +15,7 @@ from iop.audit.models import AuditEvent
 from iop.notifications.models import OutboxMessage
 from portal import session
 from portal.models import SignInToken
-from tests.portal.conftest import link_path, printed_link
+from tests.portal.fixtures import link_path, printed_link
 
 pytestmark = pytest.mark.django_db
 

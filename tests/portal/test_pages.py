@@ -12,44 +12,10 @@ from iop import when
 from iop.audit.models import AuditEvent
 from iop.audit.services import AuditContext, audit_record
 from iop.notifications.models import OutboxMessage, OutboxStatus
-from scheduling.models import Appointment, Attendance, local_datetime
-from scheduling.services import enrollment_create
-from tests.clients.factories import EpisodeFactory
+from scheduling.models import local_datetime
 from tests.clock import TUESDAY, at, shown
-from tests.scheduling.factories import GroupFactory, GroupSessionFactory
 
 pytestmark = pytest.mark.django_db
-
-MONDAY = TUESDAY - timedelta(days=1)
-
-
-@pytest.fixture
-def week(time_machine, portal_client, intake_user, clinician):
-    """Tuesday noon: the client attended Monday's evening group (3 h), has Wednesday's
-    and Thursday's ahead, and a video appointment on Friday."""
-    time_machine.move_to(at(TUESDAY, "12:00"), tick=False)
-    EpisodeFactory(client=portal_client, admitted_on=MONDAY - timedelta(days=14))
-    group = GroupFactory(name="Evening professionals", facilitator=clinician)
-    enrollment_create(
-        client=portal_client, group=group, start_on=MONDAY - timedelta(days=14), actor=intake_user
-    )
-    monday = GroupSessionFactory(group=group, date=MONDAY)
-    Attendance.objects.create(
-        session=monday, client=portal_client, status="present", minutes=180, recorded_by=clinician
-    )
-    for offset in (1, 2):
-        GroupSessionFactory(group=group, date=TUESDAY + timedelta(days=offset))
-    friday = local_datetime(TUESDAY + timedelta(days=3), at(TUESDAY, "10:00").time())
-    Appointment.objects.create(
-        client=portal_client,
-        clinician=clinician,
-        kind="individual",
-        starts_at=friday,
-        ends_at=friday + timedelta(minutes=50),
-        booked_by=clinician,
-        telehealth_url="https://video.example/room/abc",
-    )
-    return group
 
 
 def test_my_schedule_shows_what_is_ahead_and_the_weeks_hours(
