@@ -22,7 +22,6 @@ from django.urls import resolve
 
 from iop.accounts.demo import DEMO_PASSWORD, DEMO_STAFF
 from iop.reports.registry import REPORTS
-from tests.portal.fixtures import portal_client, week  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -4,12 +4,7 @@ the week, downloads the calendar file and changes reminders; and the same by key
 import pytest
 from playwright.sync_api import expect
 
-from tests.portal.fixtures import (  # noqa: F401  (fixtures)
-    link_path,
-    portal_client,
-    printed_link,
-    week,
-)
+from tests.portal.fixtures import link_path, printed_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,7 +39,7 @@ def test_a_client_signs_in_by_link_sees_the_week_and_changes_reminders(phone, we
 
     with phone.expect_download() as download:
         phone.get_by_test_id("portal-ics").click()
-    ics = open(download.value.path()).read()
+    ics = download.value.path().read_text()
     assert ics.count("SUMMARY:Appointment") == 3 and "Evening professionals" not in ics
 
     with phone.expect_navigation(wait_until="load"):
