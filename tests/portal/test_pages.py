@@ -131,3 +131,45 @@ def test_the_weekly_floor_comes_from_the_scheduling_selector(week, portal_client
     data = schedule(portal_client)
     assert data["week"]["hours"] == Decimal("3.0")
     assert data["week"]["floor"] == Decimal("9.00")
+
+
+def test_my_schedule_costs_the_same_however_many_sessions(
+    week, portal_client, portal_as, django_assert_max_num_queries
+):
+    from tests.scheduling.factories import GroupSessionFactory
+
+    web = portal_as(portal_client)
+    with django_assert_max_num_queries(14):
+        web.get(reverse("portal:schedule"))
+    for offset in range(4, 20):
+        GroupSessionFactory(group=week, date=TUESDAY + timedelta(days=offset))
+    with django_assert_max_num_queries(14):
+        html = web.get(reverse("portal:schedule")).content.decode()
+    assert html.count('<li class="portal-item">') == 3 + 16
+
+
+def test_a_telehealth_link_is_https_only(portal_client, clinician, week):
+    from django.core.exceptions import ValidationError
+
+    from scheduling.services import appointment_book
+
+    start = local_datetime(TUESDAY + timedelta(days=7), at(TUESDAY, "09:00").time())
+    with pytest.raises(ValidationError) as refused:
+        appointment_book(
+            client=portal_client,
+            clinician=clinician,
+            kind="individual",
+            starts_at=start,
+            ends_at=start + timedelta(minutes=50),
+            telehealth_url="http://video.example/x",
+            actor=clinician,
+        )
+    assert "https://" in str(refused.value)
+
+
+def test_home_shows_what_is_next_and_the_weeks_hours(week, portal_client, portal_as):
+    html = portal_as(portal_client).get(reverse("portal:home")).content.decode()
+    next_up = html.split('data-testid="portal-next"')[1].split("</section>")[0]
+    assert when.day(TUESDAY + timedelta(days=1)) in next_up and shown("18:00") in next_up
+    assert "Group session" in next_up and "Evening professionals" not in next_up
+    assert "This week: 3 of 9 hours" in next_up
