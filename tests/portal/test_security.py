@@ -277,3 +277,30 @@ def test_no_portal_address_names_a_client(portal_client, portal_as, settings):
     for name, kwargs in PORTAL_ROUTES.items():
         assert all(key == "token" or key.endswith("_id") for key in kwargs), name
         assert not {"mrn", "client_id", "name"} & set(kwargs), name
+
+
+@pytest.mark.parametrize(
+    "value", ["\x00", "a" * 5000, "<script>alert(1)</script>", "=cmd|' /C calc'!A0", " ", "@"]
+)
+def test_hostile_input_to_portal_forms_is_a_clear_4xx(value, portal_client, portal_as):
+    anonymous = WebClient()
+    response = anonymous.post(reverse("portal:sign_in"), {"address": value})
+    assert response.status_code in (200, 400)
+    assert b"<script>alert" not in response.content
+    assert anonymous.post(f"/my/sign-in/{value[:60]}/".replace("/ /", "/%20/")).status_code in (
+        400,
+        404,
+    )
+    web = portal_as(portal_client)
+    before = (portal_client.reminder_channel, portal_client.quiet_hours_start)
+    response = web.post(
+        reverse("portal:reminders"),
+        {"reminder_channel": value, "quiet_hours_start": value, "reminder_consent": value},
+    )
+    assert response.status_code == 400
+    portal_client.refresh_from_db()
+    assert (portal_client.reminder_channel, portal_client.quiet_hours_start) == before
+    response = web.post(reverse("portal:verify"), {"token": value})
+    assert response.status_code in (302, 400)
+    response = web.post(reverse("portal:authenticator"), {"token": value, "action": value})
+    assert response.status_code == 400
