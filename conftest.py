@@ -12,6 +12,10 @@ from django.db import connection
 
 from tests.iop.factories import PASSWORD, UserFactory
 
+# The portal's fixtures (a client with portal access, links, a week of schedule), for
+# tests/portal and the browser tests alike.
+pytest_plugins = ["tests.portal.fixtures"]
+
 CHROMIUM = os.environ.get("IOP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

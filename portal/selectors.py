@@ -17,6 +17,7 @@ from iop.notifications.sources import clinic_tz
 from scheduling.selectors import upcoming_schedule, weekly_hours
 
 SCHEDULE_DAYS = 28
+NEUTRAL = {"session": "Group session", "appointment": "Appointment"}
 ACCESS_DAYS = 90
 # "Who looked at my record" shows at most this many lines (one per person, day and
 # thing looked at), newest first: the page's cost does not grow with the trail.
@@ -28,7 +29,14 @@ def schedule(client: Client, *, today: date | None = None) -> dict:
     today = today or timezone.localdate()
     items = upcoming_schedule(client, days=SCHEDULE_DAYS, today=today)
     now = timezone.now()
-    items = [item for item in items if item["ends_at"] > now]
+    named = client.reminder_may_name_program
+    items = [
+        # Said plainly unless the client chose wording that names the program: a
+        # phone's screen is not private (a group's name can say what it is).
+        {**item, "label": item["what"] if named else NEUTRAL[item["kind"]]}
+        for item in items
+        if item["ends_at"] > now
+    ]
     week = weekly_hours(client, weeks=1, today=today)[0]
     return {
         "items": items,

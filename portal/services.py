@@ -314,14 +314,14 @@ def authenticator_verify(*, account: ClientAccount, code: str, setup: bool = Fal
 
 
 def authenticator_start(*, account: ClientAccount) -> ClientAuthenticator:
-    """A new key to enrol (replacing an unconfirmed one); the confirmed one, if any,
-    stays in force until the new code is confirmed."""
+    """The key being enrolled: the one shown already (so a wrong code does not change
+    what the app was given), or a new one. A confirmed one is returned as it is."""
     from django_otp.util import random_hex
 
-    ClientAuthenticator.objects.filter(account=account, confirmed=False).delete()
-    if ClientAuthenticator.objects.filter(account=account).exists():
-        return ClientAuthenticator.objects.get(account=account)
-    return ClientAuthenticator.objects.create(account=account, key=random_hex(20))
+    device, _ = ClientAuthenticator.objects.get_or_create(
+        account=account, defaults={"key": random_hex(20)}
+    )
+    return device
 
 
 @transaction.atomic

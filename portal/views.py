@@ -141,7 +141,13 @@ def keepalive(request):
 
 @portal_view("home")
 def home(request):
-    return render(request, "portal/home.html", {})
+    """What is next and this week's hours at a glance, then the menu as big tiles."""
+    data = selectors.schedule(request.portal_client)
+    return render(
+        request,
+        "portal/home.html",
+        {"next": data["items"][0] if data["items"] else None, **data},
+    )
 
 
 @portal_view("schedule")

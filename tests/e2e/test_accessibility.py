@@ -222,3 +222,105 @@ def test_every_app_page_passes_axe_and_fits_a_phone_for_each_demo_account(browse
     assert results >= set(REPORTS), f"reports never run: {set(REPORTS) - results}"
     assert not failures, f"{len(failures)} axe violations:\n" + "\n".join(failures)
     assert not too_wide, f"{len(too_wide)} pages wider than a phone:\n" + "\n".join(too_wide)
+
+
+# --- The client portal (/my/): its own sign-in, so its own walk -----------------------
+
+PORTAL_WIDTHS = {"phone": PHONE, "desktop": {"width": 1366, "height": 900}}
+
+
+def _portal_states(page, client):
+    """(label, how to get there) for every portal page and state, in order: the sign-in
+    pages before the link is used, then every page of the menu, a 404, and the code
+    page of an account with an authenticator."""
+    from django.urls import reverse
+
+    from portal.navigation import NAV
+    from tests.portal.fixtures import link_path, printed_link
+
+    def post_sign_in(address):
+        def go():
+            page.goto(reverse("portal:sign_in"))
+            page.fill("input[name=address]", address)
+            with page.expect_navigation(wait_until="load"):
+                page.click("button[type=submit]")
+
+        return go
+
+    link = link_path(printed_link(client.mrn))
+
+    def follow_link():
+        page.goto(link)
+        with page.expect_navigation(wait_until="load"):
+            page.click("button[type=submit]")
+
+    def bad_link():
+        page.goto(reverse("portal:link", args=["x" * 43]))
+        with page.expect_navigation(wait_until="load"):
+            page.click("button[type=submit]")
+
+    states = [
+        ("sign in", lambda: page.goto(reverse("portal:sign_in"))),
+        ("sign in, a typing slip", post_sign_in("hello")),
+        ("link sent", post_sign_in("someone@mail.example")),
+        ("link", lambda: page.goto(link)),
+        ("link refused", bad_link),
+        ("home", follow_link),
+    ]
+    states += [(item.label, lambda u=item.url_name: page.goto(reverse(u))) for item in NAV]
+    states.append(("404 for a staff page", lambda: page.goto("/clients/")))
+    return states
+
+
+def test_every_portal_page_passes_axe_at_390_and_1366_px(browser, live_server, week):
+    from clinical.plans import services as plans
+    from iop.audit.services import AuditContext, audit_record
+    from portal.models import ClientAuthenticator
+    from tests.portal.fixtures import link_path, printed_link
+
+    client = week.enrollments.get().client
+    clinician = week.facilitators.get()
+    plans.relapse_plan_save(
+        client=client,
+        content={
+            "triggers": {"people": ["Old colleagues"], "places": ["The hospital bar"]},
+            "warning_signs": ["Skipping lunch"],
+            "coping_strategies": ["Call Dana"],
+            "contacts": [{"name": "Dana", "relationship": "Sponsor", "phone": "+16175550111"}],
+            "emergency_steps": ["Call my sponsor"],
+        },
+        of_version=0,
+        actor=clinician,
+    )
+    audit_record(action="access.clinical", audit=AuditContext(actor=clinician), client=client)
+    failures, too_wide, seen = [], [], []
+    for width_name, viewport in PORTAL_WIDTHS.items():
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        try:
+            for label, go in _portal_states(page, client):
+                go()
+                page.wait_for_load_state("load")
+                seen.append(label)
+                where = f"{width_name} {label} ({page.url})"
+                failures += describe("client", where, label, axe_violations(page))
+                width, past = page.evaluate(OVERFLOW, viewport["width"])
+                if width > viewport["width"]:
+                    too_wide.append(f"{where}: {width} px: {past}")
+            # The code page, for an account with an authenticator on.
+            ClientAuthenticator.objects.update_or_create(
+                account=client.portal_account, defaults={"key": "00" * 20, "confirmed": True}
+            )
+            page.context.clear_cookies()
+            page.goto(link_path(printed_link(client.mrn)))
+            with page.expect_navigation(wait_until="load"):
+                page.click("button[type=submit]")
+            assert "/my/verify/" in page.url
+            failures += describe("client", f"{width_name} verify", "verify", axe_violations(page))
+            ClientAuthenticator.objects.all().delete()
+        finally:
+            context.close()
+    assert {"sign in", "link refused", "My schedule", "Who looked at my record"} <= set(seen)
+    assert not failures, f"{len(failures)} axe violations:\n" + "\n".join(failures)
+    assert not too_wide, "portal pages wider than the screen:\n" + "\n".join(too_wide)

@@ -15,7 +15,7 @@ from iop.audit.models import AuditEvent
 from iop.notifications.models import OutboxMessage
 from portal import session
 from portal.models import SignInToken
-from tests.portal.conftest import link_path, printed_link
+from tests.portal.fixtures import link_path, printed_link
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +154,21 @@ def test_the_sign_in_link_message_is_neutral_and_keeps_no_live_link(portal_clien
     assert path not in message.body and "/my/sign-in/[used]/" in message.body
     # The link itself still works once: the client has it, the outbox does not.
     assert client.post(path).status_code == 302
+
+
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_the_link_message_has_no_forbidden_word(channel):
+    """The reminders' list of words a lock screen must not show (tests/scheduling)."""
+    import re
+
+    from django.template.loader import render_to_string
+
+    from tests.scheduling.test_reminders import FORBIDDEN
+
+    context = {"url": "https://example.org/my/sign-in/abc/", "minutes": 15}
+    text = render_to_string("notifications/portal_sign_in/subject.txt", context)
+    text += render_to_string(f"notifications/portal_sign_in/{channel}.txt", context)
+    text = text.replace(context["url"], "")
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    assert [word for word in FORBIDDEN if word in words] == []
+    assert "15 minutes" in text

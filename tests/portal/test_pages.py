@@ -12,44 +12,10 @@ from iop import when
 from iop.audit.models import AuditEvent
 from iop.audit.services import AuditContext, audit_record
 from iop.notifications.models import OutboxMessage, OutboxStatus
-from scheduling.models import Appointment, Attendance, local_datetime
-from scheduling.services import enrollment_create
-from tests.clients.factories import EpisodeFactory
+from scheduling.models import local_datetime
 from tests.clock import TUESDAY, at, shown
-from tests.scheduling.factories import GroupFactory, GroupSessionFactory
 
 pytestmark = pytest.mark.django_db
-
-MONDAY = TUESDAY - timedelta(days=1)
-
-
-@pytest.fixture
-def week(time_machine, portal_client, intake_user, clinician):
-    """Tuesday noon: the client attended Monday's evening group (3 h), has Wednesday's
-    and Thursday's ahead, and a video appointment on Friday."""
-    time_machine.move_to(at(TUESDAY, "12:00"), tick=False)
-    EpisodeFactory(client=portal_client, admitted_on=MONDAY - timedelta(days=14))
-    group = GroupFactory(name="Evening professionals", facilitator=clinician)
-    enrollment_create(
-        client=portal_client, group=group, start_on=MONDAY - timedelta(days=14), actor=intake_user
-    )
-    monday = GroupSessionFactory(group=group, date=MONDAY)
-    Attendance.objects.create(
-        session=monday, client=portal_client, status="present", minutes=180, recorded_by=clinician
-    )
-    for offset in (1, 2):
-        GroupSessionFactory(group=group, date=TUESDAY + timedelta(days=offset))
-    friday = local_datetime(TUESDAY + timedelta(days=3), at(TUESDAY, "10:00").time())
-    Appointment.objects.create(
-        client=portal_client,
-        clinician=clinician,
-        kind="individual",
-        starts_at=friday,
-        ends_at=friday + timedelta(minutes=50),
-        booked_by=clinician,
-        telehealth_url="https://video.example/room/abc",
-    )
-    return group
 
 
 def test_my_schedule_shows_what_is_ahead_and_the_weeks_hours(
@@ -165,3 +131,45 @@ def test_the_weekly_floor_comes_from_the_scheduling_selector(week, portal_client
     data = schedule(portal_client)
     assert data["week"]["hours"] == Decimal("3.0")
     assert data["week"]["floor"] == Decimal("9.00")
+
+
+def test_my_schedule_costs_the_same_however_many_sessions(
+    week, portal_client, portal_as, django_assert_max_num_queries
+):
+    from tests.scheduling.factories import GroupSessionFactory
+
+    web = portal_as(portal_client)
+    with django_assert_max_num_queries(14):
+        web.get(reverse("portal:schedule"))
+    for offset in range(4, 20):
+        GroupSessionFactory(group=week, date=TUESDAY + timedelta(days=offset))
+    with django_assert_max_num_queries(14):
+        html = web.get(reverse("portal:schedule")).content.decode()
+    assert html.count('<li class="portal-item">') == 3 + 16
+
+
+def test_a_telehealth_link_is_https_only(portal_client, clinician, week):
+    from django.core.exceptions import ValidationError
+
+    from scheduling.services import appointment_book
+
+    start = local_datetime(TUESDAY + timedelta(days=7), at(TUESDAY, "09:00").time())
+    with pytest.raises(ValidationError) as refused:
+        appointment_book(
+            client=portal_client,
+            clinician=clinician,
+            kind="individual",
+            starts_at=start,
+            ends_at=start + timedelta(minutes=50),
+            telehealth_url="http://video.example/x",
+            actor=clinician,
+        )
+    assert "https://" in str(refused.value)
+
+
+def test_home_shows_what_is_next_and_the_weeks_hours(week, portal_client, portal_as):
+    html = portal_as(portal_client).get(reverse("portal:home")).content.decode()
+    next_up = html.split('data-testid="portal-next"')[1].split("</section>")[0]
+    assert when.day(TUESDAY + timedelta(days=1)) in next_up and shown("18:00") in next_up
+    assert "Group session" in next_up and "Evening professionals" not in next_up
+    assert "This week: 3 of 9 hours" in next_up
