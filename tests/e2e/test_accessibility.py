@@ -324,3 +324,149 @@ def test_every_portal_page_passes_axe_at_390_and_1366_px(browser, live_server, w
     assert {"sign in", "link refused", "My schedule", "Who looked at my record"} <= set(seen)
     assert not failures, f"{len(failures)} axe violations:\n" + "\n".join(failures)
     assert not too_wide, "portal pages wider than the screen:\n" + "\n".join(too_wide)
+
+
+# --- Questionnaires, consents and letters (portal2): each page and state ------------------
+
+
+def test_portal_measures_consents_and_letters_pass_axe_at_390_and_1366_px(
+    browser, live_server, week, clinician, intake_user
+):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from clients import services as client_services
+    from clinical.meds.services import measure_assign
+    from portal import letter_services
+    from tests.iop.factories import PASSWORD
+    from tests.portal.fixtures import link_path, printed_link
+
+    client = week.enrollments.get().client
+    with_team = client_services.care_team_add(
+        client=client, staff=clinician, role="primary", actor=intake_user
+    )
+    assert with_team
+    consent_fields = {
+        "discloser": "Intensive Outpatient Program",
+        "information_categories": ["attendance"],
+        "information_description": "Attendance since admission",
+        "recipient_type": "organisation",
+        "purpose": "Monitoring of return to practice",
+        "expires_on": timezone.localdate() + timedelta(days=365),
+        "expiry_event": "",
+        "revocation_statement": "Revoke in writing to the privacy officer.",
+    }
+    failures, too_wide, seen = [], [], []
+
+    def check(page, width_name, viewport, label):
+        page.wait_for_load_state("load")
+        seen.append(label)
+        where = f"{width_name} {label} ({page.url})"
+        failures.extend(describe("client", where, label, axe_violations(page)))
+        width, past = page.evaluate(OVERFLOW, viewport["width"])
+        if width > viewport["width"]:
+            too_wide.append(f"{where}: {width} px: {past}")
+
+    for width_name, viewport in PORTAL_WIDTHS.items():
+        assignment = measure_assign(
+            client=client, instrument="phq9", every_days=None, actor=clinician
+        )
+        prepared = client_services.consent_prepare(
+            client=client,
+            actor=intake_user,
+            recipient_name=f"Board of Nursing ({width_name})",
+            **consent_fields,
+        )
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        try:
+            page.goto(link_path(printed_link(client.mrn)))
+            with page.expect_navigation(wait_until="load"):
+                page.click("button[type=submit]")
+            page.goto(reverse("portal:letters"))
+            check(page, width_name, viewport, "letters without a consent")
+            page.goto(reverse("portal:measures"))
+            check(page, width_name, viewport, "questionnaires due")
+            page.goto(reverse("portal:measure_answer", args=[assignment.public_id]))
+            check(page, width_name, viewport, "questionnaire")
+            with page.expect_navigation(wait_until="load"):
+                page.get_by_test_id("send-answers").click()
+            check(page, width_name, viewport, "questionnaire with errors")
+            for code in range(1, 10):
+                page.check(f"input[name=item_{code}][value='{1 if code == 9 else 0}']")
+            with page.expect_navigation(wait_until="load"):
+                page.get_by_test_id("send-answers").click()
+            check(page, width_name, viewport, "crisis resources")
+            page.goto(reverse("portal:consent", args=[prepared.public_id]))
+            check(page, width_name, viewport, "consent to sign")
+            page.get_by_label("Type your full legal name to sign").fill("Somebody Else")
+            with page.expect_navigation(wait_until="load"):
+                page.get_by_test_id("sign-consent").click()
+            check(page, width_name, viewport, "consent signature refused")
+            page.get_by_label("Type your full legal name to sign").fill(client.legal_name)
+            page.get_by_label("I have read this consent in full", exact=False).check()
+            with page.expect_navigation(wait_until="load"):
+                page.get_by_test_id("sign-consent").click()
+            page.locator("details summary").first.click()
+            check(page, width_name, viewport, "signed consent, revoke open")
+            page.goto(reverse("portal:consents"))
+            check(page, width_name, viewport, "consents")
+            page.goto(reverse("portal:letters"))
+            check(page, width_name, viewport, "letters with the form")
+            with page.expect_navigation(wait_until="load"):
+                page.get_by_test_id("request-letter").click()
+            letter = client.attendance_letters.order_by("-id").first()
+            letter = letter_services.letter_approve(letter=letter, actor=clinician)
+            page.goto(reverse("portal:letters"))
+            check(page, width_name, viewport, "letters, one ready")
+            context.clear_cookies()
+            page.goto(reverse("letter_verify"))
+            check(page, width_name, viewport, "verify")
+            page.get_by_label("Verification code").fill(letter.verification_code)
+            with page.expect_navigation(wait_until="load"):
+                page.get_by_test_id("verify-code").click()
+            check(page, width_name, viewport, "verify, a match")
+            page.get_by_label("Verification code").fill("nothing")
+            with page.expect_navigation(wait_until="load"):
+                page.get_by_test_id("verify-code").click()
+            check(page, width_name, viewport, "verify, no match")
+            # The staff's pages about it: the measure request, the consent to prepare,
+            # the letter requests and a letter waiting.
+            waiting = letter_services.letter_request(
+                client=client,
+                consent=letter.consent,
+                period_start=letter.period_start,
+                period_end=letter.period_end - timedelta(days=1),
+                include_screens=False,
+                audit=None,
+            )
+            page.goto("/accounts/login/")
+            page.fill("input[name=username]", clinician.username)
+            page.fill("input[name=password]", PASSWORD)
+            with page.expect_navigation(wait_until="load"):
+                page.click("button[type=submit], input[type=submit]")
+            for label, url in (
+                (
+                    "staff: ask for a measure",
+                    reverse("meds:measure_assign", args=[client.public_id]),
+                ),
+                (
+                    "staff: consent to sign",
+                    reverse("clients:consent_prepare", args=[client.public_id]),
+                ),
+                ("staff: letter requests", reverse("letters:staff_pending")),
+                (
+                    "staff: a letter waiting",
+                    reverse("letters:staff_letter", args=[waiting.public_id]),
+                ),
+            ):
+                page.goto(url)
+                check(page, width_name, viewport, label)
+        finally:
+            context.close()
+    assert "crisis resources" in seen and "verify, a match" in seen
+    assert not failures, f"{len(failures)} axe violations:\n" + "\n".join(failures)
+    assert not too_wide, "pages wider than the screen:\n" + "\n".join(too_wide)

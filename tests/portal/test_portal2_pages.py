@@ -184,7 +184,7 @@ def test_without_a_covering_consent_the_page_says_what_is_needed(treated, clinic
 
 
 def test_a_letter_is_asked_approved_disclosed_and_verified(
-    treated, clinician, other_clinician, portal_as, client_as
+    treated, clinician, other_clinician, portal_as, client_as, fresh_throttle
 ):
     consent = _signed_consent(treated, clinician)
     web = portal_as(treated)
@@ -251,11 +251,21 @@ def test_a_letter_is_asked_approved_disclosed_and_verified(
         )
 
 
-def test_verification_is_throttled(client, settings):
+@pytest.fixture
+def fresh_throttle():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()  # the next test's look-ups start from nothing
+
+
+def test_verification_is_throttled(client, fresh_throttle):
     for _ in range(letter_services_limit()):
         client.post(reverse("letter_verify"), {"code": "ABCD-EFGH-JKLM-NPQR"})
     response = client.post(reverse("letter_verify"), {"code": "ABCD-EFGH-JKLM-NPQR"})
     assert response.status_code == 429
+    assert "Too many checks" in response.content.decode()
 
 
 def letter_services_limit():

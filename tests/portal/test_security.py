@@ -84,7 +84,8 @@ def _staff_routes():
     return sorted(url for url in set(walk(get_resolver().url_patterns)) if url not in PUBLIC)
 
 
-PUBLIC = {"/favicon.ico", "/healthz"}
+# /verify/ is an attendance letter's public verification page (portal/letters.py).
+PUBLIC = {"/favicon.ico", "/healthz", "/verify/"}
 STAFF_URLS = _staff_routes()
 
 
