@@ -543,3 +543,22 @@ def test_a_step_down_mid_week_keeps_the_week_whole_and_a_mid_week_end_does_not(p
     # The figures for Ada and Ben do not move.
     assert _figures(rows[program["ada"].mrn]) == ADA
     assert _figures(rows[program["ben"].mrn]) == BEN
+
+
+def test_an_attendance_letters_figures_are_the_reports(program, admin_user):
+    """``attendance_summary`` (the letter's figures) agrees with the report's row for
+    each client of the hand-worked fixture: scheduled, attended, hours and rate."""
+    from scheduling.selectors import attendance_summary
+
+    rows = {r["mrn"]: r for r in attendance_rows(admin_user, _filters())}
+    for who in ("ada", "ben"):
+        client = program[who]
+        summary = attendance_summary(client, start=START, end=END)
+        row = rows[client.mrn]
+        assert summary.sessions_scheduled == row["sessions_scheduled"]
+        assert summary.sessions_attended == row["sessions_attended"]
+        assert summary.rate == row["attendance_rate"]
+        assert summary.hours == row["hours_attended"]
+    ada = attendance_summary(program["ada"], start=START, end=END)
+    # Seven days: the cancelled 9th counts nowhere, the make-up on the 19th counts.
+    assert [day.day for day in ada.dates_attended] == [7, 8, 10, 12, 14, 18, 19]
