@@ -344,3 +344,48 @@ def test_client_a_gets_404_on_client_bs_objects(
     # A staff session, even the care team's, gets 404 on the portal's pages.
     staff = client_as(clinician)
     assert staff.get(url).status_code == 404
+
+
+# --- Lists: a bound on queries that does not grow with the rows ----------------------------
+
+
+def _many_letters(client, actor, n):
+    consent = _signed_consent(client, actor, recipient_name=f"Board {n}")
+    for day in range(n):
+        AttendanceLetter.objects.create(
+            client=client,
+            consent=consent,
+            period_start=date.today() - timedelta(days=30 + day),
+            period_end=date.today() - timedelta(days=day),
+        )
+    measure_assign(
+        client=client, instrument=("phq9", "gad7", "bam")[n % 3], every_days=None, actor=actor
+    )
+    _prepare(client, actor, recipient_name=f"Court {n}")
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_the_portal_lists_take_a_fixed_number_of_queries(
+    n, treated, clinician, portal_as, django_assert_max_num_queries
+):
+    _many_letters(treated, clinician, n)
+    web = portal_as(treated)
+    for name in ("portal:measures", "portal:consents", "portal:letters"):
+        with django_assert_max_num_queries(14):
+            assert web.get(reverse(name)).status_code == 200
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_the_staff_letter_list_takes_a_fixed_number_of_queries(
+    n, clinician, intake_user, client_as, django_assert_max_num_queries
+):
+    from tests.clients.factories import ClientFactory
+
+    for _ in range(n):
+        someone = ClientFactory()
+        with_care_team(someone, clinician)
+        _many_letters(someone, intake_user, 1)
+    web = client_as(clinician)
+    with django_assert_max_num_queries(16):
+        response = web.get(reverse("letters:staff_pending"))
+    assert response.content.decode().count('<tr><td><a href="/letters/') == n
