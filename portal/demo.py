@@ -23,6 +23,9 @@ def seed(*, stdout):
     clients = list(demo_portal_clients())
     for client in clients:
         services.account_enable(client=client, actor=intake, audit=AuditContext.system("seed_demo"))
+    from portal import demo_portal2
+
+    demo_portal2.seed(clients, stdout=stdout)
     mrns = ", ".join(client.mrn for client in clients)
     stdout.write(
         f"Portal: {mrns} have portal access; sign in as one with "
