@@ -172,3 +172,11 @@ def test_the_link_message_has_no_forbidden_word(channel):
     words = set(re.findall(r"[a-z]+", text.lower()))
     assert [word for word in FORBIDDEN if word in words] == []
     assert "15 minutes" in text
+
+
+def test_an_unknown_portal_address_gets_the_portals_own_404(portal_client, portal_as, client):
+    for web in (client, portal_as(portal_client)):
+        response = web.get("/my/no-such-page/")
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert "IOP Clinic" not in html and "dashboard" not in html
