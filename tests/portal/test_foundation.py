@@ -180,3 +180,8 @@ def test_an_unknown_portal_address_gets_the_portals_own_404(portal_client, porta
         assert response.status_code == 404
         html = response.content.decode()
         assert "IOP Clinic" not in html and "dashboard" not in html
+
+
+def test_a_signed_in_client_asking_for_the_sign_in_page_goes_home(portal_client, portal_as):
+    response = portal_as(portal_client).get(reverse("portal:sign_in"))
+    assert response.status_code == 302 and response["Location"] == reverse("portal:home")
