@@ -28,7 +28,18 @@ PASSIVE_PATHS = ("/my/session/",)
 
 
 def not_found(request):
-    return TemplateResponse(request, "portal/404.html", {}, status=404)
+    response = TemplateResponse(request, "portal/404.html", {}, status=404)
+    response.render()
+    response.portal_page = True
+    return response
+
+
+def _portal_404(request, response):
+    """A 404 under /my/ that is not the portal's own (an unknown path: the resolver's,
+    answered with the staff side's page) becomes the portal's neutral one."""
+    if response.status_code == 404 and not getattr(response, "portal_page", False):
+        return not_found(request)
+    return response
 
 
 class PortalMiddleware:
@@ -46,10 +57,10 @@ class PortalMiddleware:
                 raise Http404  # the staff side's own 404 page: nothing of the portal shows
             return self.get_response(request)
         if not session.portal_session(request):
-            return self.get_response(request)
+            response = self.get_response(request)
+            return _portal_404(request, response) if in_portal else response
         if not in_portal and not request.path.startswith(tuple(OPEN_PATHS)):
             response = not_found(request)
-            response.render()
             add_never_cache_headers(response)
             return response
         now = time.time()
@@ -66,6 +77,8 @@ class PortalMiddleware:
         ):
             request.session[session.LAST_SEEN] = now
         response = self.get_response(request)
+        if in_portal:
+            response = _portal_404(request, response)
         add_never_cache_headers(response)
         return response
 
@@ -75,7 +88,5 @@ class PortalMiddleware:
             and request.path.startswith(PREFIX)
             and not request.user.is_authenticated
         ):
-            response = not_found(request)
-            response.render()
-            return response
+            return not_found(request)
         return None

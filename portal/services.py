@@ -178,6 +178,7 @@ def link_request(*, address: str, ip: str | None) -> int:
         accounts = accounts.filter(client__email__iexact=value)
     else:
         accounts = accounts.filter(client__phone=value)
+    accounts = list(accounts)
     sent = 0
     for account in accounts:
         client = account.client
@@ -219,6 +220,15 @@ def link_request(*, address: str, ip: str | None) -> int:
             detail=f"channel={channel}",
         )
         sent += 1
+    if not accounts:
+        # Written for an address on file or not alike: the trail shows every request,
+        # and the page does a like amount of work either way.
+        audit_record(
+            action="portal.link_request",
+            audit=AuditContext(actor=None, ip_address=ip, username=ANONYMOUS),
+            outcome=Outcome.DENIED if over else Outcome.ALLOWED,
+            detail=f"no account; channel={channel}" + ("; throttled" if over else ""),
+        )
     return sent
 
 

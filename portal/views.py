@@ -32,6 +32,8 @@ TOTP_LABEL = "Appointments"
 def sign_in(request):
     """Ask for a link by email or text. The answer is the same whether or not the
     address is on file (and whether or not a limit held it back)."""
+    if request.method == "GET" and session.account_id(request) is not None:
+        return redirect("portal:home")  # already signed in
     reason = request.session.pop("portal.signed_out", "")
     form = LinkRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -172,3 +172,16 @@ def test_the_link_message_has_no_forbidden_word(channel):
     words = set(re.findall(r"[a-z]+", text.lower()))
     assert [word for word in FORBIDDEN if word in words] == []
     assert "15 minutes" in text
+
+
+def test_an_unknown_portal_address_gets_the_portals_own_404(portal_client, portal_as, client):
+    for web in (client, portal_as(portal_client)):
+        response = web.get("/my/no-such-page/")
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert "IOP Clinic" not in html and "dashboard" not in html
+
+
+def test_a_signed_in_client_asking_for_the_sign_in_page_goes_home(portal_client, portal_as):
+    response = portal_as(portal_client).get(reverse("portal:sign_in"))
+    assert response.status_code == 302 and response["Location"] == reverse("portal:home")

@@ -117,7 +117,7 @@ def test_each_portal_page_is_audited_as_the_clients_own_access(name, portal_clie
     page = name.split(":")[1]
     assert [(r.action, r.actor_username, r.client_id, r.actor_id) for r in rows] == [
         (
-            f"portal.{page if page != 'calendar' else 'calendar'}",
+            f"portal.{page}",
             f"client:{portal_client.public_id}",
             portal_client.public_id,
             None,
