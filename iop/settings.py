@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "scheduling",
     "clinical",
     "screening",
+    "billing",
     # Last: seed_demo, seed_scale and bench know every app above (README, "Layout").
     "tooling",
 ]

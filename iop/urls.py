@@ -19,5 +19,6 @@ urlpatterns = [
     path("clinical/meds/", include(("clinical.meds.urls", "meds"))),
     path("clinical/notes/", include(("clinical.notes.urls", "notes"))),
     path("screening/", include("screening.urls")),
+    path("billing/", include("billing.urls")),
     path("admin/", admin.site.urls),
 ]

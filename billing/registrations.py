@@ -1,0 +1,5 @@
+"""What billing adds to the platform's registries (architecture.md, "The registries")."""
+
+
+def register():
+    pass
