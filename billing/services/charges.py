@@ -173,7 +173,9 @@ class PrimaryCoverages:
 
     def on(self, client_id, day) -> Coverage | None:
         for coverage in self._by.get(client_id, ()):
-            if coverage.effective_on <= day and (coverage.ends_on is None or day <= coverage.ends_on):
+            if coverage.effective_on <= day and (
+                coverage.ends_on is None or day <= coverage.ends_on
+            ):
                 return coverage
         return None
 
@@ -375,7 +377,7 @@ def build_charges(*, since: date, through: date) -> Built:
         coverages = PrimaryCoverages(first=since, last=through)
         payers = coverages.payers()
         fees = Fees(payers)
-        client_ids = {cid for cid in coverages._by}
+        client_ids = set(coverages._by)
         auths = Authorizations(client_ids, first=since, last=through)
         h0015 = _h0015(since, through, coverages, fees, auths, existing)
         appointments = _appointments(since, through, coverages, fees, auths, existing)

@@ -348,13 +348,13 @@ def _check(claims: list[Claim], *, today: date) -> None:
                 }
             )
 
-        unsigned = [line for line in mine if line.charge.note_id not in signed]
+        unsigned = [line.service_date for line in mine if line.charge.note_id not in signed]
         if unsigned:
             reasons.append(
                 {
                     "code": Hold.NOTE,
-                    "message": f"No signed note documents {_days(l.service_date for l in unsigned)}"
-                    ": the service's note must be signed.",
+                    "message": f"No signed note documents {_days(unsigned)}: "
+                    "the service's note must be signed.",
                 }
             )
 
@@ -384,8 +384,16 @@ def _check(claims: list[Claim], *, today: date) -> None:
         claim.total = sum((line.amount for line in mine), Decimal("0.00"))
     Claim.objects.bulk_update(
         claims,
-        ["status", "hold_reasons", "coverage", "principal_diagnosis", "diagnoses", "total",
-         "period_end", "updated_at"],
+        [
+            "status",
+            "hold_reasons",
+            "coverage",
+            "principal_diagnosis",
+            "diagnoses",
+            "total",
+            "period_end",
+            "updated_at",
+        ],
         batch_size=1000,
     )
 
@@ -410,8 +418,16 @@ def build_claims(*, through: date, payer: Payer | None = None) -> BuildResult:
             open_claims = open_claims.filter(payer=payer)
         charges = list(
             charges.order_by("client_id", "service_date", "id").values_list(
-                "id", "client_id", "payer_id", "coverage_id", "service_date", "code",
-                "modifier1", "modifier2", "units", "amount",
+                "id",
+                "client_id",
+                "payer_id",
+                "coverage_id",
+                "service_date",
+                "code",
+                "modifier1",
+                "modifier2",
+                "units",
+                "amount",
             )
         )
         claims = {(c.client_id, c.payer_id, c.period_start): c for c in open_claims}
