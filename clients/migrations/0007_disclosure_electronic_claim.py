@@ -6,21 +6,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0006_asam_edition'),
+        ("clients", "0006_asam_edition"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='disclosure',
-            name='disclosed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="disclosure",
+            name="disclosed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='disclosure',
-            name='method',
-            field=models.CharField(choices=[('mail', 'Mail'), ('fax', 'Fax'), ('secure_email', 'Secure email'), ('portal', "Recipient's portal"), ('phone', 'Phone (verbal)'), ('in_person', 'In person'), ('electronic', 'Electronic claim (X12 837P)')], max_length=16),
+            model_name="disclosure",
+            name="method",
+            field=models.CharField(
+                choices=[
+                    ("mail", "Mail"),
+                    ("fax", "Fax"),
+                    ("secure_email", "Secure email"),
+                    ("portal", "Recipient's portal"),
+                    ("phone", "Phone (verbal)"),
+                    ("in_person", "In person"),
+                    ("electronic", "Electronic claim (X12 837P)"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

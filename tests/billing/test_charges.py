@@ -136,9 +136,8 @@ def test_a_telehealth_day_has_its_place_of_service_and_the_payers_modifier(setup
 
     build_charges(since=NOVEMBER, through=END)
 
-    rows = set(
-        Charge.objects.values_list("client", "service_date", "modifier1", "place_of_service", "amount")
-    )
+    columns = ("client", "service_date", "modifier1", "place_of_service", "amount")
+    rows = set(Charge.objects.values_list(*columns))
     assert rows == {
         (commercial.pk, date(2026, 11, 3), "95", "10", Decimal("210.00")),  # no 95 fee: H0015's
         (mcd.pk, date(2026, 11, 3), "GT", "10", Decimal("190.00")),
