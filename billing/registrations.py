@@ -2,4 +2,6 @@
 
 
 def register():
-    pass
+    from billing import claim_registrations
+
+    claim_registrations.register()
