@@ -21,16 +21,6 @@ def register():
             "Claims",
             "billing:claims",
             (Role.BILLING, Role.ADMIN),
-            "Claims by status and payer; build charges and claims.",
-            group="Billing",
-        )
-    )
-    register_nav(
-        NavItem(
-            "Held claims",
-            "billing:claims_held",
-            (Role.BILLING, Role.ADMIN),
-            "Claims held by a check, with what to fix.",
-            group="Billing",
+            "Claims by status and payer, the held claims' queue; build charges and claims.",
         )
     )
