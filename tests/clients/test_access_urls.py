@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import UUIDConverter
 from django.utils import timezone
 
+from billing.models import Claim, Payer
 from clients import services
 from clients.models import CareTeamRole, InformationCategory, RecipientType
 from clinical.meds.services import measure_record, medication_add
@@ -61,6 +62,7 @@ POST_ONLY = {
     "screening:selection_not_collected",
     "screening:selection_void",
     "screening:follow_up_acknowledge",
+    "billing:claim_check",
 }
 
 
@@ -206,7 +208,15 @@ def chart(clinician, intake_user):
         device="Alco-Sensor",
         actor=clinician,
     )
+    # A held claim of the client's (billing's "Check again").
+    acme = Payer.objects.create(
+        code="ACME", name="Acme Health", payer_id="ACME1", filing_indicator="CI"
+    )
+    claim = Claim.objects.create(
+        client=client, payer=acme, period_start=date(2026, 11, 1), period_end=date(2026, 11, 30)
+    )
     return {
+        "claim_id": claim.public_id,
         "run_id": run.public_id,
         "selection_id": selection.public_id,
         "screen_id": urine.public_id,
