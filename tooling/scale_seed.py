@@ -1255,7 +1255,7 @@ class _Seeder:
                    NULL, '', false, u.requires_cosign, '', NULL, NULL, '', '',
                    ap.ends_at + interval '10 minutes', ap.ends_at + interval '30 minutes', NULL
             FROM scheduling_appointment ap
-            JOIN clients_client c ON c.id = ap.client_id AND c.mrn LIKE %(mrn)s
+            JOIN clients_client c ON c.id = ap.client_id AND c.mrn LIKE 'S%%'
             JOIN accounts_user u ON u.id = ap.clinician_id
             WHERE ap.status = 'completed'
             """,
@@ -1510,7 +1510,7 @@ class _Seeder:
                        EXISTS (SELECT 1 FROM clients_careteammember ct
                                WHERE ct.client_id = e.client_id AND ct.role = 'prescriber') AS mat
                 FROM clients_episode e
-                JOIN clients_client c ON c.id = e.client_id AND c.mrn LIKE %(mrn)s
+                JOIN clients_client c ON c.id = e.client_id AND c.mrn LIKE 'S%%'
                 CROSS JOIN LATERAL generate_series(
                     greatest(e.admitted_on + 2, %(first)s::date),
                     least(coalesce(e.discharged_on, %(today)s::date), %(today)s::date - 1),
@@ -1537,7 +1537,7 @@ class _Seeder:
                    u.outcome = 'expected_positive' AND a.code = 'buprenorphine',
                    a.alcohol_marker, '', NULL, NULL, a.confirm_cutoffs, ''
             FROM screening_urinescreen u
-            JOIN clients_client c ON c.id = u.client_id AND c.mrn LIKE %(mrn)s
+            JOIN clients_client c ON c.id = u.client_id AND c.mrn LIKE 'S%%'
             JOIN screening_panel_analytes pa ON pa.panel_id = u.panel_id
             JOIN screening_analyte a ON a.id = pa.analyte_id
             WHERE u.status = 'collected' AND u.outcome <> 'pending'
@@ -1558,7 +1558,7 @@ class _Seeder:
                            1 + floor(random() * cardinality(%(medical)s::int[]))::int]
                            AS operator
                 FROM clients_episode e
-                JOIN clients_client c ON c.id = e.client_id AND c.mrn LIKE %(mrn)s
+                JOIN clients_client c ON c.id = e.client_id AND c.mrn LIKE 'S%%'
                 CROSS JOIN LATERAL generate_series(
                     greatest(e.admitted_on + 1, %(first)s::date),
                     least(coalesce(e.discharged_on, %(today)s::date), %(today)s::date - 1),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0003_self_pay"),
+        ("billing", "0002_coverage_no_overlap"),
     ]
 
     operations = [
