@@ -95,6 +95,17 @@ class Payer(models.Model):
     state = models.CharField(max_length=2, blank=True, validators=[state_code])
     postal_code = models.CharField("ZIP code", max_length=9, blank=True, validators=[postal])
     active = models.BooleanField(default=True)
+    # Added by the claims part (migration 0003_claims_telehealth_modifier): the modifier
+    # of a telehealth line (billing.services.charges).
+    telehealth_modifier = models.CharField(
+        "telehealth modifier",
+        max_length=2,
+        choices=[
+            ("95", "95: synchronous telemedicine (CPT Appendix P)"),
+            ("GT", "GT: via interactive audio and video telecommunications"),
+        ],
+        default="95",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -731,6 +731,8 @@ class DisclosureMethod(models.TextChoices):
     PORTAL = "portal", "Recipient's portal"
     PHONE = "phone", "Phone (verbal)"
     IN_PERSON = "in_person", "In person"
+    # A claim sent as an X12 837P transaction (issue 22: billing.services.claims).
+    ELECTRONIC = "electronic", "Electronic claim (X12 837P)"
 
 
 ACCOUNTING_YEARS = 3
@@ -789,8 +791,9 @@ class Disclosure(models.Model):
     )
     method = models.CharField(max_length=16, choices=DisclosureMethod.choices)
     disclosed_on = models.DateField()
+    # None: the program itself, by a command (a claims export run by manage.py).
     disclosed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     redisclosure_notice = models.TextField(default=REDISCLOSURE_NOTICE)
     consent_scope = models.TextField()
