@@ -374,6 +374,14 @@ def _transaction(segs: _Segments) -> Payment:
             segs.take()
     while segs.peek_id() == "PLB":
         payment.provider_adjustments.extend(_plb(segs.take(), segs.component))
+    claimed = sum((c.paid for c in payment.claims), Decimal("0"))
+    withheld = sum((a.amount for a in payment.provider_adjustments), Decimal("0"))
+    signed_total = -payment.total_paid if payment.credit_debit == "D" else payment.total_paid
+    if claimed - withheld != signed_total:
+        raise RemittanceError(
+            f"The payment total (BPR02 {payment.total_paid}) is not the claims' payments "
+            f"({claimed}) less the provider adjustments ({withheld}): the file does not balance."
+        )
     se = segs.expect("SE", "to close the transaction")
     counted = segs.i - start
     if _el(se, 1) != str(counted):
@@ -487,7 +495,7 @@ def render(
         bpr += ["01", "999999999", "DA", "123456", "1512345678", "", "01", "999988880"]
         bpr += ["DA", "98765", paid_on]
     else:
-        bpr = ["BPR", "H", amount(payment.total_paid), "C", method]
+        bpr = ["BPR", "H", amount(payment.total_paid), payment.credit_debit or "C", method]
         bpr += [""] * 11 + [paid_on]
     add(_segment(*bpr))
     # TRN03: "1" followed by the payer's 9-digit tax id.

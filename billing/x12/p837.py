@@ -113,6 +113,7 @@ class Line:
     place_of_service: str = ""  # SV105, sent only when it differs from the claim's
     control_number: str = ""  # REF*6R line item control number (echoed in the 835)
     rendering: Provider | None = None  # 2420A, sent only when it differs from the claim's
+    prior_authorization: str = ""  # 2400 REF*G1, sent only when it differs from the claim's
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,8 @@ def _check(ix: Interchange) -> None:
         raise X12Error("The interchange control number must have 1 to 9 digits.")
     if not ix.claims:
         raise X12Error("An interchange needs at least one claim.")
+    if not digits(ix.submitter.phone):
+        raise X12Error("The submitter's phone number (1000A PER) is missing.")
     bp = ix.billing_provider
     if len(digits(bp.npi)) != 10:
         raise X12Error("The billing provider's NPI must have 10 digits.")
@@ -265,30 +268,34 @@ def _check(ix: Interchange) -> None:
     if len(digits(bp.address.postal_code)) != 9:
         raise X12Error("The billing provider's ZIP code must have 9 digits (ZIP+4).")
     for claim in ix.claims:
-        _require(text(claim.number), "The claim number")
-        if not claim.lines:
-            raise X12Error(f"Claim {claim.number} has no service lines.")
-        if len(claim.lines) > MAX_LINES_PER_CLAIM:
-            raise X12Error(
-                f"Claim {claim.number} has {len(claim.lines)} service lines; "
-                f"an 837P claim holds at most {MAX_LINES_PER_CLAIM}."
-            )
-        if 1 + len(claim.other_diagnoses) > MAX_DIAGNOSES:
-            raise X12Error(f"Claim {claim.number} has more than {MAX_DIAGNOSES} diagnoses.")
-        _require(icd(claim.principal_diagnosis), "The principal diagnosis", claim.number)
-        _require(text(claim.member_id), "The member id", claim.number)
-        _require(text(claim.payer.payer_id), "The payer id", claim.number)
-        _require(claim.payer.filing_indicator, "The claim filing indicator", claim.number)
-        patient = claim.subscriber if claim.relationship == "18" else claim.patient
-        if patient is None or patient.birth_date is None:
-            raise X12Error(
-                f"Claim {claim.number}: the patient's name and date of birth are required."
-            )
-        if patient.address is None:
-            raise X12Error(f"Claim {claim.number}: the patient's address is required.")
-        for provider in [claim.rendering, *(line.rendering for line in claim.lines)]:
-            if provider is not None and len(digits(provider.npi)) != 10:
-                raise X12Error(f"Claim {claim.number}: a rendering provider's NPI is missing.")
+        check_claim(claim)
+
+
+def check_claim(claim: Claim) -> None:
+    """Raise X12Error when ``claim`` cannot make a valid 2300 loop (the message names
+    the claim by its number only)."""
+    _require(text(claim.number), "The claim number")
+    if not claim.lines:
+        raise X12Error(f"Claim {claim.number} has no service lines.")
+    if len(claim.lines) > MAX_LINES_PER_CLAIM:
+        raise X12Error(
+            f"Claim {claim.number} has {len(claim.lines)} service lines; "
+            f"an 837P claim holds at most {MAX_LINES_PER_CLAIM}."
+        )
+    if 1 + len(claim.other_diagnoses) > MAX_DIAGNOSES:
+        raise X12Error(f"Claim {claim.number} has more than {MAX_DIAGNOSES} diagnoses.")
+    _require(icd(claim.principal_diagnosis), "The principal diagnosis", claim.number)
+    _require(text(claim.member_id), "The member id", claim.number)
+    _require(text(claim.payer.payer_id), "The payer id", claim.number)
+    _require(claim.payer.filing_indicator, "The claim filing indicator", claim.number)
+    patient = claim.subscriber if claim.relationship == "18" else claim.patient
+    if patient is None or patient.birth_date is None:
+        raise X12Error(f"Claim {claim.number}: the patient's name and date of birth are required.")
+    if patient.address is None:
+        raise X12Error(f"Claim {claim.number}: the patient's address is required.")
+    for provider in [claim.rendering, *(line.rendering for line in claim.lines)]:
+        if provider is not None and len(digits(provider.npi)) != 10:
+            raise X12Error(f"Claim {claim.number}: a rendering provider's NPI is missing.")
 
 
 def _header(tx: _Transaction, ix: Interchange, st_control: int) -> None:
@@ -456,6 +463,8 @@ def _claim(tx: _Transaction, claim: Claim, billing_npi: str) -> None:
         pos = line.place_of_service if line.place_of_service != claim.place_of_service else ""
         tx.add("SV1", procedure, amount(line.amount), "UN", quantity(line.units), pos, "", pointers)
         tx.add("DTP", "472", "D8", line.service_date.strftime("%Y%m%d"))
+        if line.prior_authorization and line.prior_authorization != claim.prior_authorization:
+            tx.add("REF", "G1", text(line.prior_authorization, 50))
         if line.control_number:
             tx.add("REF", "6R", text(line.control_number, 50))
         rendering = line.rendering

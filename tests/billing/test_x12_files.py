@@ -162,7 +162,7 @@ def test_835_cas_with_six_triplets_and_plb():
         ],
     )  # fmt: skip
     claim = p835.ClaimPayment("C1", "4", Decimal("600"), Decimal("0"), Decimal("0"), lines=[line])
-    pay = s.payment([claim], method="NON", total_paid=Decimal("-25"))
+    pay = s.payment([claim], method="NON", total_paid=Decimal("25"), credit_debit="D")
     pay.provider_adjustments.append(
         p835.ProviderAdjustment("1234567893", date(2026, 12, 31), "WO", "OVERPAY1", Decimal("25"))
     )
@@ -199,6 +199,7 @@ def good():
         (lambda t: t.replace("DTM*472*20261102", "DTM*472*20261302"), "not a date"),
         (lambda t: t.replace("N1*PR*DEMO COMMERCIAL~", "N1*XX*DEMO COMMERCIAL~"), "payer"),
         (lambda t: t.replace("IEA*1*000000007~", ""), "end of the file"),
+        (lambda t: t.replace("BPR*I*100*", "BPR*I*90*"), "does not balance"),
     ],
 )
 def test_835_malformed_or_foreign_files_get_a_message_in_words(mangle, message):
