@@ -12,7 +12,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from clients.models import Client, Disclosure, Episode
 from iop import when
@@ -308,6 +309,25 @@ class Diagnosis(models.Model):
         return self.removed_on is None
 
 
+class AuthorizationQuerySet(models.QuerySet):
+    def with_usage(self):
+        """Each authorization with ``used_units``: the units of its live charges, summed
+        in the query that lists them (one subquery, whatever the number of charges)."""
+        used = (
+            Charge.objects.filter(authorization=OuterRef("pk"), void=False)
+            .order_by()
+            .values("authorization")
+            .annotate(total=Sum("units"))
+            .values("total")
+        )
+        return self.annotate(
+            used_units=Coalesce(Subquery(used, output_field=models.IntegerField()), Value(0))
+        )
+
+    def covering(self, day):
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+
 class Authorization(models.Model):
     """Units of a service a payer approved for a client over a date range (REF*G1)."""
 
@@ -342,6 +362,20 @@ class Authorization(models.Model):
 
     def __str__(self):
         return f"{self.service_code} x{self.units_approved} ({self.reference})"
+
+    def units_used(self) -> int:
+        total = self.charges.filter(void=False).aggregate(total=Sum("units"))["total"]
+        return total or 0
+
+    @property
+    def units_left(self) -> int:
+        return max(self.units_approved - self.used, 0)
+
+    @property
+    def used(self) -> int:
+        """``used_units`` as annotated by ``with_usage()``, else counted (one query)."""
+        annotated = self.__dict__.get("used_units")
+        return annotated if annotated is not None else self.units_used()
 
 
 class PlaceOfService(models.TextChoices):
@@ -611,3 +645,18 @@ class Adjustment(models.Model):
 
     def __str__(self):
         return f"{self.group_code}-{self.carc} {self.amount}"
+
+
+class SelfPay(models.Model):
+    """Intake's answer "no insurance: the client pays for themselves", so the coverage
+    step of the intake journey is done without a coverage. A coverage added later
+    stands over it."""
+
+    client = models.OneToOneField(Client, on_delete=models.PROTECT, related_name="self_pay")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return "Self-pay"

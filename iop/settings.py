@@ -450,6 +450,9 @@ if IOP_LATE_ENTRY_HOURS < 1:
 # Days a clinical supervisor still reads a supervisee's group note (every client's
 # section: Purpose.SUPERVISION) after co-signing it; while it waits, always.
 IOP_SUPERVISION_READ_DAYS = int(os.environ.get("IOP_SUPERVISION_READ_DAYS", "30"))
+# Days after a discharge the billing role still reaches the client (Purpose.BILLING):
+# timely filing (commonly 90 to 365 days from the date of service) and accounts receivable.
+IOP_BILLING_REACH_DAYS = int(os.environ.get("IOP_BILLING_REACH_DAYS", "365"))
 # 42 CFR 2.14(b) (2024 rule): where state law lets a minor obtain substance use disorder
 # treatment alone, only the minor may consent to a disclosure. The age from which the
 # program's state lets a minor do so (e.g. 12); empty (the default) when state law

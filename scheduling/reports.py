@@ -33,7 +33,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, DateField, F, IntegerField, Value, When
 from django.db.models.functions import Cast, ExtractIsoWeekDay, TruncWeek
@@ -45,7 +44,7 @@ from iop.charts import Series, trend
 from iop.numbers import percent
 from iop.reports.forms import ReportForm
 from iop.reports.values import as_date
-from scheduling.billing import BillingRule, H0015Rule, billing_rule
+from scheduling.billing import BillingRule, H0015Rule, billing_rule, payer_choices
 from scheduling.models import (
     ATTENDED,
     Attendance,
@@ -167,9 +166,7 @@ class BillableReportForm(AttendanceReportForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["payer"].choices = [
-            (code, rule["label"]) for code, rule in settings.IOP_BILLING_RULES.items()
-        ]
+        self.fields["payer"].choices = payer_choices()
 
 
 # --- The querysets the SQL aggregates -------------------------------------------------
