@@ -167,8 +167,11 @@ def attended_days(clients, days, *, author, status="present", minutes=180, signe
 
 
 def appointment(client, clinician, *, kind="individual", day, minutes, signed=True, note=True):
-    """A completed appointment of ``minutes`` (documented on the note too) at 10:00."""
-    start = local_datetime(day, time(10, 0))
+    """A completed appointment of ``minutes`` (documented on the note too), the
+    clinician's next free hour from 08:00 that day."""
+    taken = Appointment.objects.filter(clinician=clinician, starts_at__date=day).count()
+    begins = time(8 + taken, 0)
+    start = local_datetime(day, begins)
     end = start + timedelta(minutes=minutes)
     appt = Appointment.objects.create(
         kind=kind,
@@ -186,8 +189,8 @@ def appointment(client, clinician, *, kind="individual", day, minutes, signed=Tr
             author=clinician,
             client=client,
             appointment=appt,
-            time_in=time(10, 0),
-            time_out=(datetime.combine(day, time(10, 0)) + timedelta(minutes=minutes)).time(),
+            time_in=begins,
+            time_out=(datetime.combine(day, begins) + timedelta(minutes=minutes)).time(),
         )
         if signed:
             sign(made, clinician)
