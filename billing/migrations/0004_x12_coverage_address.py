@@ -7,6 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("billing", "0003_claims_telehealth_modifier"),
+        ("billing", "0003_self_pay"),
     ]
 
     operations = [

@@ -169,9 +169,13 @@ def ready_claims(payer: Payer, through: date):
     return Claim.objects.filter(payer=payer, status=ClaimStatus.READY, period_end__lte=through)
 
 
-def export_claims(*, payer: Payer, through: date, actor, context: AuditContext | None) -> Export:
+def export_claims(
+    *, payer: Payer, through: date, actor, context: AuditContext | None, within=None
+) -> Export:
     """One interchange with every ready claim of ``payer`` through ``through``; the
-    Batch and the submission in one transaction. No ready claim: no batch."""
+    Batch and the submission in one transaction. No ready claim: no batch. ``within``
+    (a queryset of clients: ``clients_for(user, Purpose.BILLING)`` from a page) leaves
+    out the claims of clients the person may not reach."""
     with transaction.atomic():
         # One export at a time: the billing provider's row is the lock, so two exports
         # cannot take the same control number or the same claim.
@@ -183,9 +187,11 @@ def export_claims(*, payer: Payer, through: date, actor, context: AuditContext |
         lines = ClaimLine.objects.select_related(
             "charge__rendering", "charge__authorization"
         ).order_by("line_number")
+        found = ready_claims(payer, through)
+        if within is not None:
+            found = found.filter(client__in=within)
         claims = list(
-            ready_claims(payer, through)
-            .select_for_update(of=("self",))
+            found.select_for_update(of=("self",))
             .select_related("client", "coverage", "payer")
             .prefetch_related(Prefetch("lines", queryset=lines))
             .order_by("number")
