@@ -16,11 +16,11 @@ def register():
             lambda: Claim.objects.select_related("client", "payer"),
         )
     )
-    register_nav(
-        NavItem(
-            "Claims",
-            "billing:claims",
-            (Role.BILLING, Role.ADMIN),
-            "Claims by status and payer, the held claims' queue; build charges and claims.",
+    for label, url_name, description in (
+        ("All claims", "billing:claims", "Claims by status and payer; build charges and claims."),
+        ("Held claims", "billing:claims_held", "Claims held by a check, with what to fix."),
+    ):
+        # The "Claims" dropdown (the x12 part adds export, remittances and denials).
+        register_nav(
+            NavItem(label, url_name, (Role.BILLING, Role.ADMIN), description, group="Claims")
         )
-    )

@@ -220,6 +220,12 @@ class Coverage(models.Model):
     subscriber_first_name = models.CharField(max_length=35, blank=True)
     subscriber_last_name = models.CharField(max_length=60, blank=True)
     subscriber_dob = models.DateField("subscriber's date of birth", null=True, blank=True)
+    # The client's postal address as the payer has it: the 837P sends it for the patient
+    # (loop 2010BA N3/N4 when the client is the subscriber, 2010CA otherwise). x12 part.
+    address_line1 = models.CharField("client's address", max_length=55, blank=True)
+    city = models.CharField(max_length=30, blank=True)
+    state = models.CharField(max_length=2, blank=True, validators=[state_code])
+    postal_code = models.CharField("ZIP code", max_length=9, blank=True, validators=[postal])
     effective_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
     verified_on = models.DateField(null=True, blank=True)

@@ -36,6 +36,33 @@ def register():
             "Payers", "billing:payers", BILLING_ROLES, "Payers, fee schedules, billing provider."
         )
     )
+    register_nav(
+        NavItem(
+            "Export claims",
+            "billing:claims_export",
+            BILLING_ROLES,
+            "837P batches to payers.",
+            group="Claims",
+        )
+    )
+    register_nav(
+        NavItem(
+            "Remittances",
+            "billing:remittances",
+            BILLING_ROLES,
+            "Import 835 payments.",
+            group="Claims",
+        )
+    )
+    register_nav(
+        NavItem(
+            "Denials",
+            "billing:denials",
+            BILLING_ROLES,
+            "Denied lines and the reasons.",
+            group="Claims",
+        )
+    )
     register_section(
         DashboardSection(
             "authorizations",

@@ -1,11 +1,19 @@
 from django.urls import path
 
-from billing import views
+from billing import views, views_x12
 from billing.claim_urls import urlpatterns as claim_urls
 
 app_name = "billing"
 
 urlpatterns = [
+    path("claims/export/", views_x12.claims_export, name="claims_export"),
+    path(
+        "claims/export/batches/<int:isa_control>/",
+        views_x12.batch_resend,
+        name="batch_resend",
+    ),
+    path("remittances/", views_x12.remittances, name="remittances"),
+    path("denials/", views_x12.denials, name="denials"),
     path("payers/", views.payer_list, name="payers"),
     path("payers/add/", views.payer_add, name="payer_add"),
     path("payers/<str:code>/", views.payer_detail, name="payer"),

@@ -426,6 +426,15 @@ for _payer, _rule in IOP_BILLING_RULES.items():
             f"IOP_BILLING_RULES[{_payer!r}] needs label, min_hours and min_days, and an "
             f"h0015_rule (if any) of {', '.join(H0015_RULES)}."
         )
+# X12 837P envelopes (billing/services/export.py): the submitter id the payer or
+# clearinghouse assigned the program (ISA06, GS02, 1000A NM109; blank: the billing
+# provider's EIN), the receiver (blank: each payer's own payer id) and the usage
+# indicator ISA15, "T" (test) until the receiver has approved production ("P").
+IOP_X12_SUBMITTER_ID = os.environ.get("IOP_X12_SUBMITTER_ID", "").strip()
+IOP_X12_RECEIVER_ID = os.environ.get("IOP_X12_RECEIVER_ID", "").strip()
+IOP_X12_USAGE = os.environ.get("IOP_X12_USAGE", "T").strip().upper() or "T"
+if IOP_X12_USAGE not in ("P", "T"):
+    raise ImproperlyConfigured("IOP_X12_USAGE must be P (production) or T (test).")
 # The length an appointment booking starts from, per kind, in minutes (a 50-minute
 # therapy hour, a 25-minute medication check). Override any as JSON in
 # IOP_APPOINTMENT_MINUTES, e.g. {"family": 60}; scheduling's system check refuses an
