@@ -583,7 +583,7 @@ def build_claims(*, through: date, payer: Payer | None = None) -> BuildResult:
                     (claim.pk, charge_id, n, day, code, mod1, mod2, units, amount)
                     + (ZERO, ZERO, ZERO, LineStatus.OPEN)
                 )
-        bulk.insert(ClaimLine, LINE_COLUMNS, lines)
+        bulk.copy(ClaimLine, LINE_COLUMNS, lines)
         result.lines = len(lines)
         to_check = list(claims.values())
         _check(to_check, today=today)
