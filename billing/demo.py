@@ -133,9 +133,7 @@ def seed(*, stdout):
         _diagnosis(client, episode, intake)
         _authorization(client, payer, episode, intake, today)
         covered.append((client, payer))
-    built = build_charges(
-        since=last_month_start - timedelta(days=31), through=today - timedelta(days=1)
-    )
+    built = build_charges(since=last_month_start, through=today - timedelta(days=1))
     held = _revoked_tpo(covered, admin, today, last_month_start, last_month_end)
     near = _near_limit(covered, held, last_month_start)
     result = build_claims(through=last_month_end)
