@@ -119,6 +119,11 @@ class Clinic:
 def clinic(django_db_setup, django_db_blocker):
     """The demo clinic, built once for the module in a transaction rolled back at its
     end (each test runs in a savepoint inside it)."""
+    from billing import icd
+
+    # The ICD-10-CM table is read from its package once per installed version (seconds,
+    # then a JSON file): not a page's time, so read before any page is timed.
+    icd.warm()
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
