@@ -120,7 +120,9 @@ def test_clinical_roles_do_not_hold_billing(chart, clinician, intake_user, super
 
 def test_the_billing_menu_is_the_billing_roles(client_as, billing_user, clinician):
     html = client_as(billing_user).get(reverse("dashboard")).content.decode()
-    assert reverse("billing:clients") in html and reverse("billing:payers") in html
+    assert reverse("billing:clients") in html
+    clients_page = client_as(billing_user).get(reverse("billing:clients")).content.decode()
+    assert reverse("billing:payers") in clients_page
     assert f'href="{reverse("clients:list")}"' not in html
     assert client_as(clinician).get(reverse("billing:clients")).status_code == 403
     assert client_as(clinician).get(reverse("billing:payers")).status_code == 403
