@@ -864,6 +864,12 @@ NO_CLIENT_DATA = {
     "scheduling:day": True,  # the program's sessions by slot, with counts
     "clients:register": True,  # the registration form
     "clients:emergency_access": True,  # the break-the-glass form (an MRN is typed)
+    # Billing's configuration (issue 22): payers, their fees, the program as provider.
+    "billing:payers": True,
+    "billing:payer": True,
+    "billing:payer_add": True,
+    "billing:payer_edit": True,
+    "billing:provider": True,
 }
 # Django's admin: the program's configuration (tracks, rooms, staff); its pages show no
 # client's name or MRN (its outbox and audit rows carry the client's opaque id only).
