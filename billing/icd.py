@@ -19,7 +19,7 @@ from pathlib import Path
 
 SUBSTANCE_PREFIXES = tuple(f"F1{n}" for n in range(10))  # F10 ... F19
 CODE_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
-RELEASE = "ICD-10-CM, April 1, 2026 release (simple-icd-10-cm 1.5.0)"
+RELEASE = "ICD-10-CM, CMS release for fiscal year 2026, April update (simple-icd-10-cm 1.5.0)"
 
 
 def _cm():
