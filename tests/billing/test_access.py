@@ -143,3 +143,15 @@ def test_the_billing_client_list_shows_only_clients_in_reach(
         html = web.get(reverse("billing:clients")).content.decode()
     assert "Quillmarsh" in html
     assert old.mrn not in html
+
+
+def test_staff_for_billing_is_the_billing_role_in_reach(billing_user, clinician, admin_user):
+    from clients.access import staff_for
+
+    today = timezone.localdate()
+    open_ = EpisodeFactory().client
+    old = EpisodeFactory(
+        admitted_on=today - timedelta(days=900), discharged_on=today - timedelta(days=800)
+    ).client
+    assert set(staff_for(open_, Purpose.BILLING)) == {billing_user, admin_user}
+    assert set(staff_for(old, Purpose.BILLING)) == {admin_user}
