@@ -12,7 +12,7 @@ from billing.models import (
     Relationship,
 )
 from iop.dates import DateKind, PlausibleDateField
-from iop.forms import text_formfield
+from iop.forms import TextField, text_formfield
 
 
 def _helper(label: str) -> FormHelper:
@@ -169,6 +169,9 @@ class CoverageForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        start, end = data.get("effective_on"), data.get("ends_on")
+        if start and end and end < start:
+            self.add_error("ends_on", "The coverage cannot end before it starts.")
         if data.get("relationship") and data["relationship"] != Relationship.SELF:
             for name in ("subscriber_first_name", "subscriber_last_name", "subscriber_dob"):
                 if not data.get(name) and name not in self.errors:
@@ -177,6 +180,13 @@ class CoverageForm(forms.ModelForm):
 
     def validate_unique(self):
         pass
+
+    def _post_clean(self):
+        # The row's constraints are the service's to state in words (and the database's
+        # to enforce): the form checks fields only.
+        if self.errors:
+            return
+        super()._post_clean()
 
 
 class CoverageEndForm(forms.Form):
@@ -189,7 +199,7 @@ class CoverageEndForm(forms.Form):
 
 class DiagnosisForm(forms.Form):
     episode = forms.ModelChoiceField(queryset=None, empty_label=None)
-    code = forms.CharField(
+    code = TextField(
         label="ICD-10-CM code",
         max_length=8,
         help_text="A billable code, e.g. F10.20; search below, substance-use codes first.",

@@ -348,6 +348,8 @@ class Authorization(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AuthorizationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-starts_on", "service_code"]
         constraints = [
