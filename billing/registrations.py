@@ -23,7 +23,10 @@ WARNING_ROWS = 15
 
 
 def register():
+    from billing import claim_registrations
     from scheduling.billing import register_payer_rules
+
+    claim_registrations.register()
 
     register_nav(
         NavItem("Billing", "billing:clients", BILLING_ROLES, "Coverage, diagnoses, authorizations.")

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from billing import views, views_x12
+from billing.claim_urls import urlpatterns as claim_urls
 
 app_name = "billing"
 
@@ -57,4 +58,5 @@ urlpatterns = [
         views.authorization_edit,
         name="authorization_edit",
     ),
+    *claim_urls,
 ]

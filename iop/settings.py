@@ -12,6 +12,7 @@ from email.utils import formataddr
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -238,6 +239,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "care-team-permissions": {
         "task": "clients.tasks.sync_due_care_team_permissions",
         "schedule": 3600.0,
+    },
+    # Nightly (07:30 UTC, the small hours in the clinic's zone): charges from what
+    # happened, then last month's claims, each checked again (billing.tasks). Idempotent.
+    "billing-charges-and-claims": {
+        "task": "billing.tasks.build_charges_and_claims",
+        "schedule": crontab(minute=30, hour=7),
     },
 }
 

@@ -166,17 +166,13 @@ class Consents:
             if consent.covers_recipient(
                 recipient_name=payer.name, tpo_recipient=TpoRecipient.PAYER
             ):
+                name = "TPO consent" if consent.is_tpo else f"consent to {consent.recipient_name}"
+                signed = f"The {name} signed {when.day(consent.signed_on)}"
                 state = consent.state_on(day, discharges=discharges)
                 if state != "active":
-                    return (
-                        f"The consent to {consent.recipient_display} signed "
-                        f"{when.day(consent.signed_on)} is {state} on {when.day(day)}"
-                    )
+                    return f"{signed} is {state} on {when.day(day)}"
                 if not consent.covers_categories(CLAIM_CATEGORIES):
-                    return (
-                        f"The consent to {consent.recipient_display} signed "
-                        f"{when.day(consent.signed_on)} does not cover diagnoses and attendance"
-                    )
+                    return f"{signed} does not cover diagnoses and attendance"
         return f"No consent on file lets the program disclose to {payer.name}"
 
 

@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import UUIDConverter
 from django.utils import timezone
 
-from billing.models import Authorization, Coverage, Diagnosis, Payer
+from billing.models import Authorization, Claim, Coverage, Diagnosis, Payer
 from clients import services
 from clients.access import Purpose
 from clients.models import CareTeamRole, InformationCategory, RecipientType
@@ -63,6 +63,7 @@ POST_ONLY = {
     "screening:selection_not_collected",
     "screening:selection_void",
     "screening:follow_up_acknowledge",
+    "billing:claim_check",
     "billing:diagnosis_remove",
     "billing:intake_self_pay",
 }
@@ -240,7 +241,12 @@ def chart(clinician, intake_user):
         added_on=date.today(),
         added_by=intake_user,
     )
+    # A held claim of the client's (billing's "Check again").
+    claim = Claim.objects.create(
+        client=client, payer=payer, period_start=date(2026, 11, 1), period_end=date(2026, 11, 30)
+    )
     return {
+        "claim_id": claim.public_id,
         "coverage_id": coverage.public_id,
         "authorization_id": authorization.public_id,
         "diagnosis_id": diagnosis.public_id,
