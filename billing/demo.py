@@ -188,6 +188,11 @@ def _coverage(client, payer, episode, intake):
         verified_how="portal",
         verified_by=intake,
         created_by=intake,
+        # The 837P sends the client's address (x12 part); a demo street per client.
+        address_line1=f"{100 + client.pk} Harbor Street",
+        city="Boston",
+        state="MA",
+        postal_code="02110",
     )
 
 

@@ -170,8 +170,15 @@ class CoverageForm(forms.ModelForm):
             "ends_on",
             "verified_on",
             "verified_how",
+            "address_line1",
+            "city",
+            "state",
+            "postal_code",
         ]
-        help_texts = {"relationship": "Self unless someone else holds the policy."}
+        help_texts = {
+            "relationship": "Self unless someone else holds the policy.",
+            "address_line1": "The client's address as the payer has it: claims send it.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -193,6 +200,12 @@ class CoverageForm(forms.ModelForm):
                 if not data.get(name) and name not in self.errors:
                     self.add_error(name, "Needed when the client is not the subscriber.")
         return data
+
+    def clean_state(self):
+        return _upper(self, "state")
+
+    def clean_postal_code(self):
+        return (self.cleaned_data.get("postal_code") or "").replace("-", "").strip()
 
     def validate_unique(self):
         pass

@@ -1683,6 +1683,7 @@ class _Seeder:
                 "city": "Boston",
                 "state": "MA",
                 "postal_code": "021101234",
+                "phone": "6175550100",
             },
         )
         prescribers = [*self.clinicians, *self.by_role[Role.MEDICAL]]
@@ -1704,12 +1705,12 @@ class _Seeder:
                 (public_id, client_id, payer_id, "order", member_id, group_number,
                  relationship, subscriber_first_name, subscriber_last_name, subscriber_dob,
                  effective_on, ends_on, verified_on, verified_how, verified_by_id,
-                 created_by_id, created_at)
+                 created_by_id, created_at, address_line1, city, state, postal_code)
             SELECT gen_random_uuid(), e.client_id,
                    CASE WHEN e.client_id %% 3 = 0 THEN %(mcd)s ELSE %(comm)s END, 1,
                    'M' || LPAD(e.client_id::text, 9, '0'), '', '18', '', '', NULL,
                    MIN(e.admitted_on) - 60, NULL, MIN(e.admitted_on), 'portal', %(admin)s,
-                   %(admin)s, now()
+                   %(admin)s, now(), e.client_id || ' Scale Street', 'Boston', 'MA', '02110'
             FROM clients_episode e JOIN clients_client c ON c.id = e.client_id
             WHERE c.mrn LIKE %(mrn)s
             GROUP BY e.client_id

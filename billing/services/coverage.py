@@ -28,6 +28,11 @@ COVERAGE_FIELDS = (
     "ends_on",
     "verified_on",
     "verified_how",
+    # The client's address, which the 837P sends (x12 part).
+    "address_line1",
+    "city",
+    "state",
+    "postal_code",
 )
 
 

@@ -222,3 +222,21 @@ def test_codes_describe_the_common_carcs_and_rarcs():
     assert codes.describe("PR", "1") == "PR-1: Deductible amount."
     assert codes.carc("999") == "Reason code 999: see the X12 CARC list."
     assert codes.rarc("n290") == "Missing/incomplete/invalid rendering provider primary identifier."
+
+
+def test_837p_two_authorizations_go_on_their_lines():
+    lines = [
+        p837.Line("H0015", Decimal("150"), date(2026, 11, 2), control_number="L1",
+                  prior_authorization="AUTH-OCT"),
+        p837.Line("H0015", Decimal("150"), date(2026, 11, 3), control_number="L2",
+                  prior_authorization="AUTH-NOV"),
+    ]  # fmt: skip
+    content = p837.render(s.interchange([s.claim(lines=lines, prior_authorization="")]))
+    assert validate(content) == []
+    assert find(content, "REF*G1*") == ["REF*G1*AUTH-OCT", "REF*G1*AUTH-NOV"]
+
+
+def test_837p_needs_the_submitters_phone():
+    submitter = p837.Submitter("IOP Clinic", "IOP123", "Billing Office", "")
+    with pytest.raises(p837.X12Error, match="phone"):
+        p837.render(s.interchange([s.claim()], submitter=submitter))

@@ -206,6 +206,11 @@ class Command(BaseCommand):
                 f"({b['charges']} charges, {b['claims']} claims: {b['ready']} ready, "
                 f"{b['held']} held); raw SQL yardstick {b['raw_sql_ms']:.0f} ms"
             )
+            if b.get("export_ms") is not None:
+                self.stdout.write(
+                    f"billing 837P export: {b['exported_claims']} claims in "
+                    f"{b['export_ms']:.0f} ms ({b['export_bytes']} bytes; target < 5000 ms)"
+                )
         if result["load"]:
             self._load_table(result)
 
