@@ -72,6 +72,9 @@ _TYPES = {
     "amount": "numeric",
     "period_end": "date",
     "updated_at": "timestamptz",
+    "submitted_at": "timestamptz",
+    "batch_id": "bigint",
+    "disclosure_id": "bigint",
 }
 
 

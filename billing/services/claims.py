@@ -620,6 +620,25 @@ def check_again(*, claim: Claim, actor, context: AuditContext | None) -> Claim:
     return claim
 
 
+DISCLOSURE_COLUMNS = (
+    "public_id",
+    "client_id",
+    "consent_id",
+    "recipient_name",
+    "recipient_address",
+    "tpo_recipient",
+    "information_categories",
+    "description",
+    "purpose",
+    "method",
+    "disclosed_on",
+    "disclosed_by_id",
+    "redisclosure_notice",
+    "consent_scope",
+    "recorded_at",
+)
+
+
 def mark_submitted(*, claims, batch, actor, context: AuditContext | None) -> list[Disclosure]:
     """Mark ready ``claims`` submitted in ``batch`` and record each as a disclosure to
     its payer in the client's accounting of disclosures (42 CFR 2.25(a), 2024 rule:
@@ -675,32 +694,42 @@ def mark_submitted(*, claims, batch, actor, context: AuditContext | None) -> lis
                 if part.strip()
             )
             disclosures.append(
-                Disclosure(
-                    client_id=claim.client_id,
-                    consent=consent,
-                    recipient_name=payer.name,
-                    recipient_address=address[:300],
-                    tpo_recipient=TpoRecipient.PAYER if consent.is_tpo else "",
-                    information_categories=list(CLAIM_CATEGORIES),
-                    description=description,
-                    purpose=PURPOSE,
-                    method=DisclosureMethod.ELECTRONIC,
-                    disclosed_on=today,
-                    disclosed_by=actor,
-                    redisclosure_notice=REDISCLOSURE_NOTICE,
-                    consent_scope=consent.scope_statement(),
+                (
+                    uuid.uuid4(),
+                    claim.client_id,
+                    consent.pk,
+                    payer.name,
+                    address[:300],
+                    TpoRecipient.PAYER if consent.is_tpo else "",
+                    [str(c) for c in CLAIM_CATEGORIES],
+                    description,
+                    PURPOSE,
+                    DisclosureMethod.ELECTRONIC,
+                    today,
+                    actor.pk if actor is not None else None,
+                    REDISCLOSURE_NOTICE,
+                    consent.scope_statement(),
+                    now,
                 )
             )
-        Disclosure.objects.bulk_create(disclosures, batch_size=1000)
-        for claim, disclosure in zip(locked, disclosures, strict=True):
-            claim.status = ClaimStatus.SUBMITTED
-            claim.batch = batch
-            claim.submitted_at = now
-            claim.disclosure = disclosure
-            claim.updated_at = now
-        Claim.objects.bulk_update(
-            locked, ["status", "batch", "submitted_at", "disclosure", "updated_at"], batch_size=1000
+        ids = bulk.insert(Disclosure, DISCLOSURE_COLUMNS, disclosures)
+        bulk.update(
+            Claim,
+            ("id", "status", "batch_id", "submitted_at", "disclosure_id", "updated_at"),
+            [
+                (
+                    claim.pk,
+                    ClaimStatus.SUBMITTED,
+                    batch.pk if batch is not None else None,
+                    now,
+                    pk,
+                    now,
+                )
+                for claim, pk in zip(locked, ids, strict=True)
+            ],
         )
+        for claim in locked:
+            claim.status = ClaimStatus.SUBMITTED
         clients = [claim.client.public_id for claim in locked]
         detail = f"batch={batch.isa_control}" if batch is not None else ""
         audit_record_per_client(
@@ -713,7 +742,7 @@ def mark_submitted(*, claims, batch, actor, context: AuditContext | None) -> lis
             audit=context,
             detail="claim; purpose=payment",
         )
-    return disclosures
+    return list(Disclosure.objects.filter(pk__in=ids).order_by("pk"))
 
 
 def open_claims_q() -> Q:
