@@ -104,6 +104,11 @@ def medical_user(db):
 
 
 @pytest.fixture
+def billing_user(db):
+    return UserFactory(username="bianca", roles=["billing"])
+
+
+@pytest.fixture
 def client_as(client):
     """Log the Django test client in as a user (2FA verified not required in tests)."""
 

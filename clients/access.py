@@ -40,7 +40,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
-from clients.models import Client, ClientUserObjectPermission, EmergencyAccess
+from clients.models import Client, ClientUserObjectPermission, EmergencyAccess, Episode
 from iop.accounts.models import Role
 from iop.audit.models import Outcome
 from iop.audit.services import audit_context, audit_record, audit_record_per_client, page_name
@@ -65,8 +65,14 @@ class Purpose:
     # they co-sign (a group note's section), while the co-signature is outstanding and
     # for IOP_SUPERVISION_READ_DAYS after it was recorded: never the chart.
     SUPERVISION = "supervision"
+    # Billing (issue 22): demographics, coverage, diagnosis codes, dates and codes of
+    # service, authorizations and claims; never note content, screens or measures. Held
+    # by the billing role (and admins) while the client has an episode open or
+    # discharged within IOP_BILLING_REACH_DAYS (timely filing and accounts receivable);
+    # no care-team grant gives it, and it gives nothing else.
+    BILLING = "billing"
 
-    ALL = (CHART, CLINICAL, EDIT, MANAGE, ATTENDANCE, REVIEW, SUPERVISION)
+    ALL = (CHART, CLINICAL, EDIT, MANAGE, ATTENDANCE, REVIEW, SUPERVISION, BILLING)
 
     # Writing clinical content (plans, medications, measures, screens, clinical intake)
     # needs both: the care team. A supervisor reads (CLINICAL) and never writes.
@@ -84,6 +90,8 @@ PURPOSE_CODENAMES = {
     Purpose.REVIEW: (),
     # No grant gives it: only a supervisee's note in its window (``Supervision``).
     Purpose.SUPERVISION: (),
+    # No grant gives it: the billing role, through the client's episodes (``_billing``).
+    Purpose.BILLING: (),
 }
 # A supervisor reads through a supervisee's chart permission; never edits through it,
 # and a supervisee's attendance or intake grant is no reason for the supervisor.
@@ -97,6 +105,7 @@ REASON_ADMIN = "admin"
 REASON_CARE_TEAM = "care team"
 REASON_SUPERVISOR = "supervisor"
 REASON_EMERGENCY = "emergency"
+REASON_BILLING = "billing"
 REASON_NONE = "none"
 
 
@@ -143,6 +152,10 @@ def _grant_sources(user) -> dict[str, tuple[object, str]]:
         "content_object_id",
     )
     sources["emergency"] = (EmergencyAccess.objects.active().filter(staff_id=user.pk), "client_id")
+    sources["billing"] = (
+        _billing_episodes() if user.has_role(Role.BILLING) else Episode.objects.none(),
+        "client_id",
+    )
     for kind in _supervised_kinds():
         sources[_supervision_key(kind)] = (
             kind.queryset().filter(
@@ -152,6 +165,21 @@ def _grant_sources(user) -> dict[str, tuple[object, str]]:
             kind.supervision.clients,
         )
     return sources
+
+
+def billing_reach_since(today=None):
+    """The earliest discharge that still gives billing a reason: claims are filed and
+    paid (and denials appealed) for months after a discharge."""
+    days = int(getattr(settings, "IOP_BILLING_REACH_DAYS", 365))
+    return (today or timezone.localdate()) - timedelta(days=days)
+
+
+def _billing_episodes():
+    """The episodes that give the billing role its reason on their client: open, or
+    discharged within IOP_BILLING_REACH_DAYS."""
+    return Episode.objects.filter(
+        Q(discharged_on__isnull=True) | Q(discharged_on__gte=billing_reach_since())
+    )
 
 
 def _supervised_kinds() -> list["OwnedKind"]:
@@ -173,6 +201,8 @@ def _purpose_sources(purpose: str) -> list[tuple[str, str]]:
         sources.append(("emergency", REASON_EMERGENCY))
     if purpose == Purpose.SUPERVISION:
         sources += [(_supervision_key(k), REASON_SUPERVISOR) for k in _supervised_kinds()]
+    if purpose == Purpose.BILLING:
+        sources.append(("billing", REASON_BILLING))
     return sources
 
 
@@ -402,6 +432,12 @@ def staff_for(clients, purpose=Purpose.CHART) -> QuerySet:
     sources["emergency"] = EmergencyAccess.objects.active().filter(
         staff_id=staff, client_id=OuterRef("pk")
     )
+    # The billing role, on a client with an episode in billing's reach.
+    sources["billing"] = (
+        get_user_model()
+        .groups.through.objects.filter(user_id=staff, group__name=Role.BILLING)
+        .filter(Exists(_billing_episodes().filter(client_id=OuterRef(OuterRef("pk")))))
+    )
     for kind in _supervised_kinds():
         sources[_supervision_key(kind)] = kind.queryset().filter(
             kind.supervision.condition(),
@@ -491,6 +527,26 @@ def holders(client_ids, purpose=Purpose.CHART) -> dict[int, dict[int, str]]:
     for client_id, staff_id, source in own.union(supervised, emergency, *supervision, all=True):
         held.setdefault((client_id, staff_id), set()).add(keys[source])
     purposes = purpose if isinstance(purpose, tuple) else (purpose,)
+    if Purpose.BILLING in purposes:
+        # The billing role's reason is the client's episode, not a grant: every active
+        # billing specialist, on each client with an episode in reach (two queries).
+        billers = list(
+            get_user_model()
+            .objects.filter(groups__name=Role.BILLING, is_active=True)
+            .values_list("pk", flat=True)
+        )
+        reached = (
+            set(
+                _billing_episodes()
+                .filter(client_id__in=client_ids)
+                .values_list("client_id", flat=True)
+            )
+            if billers
+            else set()
+        )
+        for client_id in reached:
+            for staff_id in billers:
+                held.setdefault((client_id, staff_id), set()).add("billing")
     answer: dict[int, dict[int, str]] = {}
     for (client_id, staff_id), sources in held.items():
         reasons = []
@@ -722,7 +778,7 @@ REACH_FACILITATOR = ReachRule((Reach(FACILITATOR, frozenset({Purpose.ATTENDANCE}
 # only (clinical.selectors).
 REACH_AUTHOR = ReachRule(
     (
-        Reach(AUTHOR, frozenset(Purpose.ALL)),
+        Reach(AUTHOR, frozenset(Purpose.ALL) - {Purpose.BILLING}),
         Reach(SUPERVISOR, frozenset({Purpose.SUPERVISION}), supervised=True),
     )
 )

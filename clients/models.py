@@ -775,6 +775,8 @@ class DisclosureMethod(models.TextChoices):
     # An attendance letter given to the client to hand over, checked by its recipient on
     # the public verification page (portal/letters.py).
     CLIENT_LETTER = "client_letter", "Letter given to the client, verifiable online"
+    # A claim sent as an X12 837P transaction (issue 22: billing.services.claims).
+    ELECTRONIC = "electronic", "Electronic claim (X12 837P)"
 
 
 ACCOUNTING_YEARS = 3
@@ -833,8 +835,9 @@ class Disclosure(models.Model):
     )
     method = models.CharField(max_length=16, choices=DisclosureMethod.choices)
     disclosed_on = models.DateField()
+    # None: the program itself, by a command (a claims export run by manage.py).
     disclosed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     redisclosure_notice = models.TextField(default=REDISCLOSURE_NOTICE)
     consent_scope = models.TextField()

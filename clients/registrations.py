@@ -36,7 +36,12 @@ def register():
 
     register_openable(openable_client_labels)
     register_nav(
-        NavItem("Clients", "clients:list", tuple(Role.values), "Clients you have a reason to see.")
+        NavItem(
+            "Clients",
+            "clients:list",
+            tuple(r for r in Role.values if r != Role.BILLING),
+            "Clients you have a reason to see.",
+        )
     )
     register_nav(NavItem("Caseload", "clients:caseload", (Role.CLINICIAN, Role.SUPERVISOR)))
     register_nav(NavItem("Register client", "clients:register", (Role.INTAKE, Role.ADMIN)))

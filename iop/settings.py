@@ -12,6 +12,7 @@ from email.utils import formataddr
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
     "scheduling",
     "clinical",
     "screening",
+    "billing",
     # The client portal (/my/): client accounts, apart from staff.
     "portal",
     # Last: seed_demo, seed_scale and bench know every app above (README, "Layout").
@@ -243,6 +245,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "care-team-permissions": {
         "task": "clients.tasks.sync_due_care_team_permissions",
         "schedule": 3600.0,
+    },
+    # Nightly (07:30 UTC, the small hours in the clinic's zone): charges from what
+    # happened, then last month's claims, each checked again (billing.tasks). Idempotent.
+    "billing-charges-and-claims": {
+        "task": "billing.tasks.build_charges_and_claims",
+        "schedule": crontab(minute=30, hour=7),
     },
 }
 
@@ -424,6 +432,15 @@ for _payer, _rule in IOP_BILLING_RULES.items():
             f"IOP_BILLING_RULES[{_payer!r}] needs label, min_hours and min_days, and an "
             f"h0015_rule (if any) of {', '.join(H0015_RULES)}."
         )
+# X12 837P envelopes (billing/services/export.py): the submitter id the payer or
+# clearinghouse assigned the program (ISA06, GS02, 1000A NM109; blank: the billing
+# provider's EIN), the receiver (blank: each payer's own payer id) and the usage
+# indicator ISA15, "T" (test) until the receiver has approved production ("P").
+IOP_X12_SUBMITTER_ID = os.environ.get("IOP_X12_SUBMITTER_ID", "").strip()
+IOP_X12_RECEIVER_ID = os.environ.get("IOP_X12_RECEIVER_ID", "").strip()
+IOP_X12_USAGE = os.environ.get("IOP_X12_USAGE", "T").strip().upper() or "T"
+if IOP_X12_USAGE not in ("P", "T"):
+    raise ImproperlyConfigured("IOP_X12_USAGE must be P (production) or T (test).")
 # The length an appointment booking starts from, per kind, in minutes (a 50-minute
 # therapy hour, a 25-minute medication check). Override any as JSON in
 # IOP_APPOINTMENT_MINUTES, e.g. {"family": 60}; scheduling's system check refuses an
@@ -446,6 +463,9 @@ if IOP_LATE_ENTRY_HOURS < 1:
 # Days a clinical supervisor still reads a supervisee's group note (every client's
 # section: Purpose.SUPERVISION) after co-signing it; while it waits, always.
 IOP_SUPERVISION_READ_DAYS = int(os.environ.get("IOP_SUPERVISION_READ_DAYS", "30"))
+# Days after a discharge the billing role still reaches the client (Purpose.BILLING):
+# timely filing (commonly 90 to 365 days from the date of service) and accounts receivable.
+IOP_BILLING_REACH_DAYS = int(os.environ.get("IOP_BILLING_REACH_DAYS", "365"))
 # 42 CFR 2.14(b) (2024 rule): where state law lets a minor obtain substance use disorder
 # treatment alone, only the minor may consent to a disclosure. The age from which the
 # program's state lets a minor do so (e.g. 12); empty (the default) when state law

@@ -19,6 +19,7 @@ urlpatterns = [
     path("clinical/meds/", include(("clinical.meds.urls", "meds"))),
     path("clinical/notes/", include(("clinical.notes.urls", "notes"))),
     path("screening/", include("screening.urls")),
+    path("billing/", include("billing.urls")),
     path("my/", include("portal.urls")),
     # Staff decide the attendance letters clients ask for; recipients verify them.
     path("letters/", include(("portal.staff_urls", "letters"))),

@@ -22,6 +22,7 @@ giving ``billing_rule(payer)`` a row to read (an ``h0015_rule`` field with these
 choices, blank meaning the program's default): the reports ask only ``billing_rule``.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -47,10 +48,40 @@ class BillingRule:
         return int(self.min_hours * 60)
 
 
+# The billing app's payers (issue 22): scheduling cannot import billing, so billing
+# registers, at start-up, a lookup (code -> the rule's dict, or None when no payer has
+# that code) and a listing ([(code, label)]) of its payers' rules.
+_PAYER_LOOKUPS: list[Callable[[str], dict | None]] = []
+_PAYER_LISTINGS: list[Callable[[], list[tuple[str, str]]]] = []
+
+
+def register_payer_rules(
+    lookup: Callable[[str], dict | None], listing: Callable[[], list[tuple[str, str]]]
+) -> None:
+    if lookup not in _PAYER_LOOKUPS:
+        _PAYER_LOOKUPS.append(lookup)
+        _PAYER_LISTINGS.append(listing)
+
+
+def payer_choices() -> list[tuple[str, str]]:
+    """Every payer rule a report may apply: the settings' (the program's default first),
+    then each registered payer's whose code the settings do not name."""
+    choices = [(code, rule["label"]) for code, rule in settings.IOP_BILLING_RULES.items()]
+    named = {code for code, _ in choices}
+    for listing in _PAYER_LISTINGS:
+        choices += [(code, label) for code, label in listing() if code not in named]
+    return choices
+
+
 def billing_rule(payer: str = "default") -> BillingRule:
-    """The payer's rule (``KeyError`` for an unknown payer: the report form offers only
-    the known ones)."""
-    rule = settings.IOP_BILLING_RULES[payer]
+    """The payer's rule: a payer row (billing's Payer, by its code) when there is one,
+    else ``IOP_BILLING_RULES`` (``KeyError`` for an unknown payer: the report form
+    offers only the known ones)."""
+    rule = None
+    if payer != "default":
+        rule = next((found for lookup in _PAYER_LOOKUPS if (found := lookup(payer))), None)
+    if rule is None:
+        rule = settings.IOP_BILLING_RULES[payer]
     return BillingRule(
         payer=payer,
         label=rule["label"],

@@ -33,7 +33,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, DateField, F, IntegerField, Value, When
 from django.db.models.functions import Cast, ExtractIsoWeekDay, TruncWeek
@@ -45,7 +44,7 @@ from iop.charts import Series, trend
 from iop.numbers import percent
 from iop.reports.forms import ReportForm
 from iop.reports.values import as_date
-from scheduling.billing import BillingRule, H0015Rule, billing_rule
+from scheduling.billing import BillingRule, H0015Rule, billing_rule, payer_choices
 from scheduling.models import (
     ATTENDED,
     Attendance,
@@ -167,9 +166,7 @@ class BillableReportForm(AttendanceReportForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["payer"].choices = [
-            (code, rule["label"]) for code, rule in settings.IOP_BILLING_RULES.items()
-        ]
+        self.fields["payer"].choices = payer_choices()
 
 
 # --- The querysets the SQL aggregates -------------------------------------------------
@@ -226,7 +223,7 @@ def _ctes(user, f, *, daily=False) -> tuple[str, list, BillingRule]:
     ``aw`` alone on the attendance page, and nothing unused is declared.
     """
     start, end = f["start"], f["end"]
-    rule = billing_rule(f.get("payer") or "default")
+    rule = f.get("rule") or billing_rule(f.get("payer") or "default")
     per_program_day = rule.h0015 == H0015Rule.PROGRAM_DAY
     ext_start, ext_end = week_start(start), week_start(end) + timedelta(days=6)
     scope = _scope(user, f)
@@ -733,6 +730,40 @@ def billable_day_tuples(user, f) -> list[tuple]:
                 rule.h0015.value,
             )
         )
+    return rows
+
+
+def billable_days(*, start, end, rule: BillingRule) -> list[tuple]:
+    """Program-wide, per client per day attended in [start, end]: ``(client_id, date,
+    minutes, billable, telehealth)`` under ``rule`` (a payer's, scheduling.billing), for
+    the charges of issue 22 (billing.services.charges). The same sub-queries as the
+    billable-days report (``_ctes``), so a day is billable here exactly when the report
+    says so; ``telehealth`` is true when every session the client attended that day was
+    attended by telehealth (AttendanceStatus.TELEHEALTH)."""
+    ctes, params, rule = _ctes(None, {"start": start, "end": end, "rule": rule})
+    sql = f"""{ctes},
+    dd AS (SELECT c, wk, d, r, SUM(am) AS m, MAX(pq) AS p,
+            MIN(CASE WHEN st = %s THEN 1 ELSE 0 END) AS tele
+        FROM att WHERE am IS NOT NULL GROUP BY c, wk, d, r)
+    SELECT c, d, m, p, tele, SUM(CASE WHEN m >= %s THEN 1 ELSE 0 END) OVER (PARTITION BY c, wk)
+    FROM dd WHERE r = 1"""
+    params = [*params, str(AttendanceStatus.TELEHEALTH), rule.day_minutes]
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = PG_SETTINGS + sql
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    per_program_day = rule.h0015 == H0015Rule.PROGRAM_DAY
+    day_minutes, min_days = rule.day_minutes, rule.min_days
+    days = {}
+    rows = []
+    for c, d, m, p, tele, qd in fetched:
+        day = days.get(d)
+        if day is None:
+            day = days[d] = as_date(d)
+        m = int(m)
+        billable = p == 1 if per_program_day else m >= day_minutes and int(qd) >= min_days
+        rows.append((c, day, m, billable, tele == 1))
     return rows
 
 

@@ -12,7 +12,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from tests.clients.test_access_urls import POST_ONLY, ROUTES, _url
+from tests.clients.test_access_urls import POST_ONLY, ROUTES, _is_billing, _url
 from tests.clients.test_access_urls import chart as chart  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,7 @@ def _payload(fields, make):
 # Routes that answer a file, not a page with a form (a report's CSV, a letter's PDF).
 FILES = {"reports:download", "letters:staff_letter_pdf"}
 PAGES = [(name, kwargs) for name, kwargs, _ in ROUTES if name not in POST_ONLY | FILES]
+BILLING_PAGES = {name for name, _, callback in ROUTES if _is_billing(callback)}
 # Pages known to hold a form: the parser must find it, or the attack proves nothing.
 FORM_PAGES = {
     "clients:edit",
@@ -75,14 +76,21 @@ FORM_PAGES = {
     "clients:contact_add",
     "scheduling:attendance_sheet",
     "scheduling:makeup",
+    "billing:coverage_add",
+    "billing:coverage_edit",
+    "billing:coverage_end",
+    "billing:diagnosis_add",
+    "billing:authorization_add",
+    "billing:authorization_edit",
+    "billing:intake_coverage",
 }
 
 
 @pytest.mark.parametrize(("name", "kwargs"), PAGES, ids=[p[0] for p in PAGES])
 def test_every_client_form_answers_hostile_input_without_a_500(
-    name, kwargs, chart, client_as, clinician
+    name, kwargs, chart, client_as, clinician, billing_user
 ):
-    web = client_as(clinician)
+    web = client_as(billing_user if name in BILLING_PAGES else clinician)
     url = _url(name, kwargs, chart)
     page = web.get(url)
     assert page.status_code == 200
@@ -102,10 +110,19 @@ def test_every_client_form_answers_hostile_input_without_a_500(
         ("clients:list", "clinician"),
         ("clients:emergency_access", "clinician"),
         ("scheduling:appointment_new", "clinician"),
+        ("billing:payer_add", "admin"),
+        ("billing:provider", "billing"),
     ],
 )
 def test_every_other_form_answers_hostile_input_without_a_500(url_name, role, client_as, request):
-    user = request.getfixturevalue({"intake": "intake_user", "clinician": "clinician"}[role])
+    user = request.getfixturevalue(
+        {
+            "intake": "intake_user",
+            "clinician": "clinician",
+            "admin": "admin_user",
+            "billing": "billing_user",
+        }[role]
+    )
     web = client_as(user)
     url = reverse(url_name)
     page = web.get(url)

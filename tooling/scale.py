@@ -63,6 +63,7 @@ def landmarks() -> dict:
     Appointment = _model("scheduling.Appointment")
     UrineScreen = _model("screening.UrineScreen")
     ClientAccount = _model("portal.ClientAccount")
+    Payer = _model("billing.Payer")
     clinician = User.objects.filter(username=CLINICIAN).first()
     if clinician is None:
         raise LookupError("No scale dataset here: run `python manage.py seed_scale`.")
@@ -122,6 +123,11 @@ def landmarks() -> dict:
         .order_by("pk")
         .values_list("client__mrn", flat=True)
         .first(),
+        # The payer a claims export is timed for (None until billing data is seeded).
+        "payer": Payer.objects.filter(active=True)
+        .order_by("code")
+        .values_list("code", flat=True)
+        .first(),
         "caseload": CareTeamMember.objects.filter(
             staff=clinician, role="primary", ended_on__isnull=True, client__status="active"
         ).count(),
@@ -147,6 +153,8 @@ _TABLES = {
     "clinical_treatmentplan": "treatment_plans",
     "screening_urinescreen": "urine_screens",
     "screening_breathtest": "breath_tests",
+    "billing_charge": "charges",
+    "billing_claim": "claims",
     "audit_auditevent": "audit",
     "notifications_outboxmessage": "outbox",
     "accounts_user": "staff",

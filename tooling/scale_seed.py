@@ -36,6 +36,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -44,7 +45,11 @@ from django.contrib.auth.models import Group as RoleGroup
 from django.db import connection, transaction
 from django.utils import timezone
 
+from billing.models import BillingProvider, Fee, Payer
 from clients.models import (
+    DEFAULT_REVOCATION,
+    TPO_REDISCLOSURE,
+    TPO_REFUSAL,
     CareTeamRole,
     Client,
     DischargeReason,
@@ -57,6 +62,7 @@ from clinical.notes.services import ATTESTATION, COSIGN_ATTESTATION
 from clinical.plans.models import TreatmentPlan
 from clinical.plans.services import treatment_content_clean
 from iop.accounts.models import Role, User
+from iop.accounts.npi import check_digit
 from iop.audit.services import audit_bulk_append
 from scheduling import selectors as scheduling_selectors
 from tooling import scale
@@ -376,6 +382,7 @@ class _Seeder:
         self.step("plans and measures", self.measures)
         self.step("screens", self.screens)
         self.step("outbox", self.outbox)
+        self.step("billing", self.billing)
         self.step("audit", self.audit)  # last: it writes a checkpoint outside the database
 
     # --- helpers --------------------------------------------------------------------
@@ -1624,6 +1631,153 @@ class _Seeder:
             """,
         )
         return f"{count} client reminders, {staff} staff tasks"
+
+    # --- billing ----------------------------------------------------------------------
+
+    def billing(self) -> str:
+        """Issue 22's inputs for every admitted client: a primary coverage with one of two
+        payers (a third Medicaid, on the stricter client-week H0015 rule), a principal
+        diagnosis on each episode, an H0015 authorization over the episode, and a TPO
+        consent that allows the claims (one client in 20 has none: their claims are
+        held); NPIs on the clinicians and the billing provider. The charges and claims
+        themselves are what ``bench`` times (billing.services), so none are made here."""
+        payers = {}
+        for code, name, indicator, rule, modifier in (
+            ("SCALE-COMM", "Scale Commercial Health", "CI", "", "95"),
+            ("SCALE-MCD", "Scale State Medicaid", "MC", "client_week", "GT"),
+        ):
+            payer, _ = Payer.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "payer_id": code.replace("-", ""),
+                    "filing_indicator": indicator,
+                    "h0015_rule": rule,
+                    "telehealth_modifier": modifier,
+                },
+            )
+            payers[code] = payer
+            for service, amount in (
+                ("H0015", "210.00"),
+                ("90832", "80.00"),
+                ("90834", "120.00"),
+                ("90837", "160.00"),
+                ("90847", "130.00"),
+                ("99213", "95.00"),
+            ):
+                Fee.objects.get_or_create(
+                    payer=payer,
+                    code=service,
+                    modifier="",
+                    effective_on=self.first_day - timedelta(days=30),
+                    defaults={"amount": Decimal(amount)},
+                )
+        BillingProvider.objects.get_or_create(
+            key="program",
+            defaults={
+                "name": "Scale Intensive Outpatient Program",
+                "npi": "1234567893",
+                "tax_id": "123456789",
+                "taxonomy": "261QR0405X",
+                "address_line1": "1 Scale Street",
+                "city": "Boston",
+                "state": "MA",
+                "postal_code": "021101234",
+                "phone": "6175550100",
+            },
+        )
+        prescribers = [*self.clinicians, *self.by_role[Role.MEDICAL]]
+        for k, user in enumerate(prescribers):
+            nine = f"{170000000 + k:09d}"
+            user.npi = nine + str(check_digit(nine))
+        User.objects.bulk_update(prescribers, ["npi"], batch_size=1000)
+        params = {
+            "comm": payers["SCALE-COMM"].pk,
+            "mcd": payers["SCALE-MCD"].pk,
+            "admin": self.admin.pk,
+            "today": self.today,
+            "mrn": scale.MRN_PREFIX + "%",
+        }
+        # One coverage per client, from 60 days before the first admission.
+        coverages = self.sql(
+            """
+            INSERT INTO billing_coverage
+                (public_id, client_id, payer_id, "order", member_id, group_number,
+                 relationship, subscriber_first_name, subscriber_last_name, subscriber_dob,
+                 effective_on, ends_on, verified_on, verified_how, verified_by_id,
+                 created_by_id, created_at, address_line1, city, state, postal_code)
+            SELECT gen_random_uuid(), e.client_id,
+                   CASE WHEN e.client_id %% 3 = 0 THEN %(mcd)s ELSE %(comm)s END, 1,
+                   'M' || LPAD(e.client_id::text, 9, '0'), '', '18', '', '', NULL,
+                   MIN(e.admitted_on) - 60, NULL, MIN(e.admitted_on), 'portal', %(admin)s,
+                   %(admin)s, now(), e.client_id || ' Scale Street', 'Boston', 'MA', '02110'
+            FROM clients_episode e JOIN clients_client c ON c.id = e.client_id
+            WHERE c.mrn LIKE %(mrn)s
+            GROUP BY e.client_id
+            """,
+            params,
+        )
+        diagnoses = self.sql(
+            """
+            INSERT INTO billing_diagnosis
+                (public_id, episode_id, code, description, principal, added_on, added_by_id,
+                 removed_on, removed_by_id)
+            SELECT gen_random_uuid(), e.id,
+                   (ARRAY['F10.20', 'F11.20', 'F15.20', 'F12.20'])[1 + e.id %% 4],
+                   (ARRAY['Alcohol dependence, uncomplicated',
+                          'Opioid dependence, uncomplicated',
+                          'Other stimulant dependence, uncomplicated',
+                          'Cannabis dependence, uncomplicated'])[1 + e.id %% 4],
+                   true, e.admitted_on, %(admin)s, NULL, NULL
+            FROM clients_episode e JOIN clients_client c ON c.id = e.client_id
+            WHERE c.mrn LIKE %(mrn)s
+            """,
+            params,
+        )
+        authorizations = self.sql(
+            """
+            INSERT INTO billing_authorization
+                (public_id, client_id, payer_id, service_code, units_approved, starts_on,
+                 ends_on, reference, created_by_id, created_at)
+            SELECT gen_random_uuid(), cv.client_id, cv.payer_id, 'H0015', 400,
+                   MIN(e.admitted_on), GREATEST(MAX(COALESCE(e.discharged_on, %(today)s)),
+                   %(today)s::date + 30), 'PA' || cv.client_id, %(admin)s, now()
+            FROM billing_coverage cv JOIN clients_episode e ON e.client_id = cv.client_id
+            JOIN clients_client c ON c.id = cv.client_id
+            WHERE c.mrn LIKE %(mrn)s
+            GROUP BY cv.client_id, cv.payer_id
+            """,
+            params,
+        )
+        consents = self.sql(
+            """
+            INSERT INTO clients_consent
+                (public_id, client_id, discloser, information_categories,
+                 information_description, recipient_type, recipient_name, purpose,
+                 revocation_statement, expires_on, expiry_event, tpo_redisclosure_statement,
+                 tpo_refusal_statement, signed_by_name, signer_relationship, signed_on,
+                 recorded_by_id, recorded_at, revoked_on, revocation_note, revoked_by_id)
+            SELECT gen_random_uuid(), c.id, 'Intensive Outpatient Program', '["all"]',
+                   'Records needed for treatment, payment and program operations.', 'tpo', '',
+                   'Treatment, payment and health care operations', %(revocation)s,
+                   MIN(e.admitted_on) + 730, '', %(statement)s, %(refusal)s,
+                   c.legal_first_name || ' ' || c.legal_last_name, 'self', MIN(e.admitted_on),
+                   %(admin)s, now(), NULL, '', NULL
+            FROM clients_client c JOIN clients_episode e ON e.client_id = c.id
+            WHERE c.mrn LIKE %(mrn)s AND c.id %% 20 <> 7
+            GROUP BY c.id
+            """,
+            params
+            | {
+                "revocation": DEFAULT_REVOCATION,
+                "statement": TPO_REDISCLOSURE,
+                "refusal": TPO_REFUSAL,
+            },
+        )
+        return (
+            f"{coverages} coverages, {diagnoses} diagnoses, {authorizations} authorizations, "
+            f"{consents} TPO consents"
+        )
 
     # --- audit ------------------------------------------------------------------------
 

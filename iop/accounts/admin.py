@@ -7,11 +7,14 @@ from iop.accounts.models import Role, StaffRole, User
 
 @admin.register(User)
 class StaffAdmin(UserAdmin):
-    list_display = ("username", "first_name", "last_name", "credential", "is_active")
+    list_display = ("username", "first_name", "last_name", "credential", "npi", "is_active")
     list_filter = ("groups", "is_active", "requires_cosign")
     fieldsets = (
         *UserAdmin.fieldsets,
         ("Clinical", {"fields": ("credential", "requires_cosign", "clinical_supervisor")}),
+        # The rendering provider on claims (837P loop 2310B); the NPI's check digit is
+        # verified (iop/accounts/npi.py).
+        ("Billing", {"fields": ("npi", "taxonomy")}),
     )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -1,7 +1,10 @@
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.functional import cached_property
+
+from iop.accounts.npi import validate_npi
 
 
 class Role(models.TextChoices):
@@ -11,6 +14,7 @@ class Role(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
     SUPERVISOR = "supervisor", "Clinical supervisor"
     MEDICAL = "medical", "Medical staff"
+    BILLING = "billing", "Billing specialist"
     ADMIN = "admin", "Program admin"
 
 
@@ -35,6 +39,21 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="supervisees",
         help_text="The supervisor who sees this clinician's caseload and co-signs.",
+    )
+    # The rendering provider on claims (837P loop 2310B): billing reads these.
+    npi = models.CharField(
+        "NPI",
+        max_length=10,
+        blank=True,
+        validators=[validate_npi],
+        help_text="National Provider Identifier, ten digits (check digit verified).",
+    )
+    taxonomy = models.CharField(
+        "taxonomy code",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]{3}[0-9A-Z]{6}X$", "A taxonomy code, e.g. 101YA0400X.")],
+        help_text="Provider taxonomy (NUCC), e.g. 101YA0400X for an addiction counselor.",
     )
 
     class Meta:

@@ -29,15 +29,16 @@ from tests.scheduling.factories import GroupFactory, ended_session
 
 pytestmark = pytest.mark.django_db
 
-C, K, E, M, A, S = (
+C, K, E, M, A, S, B = (
     Purpose.CHART,
     Purpose.CLINICAL,
     Purpose.EDIT,
     Purpose.MANAGE,
     Purpose.ATTENDANCE,
     Purpose.SUPERVISION,
+    Purpose.BILLING,
 )
-PURPOSES = (C, K, E, M, A, S)
+PURPOSES = (C, K, E, M, A, S, B)
 
 # Who holds which purpose on the client (the table the tests assert).
 TABLE = {
@@ -51,7 +52,10 @@ TABLE = {
     "supervisor of a facilitator only": {S},
     "supervisor of nobody there": set(),
     "break the glass": {C, K},
-    "admin": {C, K, E, M, A, S},
+    # Issue 22: billing, through the client's open episode (or one discharged within
+    # IOP_BILLING_REACH_DAYS), and nothing else: never the chart or clinical content.
+    "billing specialist": {B},
+    "admin": {C, K, E, M, A, S, B},
 }
 
 
@@ -104,6 +108,7 @@ def people(db):
         "supervisor of a facilitator only": sup_facil,
         "supervisor of nobody there": UserFactory(username="sup3", roles=["supervisor"]),
         "break the glass": glass,
+        "billing specialist": UserFactory(username="bill", roles=["billing"]),
         "admin": UserFactory(username="adm", roles=["admin"]),
     }
 

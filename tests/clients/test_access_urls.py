@@ -12,7 +12,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import UUIDConverter
 from django.utils import timezone
 
+from billing.models import Authorization, Claim, Coverage, Diagnosis, Payer
 from clients import services
+from clients.access import Purpose
 from clients.models import CareTeamRole, InformationCategory, RecipientType
 from clinical.meds.services import measure_assign, measure_record, medication_add
 from clinical.notes.models import ProgressNote
@@ -70,6 +72,9 @@ POST_ONLY = {
     "screening:selection_not_collected",
     "screening:selection_void",
     "screening:follow_up_acknowledge",
+    "billing:claim_check",
+    "billing:diagnosis_remove",
+    "billing:intake_self_pay",
 }
 
 
@@ -226,7 +231,45 @@ def chart(clinician, intake_user):
         device="Alco-Sensor",
         actor=clinician,
     )
+    # Billing's objects (issue 22): a payer, the client's coverage, an authorization, a
+    # diagnosis on the episode; written straight to the tables, as the drafts above.
+    payer = Payer.objects.create(
+        code="WALK-COMM", name="Walk Health", payer_id="WALK1", filing_indicator="CI"
+    )
+    coverage = Coverage.objects.create(
+        client=client,
+        payer=payer,
+        member_id="W123",
+        effective_on=date.today() - timedelta(days=30),
+        created_by=intake_user,
+    )
+    authorization = Authorization.objects.create(
+        client=client,
+        payer=payer,
+        service_code="H0015",
+        units_approved=20,
+        starts_on=date.today(),
+        ends_on=date.today() + timedelta(days=60),
+        reference="AUTH-1",
+        created_by=intake_user,
+    )
+    diagnosis = Diagnosis.objects.create(
+        episode=episode,
+        code="F10.20",
+        description="Alcohol dependence, uncomplicated",
+        principal=True,
+        added_on=date.today(),
+        added_by=intake_user,
+    )
+    # A held claim of the client's (billing's "Check again").
+    claim = Claim.objects.create(
+        client=client, payer=payer, period_start=date(2026, 11, 1), period_end=date(2026, 11, 30)
+    )
     return {
+        "claim_id": claim.public_id,
+        "coverage_id": coverage.public_id,
+        "authorization_id": authorization.public_id,
+        "diagnosis_id": diagnosis.public_id,
         "run_id": run.public_id,
         "selection_id": selection.public_id,
         "screen_id": urine.public_id,
@@ -280,13 +323,21 @@ def _audit_prefix(callback) -> str:
     return "access." if action.startswith("access.") else action.split(".")[0] + "."
 
 
-STRANGER_ROLES = ["clinician", "intake", "medical", "supervisor"]
+STRANGER_ROLES = ["clinician", "intake", "medical", "supervisor", "billing"]
+
+
+def _is_billing(callback) -> bool:
+    return getattr(callback, "access_checked", None) == Purpose.BILLING
 
 
 @pytest.mark.parametrize("role", STRANGER_ROLES)
 @pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
 def test_stranger_gets_404_and_the_attempt_is_audited(name, kwargs, callback, role, chart):
-    """Each role with no reason, with its own valid CSRF token, on GET and POST."""
+    """Each role with no reason, with its own valid CSRF token, on GET and POST. The
+    billing role is a stranger to every page but billing's (its reason there is the
+    client's open episode: tests/billing/test_access.py walks it out of reach)."""
+    if role == "billing" and _is_billing(callback):
+        pytest.skip("the billing role's own pages: walked in tests/billing/test_access.py")
     stranger = UserFactory(username=f"stranger-{role}", roles=[role])
     web = Client(enforce_csrf_checks=True)
     web.force_login(stranger)
@@ -304,10 +355,13 @@ def test_stranger_gets_404_and_the_attempt_is_audited(name, kwargs, callback, ro
 
 @pytest.mark.parametrize(("name", "kwargs", "callback"), ROUTES, ids=[r[0] for r in ROUTES])
 def test_care_team_gets_the_page_and_the_access_is_audited(
-    name, kwargs, callback, chart, client_as, clinician
+    name, kwargs, callback, chart, client_as, clinician, billing_user
 ):
     if name in POST_ONLY:
         pytest.skip("POST-only action; its allowed path is tested with its service")
+    # Billing's pages are the billing role's (the care team holds no BILLING).
+    if _is_billing(callback):
+        clinician = billing_user
     web = client_as(clinician)
     before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
     response = web.get(_url(name, kwargs, chart))

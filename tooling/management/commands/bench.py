@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from tooling.bench.billing import bench_billing
 from tooling.bench.load import bench_load, default_workers, server_env
 from tooling.bench.pages import REPORT_PAGES, BenchError, bench_pages, bench_raw_sql, twelve_months
 from tooling.scale import dataset_size, landmarks
@@ -109,6 +110,10 @@ class Command(BaseCommand):
             }
         result["pages"] = pages
         result["reports"] = reports
+        # Issue 22: a month's charges and claims, built and rolled back (tooling/bench/billing.py).
+        result["billing"] = (
+            {} if opts["no_pages"] else bench_billing(runs=opts["report_runs"], progress=say)
+        )
         result["load"] = {}
         if not opts["no_load"]:
             workers = opts["workers"] or default_workers()
@@ -194,6 +199,18 @@ class Command(BaseCommand):
         )
         if result["pages"]:
             self._pages_table(result)
+        if result.get("billing"):
+            b = result["billing"]
+            self.stdout.write(
+                f"\nbilling {b['month']}: charges and claims built in {b['median_ms']:.0f} ms "
+                f"({b['charges']} charges, {b['claims']} claims: {b['ready']} ready, "
+                f"{b['held']} held); raw SQL yardstick {b['raw_sql_ms']:.0f} ms"
+            )
+            if b.get("export_ms") is not None:
+                self.stdout.write(
+                    f"billing 837P export: {b['exported_claims']} claims in "
+                    f"{b['export_ms']:.0f} ms ({b['export_bytes']} bytes; target < 5000 ms)"
+                )
         if result["load"]:
             self._load_table(result)
 
