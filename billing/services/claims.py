@@ -592,9 +592,13 @@ def mark_submitted(*, claims, batch, actor, context: AuditContext | None) -> lis
             claim.submitted_at = now
             claim.disclosure = disclosure
             claim.updated_at = now
-        Claim.objects.bulk_update(
-            locked, ["status", "batch", "submitted_at", "disclosure", "updated_at"], batch_size=1000
+        # The same status, batch and times for all in one UPDATE; only the disclosure
+        # differs per claim (a bulk update of one column: the export of a month's
+        # claims stays within its 5 s at 5,000 clients).
+        Claim.objects.filter(pk__in=[c.pk for c in locked]).update(
+            status=ClaimStatus.SUBMITTED, batch=batch, submitted_at=now, updated_at=now
         )
+        Claim.objects.bulk_update(locked, ["disclosure"], batch_size=1000)
         clients = [claim.client.public_id for claim in locked]
         detail = f"batch={batch.isa_control}" if batch is not None else ""
         audit_record_per_client(
