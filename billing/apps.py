@@ -6,6 +6,8 @@ class BillingConfig(AppConfig):
     label = "billing"
 
     def ready(self):
-        from billing import registrations
+        from billing import registrations, reports, staff_reminders
 
         registrations.register()
+        staff_reminders.register_sources()
+        reports.register()

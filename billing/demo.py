@@ -33,47 +33,39 @@ from clients.models import Client, Consent, Episode, RecipientType, Substance
 from iop.accounts.models import User
 from iop.accounts.npi import check_digit
 
+FEES_FROM = date(2026, 1, 1)
+# code: (commercial, Medicaid). H0015 per diem; psychotherapy 30/45/60 minutes; family
+# psychotherapy with the patient; an established-patient visit of a prescriber.
+FEES = {
+    "H0015": ("275.00", "160.00"),
+    "90832": ("95.00", "68.00"),
+    "90834": ("130.00", "92.00"),
+    "90837": ("180.00", "124.00"),
+    "90847": ("150.00", "101.00"),
+    "99213": ("110.00", "74.00"),
+}
 PAYERS = {
     "DEMO-COMM": {
         "name": "Demo Commercial Health",
         "payer_id": "DEMOCOMM1",
         "filing_indicator": "CI",
-        "h0015_rule": "",
-        "telehealth_modifier": "95",
-        "address_line1": "100 Insurance Way",
-        "city": "Hartford",
-        "state": "CT",
-        "postal_code": "06103",
+        "address_line1": "PO Box 1000",
+        "city": "Portland",
+        "state": "OR",
+        "postal_code": "97208",
     },
     "DEMO-MCD": {
         "name": "Demo State Medicaid",
         "payer_id": "DEMOMCD01",
         "filing_indicator": "MC",
-        # A stricter payer: 3 hours a day on 3 days of the week (scheduling.billing).
+        # A stricter payer: 3 hours a day on 3 days of the client's week.
         "h0015_rule": "client_week",
+        # Its telehealth lines carry GT (billing.services.charges).
         "telehealth_modifier": "GT",
-        "address_line1": "1 State House Square",
-        "city": "Boston",
-        "state": "MA",
-        "postal_code": "02133",
-    },
-}
-FEES = {
-    "DEMO-COMM": {
-        "H0015": "225.00",
-        "90832": "85.00",
-        "90834": "125.00",
-        "90837": "165.00",
-        "90847": "135.00",
-        "99213": "110.00",
-    },
-    "DEMO-MCD": {
-        "H0015": "168.00",
-        "90832": "62.00",
-        "90834": "88.00",
-        "90837": "118.00",
-        "90847": "94.00",
-        "99213": "72.00",
+        "address_line1": "PO Box 2000",
+        "city": "Salem",
+        "state": "OR",
+        "postal_code": "97309",
     },
 }
 # ICD-10-CM (FY 2025 code set), the principal diagnosis by the client's first substance.
@@ -133,9 +125,7 @@ def seed(*, stdout):
         _diagnosis(client, episode, intake)
         _authorization(client, payer, episode, intake, today)
         covered.append((client, payer))
-    built = build_charges(
-        since=last_month_start - timedelta(days=31), through=today - timedelta(days=1)
-    )
+    built = build_charges(since=last_month_start, through=today - timedelta(days=1))
     held = _revoked_tpo(covered, admin, today, last_month_start, last_month_end)
     near = _near_limit(covered, held, last_month_start)
     result = build_claims(through=last_month_end)
@@ -153,14 +143,16 @@ def seed(*, stdout):
 def _payers() -> dict[str, Payer]:
     payers = {}
     for code, fields in PAYERS.items():
-        payer, _ = Payer.objects.get_or_create(code=code, defaults=fields)
-        payers[code] = payer
-        first = date(timezone.localdate().year - 1, 1, 1)
-        for service, amount in FEES[code].items():
-            if not Fee.objects.filter(payer=payer, code=service).exists():
-                Fee.objects.create(
-                    payer=payer, code=service, amount=Decimal(amount), effective_on=first
-                )
+        payers[code], _ = Payer.objects.get_or_create(code=code, defaults=fields)
+    for code, amounts in FEES.items():
+        for payer, amount in zip(payers.values(), amounts, strict=True):
+            Fee.objects.get_or_create(
+                payer=payer,
+                code=code,
+                modifier="",
+                effective_on=FEES_FROM,
+                defaults={"amount": Decimal(amount)},
+            )
     return payers
 
 
@@ -168,15 +160,15 @@ def _provider(admin):
     BillingProvider.objects.get_or_create(
         key="program",
         defaults={
-            "name": "Intensive Outpatient Program",
-            "npi": "1234567893",  # CMS's worked example of a valid NPI
-            "tax_id": "123456789",
-            "taxonomy": "261QR0405X",
-            "address_line1": "12 Harbor Street",
-            "city": "Boston",
-            "state": "MA",
-            "postal_code": "021101234",
-            "phone": "6175550100",
+            "name": "Harbor IOP",
+            "npi": "1881234565",  # fake, with a valid check digit
+            "tax_id": "990000001",
+            "taxonomy": "261QR0405X",  # clinic/center, substance use disorder rehabilitation
+            "address_line1": "200 Harbor Street, Suite 410",
+            "city": "Portland",
+            "state": "OR",
+            "postal_code": "972011234",
+            "phone": "5035550100",
             "updated_by": admin,
         },
     )

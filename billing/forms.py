@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.core.validators import MaxLengthValidator
 
 from billing import icd
 from billing.models import (
@@ -12,13 +13,26 @@ from billing.models import (
     Relationship,
 )
 from iop.dates import DateKind, PlausibleDateField
-from iop.forms import TextField, text_formfield
+from iop.forms import TextField, TextValidator, text_formfield
 
 
 def _helper(label: str) -> FormHelper:
     helper = FormHelper()
     helper.add_input(Submit("submit", label))
     return helper
+
+
+def _loosen(form, **lengths):
+    """Let a field take what people type (a dash in a ZIP+4 or an EIN, a phone with
+    spaces): its ``clean_<name>`` strips that, and the model's check follows."""
+    for name, length in lengths.items():
+        field = form.fields[name]
+        field.max_length = length
+        field.widget.attrs["maxlength"] = str(length)
+        field.validators = [
+            v for v in field.validators if not isinstance(v, MaxLengthValidator | TextValidator)
+        ]
+        field.validators.append(TextValidator(length))
 
 
 def _upper(form, name):
@@ -47,6 +61,7 @@ class PayerForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        _loosen(self, postal_code=10)
         self.helper = _helper("Save payer")
 
     def clean_code(self):
@@ -103,6 +118,7 @@ class BillingProviderForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        _loosen(self, postal_code=10, tax_id=10, phone=20)
         self.helper = _helper("Save billing provider")
         self.fields["npi"].help_text = "Ten digits; the check digit is verified."
 

@@ -4,16 +4,22 @@
 A claim's diagnosis must be a billable code: a leaf of the tabular list (F10.20, not the
 category F10.2). The substance-related disorders (F10-F19, ICD-10-CM chapter 5 block
 "Mental and behavioral disorders due to psychoactive substance use") come first in a
-search: they are what an IOP treats. The package is loaded on first use (it reads the
-whole code set, about a second), not when the app starts.
+search: they are what an IOP treats. The package is read on first use (its whole code
+set: seconds), once per installed version; the table is then kept as JSON in the temp
+directory, which a process reads in a tenth of a second (``_table``).
 """
 
+import json
+import os
 import re
+import tempfile
 from functools import cache
+from importlib import metadata
+from pathlib import Path
 
 SUBSTANCE_PREFIXES = tuple(f"F1{n}" for n in range(10))  # F10 ... F19
 CODE_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
-RELEASE = "ICD-10-CM, April 1, 2026 release (simple-icd-10-cm 1.5.0)"
+RELEASE = "ICD-10-CM, CMS release for fiscal year 2026, April update (simple-icd-10-cm 1.5.0)"
 
 
 def _cm():
@@ -28,42 +34,76 @@ def normalize(text: str) -> str:
     return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
 
 
+def _cache_file() -> Path:
+    version = metadata.version("simple-icd-10-cm")
+    return Path(tempfile.gettempdir()) / f"iop-icd10cm-{version}.json"
+
+
+def _build() -> dict:
+    """Read the package's code set: every code (with the dot) and the billable ones
+    with their descriptions. About two seconds: done once per installed version, then
+    kept beside the process as JSON (a tenth of a second to read)."""
+    cm = _cm()
+    codes, leaves = [], []
+    for code in cm.get_all_codes(with_dots=True):
+        if "-" in code:  # a chapter or block ("F10-F19"), not a code
+            continue
+        codes.append(code)
+        if cm.is_leaf(code):
+            leaves.append((code, cm.get_description(code)))
+    return {"codes": codes, "leaves": leaves}
+
+
+@cache
+def _table() -> dict:
+    path = _cache_file()
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = _build()
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        try:
+            partial.write_text(json.dumps(data))
+            partial.replace(path)
+        except OSError:
+            pass  # a read-only temp dir: build again next time
+    leaves = sorted(
+        (
+            (code, text, f"{code} {code.replace('.', '')} {text}".lower())
+            for code, text in data["leaves"]
+        ),
+        key=lambda r: (not r[0].startswith(SUBSTANCE_PREFIXES), r[0]),
+    )
+    return {
+        "codes": frozenset(data["codes"]),
+        "descriptions": {code: text for code, text, _ in leaves},
+        "leaves": tuple(leaves),
+    }
+
+
+def warm() -> None:
+    """Load the code set now (a worker's start, a test before a browser asks)."""
+    _table()
+
+
 def problem(code: str) -> str | None:
     """Why ``code`` (normalized) cannot be a diagnosis on a claim, or None."""
     if not code or len(code) > 8 or not CODE_SHAPE.match(code):
         return "An ICD-10-CM code looks like F10.20."
-    cm = _cm()
-    if not cm.is_valid_item(code):
+    table = _table()
+    if code in table["descriptions"]:
+        return None
+    if code not in table["codes"]:
         return f"{code} is not an ICD-10-CM code ({RELEASE})."
-    if not cm.is_leaf(code):
-        return f"{code} is a category: pick one of its billable codes (e.g. {first_leaf(code)})."
-    return None
+    return f"{code} is a category: pick one of its billable codes (e.g. {first_leaf(code)})."
 
 
 def first_leaf(code: str) -> str:
-    cm = _cm()
-    leaves = [c for c in cm.get_descendants(code) if cm.is_leaf(c)]
-    return cm.add_dot(leaves[0]) if leaves else code
+    return next((c for c in sorted(_table()["descriptions"]) if c.startswith(code)), code)
 
 
 def description(code: str) -> str:
-    return _cm().get_description(code)
-
-
-@cache
-def _leaves() -> tuple[tuple[str, str, str], ...]:
-    """Every billable code: (code with the dot, description, its lowercase search text),
-    substance-use codes first, then in code order."""
-    cm = _cm()
-    rows = []
-    for code in cm.get_all_codes(with_dots=True):
-        if "." not in code and len(code) > 3:
-            continue
-        if cm.is_leaf(code) and not cm.is_chapter_or_block(code):
-            text = cm.get_description(code)
-            rows.append((code, text, f"{code} {code.replace('.', '')} {text}".lower()))
-    rows.sort(key=lambda r: (not r[0].startswith(SUBSTANCE_PREFIXES), r[0]))
-    return tuple(rows)
+    return _table()["descriptions"][code]
 
 
 def search(query: str = "", *, limit: int = 40) -> list[tuple[str, str]]:
@@ -71,7 +111,7 @@ def search(query: str = "", *, limit: int = 40) -> list[tuple[str, str]]:
     substance-use codes (F10-F19) first; with no query, the substance-use codes."""
     words = (query or "").lower().split()[:6]
     found = []
-    for code, text, haystack in _leaves():
+    for code, text, haystack in _table()["leaves"]:
         if not words and not code.startswith(SUBSTANCE_PREFIXES):
             break
         if all(word in haystack for word in words):

@@ -99,9 +99,10 @@ def payer_detail(request, code):
             )
             if fee is not None:
                 return redirect("billing:payer", payer.code)
-    return render_form(
-        request, "billing/payer.html", {"payer": payer, "fees": fees, "form": form}, form
-    )
+    context = {"payer": payer, "fees": fees, "form": form}
+    if form is None:
+        return render(request, "billing/payer.html", context)
+    return render_form(request, "billing/payer.html", context, form)
 
 
 @role_required(Role.ADMIN)

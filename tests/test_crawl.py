@@ -119,6 +119,11 @@ class Clinic:
 def clinic(django_db_setup, django_db_blocker):
     """The demo clinic, built once for the module in a transaction rolled back at its
     end (each test runs in a savepoint inside it)."""
+    from billing import icd
+
+    # The ICD-10-CM table is read from its package once per installed version (seconds,
+    # then a JSON file): not a page's time, so read before any page is timed.
+    icd.warm()
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
@@ -859,6 +864,12 @@ NO_CLIENT_DATA = {
     "scheduling:day": True,  # the program's sessions by slot, with counts
     "clients:register": True,  # the registration form
     "clients:emergency_access": True,  # the break-the-glass form (an MRN is typed)
+    # Billing's configuration (issue 22): payers, their fees, the program as provider.
+    "billing:payers": True,
+    "billing:payer": True,
+    "billing:payer_add": True,
+    "billing:payer_edit": True,
+    "billing:provider": True,
 }
 # Django's admin: the program's configuration (tracks, rooms, staff); its pages show no
 # client's name or MRN (its outbox and audit rows carry the client's opaque id only).

@@ -35,6 +35,7 @@ elsewhere, and the key's unique index in any case), makes nothing new.
 """
 
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -43,8 +44,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from billing.models import Authorization, Charge, Coverage, Fee, Payer, PlaceOfService
+from billing.services import bulk
 from clinical.notes.models import GroupNoteSection, NoteStatus, ProgressNote
 from scheduling.billing import BillingRule, H0015Rule
 from scheduling.models import AppointmentKind, AppointmentStatus, clinic_tz
@@ -59,7 +62,6 @@ AUTHORIZED_CODES = frozenset(getattr(settings, "IOP_BILLING_AUTHORIZED_CODES", (
 TELEHEALTH_MODIFIERS = ("95", "GT")
 # A lock key of our own for pg_advisory_xact_lock ("iop-billing-charges").
 _LOCK_KEY = 0x1B111C4A
-BATCH = 2_000
 
 
 # --- The codes -------------------------------------------------------------------------
@@ -228,7 +230,47 @@ def _signed_sections(since: date, through: date) -> dict[tuple[int, date], int]:
     return found
 
 
-def _h0015(since, through, coverages, fees, auths, existing) -> list[Charge]:
+CHARGE_COLUMNS = (
+    "public_id",
+    "client_id",
+    "service_date",
+    "code",
+    "modifier1",
+    "modifier2",
+    "units",
+    "minutes",
+    "amount",
+    "place_of_service",
+    "rendering_id",
+    "payer_id",
+    "coverage_id",
+    "authorization_id",
+    "appointment_id",
+    "note_id",
+    "source_key",
+    "created_at",
+    "void",
+)
+
+
+def _row(*, amount, modifier1="", rendering_id=None, appointment_id=None, **values) -> tuple:
+    """A charge as a row of CHARGE_COLUMNS (no fee on the day: 0.00, and the claim is
+    held until the schedule has one)."""
+    values |= {
+        "public_id": uuid.uuid4(),
+        "modifier1": modifier1,
+        "modifier2": "",
+        "units": 1,
+        "amount": amount if amount is not None else Decimal("0.00"),
+        "rendering_id": rendering_id,
+        "appointment_id": appointment_id,
+        "created_at": timezone.now(),
+        "void": False,
+    }
+    return tuple(values[c] for c in CHARGE_COLUMNS)
+
+
+def _h0015(since, through, coverages, fees, auths, existing) -> list[tuple]:
     payers = coverages.payers()
     # One run of the billable-days SQL per distinct rule among the payers.
     rules = {}
@@ -260,20 +302,19 @@ def _h0015(since, through, coverages, fees, auths, existing) -> list[Charge]:
             auth = auths.take(client_id, payer.pk, H0015, day)
             existing.add(source_key)
             charges.append(
-                Charge(
+                _row(
                     client_id=client_id,
                     service_date=day,
                     code=H0015,
                     modifier1=modifier,
-                    units=1,
                     minutes=minutes,
-                    amount=amount if amount is not None else Decimal("0.00"),
+                    amount=amount,
                     place_of_service=(
                         PlaceOfService.TELEHEALTH_HOME if telehealth else PlaceOfService.OFFICE
                     ),
-                    payer=payer,
-                    coverage=coverage,
-                    authorization=auth,
+                    payer_id=payer.pk,
+                    coverage_id=coverage.pk,
+                    authorization_id=auth.pk if auth else None,
                     note_id=note_id,
                     source_key=source_key,
                 )
@@ -281,81 +322,71 @@ def _h0015(since, through, coverages, fees, auths, existing) -> list[Charge]:
     return charges
 
 
-def note_minutes(note: ProgressNote, appointment) -> int:
+def note_minutes(time_in, time_out, starts_at, ends_at) -> int:
     """The minutes the note documents (time in to time out), else the booked length."""
-    if note.time_in and note.time_out:
-        start = datetime.combine(date.min, note.time_in)
-        end = datetime.combine(date.min, note.time_out)
+    if time_in and time_out:
+        start = datetime.combine(date.min, time_in)
+        end = datetime.combine(date.min, time_out)
         return int((end - start).total_seconds() // 60)
-    return int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    return int((ends_at - starts_at).total_seconds() // 60)
 
 
-def _appointments(since, through, coverages, fees, auths, existing) -> list[Charge]:
+def _appointments(since, through, coverages, fees, auths, existing) -> list[tuple]:
     first, last = _local_bounds(since, through)
-    notes = (
-        ProgressNote.objects.filter(
-            status=NoteStatus.SIGNED,
-            appointment__isnull=False,
-            appointment__status=AppointmentStatus.COMPLETED,
-            appointment__starts_at__gte=first,
-            appointment__starts_at__lt=last,
-            appointment__kind__in=(
-                AppointmentKind.INDIVIDUAL,
-                AppointmentKind.FAMILY,
-                AppointmentKind.MEDICATION,
-            ),
-        )
-        .select_related("appointment")
-        .only(
-            "id",
-            "author_id",
-            "time_in",
-            "time_out",
-            "appointment__id",
-            "appointment__kind",
-            "appointment__client_id",
-            "appointment__starts_at",
-            "appointment__ends_at",
-        )
+    notes = ProgressNote.objects.filter(
+        status=NoteStatus.SIGNED,
+        appointment__isnull=False,
+        appointment__status=AppointmentStatus.COMPLETED,
+        appointment__starts_at__gte=first,
+        appointment__starts_at__lt=last,
+        appointment__kind__in=(
+            AppointmentKind.INDIVIDUAL,
+            AppointmentKind.FAMILY,
+            AppointmentKind.MEDICATION,
+        ),
+    ).values_list(
+        "id",
+        "author_id",
+        "time_in",
+        "time_out",
+        "appointment_id",
+        "appointment__kind",
+        "appointment__client_id",
+        "appointment__starts_at",
+        "appointment__ends_at",
     )
     tz = clinic_tz()
     charges = []
-    for note in notes:
-        appointment = note.appointment
-        source_key = f"appt:{appointment.pk}"
+    for note_id, author_id, time_in, time_out, appt_id, kind, client_id, starts, ends in notes:
+        source_key = f"appt:{appt_id}"
         if source_key in existing:
             continue
-        day = appointment.starts_at.astimezone(tz).date()
-        coverage = coverages.on(appointment.client_id, day)
+        day = starts.astimezone(tz).date()
+        coverage = coverages.on(client_id, day)
         if coverage is None:
             continue
-        minutes = note_minutes(note, appointment)
-        code = appointment_code(appointment.kind, minutes)
+        minutes = note_minutes(time_in, time_out, starts, ends)
+        code = appointment_code(kind, minutes)
         if code is None:
             continue
         payer = coverage.payer
         amount = fees.amount(payer.pk, code, "", day)
-        auth = (
-            auths.take(appointment.client_id, payer.pk, code, day)
-            if code in AUTHORIZED_CODES
-            else None
-        )
+        auth = auths.take(client_id, payer.pk, code, day) if code in AUTHORIZED_CODES else None
         existing.add(source_key)
         charges.append(
-            Charge(
-                client_id=appointment.client_id,
+            _row(
+                client_id=client_id,
                 service_date=day,
                 code=code,
-                units=1,
                 minutes=minutes,
-                amount=amount if amount is not None else Decimal("0.00"),
+                amount=amount,
                 place_of_service=PlaceOfService.OFFICE,
-                rendering_id=note.author_id,
-                payer=payer,
-                coverage=coverage,
-                authorization=auth,
-                appointment_id=appointment.pk,
-                note_id=note.pk,
+                rendering_id=author_id,
+                payer_id=payer.pk,
+                coverage_id=coverage.pk,
+                authorization_id=auth.pk if auth else None,
+                appointment_id=appt_id,
+                note_id=note_id,
                 source_key=source_key,
             )
         )
@@ -381,9 +412,9 @@ def build_charges(*, since: date, through: date) -> Built:
         auths = Authorizations(client_ids, first=since, last=through)
         h0015 = _h0015(since, through, coverages, fees, auths, existing)
         appointments = _appointments(since, through, coverages, fees, auths, existing)
-        for part in (h0015, appointments):
-            for i in range(0, len(part), BATCH):
-                Charge.objects.bulk_create(part[i : i + BATCH], ignore_conflicts=True)
+        # Under the lock no other build inserts, and what exists was left out: COPY (a
+        # key that clashed anyway would fail the build, never charge twice).
+        bulk.copy(Charge, CHARGE_COLUMNS, h0015 + appointments)
     built = Built(h0015=len(h0015), appointments=len(appointments))
     log.info("charges built: %s H0015 days, %s appointments", built.h0015, built.appointments)
     return built

@@ -32,7 +32,9 @@ def payer_save(*, payer: Payer | None = None, actor, audit: AuditContext | None 
     for name in PAYER_FIELDS:
         if name in fields:
             setattr(payer, name, fields[name])
-    payer.full_clean()
+    payer.full_clean(validate_unique=False)
+    if Payer.objects.filter(code=payer.code).exclude(pk=payer.pk).exists():
+        raise ValidationError({"code": "A payer with this code exists already."})
     try:
         with transaction.atomic():
             payer.save()

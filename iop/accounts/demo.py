@@ -12,6 +12,13 @@ DEMO_STAFF = {
     "clinician2": ("Jordan", "Reyes", "LCSW", [Role.CLINICIAN], False),
     "supervisor": ("Sam", "Okafor", "LCSW-S", [Role.SUPERVISOR], False),
     "medical": ("Mira", "Patel", "MD", [Role.MEDICAL], False),
+    "billing": ("Bea", "Lindqvist", "", [Role.BILLING], False),
+}
+# The rendering providers' NPIs (fake, with valid check digits: iop/accounts/npi.py).
+DEMO_NPI = {
+    "clinician": ("1234567893", "101YA0400X"),
+    "clinician2": ("1245319599", "1041C0700X"),
+    "medical": ("1679576722", "207RA0401X"),
 }
 
 
@@ -37,6 +44,10 @@ def seed(*, stdout):
             user.save(update_fields=["password"])
         user.groups.add(*(groups[role] for role in roles))
         staff[username] = user
+    for username, (npi, taxonomy) in DEMO_NPI.items():
+        if not staff[username].npi:
+            staff[username].npi, staff[username].taxonomy = npi, taxonomy
+            staff[username].save(update_fields=["npi", "taxonomy"])
     if staff["clinician"].clinical_supervisor_id != staff["supervisor"].pk:
         staff["clinician"].clinical_supervisor = staff["supervisor"]
         staff["clinician"].save(update_fields=["clinical_supervisor"])

@@ -16,7 +16,7 @@ class ReportsConfig(AppConfig):
             NavItem(
                 "Reports",
                 "reports:index",
-                (Role.ADMIN, Role.SUPERVISOR, Role.CLINICIAN),
-                "Attendance, census and outcomes, documentation compliance.",
+                (Role.ADMIN, Role.SUPERVISOR, Role.CLINICIAN, Role.BILLING),
+                "Attendance, census and outcomes, documentation compliance; A/R and payer mix.",
             )
         )

@@ -120,7 +120,9 @@ def test_clinical_roles_do_not_hold_billing(chart, clinician, intake_user, super
 
 def test_the_billing_menu_is_the_billing_roles(client_as, billing_user, clinician):
     html = client_as(billing_user).get(reverse("dashboard")).content.decode()
-    assert reverse("billing:clients") in html and reverse("billing:payers") in html
+    assert reverse("billing:clients") in html
+    clients_page = client_as(billing_user).get(reverse("billing:clients")).content.decode()
+    assert reverse("billing:payers") in clients_page
     assert f'href="{reverse("clients:list")}"' not in html
     assert client_as(clinician).get(reverse("billing:clients")).status_code == 403
     assert client_as(clinician).get(reverse("billing:payers")).status_code == 403
@@ -141,3 +143,15 @@ def test_the_billing_client_list_shows_only_clients_in_reach(
         html = web.get(reverse("billing:clients")).content.decode()
     assert "Quillmarsh" in html
     assert old.mrn not in html
+
+
+def test_staff_for_billing_is_the_billing_role_in_reach(billing_user, clinician, admin_user):
+    from clients.access import staff_for
+
+    today = timezone.localdate()
+    open_ = EpisodeFactory().client
+    old = EpisodeFactory(
+        admitted_on=today - timedelta(days=900), discharged_on=today - timedelta(days=800)
+    ).client
+    assert set(staff_for(open_, Purpose.BILLING)) == {billing_user, admin_user}
+    assert set(staff_for(old, Purpose.BILLING)) == {admin_user}

@@ -182,3 +182,42 @@ def test_running_twice_makes_nothing_new(setup):
     assert first.total == 5
     assert second.total == third.total == 0
     assert Charge.objects.count() == 5
+
+
+def test_h0015_days_are_the_billable_days_reports(setup):
+    """The charges read the report's own SQL: the days it calls billable under the
+    payer's rule are exactly the days charged."""
+    from scheduling.reports import billable_day_tuples
+
+    the_payer, thera = setup
+    the_payer.h0015_rule = "client_week"
+    the_payer.save()
+    clients = [covered_client(the_payer) for _ in range(3)]
+    week1, week2 = weekdays(date(2026, 11, 2), 5), weekdays(date(2026, 11, 9), 5)
+    attended_days(clients, week1[:3], author=thera)  # 3 days of 3 h: billable
+    attended_days(clients[:1], week2[:2], author=thera)  # 2 days that week: not
+    attended_days(clients[1:], week2, author=thera, minutes=150)  # under 3 h: not
+
+    build_charges(since=NOVEMBER, through=END)
+
+    report = billable_day_tuples(None, {"start": NOVEMBER, "end": END, "payer": the_payer.code})
+    billable = {(mrn, day) for mrn, day, *_rest, yes, _rule in report if yes == "yes"}
+    charged = set(Charge.objects.values_list("client__mrn", "service_date"))
+    assert {(mrn, day.isoformat()) for mrn, day in charged} == billable
+    assert len(billable) == 9
+
+
+def test_the_nightly_task_charges_and_builds_last_months_claims(setup):
+    from billing.models import Claim
+    from billing.tasks import build_charges_and_claims
+
+    the_payer, thera = setup
+    client = covered_client(the_payer)
+    attended_days([client], weekdays(date(2026, 11, 2), 3), author=thera)
+    attended_days([client], [date(2026, 12, 1)], author=thera)  # this month: charged only
+
+    result = build_charges_and_claims()
+
+    assert result == {"charges": 4, "claims_created": 1, "ready": 1, "held": 0}
+    assert Claim.objects.get().period_end == END
+    assert build_charges_and_claims()["charges"] == 0

@@ -295,3 +295,15 @@ def test_self_pay_is_the_coverage_step_done_without_a_coverage(client_as, intake
     assert web.post(url).status_code == 302
     waiting = intake.waiting(Client.objects.filter(pk=client.pk), TODAY).get()
     assert intake.missing_step(waiting).key != "coverage"
+
+
+def test_postgresql_refuses_an_overlap_that_skips_the_service(client_, billing_user):
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the exclusion constraint is PostgreSQL's")
+    payer = f.payer()
+    f.coverage(client_, payer, billing_user, effective_on=TODAY - timedelta(days=10))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        f.coverage(client_, payer, billing_user, effective_on=TODAY + timedelta(days=10))
+    f.coverage(client_, payer, billing_user, effective_on=TODAY, order=2)  # secondary: fine

@@ -268,3 +268,47 @@ def test_holders_is_the_twin_of_clients_for(world, admin_user):
     primary = world["people"]["primary clinician (until yesterday on the hidden client's team)"]
     assert reasons[primary.pk] == "care team"
     assert holders([], Purpose.CLINICAL) == {}
+
+
+def test_billing_lists_no_client_out_of_its_reach(world, client_as, settings):
+    """The billing role (issue 22) reaches a client through an episode open or discharged
+    within IOP_BILLING_REACH_DAYS: the hidden client, discharged a day past the reach,
+    is in no list, section, task list, menu page or scope of the billing specialist."""
+    from billing.models import Authorization, Payer
+    from clients.models import Episode
+
+    hidden = world["hidden"]
+    today = timezone.localdate()
+    payer = Payer.objects.create(
+        code="LIST-CO", name="List Co", payer_id="L1", filing_indicator="CI"
+    )
+    # An authorization nearly used up and ending soon: the warnings would name the client.
+    Authorization.objects.create(
+        client=hidden, payer=payer, service_code="H0015", units_approved=1,
+        starts_on=today - timedelta(days=400), ends_on=today + timedelta(days=3),
+        reference="L-1", created_by=world["people"]["intake"],
+    )  # fmt: skip
+    Episode.objects.filter(client=hidden).update(
+        admitted_on=today - timedelta(days=settings.IOP_BILLING_REACH_DAYS + 90),
+        discharged_on=today - timedelta(days=settings.IOP_BILLING_REACH_DAYS + 1),
+    )
+    user = UserFactory(username="biller", roles=["billing"])
+    outbox_sweep(now=timezone.now())
+    web = client_as(user)
+    for name in _pages():
+        response = web.get(reverse(name))
+        assert response.status_code in (200, 302, 403), (name, response.status_code)
+        _absent(response.content.decode(), hidden, name)
+    request = _request(user)
+    for section in dashboard.SECTIONS:
+        context = section.context(request) if section.context else None
+        if context is None:
+            continue
+        html = render_to_string(section.template, {"section": context}, request=request)
+        _absent(html, hidden, f"dashboard section {section.key}")
+    assert hidden not in clients_for(user, Purpose.BILLING)
+    assert world["seen"] in clients_for(user, Purpose.BILLING)
+    for label, kind in OWNED.items():
+        for purpose in (*Purpose.ALL, Purpose.CLINICAL_WRITE):
+            if kind.client_attr is not None:
+                assert not scope(user, label, purpose).filter(**{kind.client_attr: hidden}).exists()

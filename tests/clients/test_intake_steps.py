@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.services.coverage import self_pay_record
 from clients import services
 from clients.models import ClientStatus
 from iop.notifications.models import OutboxMessage
@@ -56,6 +57,12 @@ def test_each_step_shows_on_the_dashboard_and_as_a_task_until_the_client_is_plac
         assert all(t.staff == intake_user for t in tasks)
         return _steps(html), [t.idempotency_key.split(":")[-1] for t in tasks]
 
+    # Issue 22: coverage comes first (a coverage, or "no insurance").
+    assert step_now() == (["coverage"], ["coverage"])
+    assert _intake_tasks().get().refs["url"] == reverse(
+        "billing:intake_coverage", args=[client.public_id]
+    )
+    self_pay_record(client=client, actor=intake_user)
     assert step_now() == (["consent"], ["consent"])
     task = _intake_tasks().get()
     assert task.refs["url"] == reverse("clients:consent_add", args=[client.public_id])
@@ -147,6 +154,7 @@ def _indicator(html):
     done = [key for key, _, text in items if "(done)" in text]
     assert [key for key, _, _ in items] == [
         "register",
+        "coverage",
         "consent",
         "admission",
         "care_team",
@@ -159,13 +167,13 @@ def test_every_step_page_shows_where_the_client_stands(intake_user, clinician, c
     web = client_as(intake_user)
     page = web.get(reverse("clients:register")).content.decode()
     assert _indicator(page) == ("register", [])
-    assert "Intake, step 1 of 5: registration" in page
+    assert "Intake, step 1 of 6: registration" in page
 
     client = _register(intake_user)
     ids = [client.public_id]
     page = web.get(reverse("clients:consent_add", args=ids)).content.decode()
     assert _indicator(page) == ("consent", ["register"])
-    assert "Intake, step 2 of 5: consent" in page
+    assert "Intake, step 3 of 6: consent" in page
     consent = ConsentFactory(client=client, recorded_by=intake_user)
     page = web.get(reverse("clients:consent_detail", args=[*ids, consent.public_id]))
     assert _indicator(page.content.decode()) == ("consent", ["register", "consent"])
@@ -181,7 +189,14 @@ def test_every_step_page_shows_where_the_client_stands(intake_user, clinician, c
     with_care_team(client, clinician, actor=intake_user)
     page = web.get(reverse("scheduling:enroll", args=ids)).content.decode()
     assert _indicator(page) == ("placement", ["register", "consent", "admission", "care_team"])
-    assert "Intake, step 5 of 5: placement on a track" in page
+    assert "Intake, step 6 of 6: placement on a track" in page
+    page = web.get(reverse("billing:intake_coverage", args=ids)).content.decode()
+    assert _indicator(page) == (
+        "coverage",
+        ["register", "consent", "admission", "care_team"],
+    )
+    assert "Intake, step 2 of 6: coverage" in page
+    self_pay_record(client=client, actor=intake_user)
 
     # Placed: every step taken, a later consent or care-team change is no intake.
     enrollment_create(

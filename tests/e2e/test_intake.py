@@ -1,6 +1,6 @@
-"""Intake journey in Chromium: register, consent, admit, assign the care team, place on
-a track, each step offering the next; the clinician then finds the client on their
-caseload and a colleague does not."""
+"""Intake journey in Chromium: register, coverage (here: none, the client pays), consent,
+admit, assign the care team, place on a track, each step offering the next; the
+clinician then finds the client on their caseload and a colleague does not."""
 
 import pytest
 
@@ -22,7 +22,7 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
     def current_step():
         return step.locator("[aria-current=step]").get_attribute("data-step")
 
-    assert current_step() == "register" and "step 1 of 5" in step.inner_text()
+    assert current_step() == "register" and "step 1 of 6" in step.inner_text()
 
     # Step 1: register; a future date of birth is refused first, nothing saved.
     page.fill("#id_legal_first_name", "Morgan")
@@ -39,9 +39,14 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
     assert page.get_by_test_id("client-status").inner_text() == "Prospect"
     chart_url = page.url
 
-    # Step 2: a single TPO consent.
-    page.get_by_role("link", name="Record consent").click()
-    assert current_step() == "consent" and "1. Registration (done)" in step.inner_text()
+    # Step 2: coverage (issue 22), from the chart's coverage section: no insurance.
+    page.get_by_role("link", name="Record coverage").click()
+    assert current_step() == "coverage" and "1. Registration (done)" in step.inner_text()
+    page.get_by_role("button", name="No insurance: the client pays for themselves").click()
+
+    # Step 3: a single TPO consent (the self-pay answer lands on its form).
+    page.wait_for_url("**/consents/add/")
+    assert current_step() == "consent" and "2. Coverage (done)" in step.inner_text()
     page.get_by_label(
         "My treating providers, health plans, third-party payers and program operations"
     ).check()
@@ -54,9 +59,9 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
     assert page.get_by_test_id("consent-state").inner_text() == "Active"
     assert "may be redisclosed" in page.get_by_test_id("consent-form").inner_text()
 
-    # Step 3: admit with ASAM placement, offered as the next step on the consent page.
+    # Step 4: admit with ASAM placement, offered as the next step on the consent page.
     page.get_by_test_id("next-step").click()
-    assert current_step() == "admission" and "2. Consent (done)" in step.inner_text()
+    assert current_step() == "admission" and "3. Consent (done)" in step.inner_text()
     assert page.get_by_label(
         "Dimension 1 note: acute intoxication and/or withdrawal potential"
     ).is_visible()
@@ -64,9 +69,9 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
         page.select_option(f"#id_d{n}_rating", "1")
     page.get_by_role("button", name="Admit").click()
 
-    # Step 4: care team (the admit step lands here).
+    # Step 5: care team (the admit step lands here).
     page.wait_for_url("**/care-team/")
-    assert current_step() == "care_team" and "3. Admission (done)" in step.inner_text()
+    assert current_step() == "care_team" and "4. Admission (done)" in step.inner_text()
     page.select_option("#id_staff", label=f"{clinician} (Clinician)")
     page.select_option("#id_role", "primary")
     page.get_by_role("button", name="Add to care team").click()
@@ -78,10 +83,10 @@ def test_intake_enrols_a_client_and_only_the_care_team_sees_them(
     assert "does not hold a role" in page.content()
     assert "Case manager" not in page.get_by_test_id("care-team-table").inner_text()
 
-    # Step 5: place on a track and slot: "Next" lands on the placement form itself.
+    # Step 6: place on a track and slot: "Next" lands on the placement form itself.
     page.get_by_role("link", name="Next: place on a track").click()
     page.wait_for_url("**/enroll/")
-    assert current_step() == "placement" and "4. Care team (done)" in step.inner_text()
+    assert current_step() == "placement" and "5. Care team (done)" in step.inner_text()
     page.select_option("#id_group", value=str(group.public_id))
     page.get_by_role("button", name="Place on track").click()
     page.wait_for_url(chart_url)

@@ -125,11 +125,13 @@ def test_the_sections_showing_clinical_content_say_so():
     """Safety flags (a PHQ-9 item 9 answer), screens to follow up (an unexpected
     positive, a refusal), the medical staff's collections today (who is selected for a
     test, and its status) and clients on MAT (a medication) are clinical content; the
-    caseload, plans due and notes waiting show names and dates."""
+    caseload, plans due, notes waiting and authorizations needing attention show names
+    and dates."""
     clinical = {s.key for s in dashboard.SECTIONS if s.clinical}
     assert clinical == {"safety_flags", "screen_follow_ups", "collection_today", "mat_clients"}
     listing = {s.key for s in dashboard.SECTIONS if s.clients is not None and not s.clinical}
-    assert {"caseload", "intake", "plans_due", "cosign", "my_notes"} == listing
+    # Billing's authorization warnings (issue 22): names, codes, units and dates.
+    assert {"caseload", "intake", "plans_due", "cosign", "my_notes", "authorizations"} == listing
 
 
 def test_every_section_says_which_clients_it_shows(clinician, supervisor, intake_user):
