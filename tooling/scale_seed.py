@@ -1139,6 +1139,7 @@ class _Seeder:
                             starts + timedelta(minutes=minutes),
                             status,
                             booked_by,
+                            "",
                         )
                     )
                     return
@@ -1171,6 +1172,7 @@ class _Seeder:
                 "ends_at",
                 "status",
                 "booked_by_id",
+                "telehealth_url",
             ),
             rows,
         )
@@ -1756,13 +1758,15 @@ class _Seeder:
                  information_description, recipient_type, recipient_name, purpose,
                  revocation_statement, expires_on, expiry_event, tpo_redisclosure_statement,
                  tpo_refusal_statement, signed_by_name, signer_relationship, signed_on,
-                 recorded_by_id, recorded_at, revoked_on, revocation_note, revoked_by_id)
+                 recorded_by_id, recorded_at, revoked_on, revocation_note, revoked_by_id,
+                 awaiting_signature, signed_in_portal, signed_text, revoked_in_portal,
+                 revocation_text)
             SELECT gen_random_uuid(), c.id, 'Intensive Outpatient Program', '["all"]',
                    'Records needed for treatment, payment and program operations.', 'tpo', '',
                    'Treatment, payment and health care operations', %(revocation)s,
                    MIN(e.admitted_on) + 730, '', %(statement)s, %(refusal)s,
                    c.legal_first_name || ' ' || c.legal_last_name, 'self', MIN(e.admitted_on),
-                   %(admin)s, now(), NULL, '', NULL
+                   %(admin)s, now(), NULL, '', NULL, false, false, '', false, ''
             FROM clients_client c JOIN clients_episode e ON e.client_id = c.id
             WHERE c.mrn LIKE %(mrn)s AND c.id %% 20 <> 7
             GROUP BY c.id

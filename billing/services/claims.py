@@ -145,8 +145,10 @@ class Consents:
 
     def __init__(self, client_ids):
         self._by = defaultdict(list)
-        for consent in Consent.objects.filter(client_id__in=list(client_ids)).order_by(
-            "-signed_on", "-id"
+        for consent in (
+            Consent.objects.signed()
+            .filter(client_id__in=list(client_ids))
+            .order_by("-signed_on", "-id")
         ):
             self._by[consent.client_id].append(consent)
         self._discharges = defaultdict(list)

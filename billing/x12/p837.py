@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 VERSION = "005010X222A1"
 
@@ -163,7 +164,12 @@ _FORBIDDEN = re.compile(r"[^A-Z0-9 !\"&'()+,\-./;?=%@\[\]_{}\\|<>#$]")
 def text(value: object, limit: int | None = None) -> str:
     """An element's text in the X12 extended character set: accents dropped, upper case,
     delimiters and anything else outside the set removed, spaces collapsed."""
-    raw = unicodedata.normalize("NFKD", str(value or ""))
+    return _text(str(value or ""), limit)
+
+
+@lru_cache(maxsize=16384)
+def _text(value: str, limit: int | None) -> str:
+    raw = unicodedata.normalize("NFKD", value)
     raw = raw.encode("ascii", "ignore").decode("ascii").upper()
     cleaned = " ".join(_FORBIDDEN.sub(" ", raw).split())
     return cleaned[:limit] if limit else cleaned
