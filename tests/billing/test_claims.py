@@ -189,6 +189,29 @@ def test_a_revoked_tpo_consent_holds_a_ready_claim_on_the_next_build(acme, thera
     assert "is revoked on" in claim.hold_reasons[0]["message"]
 
 
+def test_a_tpo_consent_waiting_for_the_clients_signature_holds(acme, thera):
+    # Staff prepared it for the portal; until the client signs it is no consent.
+    client = covered_client(acme, consent=False)
+    ConsentFactory(
+        client=client,
+        recipient_type=RecipientType.TPO,
+        recipient_name="",
+        information_categories=["all"],
+        awaiting_signature=True,
+        signed_on=None,
+    )
+    november(client, thera)
+
+    build()
+
+    claim = Claim.objects.get()
+    assert reasons(claim) == {"consent"}
+    assert (
+        "No consent on file lets the program disclose to Acme Health"
+        in (claim.hold_reasons[0]["message"])
+    )
+
+
 def test_an_expired_consent_holds(acme, thera):
     client = covered_client(acme, consent=False)
     ConsentFactory(
