@@ -6,6 +6,7 @@ debug page with client data on it.
 
 import json
 import os
+import re
 from datetime import time, timedelta
 from decimal import Decimal
 from email.utils import formataddr
@@ -466,6 +467,17 @@ IOP_SUPERVISION_READ_DAYS = int(os.environ.get("IOP_SUPERVISION_READ_DAYS", "30"
 # Days after a discharge the billing role still reaches the client (Purpose.BILLING):
 # timely filing (commonly 90 to 365 days from the date of service) and accounts receivable.
 IOP_BILLING_REACH_DAYS = int(os.environ.get("IOP_BILLING_REACH_DAYS", "365"))
+# Service codes a payer authorizes in units (billing.services.charges): a charge of one of
+# them is linked to the client's authorization and a claim line without one is held.
+IOP_BILLING_AUTHORIZED_CODES = tuple(
+    code.strip().upper()
+    for code in os.environ.get("IOP_BILLING_AUTHORIZED_CODES", "H0015").split(",")
+    if code.strip()
+)
+if not all(re.fullmatch(r"[A-Z0-9]{5}", code) for code in IOP_BILLING_AUTHORIZED_CODES):
+    raise ImproperlyConfigured(
+        "IOP_BILLING_AUTHORIZED_CODES must be HCPCS/CPT codes separated by commas: H0015,90837."
+    )
 # 42 CFR 2.14(b) (2024 rule): where state law lets a minor obtain substance use disorder
 # treatment alone, only the minor may consent to a disclosure. The age from which the
 # program's state lets a minor do so (e.g. 12); empty (the default) when state law

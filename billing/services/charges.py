@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 H0015 = "H0015"
 # Codes a payer authorizes in advance: a line of one of them needs an authorization with
 # units left (billing.services.claims). Psychotherapy and E/M visits are billed without.
-AUTHORIZED_CODES = frozenset(getattr(settings, "IOP_BILLING_AUTHORIZED_CODES", (H0015,)))
+AUTHORIZED_CODES = frozenset(settings.IOP_BILLING_AUTHORIZED_CODES)
 TELEHEALTH_MODIFIERS = ("95", "GT")
 # A lock key of our own for pg_advisory_xact_lock ("iop-billing-charges").
 _LOCK_KEY = 0x1B111C4A

@@ -317,3 +317,20 @@ def test_the_attendance_windows_come_from_the_environment():
         refused = _run({"DJANGO_DEBUG": "1", "IOP_ABSENCE_GRACE_MINUTES": value}, "check")
         assert refused.returncode != 0
         assert f"IOP_ABSENCE_GRACE_MINUTES {message}" in refused.stderr
+
+
+def test_the_authorized_codes_come_from_the_environment():
+    probe = "from django.conf import settings; print(*settings.IOP_BILLING_AUTHORIZED_CODES)"
+    default = _run({"DJANGO_DEBUG": "1"}, "shell", "--no-imports", "-c", probe)
+    assert default.stdout.split() == ["H0015"], default.stderr
+    chosen = _run(
+        {"DJANGO_DEBUG": "1", "IOP_BILLING_AUTHORIZED_CODES": "h0015, 90837"},
+        "shell",
+        "--no-imports",
+        "-c",
+        probe,
+    )
+    assert chosen.stdout.split() == ["H0015", "90837"], chosen.stderr
+    refused = _run({"DJANGO_DEBUG": "1", "IOP_BILLING_AUTHORIZED_CODES": "H0015,units"}, "check")
+    assert refused.returncode != 0
+    assert "IOP_BILLING_AUTHORIZED_CODES must be HCPCS/CPT codes" in refused.stderr
