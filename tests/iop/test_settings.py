@@ -331,6 +331,6 @@ def test_the_authorized_codes_come_from_the_environment():
         probe,
     )
     assert chosen.stdout.split() == ["H0015", "90837"], chosen.stderr
-    refused = _run({"DJANGO_DEBUG": "1", "IOP_BILLING_AUTHORIZED_CODES": "H0015,units"}, "check")
+    refused = _run({"DJANGO_DEBUG": "1", "IOP_BILLING_AUTHORIZED_CODES": "H0015,9083"}, "check")
     assert refused.returncode != 0
     assert "IOP_BILLING_AUTHORIZED_CODES must be HCPCS/CPT codes" in refused.stderr
