@@ -4,7 +4,7 @@
 from billing.models import Claim
 from clients.access import OwnedKind, register_owned
 from iop.accounts.models import Role
-from iop.accounts.navigation import NavItem
+from iop.accounts.navigation import ADMIN_GROUP, NavItem
 from iop.accounts.navigation import register as register_nav
 
 
@@ -20,7 +20,16 @@ def register():
         ("All claims", "billing:claims", "Claims by status and payer; build charges and claims."),
         ("Held claims", "billing:claims_held", "Claims held by a check, with what to fix."),
     ):
-        # The "Claims" dropdown (the x12 part adds export, remittances and denials).
-        register_nav(
-            NavItem(label, url_name, (Role.BILLING, Role.ADMIN), description, group="Claims")
+        # The billing role's "Claims" dropdown (with export, remittances and denials).
+        register_nav(NavItem(label, url_name, (Role.BILLING,), description, group="Claims"))
+    # The admin's bar stays one line at 1366 px: claims under the Admin dropdown; the
+    # claims page links to held claims, the export, remittances and denials.
+    register_nav(
+        NavItem(
+            "Claims",
+            "billing:claims",
+            (Role.ADMIN,),
+            "Claims, the 837P export, remittances and denials.",
+            group=ADMIN_GROUP,
         )
+    )

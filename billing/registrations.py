@@ -46,7 +46,7 @@ def register():
         NavItem(
             "Export claims",
             "billing:claims_export",
-            BILLING_ROLES,
+            (Role.BILLING,),
             "837P batches to payers.",
             group="Claims",
         )
@@ -55,7 +55,7 @@ def register():
         NavItem(
             "Remittances",
             "billing:remittances",
-            BILLING_ROLES,
+            (Role.BILLING,),
             "Import 835 payments.",
             group="Claims",
         )
@@ -64,7 +64,7 @@ def register():
         NavItem(
             "Denials",
             "billing:denials",
-            BILLING_ROLES,
+            (Role.BILLING,),
             "Denied lines and the reasons.",
             group="Claims",
         )

@@ -23,7 +23,8 @@ DEMO_NPI = {
 
 
 def seed(*, stdout):
-    groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
+    # get_or_create as the roles' migrations do: a transactional test's flush empties them.
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in Role.values}
     staff = {}
     for username, (first, last, credential, roles, cosign) in DEMO_STAFF.items():
         user, created = User.objects.get_or_create(

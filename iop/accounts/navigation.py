@@ -47,7 +47,9 @@ NAV: list[NavItem] = [
 
 def register(item: NavItem, *, before: str | None = "Audit trail") -> None:
     """Apps add their pages here (from AppConfig.ready) so the menu stays one table."""
-    if any(existing.url_name == item.url_name for existing in NAV):
+    # Registered once (ready() may run twice); one page may have an item per role set,
+    # e.g. in the bar for one role and under the Admin dropdown for admins.
+    if item in NAV:
         return
     index = next((i for i, e in enumerate(NAV) if e.label == before), len(NAV))
     NAV.insert(index, item)

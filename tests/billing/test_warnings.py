@@ -40,7 +40,7 @@ def test_80_percent_and_7_days_warnings_on_the_dashboard_and_as_tasks(
     )
     html = client_as(billing_user).get(reverse("dashboard")).content.decode()
     section = html[html.index('data-testid="authorization-warnings"') :]
-    assert almost.mrn not in section  # names only: display name, no MRN needed
+    assert f"(MRN {almost.mrn})" in section  # two clients of one name told apart
     assert almost.display_name in section and ending.display_name in section
     assert fine.display_name not in section
     assert "8 of 10 units used" in section and "ends within 7 days" in section

@@ -16,6 +16,7 @@ TABLES = {
     "CurriculumTopic": "clinical_curriculumtopic",
     "GroupNoteSection": "clinical_groupnotesection",
     "Measure": "clinical_measure",
+    "MeasureAssignment": "clinical_measureassignment",
     "Medication": "clinical_medication",
     "Modality": "clinical_modality",
     "NoteFormatDefault": "clinical_noteformatdefault",

@@ -127,9 +127,10 @@ def test_a_late_entry_window_under_an_hour_is_refused():
 TEMPLATES = ROOT / "templates"
 RAW = re.compile(r"\|(date|time)\b(?::(\"[^\"]*\"|'[^']*'))?")
 # A raw format is a machine value only when ISO and inside an attribute a program reads:
-# a link's query (?start=2026-12-04), an input's value, a data-* attribute.
-ISO_FORMATS = {"Y-m-d", "c", "Y-m-d\\TH:i"}
-MACHINE_ATTRIBUTE = re.compile(r"""\s(href|value|data-[\w-]+|datetime)=("[^"]*|'[^']*)$""")
+# a link's query (?start=2026-12-04), an input's value or bounds, a data-* attribute
+# (a time input's value is ISO 8601's hh:mm).
+ISO_FORMATS = {"Y-m-d", "c", "Y-m-d\\TH:i", "H:i"}
+MACHINE_ATTRIBUTE = re.compile(r"""\s(href|value|min|max|data-[\w-]+|datetime)=("[^"]*|'[^']*)$""")
 
 
 def _raw_display_formats() -> list[str]:
