@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from clients import intake, services
 from clients.access import Action, Purpose, client_view, owned_view
-from clients.chart import extra_sections
+from clients.chart import extra_links, extra_sections
 from clients.forms import (
     AccountingPeriodForm,
     AdmitForm,
@@ -228,6 +228,7 @@ def chart(request, client):
         "open_episode": next((e for e in episodes if e.discharged_on is None), None),
         "emergency_used": client.emergency_accesses.exists(),
         "chart_sections": extra_sections(request, client, purposes),
+        "chart_links": extra_links(client, purposes),
     }
     return render(request, "clients/chart.html", context)
 

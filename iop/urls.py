@@ -24,5 +24,7 @@ urlpatterns = [
     # Staff decide the attendance letters clients ask for; recipients verify them.
     path("letters/", include(("portal.staff_urls", "letters"))),
     path("verify/", include("portal.verify_urls")),
+    # Staff give a client portal access and sign-in links (from the chart).
+    path("portal-access/", include("portal.staff_access_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -18,11 +18,16 @@ from portal.models import ClientAccount
 
 
 def load_account(request) -> ClientAccount | None:
-    """The signed-in account with its client (one query), or None."""
+    """The signed-in account with its client (one query), or None: also when staff
+    took the access away (the account is off), or took it away and gave it back after
+    this session began (``enabled_at``): either way, the client is signed out."""
     pk = session.account_id(request)
     if pk is None:
         return None
-    return ClientAccount.objects.enabled().select_related("client").filter(pk=pk).first()
+    account = ClientAccount.objects.enabled().select_related("client").filter(pk=pk).first()
+    if account is None or not session.same_grant(request, account):
+        return None
+    return account
 
 
 def client_audit(request, client) -> AuditContext:

@@ -42,6 +42,10 @@ class ClientAccount(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    # When access was last given (the account made, or turned on again). A portal
+    # session begun before it is refused (``portal.access.load_account``): access
+    # taken away and given back does not bring an old session back to life.
+    enabled_at = models.DateTimeField(null=True, blank=True)
 
     objects = ClientAccountQuerySet.as_manager()
 
@@ -51,6 +55,11 @@ class ClientAccount(models.Model):
     def __str__(self):
         # Never a name or an MRN: this string can reach the admin's lists and logs.
         return f"portal account {self.public_id}"
+
+    @property
+    def since(self):
+        """Since when the client has had portal access (this time round)."""
+        return self.enabled_at or self.created_at
 
 
 class SignInToken(models.Model):

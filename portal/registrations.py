@@ -1,4 +1,5 @@
-"""What the portal adds at start-up: its menu entries and the sign-in link's send check."""
+"""What the portal adds at start-up: its menu entries, the sign-in link's send check and
+the chart's link to the staff page of the client's portal access."""
 
 from portal.navigation import NavItem
 from portal.navigation import register as register_nav
@@ -15,6 +16,12 @@ def register() -> None:
     from portal import registrations_portal2
 
     registrations_portal2.register()
+    from clients.access import Purpose
+    from clients.chart import ChartLink, register_link
+
+    register_link(
+        ChartLink("Portal access", "portal_access:access", Purpose.EDIT, "portal-access-link")
+    )
 
 
 PAGES: list[NavItem] = []

@@ -20,7 +20,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import Client, ReminderChannel
+from clients.reminders import reminder_route
 from clients.services import normalise_phone
 from iop.audit.models import Outcome
 from iop.audit.services import AuditContext, audit_record
@@ -77,13 +78,20 @@ def attempt_note(kind: str, value: str, *, now=None) -> None:
 
 @transaction.atomic
 def account_enable(*, client: Client, actor, audit: AuditContext | None = None) -> ClientAccount:
-    """Give the client portal access (again): one account per client."""
-    account, created = ClientAccount.objects.get_or_create(
-        client=client, defaults={"created_by": actor}
+    """Give the client portal access (again): one account per client. Giving it to a
+    client who has it changes nothing and writes nothing (``account.repeated``): a
+    double submit makes no second account and no second audit row."""
+    now = timezone.now()
+    account, created = ClientAccount.objects.select_for_update().get_or_create(
+        client=client, defaults={"created_by": actor, "enabled_at": now}
     )
-    if not created and not account.enabled:
+    if not created and account.enabled:
+        account.repeated = True
+        return account
+    if not created:
         account.enabled = True
-        account.save(update_fields=["enabled"])
+        account.enabled_at = now
+        account.save(update_fields=["enabled", "enabled_at"])
     audit_record(
         action="portal.account_enable",
         actor=actor,
@@ -97,7 +105,13 @@ def account_enable(*, client: Client, actor, audit: AuditContext | None = None) 
 
 @transaction.atomic
 def account_disable(*, account: ClientAccount, actor, audit: AuditContext | None = None):
-    """Turn the account off: its links stop working and its sessions end at their next page."""
+    """Turn the account off: its links stop working and its sessions end at their next
+    page (``portal.access.load_account`` reads only enabled accounts). Turning off an
+    account that is off changes nothing (``account.repeated``)."""
+    account = ClientAccount.objects.select_for_update().select_related("client").get(pk=account.pk)
+    if not account.enabled:
+        account.repeated = True
+        return account
     account.enabled = False
     account.save(update_fields=["enabled"])
     account.tokens.filter(used_at__isnull=True).update(used_at=timezone.now())
@@ -142,6 +156,82 @@ def staff_link(*, client: Client, actor=None, audit: AuditContext) -> str:
     token, raw = token_issue(account=account, issued_by="staff")
     audit_record(action="portal.link_issued", actor=actor, audit=audit, obj=token, client=client)
     return link_url(raw)
+
+
+def link_send(
+    *, account: ClientAccount, channel: str, recipient: str, issued_by: str = "request"
+) -> SignInToken:
+    """A new one-time link for ``account``, sent through the outbox to ``recipient``
+    in the neutral sign-in message (the sign-in page's and the staff page's sending).
+    The caller audits and holds the transaction."""
+    token, raw = token_issue(account=account, issued_by=issued_by)
+    subject, body = render_message(
+        TEMPLATE,
+        channel,
+        {"url": link_url(raw), "minutes": SignInToken.lifetime().seconds // 60},
+    )
+    message, _ = outbox_enqueue(
+        idempotency_key=f"portal-link:{token.public_id}",
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        audience=Audience.CLIENT,
+        client=account.client.public_id,
+        template=TEMPLATE,
+        ref=f"portal-link:{token.public_id}",
+        refs={"token": str(token.public_id)},
+    )
+    queue_delivery(message.pk)
+    return token
+
+
+def no_route_reason(client: Client) -> str:
+    """Why no link may be sent to the client: the clinic messages a client only by the
+    channel they consented to reminders on (README, *Reminders*)."""
+    if not client.reminder_consent or client.reminder_channel == ReminderChannel.NONE:
+        return (
+            "Not sent: the client has not agreed to reminders, so the clinic does not "
+            "message them. Show a one-time link to hand over instead, or record their "
+            "agreement under Edit details."
+        )
+    if client.reminder_channel == ReminderChannel.SMS:
+        return "Not sent: the client chose text messages, but no phone number is on file."
+    return "Not sent: the client chose email, but no email address is on file."
+
+
+@transaction.atomic
+def staff_link_send(*, client: Client, actor, audit: AuditContext) -> str:
+    """Staff send the client a sign-in link by the channel the client consented to
+    reminders on; returns that channel. Refused, with the reason, when the client has
+    no portal access, no consented route, or the address had its share of links
+    (the sign-in page's limit per address, which these sends count towards)."""
+    account = ClientAccount.objects.enabled().select_for_update().filter(client=client).first()
+    if account is None:
+        raise ValidationError("This client has no portal access: give it first.")
+    account.client = client
+    route = reminder_route(client)
+    if route is None:
+        raise ValidationError(no_route_reason(client))
+    channel, recipient = route
+    value = recipient.lower() if channel == Channel.EMAIL else recipient
+    if throttled(ThrottleKind.LINK_ADDRESS, value):
+        limit, window = LIMITS[ThrottleKind.LINK_ADDRESS]
+        raise ValidationError(
+            f"Not sent: {limit} links were asked for this client's address in the last "
+            f"{window.seconds // 60} minutes. Wait, or show a one-time link to hand over."
+        )
+    attempt_note(ThrottleKind.LINK_ADDRESS, value)
+    token = link_send(account=account, channel=channel, recipient=recipient, issued_by="staff")
+    audit_record(
+        action="portal.link_sent",
+        actor=actor,
+        audit=audit,
+        obj=token,
+        client=client,
+        detail=f"channel={channel}",
+    )
+    return channel
 
 
 def _address(text: str) -> tuple[str, str]:
@@ -192,26 +282,8 @@ def link_request(*, address: str, ip: str | None) -> int:
                 detail=f"throttled; channel={channel}",
             )
             continue
-        token, raw = token_issue(account=account)
         recipient = client.email if channel == Channel.EMAIL else client.phone
-        subject, body = render_message(
-            TEMPLATE,
-            channel,
-            {"url": link_url(raw), "minutes": SignInToken.lifetime().seconds // 60},
-        )
-        message, _ = outbox_enqueue(
-            idempotency_key=f"portal-link:{token.public_id}",
-            channel=channel,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            audience=Audience.CLIENT,
-            client=client.public_id,
-            template=TEMPLATE,
-            ref=f"portal-link:{token.public_id}",
-            refs={"token": str(token.public_id)},
-        )
-        queue_delivery(message.pk)
+        token = link_send(account=account, channel=channel, recipient=recipient)
         audit_record(
             action="portal.link_request",
             audit=audit,

@@ -13,7 +13,8 @@ ACCOUNT = "portal.account"  # the ClientAccount's pk, once signed in
 PENDING = "portal.pending"  # the pk while an authenticator code is still awaited
 STARTED = "portal.started"
 LAST_SEEN = "portal.last_seen"
-KEYS = (ACCOUNT, PENDING, STARTED, LAST_SEEN)
+GRANT = "portal.grant"  # the account's ``enabled_at`` when the session began
+KEYS = (ACCOUNT, PENDING, STARTED, LAST_SEEN, GRANT)
 
 
 def portal_session(request) -> bool:
@@ -26,6 +27,17 @@ def account_id(request) -> int | None:
     return request.session.get(ACCOUNT)
 
 
+def _stamp(account) -> str:
+    return account.enabled_at.isoformat() if account.enabled_at else ""
+
+
+def same_grant(request, account) -> bool:
+    """Whether this session began under the account's present grant of access: staff
+    who take access away and give it back (a new ``enabled_at``) leave no session of
+    before alive. (A stamp, not a clock comparison: clocks may step back.)"""
+    return request.session.get(GRANT, "") == _stamp(account)
+
+
 def begin(request, account, *, pending: bool = False) -> None:
     """Start a portal session for ``account`` (``pending``: the authenticator code is next)."""
     request.session.flush()
@@ -33,6 +45,7 @@ def begin(request, account, *, pending: bool = False) -> None:
     request.session[PENDING if pending else ACCOUNT] = account.pk
     request.session[STARTED] = now
     request.session[LAST_SEEN] = now
+    request.session[GRANT] = _stamp(account)
     rotate_token(request)
 
 

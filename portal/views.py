@@ -78,7 +78,15 @@ def verify(request):
     pk = request.session.get(session.PENDING)
     if pk is None:
         return redirect("portal:sign_in")
-    account = ClientAccount.objects.enabled().select_related("client", "authenticator").get(pk=pk)
+    account = (
+        ClientAccount.objects.enabled()
+        .select_related("client", "authenticator")
+        .filter(pk=pk)
+        .first()
+    )
+    if account is None or not session.same_grant(request, account):
+        session.end(request)  # staff took the access away while the code was awaited
+        return redirect("portal:sign_in")
     form = CodeForm(request.POST or None, submit_label="Continue")
     if request.method == "POST" and form.is_valid():
         key = str(account.public_id)

@@ -83,6 +83,7 @@ FORM_PAGES = {
     "billing:authorization_add",
     "billing:authorization_edit",
     "billing:intake_coverage",
+    "portal_access:access",
 }
 
 
