@@ -29,9 +29,10 @@ def clinic(clinician):
         cursor.execute(
             """
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
-                email, is_staff, is_active, date_joined, credential, requires_cosign)
+                email, is_staff, is_active, date_joined, credential, requires_cosign, npi,
+                taxonomy)
             SELECT '!', false, 'staff' || g, 'Staff', 'Member' || g, '',
-                false, true, now(), '', false
+                false, true, now(), '', false, '', ''
             FROM generate_series(1, %s) g
             """,
             [STAFF],
