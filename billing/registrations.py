@@ -1,13 +1,14 @@
 """What billing adds to the platform's registries (docs/architecture.md): menu items,
 the authorization warnings on the dashboard, the chart's coverage section, intake's
-coverage step, and the payer rules scheduling's H0015 report reads."""
+coverage step, the payer rules scheduling's H0015 report reads, and the claim as a
+client-owned kind (the held queue's "Check again")."""
 
 from datetime import timedelta
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from clients.access import Purpose
+from clients.access import OwnedKind, Purpose, register_owned
 from clients.chart import ChartSection
 from clients.chart import register as register_chart
 from clients.intake import IntakeStep
@@ -23,10 +24,9 @@ WARNING_ROWS = 15
 
 
 def register():
-    from billing import claim_registrations
     from scheduling.billing import register_payer_rules
 
-    claim_registrations.register()
+    _claims()
 
     register_nav(
         NavItem(
@@ -166,3 +166,33 @@ def _payer_listing():
         .order_by("name")
         .values_list("code", "name")
     ]
+
+
+def _claims():
+    """The claim as an owned kind, and the claims pages' menu items."""
+    from billing.models import Claim
+
+    register_owned(
+        OwnedKind(
+            "billing.claim",
+            "claim_id",
+            lambda: Claim.objects.select_related("client", "payer"),
+        )
+    )
+    for label, url_name, description in (
+        ("All claims", "billing:claims", "Claims by status and payer; build charges and claims."),
+        ("Held claims", "billing:claims_held", "Claims held by a check, with what to fix."),
+    ):
+        # The billing role's "Claims" dropdown (with export, remittances and denials).
+        register_nav(NavItem(label, url_name, (Role.BILLING,), description, group="Claims"))
+    # The admin's bar stays one line at 1366 px: claims under the Admin dropdown; the
+    # claims page links to held claims, the export, remittances and denials.
+    register_nav(
+        NavItem(
+            "Claims",
+            "billing:claims",
+            (Role.ADMIN,),
+            "Claims, the 837P export, remittances and denials.",
+            group=ADMIN_GROUP,
+        )
+    )

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from billing import views, views_x12
-from billing.claim_urls import urlpatterns as claim_urls
+from billing import claim_views, views, views_x12
 
 app_name = "billing"
 
@@ -58,5 +57,8 @@ urlpatterns = [
         views.authorization_edit,
         name="authorization_edit",
     ),
-    *claim_urls,
+    path("claims/", claim_views.claim_list, name="claims"),
+    path("claims/held/", claim_views.held_claims, name="claims_held"),
+    path("claims/build/", claim_views.claims_build, name="claims_build"),
+    path("claims/<uuid:claim_id>/check/", claim_views.claim_check, name="claim_check"),
 ]

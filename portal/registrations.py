@@ -1,5 +1,7 @@
-"""What the portal adds at start-up: its menu entries, the sign-in link's send check and
-the chart's link to the staff page of the client's portal access."""
+"""What the portal adds at start-up: its menu entries (the questionnaires, consents and
+letters pages), the sign-in link's send check, the chart's link to the staff page of the
+client's portal access, the attendance letter as an owned kind (staff reach it through
+its client) and the staff menu entries for letter requests."""
 
 from portal.navigation import NavItem
 from portal.navigation import register as register_nav
@@ -13,9 +15,7 @@ def register() -> None:
     message_sent.connect(_forget_sent_link, dispatch_uid="portal-forget-sent-link")
     for item in PAGES:
         register_nav(item)
-    from portal import registrations_portal2
-
-    registrations_portal2.register()
+    _letters()
     from clients.access import Purpose
     from clients.chart import ChartLink, register_link
 
@@ -24,7 +24,11 @@ def register() -> None:
     )
 
 
-PAGES: list[NavItem] = []
+PAGES = [
+    NavItem("Questionnaires", "portal:measures", 20),
+    NavItem("Consents", "portal:consents", 60),
+    NavItem("Letters", "portal:letters", 70),
+]
 
 
 def _link_still_usable(message) -> bool:
@@ -47,3 +51,38 @@ def _forget_sent_link(sender, ref, **kwargs):
 
     for message in OutboxMessage.objects.filter(ref=ref):
         OutboxMessage.objects.filter(pk=message.pk).update(body=redacted(message.body))
+
+
+def _letters() -> None:
+    from clients.access import OwnedKind, register_owned
+    from iop.accounts.models import Role
+    from iop.accounts.navigation import ADMIN_GROUP
+    from iop.accounts.navigation import NavItem as StaffNavItem
+    from iop.accounts.navigation import register as register_staff_nav
+    from portal.models import AttendanceLetter
+
+    register_owned(
+        OwnedKind(
+            "portal.attendanceletter",
+            "letter_id",
+            lambda: AttendanceLetter.objects.select_related("client", "consent", "decided_by"),
+        )
+    )
+    register_staff_nav(
+        StaffNavItem(
+            "Letters",
+            "letters:staff_pending",
+            (Role.CLINICIAN, Role.INTAKE, Role.MEDICAL),
+            "Attendance letters clients asked for in the portal.",
+        )
+    )
+    # The admin's under the Admin dropdown (the bar stays one line at 1366 px).
+    register_staff_nav(
+        StaffNavItem(
+            "Letter requests",
+            "letters:staff_pending",
+            (Role.ADMIN,),
+            "Attendance letters clients asked for in the portal.",
+            group=ADMIN_GROUP,
+        )
+    )

@@ -169,6 +169,31 @@ def test_tooling_is_where_every_app_meets():
     assert {target for (source, target) in reached if source == "tooling"} >= present
 
 
+def test_each_app_or_part_registers_in_one_module():
+    # What an app or part adds to the registries is in its registrations.py
+    # (docs/architecture.md, "The registries"), never spread over suffixed modules
+    # such as navigation_notes.py or claim_registrations.py.
+    stray = sorted(
+        str(path.relative_to(ROOT))
+        for package in ORDER
+        if (ROOT / package).is_dir()
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+        and ("registration" in path.stem or "navigation" in path.stem)
+        and path.stem not in ("registrations", "navigation")
+    )
+    assert not stray, stray
+    # A menu (navigation.py) is a registry itself: the staff's in the platform, the
+    # portal's in the portal; the rest register into them.
+    menus = sorted(
+        str(path.relative_to(ROOT))
+        for package in ORDER
+        if (ROOT / package).is_dir()
+        for path in (ROOT / package).rglob("navigation.py")
+    )
+    assert menus == ["iop/accounts/navigation.py", "portal/navigation.py"]
+
+
 if __name__ == "__main__":
     import os
 
