@@ -1,12 +1,13 @@
 """Every list goes through clients/access.py, as every page does.
 
 The walk finds what it walks in the registries (clients.access.OWNED, the dashboard's
-sections, the menu, the staff task sources), so a newly registered list is walked
+sections, the menu, the staff task sources, the reports), so a newly registered list is walked
 without editing this file. For each role of the access table
 (tests/clients/test_access_table.py), a client the person has no reason to see, one
 of them the primary clinician's client until yesterday (the care-team end service),
 never appears by name or MRN: not on the dashboard, not in any section, menu page,
-task list, calendar or search, and no object of theirs is in any list scope.
+task list, calendar, search or report (page and CSV, each report from the
+registry), and no object of theirs is in any list scope.
 """
 
 from datetime import time, timedelta
@@ -273,7 +274,7 @@ def test_holders_is_the_twin_of_clients_for(world, admin_user):
 def test_billing_lists_no_client_out_of_its_reach(world, client_as, settings):
     """The billing role (issue 22) reaches a client through an episode open or discharged
     within IOP_BILLING_REACH_DAYS: the hidden client, discharged a day past the reach,
-    is in no list, section, task list, menu page or scope of the billing specialist."""
+    is in no list, section, task list, menu page, report or scope of the billing specialist."""
     from billing.models import Authorization, Payer
     from clients.models import Episode
 
@@ -312,3 +313,54 @@ def test_billing_lists_no_client_out_of_its_reach(world, client_as, settings):
         for purpose in (*Purpose.ALL, Purpose.CLINICAL_WRITE):
             if kind.client_attr is not None:
                 assert not scope(user, label, purpose).filter(**{kind.client_attr: hidden}).exists()
+    # Billing's reports (A/R aging, payer mix) are by payer: no client either.
+    reports = dict(_report_pages(web, user, today - timedelta(days=30), today))
+    assert reports
+    for where, text in reports.items():
+        _absent(text, hidden, where)
+
+
+def _report_pages(web, user, start, end):
+    """Every report the person may run, over the world's weeks: the page and the CSV."""
+    from iop.reports.registry import reports_for
+
+    query = {"start": start.isoformat(), "end": end.isoformat()}
+    for report in reports_for(user):
+        for name in ("reports:report", "reports:csv"):
+            response = web.get(reverse(name, args=[report.key]), query)
+            assert response.status_code == 200, (report.key, name, response.status_code)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            yield f"{report.key} ({name})", body.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        "primary clinician (until yesterday on the hidden client's team)",
+        "clinician not on the team",
+        "facilitator only",
+        "supervisor of the primary",
+        "supervisor of nobody there",
+        "break the glass",
+    ],
+)
+def test_no_report_shows_a_client_without_a_reason(who, world, client_as):
+    """Reports are lists too: every report a person may run, page and CSV, over the
+    weeks the hidden client was treated, leaves them out (the reports' own scope)."""
+    hidden, user = world["hidden"], world["people"][who]
+    today = timezone.localdate()
+    pages = dict(_report_pages(client_as(user), user, today - timedelta(days=30), today))
+    assert pages, f"{who} runs no report: the walk would prove nothing"
+    for where, text in pages.items():
+        _absent(text, hidden, where)
+
+
+def test_the_report_walk_sees_the_client_where_there_is_a_reason(world, client_as):
+    """The report walk's control: the hidden client's keeper finds them in a report."""
+    hidden = world["hidden"]
+    keeper = hidden.care_team.active().get(role="primary").staff
+    today = timezone.localdate()
+    pages = dict(_report_pages(client_as(keeper), keeper, today - timedelta(days=30), today))
+    shown = [where for where, text in pages.items() if hidden.mrn in text]
+    assert shown, sorted(pages)
+    assert "attendance (reports:csv)" in shown, shown
