@@ -28,6 +28,27 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config):
+    """``IOP_TEST_CLOCK=01:40 make test`` runs the suite as if it started today at that
+    clinic time (the clock then runs on): a sweep for tests that only pass at some hours
+    of the day (a session "ended five minutes ago" is yesterday's just after midnight).
+    Only this process's clock moves: a browser's, a worker's or a second server's not."""
+    wall = os.environ.get("IOP_TEST_CLOCK")
+    if not wall:
+        return
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.conf import settings
+
+    hours, minutes = (int(part) for part in wall.split(":"))
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = datetime.combine(datetime.now(zone).date(), time(hours, minutes), tzinfo=zone)
+    config._iop_clock = time_machine.travel(start, tick=True)
+    config._iop_clock.start()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     # Django asks SQLite whether it has JSON functions the first time a query on this

@@ -21,6 +21,7 @@ from tests.clinical.notes_factories import (
     section,
     signed_group_note,
 )
+from tests.clock import TUESDAY, at
 from tests.iop.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -426,12 +427,17 @@ def test_a_section_addendum_shows_on_that_clients_chart_only(group, clinician, c
 
 
 def test_my_sessions_today_shows_each_sessions_note(
-    clinician, admin_user, client_as, django_assert_max_num_queries, read_audit_queries
-):
+    clinician, admin_user, client_as, django_assert_max_num_queries, read_audit_queries,
+    time_machine,
+):  # fmt: skip
     """The facilitator sees, for each session of the day that has begun, whether its note
-    is done, a draft or not written; the count of queries does not grow with sessions."""
+    is done, a draft or not written; the count of queries does not grow with sessions.
+    At 21:30: the sessions end at 21:25, today's (just after midnight they are
+    yesterday's, and not on today's list)."""
 
     from clinical.notes.services import group_note_save
+
+    time_machine.move_to(at(TUESDAY, "21:30"), tick=False)
 
     def today_states(web):
         html = web.get(reverse("dashboard")).content.decode()
