@@ -32,10 +32,17 @@ def pytest_configure(config):
     """``IOP_TEST_CLOCK=01:40 make test`` runs the suite as if it started today at that
     clinic time (the clock then runs on): a sweep for tests that only pass at some hours
     of the day (a session "ended five minutes ago" is yesterday's just after midnight).
-    Only this process's clock moves: a browser's, a worker's or a second server's not."""
+    Only this process's clock moves: a browser's, a worker's or a second server's not,
+    nor PostgreSQL's (its triggers check that a signature is recorded "when it happens"
+    by the database's own now()): the sweep runs on SQLite."""
     wall = os.environ.get("IOP_TEST_CLOCK")
     if not wall:
         return
+    if os.environ.get("DATABASE_URL"):
+        raise pytest.UsageError(
+            "IOP_TEST_CLOCK moves this process's clock, not PostgreSQL's: unset DATABASE_URL "
+            "(the sweep runs on SQLite)."
+        )
     from datetime import datetime, time
     from zoneinfo import ZoneInfo
 
